@@ -1,0 +1,195 @@
+"""Compose the answer: cited clauses, highlighted sentences, an extractive summary, or abstention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from assistant.index import LoadedIndex
+from assistant.lexical import tokenize
+from assistant.records import Answer, Citation
+from assistant.retrieval import Hit, clause_numbers_in, question_lang
+from assistant.sentences import sentence_spans
+
+
+# Words that only ask for a clause ("what does clause 4.5 say"), carrying no topic of their own.
+_LOOKUP_TEXT = (
+    "clause section article chapter rule paragraph say says said mean means state states show "
+    "规定 内容 说 讲 写 条款 条文 要求 什么 具体"
+)
+
+
+@lru_cache(maxsize=1)
+def _lookup_words() -> frozenset[str]:
+    return frozenset(tokenize(_LOOKUP_TEXT))
+
+
+@dataclass
+class AnswerConfig:
+    abstain_threshold: float
+    answer_sentences: int = 3
+    highlights_per_clause: int = 2
+    # A sentence joins the highlights when it is within this much of the clause's best sentence.
+    highlight_margin: float = 0.04
+
+
+@dataclass
+class ScoredSentence:
+    start: int
+    end: int
+    score: float
+
+
+def abstention_reason(hits: list[Hit], threshold: float) -> str | None:
+    if not hits:
+        return "The guidance has no clause that matches this question."
+    top = hits[0]
+    if top.matched_by == "number":
+        return None
+    if relevance(top) < threshold:
+        return (
+            "The guidance does not appear to cover this question "
+            f"(best match {top.clause.number} scored {relevance(top):.2f}, below the threshold {threshold:.2f})."
+        )
+    return None
+
+
+def relevance(hit: Hit) -> float:
+    """How likely the clause answers the question, on the embedder's cosine scale."""
+    return hit.dense
+
+
+def compose_answer(
+    question: str,
+    hits: list[Hit],
+    query_vector: np.ndarray | None,
+    index: LoadedIndex,
+    config: AnswerConfig,
+    k: int,
+) -> Answer:
+    reason = abstention_reason(hits, config.abstain_threshold)
+    if reason:
+        return Answer(question=question, answer="", abstained=True, reason=reason, index_version=index.version)
+
+    query_terms = set(tokenize(_without_numbers(question))) - _lookup_words()
+    # "第4.5条" asks for that clause only; anything else retrieved would be noise.
+    bare_lookup = hits[0].matched_by == "number" and not query_terms
+    if bare_lookup:
+        kept = [h for h in hits if h.matched_by == "number"][:k]
+    else:
+        kept = [h for h in hits if h.matched_by == "number" or relevance(h) >= config.abstain_threshold][:k]
+
+    citations: list[Citation] = []
+    scored_by_citation: list[list[ScoredSentence]] = []
+    for hit in kept:
+        sentences = score_sentences(hit.clause.id, hit.clause.text, query_vector, query_terms, index)
+        if bare_lookup:
+            highlights: list[tuple[int, int]] = []
+        else:
+            highlights = [(s.start, s.end) for s in pick_highlights(sentences, config)]
+        scored_by_citation.append(sentences)
+        clause = hit.clause
+        citations.append(
+            Citation(
+                id=clause.id,
+                document=clause.document,
+                clause=clause.number,
+                title=clause.title,
+                path=list(clause.path),
+                page_start=clause.page_start,
+                page_end=clause.page_end,
+                lang=clause.lang,
+                text=clause.text,
+                highlights=sorted(highlights),
+                score=round(float(hit.score), 4),
+            )
+        )
+    answer = extractive_answer(question, citations, scored_by_citation, config, bare_lookup)
+    return Answer(
+        question=question,
+        answer=answer,
+        abstained=False,
+        reason=None,
+        citations=citations,
+        index_version=index.version,
+    )
+
+
+def score_sentences(
+    clause_id: str,
+    text: str,
+    query_vector: np.ndarray | None,
+    query_terms: set[str],
+    index: LoadedIndex,
+) -> list[ScoredSentence]:
+    """Dense similarity of each sentence to the question, nudged by shared words."""
+    rows = index.sentence_rows_by_clause.get(clause_id)
+    if rows and index.sentence_vectors is not None and query_vector is not None:
+        spans = [(index.sentences[r].start, index.sentences[r].end) for r in rows]
+        dense = index.sentence_vectors[rows] @ query_vector
+    else:
+        spans = sentence_spans(text)
+        dense = np.zeros(len(spans), dtype=np.float32)
+    scored = []
+    for (start, end), cosine in zip(spans, dense.tolist()):
+        overlap = 0.0
+        if query_terms:
+            terms = set(tokenize(text[start:end]))
+            overlap = len(query_terms & terms) / len(query_terms)
+        scored.append(ScoredSentence(start, end, float(cosine) + 0.1 * overlap))
+    return scored
+
+
+def pick_highlights(sentences: list[ScoredSentence], config: AnswerConfig) -> list[ScoredSentence]:
+    if not sentences:
+        return []
+    ranked = sorted(sentences, key=lambda s: s.score, reverse=True)
+    best = ranked[0].score
+    return [s for s in ranked[: config.highlights_per_clause] if s.score >= best - config.highlight_margin]
+
+
+def extractive_answer(
+    question: str,
+    citations: list[Citation],
+    scored: list[list[ScoredSentence]],
+    config: AnswerConfig,
+    bare_lookup: bool,
+) -> str:
+    """The best sentences across the citations, each marked with its citation number.
+
+    Sentences come from citations in the question's language when there are any, so an English
+    question is not answered with the Chinese edition's wording of the same clause.
+    """
+    if not citations:
+        return ""
+    if bare_lookup:
+        first = citations[0]
+        spans = sentence_spans(first.text)[: config.answer_sentences]
+        return " ".join(first.text[s:e] for s, e in spans) + " [1]"
+    wanted = question_lang(question)
+    numbers = [n for n, c in enumerate(citations) if c.lang == wanted] or list(range(len(citations)))
+    pool: list[tuple[float, int, ScoredSentence]] = []
+    for rank, number in enumerate(numbers):
+        highlighted = set(citations[number].highlights)
+        for sentence in scored[number]:
+            if (sentence.start, sentence.end) in highlighted:
+                # Earlier citations are better matches; prefer their sentences on ties.
+                pool.append((sentence.score - 0.01 * rank, number, sentence))
+    pool.sort(key=lambda item: item[0], reverse=True)
+    chosen = pool[: config.answer_sentences]
+    if not chosen:
+        first = numbers[0]
+        spans = sentence_spans(citations[first].text)[:1]
+        return " ".join(f"{citations[first].text[s:e]} [{first + 1}]" for s, e in spans)
+    # Keep the order of citations, then of position inside the clause, so the answer reads naturally.
+    chosen.sort(key=lambda item: (item[1], item[2].start))
+    joiner = "" if wanted == "zh" else " "
+    return joiner.join(f"{citations[n].text[s.start:s.end]} [{n + 1}]" for _, n, s in chosen)
+
+
+def _without_numbers(question: str) -> str:
+    for number in clause_numbers_in(question):
+        question = question.replace(number, " ")
+    return question

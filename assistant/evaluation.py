@@ -1,0 +1,227 @@
+"""`assistant eval`: score the real retrieval pipeline on a BEIR-layout benchmark.
+
+Each corpus record becomes one clause (its `_id` is what gets scored), indexed by the same code
+that indexes the guidance: passages, heading context, dense vectors, BM25, fusion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.records import Clause
+
+METRICS = ("recall@10", "map@10", "ndcg@10", "recall@100", "success@10")
+
+
+@dataclass
+class Benchmark:
+    records: list[dict]
+    queries: dict[str, str]
+    qrels: dict[str, set[str]]
+
+
+def load_benchmark(corpus: Path, queries: Path, qrels: Path, limit: int | None = None) -> Benchmark:
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    relevant: dict[str, set[str]] = {}
+    with open(qrels, encoding="utf-8") as handle:
+        for row in csv.reader(handle, delimiter="\t"):
+            if len(row) < 3 or row[0] == "query-id":
+                continue
+            if float(row[2]) > 0:
+                relevant.setdefault(row[0], set()).add(row[1])
+    questions = {}
+    for line in queries.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            if item["_id"] in relevant:
+                questions[item["_id"]] = item["text"]
+    if limit:
+        questions = dict(list(questions.items())[:limit])
+    return Benchmark(records, questions, {q: relevant[q] for q in questions})
+
+
+def records_to_clauses(records: list[dict]) -> tuple[list[Clause], list[dict]]:
+    """One clause per record; heading records give their text to the path of the records below them.
+
+    Records carry their rule number in metadata.passage_id (e.g. "3.6.2.(1)") when the benchmark
+    has one; bare-heading records ("Jurisdiction") are the section titles of what follows them.
+    """
+    headings: dict[tuple[str, str], str] = {}
+    for record in records:
+        number = _record_number(record)
+        text = (record.get("text") or "").strip()
+        if number and text and len(text) < 120 and not text.endswith((".", "。", ";", "；", ":")):
+            headings[(record.get("title", ""), number.rstrip("."))] = text
+    clauses = []
+    documents: dict[str, dict] = {}
+    for record in records:
+        title = record.get("title") or ""
+        document = _slug(title) or "benchmark"
+        documents.setdefault(document, {"id": document, "title": title, "source": "", "format": "jsonl",
+                                        "lang": "", "pages": None})
+        number = _record_number(record) or record["_id"]
+        path = [headings[(title, prefix)] for prefix in _prefixes(number) if (title, prefix) in headings]
+        text = (record.get("text") or "").strip()
+        lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text[:200] + title) else "en"
+        documents[document]["lang"] = lang
+        clauses.append(Clause(id=record["_id"], document=document, number=number, title=path[-1] if path else "",
+                              path=path, text=text, page_start=None, page_end=None, lang=lang))
+    return clauses, list(documents.values())
+
+
+def _record_number(record: dict) -> str:
+    metadata = record.get("metadata") or {}
+    return str(metadata.get("passage_id") or "").strip()
+
+
+def _prefixes(number: str) -> list[str]:
+    """Ancestor numbers of "3.6.2.(1)": 3, 3.6, 3.6.2 (not the number itself)."""
+    parts = [p for p in number.rstrip(".").split(".") if p]
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _slug(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10] if text else ""
+
+
+def score_ranking(ranked: list[str], relevant: set[str]) -> dict[str, float]:
+    top10 = ranked[:10]
+    hits = [1 if doc in relevant else 0 for doc in top10]
+    precision_sum, found = 0.0, 0
+    for rank, hit in enumerate(hits, 1):
+        if hit:
+            found += 1
+            precision_sum += found / rank
+    dcg = sum(hit / math.log2(rank + 1) for rank, hit in enumerate(hits, 1))
+    ideal = sum(1 / math.log2(rank + 1) for rank in range(1, min(len(relevant), 10) + 1))
+    return {
+        "recall@10": sum(hits) / len(relevant),
+        "map@10": precision_sum / len(relevant),
+        "ndcg@10": dcg / ideal if ideal else 0.0,
+        "recall@100": len(set(ranked[:100]) & relevant) / len(relevant),
+        "success@10": 1.0 if any(hits) else 0.0,
+    }
+
+
+def evaluate(
+    rank: Callable[[str], list[str]], benchmark: Benchmark, progress: bool = False
+) -> dict[str, float]:
+    totals = dict.fromkeys(METRICS, 0.0)
+    latencies = []
+    items = list(benchmark.queries.items())
+    for done, (query_id, text) in enumerate(items, 1):
+        started = time.perf_counter()
+        ranked = rank(text)
+        latencies.append((time.perf_counter() - started) * 1000)
+        for name, value in score_ranking(ranked, benchmark.qrels[query_id]).items():
+            totals[name] += value
+        if progress and done % 200 == 0:
+            print(f"  {done}/{len(items)} queries", file=sys.stderr)
+    result = {name: round(value / len(items), 4) for name, value in totals.items()}
+    result["median_latency_ms"] = round(statistics.median(latencies), 2)
+    result["queries"] = len(items)
+    return result
+
+
+def run_eval(args: argparse.Namespace) -> dict:
+    from assistant.embedding import CachedEmbedder, make_embedder
+    from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
+    from assistant.lexical import LexicalIndex
+    from assistant.retrieval import Retriever
+
+    benchmark = load_benchmark(args.corpus, args.queries, args.qrels, limit=args.limit)
+    clauses, documents = records_to_clauses(benchmark.records)
+    embedder = make_embedder(args.embedder_spec)
+    if args.cache_dir:
+        embedder = CachedEmbedder(embedder, Path(args.cache_dir))
+    options = BuildOptions(embedder_id=embedder.id, passage_chars=args.passage_chars, sentence_vectors=False)
+    titles = {d["id"]: d["title"] for d in documents}
+    corpus = PreparedCorpus(
+        documents=documents,
+        clauses=clauses,
+        passages=passages_for(clauses, titles, options.passage_chars),
+        fingerprint=hashlib.sha256(args.corpus.read_bytes()).hexdigest(),
+    )
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="assistant-eval-") as scratch:
+        progress = None
+        if not args.json:
+            from assistant.cli import progress_bars
+
+            progress = progress_bars(sys.stderr.isatty())
+        index = build_index(Path(scratch), corpus, embedder, options, progress=progress)
+        build_seconds = time.perf_counter() - started
+        retriever = Retriever(index, embedder)
+
+        def rank_pipeline(question: str) -> list[str]:
+            return [hit.clause.id for hit in retriever.search(question, k=100).hits]
+
+        report = {"pipeline": evaluate(rank_pipeline, benchmark, progress=not args.json)}
+        report["pipeline"]["index_build_s"] = round(build_seconds, 1)
+
+        if args.baseline == "bm25":
+            plain = LexicalIndex.build([f"{c.title}\n{c.text}".strip() for c in _record_texts(benchmark.records)])
+            ids = [record["_id"] for record in benchmark.records]
+
+            def rank_bm25(question: str) -> list[str]:
+                scores = plain.scores(question)
+                order = scores.argsort()[::-1][:100]
+                return [ids[i] for i in order if scores[i] > 0]
+
+            report["bm25"] = evaluate(rank_bm25, benchmark)
+    report["embedder"] = embedder.id
+    report["queries"] = len(benchmark.queries)
+    report["passages"] = len(corpus.passages)
+    return report
+
+
+@dataclass
+class _RecordText:
+    title: str
+    text: str
+
+
+def _record_texts(records: list[dict]) -> list[_RecordText]:
+    return [_RecordText(r.get("title") or "", r.get("text") or "") for r in records]
+
+
+def add_eval_command(commands) -> None:
+    parser = commands.add_parser("eval", help="score retrieval on a BEIR-layout benchmark")
+    parser.add_argument("--corpus", dest="corpus", type=Path, required=True, help="corpus.jsonl")
+    parser.add_argument("--queries", type=Path, required=True, help="queries-<split>.jsonl")
+    parser.add_argument("--qrels", type=Path, required=True, help="qrels-<split>.tsv")
+    parser.add_argument("--baseline", choices=["bm25"], help="also score plain BM25 in the same run")
+    parser.add_argument("--cache-dir", type=Path, help="cache passage embeddings here (keyed by model and text)")
+    parser.add_argument("--embedder", dest="embedder_spec", default=None, help="embedding backend (default: settings)")
+    parser.add_argument("--passage-chars", type=int, default=600)
+    parser.add_argument("--limit", type=int, help="only the first N queries (quick checks)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=cmd_eval)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.config import Settings
+
+    args.embedder_spec = args.embedder_spec or args.embedder or Settings().embedder
+    report = run_eval(args)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    columns = [name for name in ("pipeline", "bm25") if name in report]
+    print(f"{report['queries']} queries, {report['passages']} passages, embedder {report['embedder']}")
+    print(f"{'metric':<20}" + "".join(f"{name:>12}" for name in columns))
+    for metric in (*METRICS, "median_latency_ms"):
+        print(f"{metric:<20}" + "".join(f"{report[name][metric]:>12}" for name in columns))
+    print(f"index build: {report['pipeline']['index_build_s']} s")
+    return 0

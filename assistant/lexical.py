@@ -1,0 +1,106 @@
+"""Words for BM25: jieba for Chinese runs, Snowball stems for Latin-script runs."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN = re.compile(rf"([{_CJK}]+)|(\d+(?:\.\d+[a-z]?)+)|([a-z0-9]+(?:'[a-z]+)?)", re.IGNORECASE)
+
+ENGLISH_STOPWORDS = frozenset(
+    """a an and are as at be been being but by can could did do does doing for from had has have
+    having he her here hers him his how i if in into is it its itself me my of off on once only or
+    other our ours out over own same she should so some such than that the their theirs them then
+    there these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours shall may must also any each about above after
+    again against all am both few more most nor not no s t just don now""".split()
+)
+CHINESE_STOPWORDS = frozenset(
+    "的 了 和 与 及 或 在 是 对 为 等 中 其 之 并 应 宜 可 不 有 被 以 由 于 将 把 我 我们 你 他 她 它 这 那 吗 呢 啊 吧 什么 怎么 如何 哪些 是否 要 会 能 该 各 每 条 第".split()
+)
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def _jieba():
+    global _jieba_ready
+    import jieba
+
+    if not _jieba_ready:
+        with _jieba_lock:
+            if not _jieba_ready:
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _jieba_ready = True
+    return jieba
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    """Split mixed Chinese/English text into index terms (lower-cased, stemmed, no stopwords)."""
+    tokens: list[str] = []
+    latin_positions: list[int] = []
+    for match in _RUN.finditer(text):
+        cjk, number, word = match.groups()
+        if cjk:
+            tokens.extend(p for p in _jieba().lcut_for_search(cjk) if p not in CHINESE_STOPWORDS)
+        elif number:
+            tokens.append(number.lower())
+        elif (word := word.lower()) not in ENGLISH_STOPWORDS:
+            latin_positions.append(len(tokens))
+            tokens.append(word)
+    if latin_positions:
+        stems = _stemmer().stemWords([tokens[i] for i in latin_positions])
+        for position, stem in zip(latin_positions, stems):
+            tokens[position] = stem
+    return tokens
+
+
+def warm_up() -> None:
+    _jieba()
+    _stemmer()
+
+
+class LexicalIndex:
+    """BM25 over passages (bm25s), saved and loaded with the index artifact."""
+
+    def __init__(self, retriever) -> None:
+        self._retriever = retriever
+
+    @classmethod
+    def build(cls, texts: list[str], k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        import bm25s
+
+        retriever = bm25s.BM25(k1=k1, b=b)
+        corpus_tokens = [tokenize(text) or [""] for text in texts]
+        retriever.index(corpus_tokens, show_progress=False)
+        return cls(retriever)
+
+    def save(self, directory: Path) -> None:
+        self._retriever.save(str(directory))
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(directory), mmap=False))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for the query (zeros when no term matches)."""
+        tokens = [t for t in tokenize(query) if t in self._retriever.vocab_dict]
+        if not tokens:
+            return np.zeros(self._retriever.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)

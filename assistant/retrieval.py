@@ -1,0 +1,239 @@
+"""Hybrid retrieval over clause passages: dense + BM25 fusion, clause-number lookup, filters."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.records import Clause
+
+if TYPE_CHECKING:
+    from assistant.embedding import Embedder
+    from assistant.index import LoadedIndex
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def question_lang(text: str) -> str:
+    letters = sum(1 for ch in text if ch.isalpha())
+    cjk = len(CJK.findall(text))
+    return "zh" if letters and cjk / letters >= 0.2 else "en"
+
+
+@dataclass
+class RetrievalConfig:
+    candidates: int = 100  # passages taken from each of the dense and lexical lists
+    dense_weight: float = 0.6
+    lexical_weight: float = 0.4
+
+
+@dataclass
+class Hit:
+    clause: Clause
+    score: float  # fused relevance, higher is better; 1.0 for a clause named by number
+    dense: float  # best cosine similarity of the question to one of the clause's passages
+    lexical: float  # best BM25 score of the clause's passages, divided by the best over the query
+    matched_by: str  # "number" or "search"
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    query_vector: np.ndarray | None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+_ARABIC_NUMBER = r"\d+(?:\.\d+)*"
+_CHINESE_DIGITS = "零〇一二三四五六七八九十百两"
+_NUMBER_PATTERNS = [
+    # 第4.5条, 第 4 章, 第十二条
+    re.compile(rf"第\s*({_ARABIC_NUMBER}|[{_CHINESE_DIGITS}]+)\s*[条章节款]"),
+    # clause 4.5, section 5, article 12, rule 3.6
+    re.compile(rf"\b(?:clause|section|article|chapter|rule|paragraph|art\.?|§)\s*({_ARABIC_NUMBER})\b", re.I),
+    # a bare dotted number anywhere: 4.5, 5.3.1
+    re.compile(r"(?<![\d.])(\d+(?:\.\d+)+)(?![\d.]*\d)"),
+    # the whole question is a number: "4", "4."
+    re.compile(r"^\s*(\d+)\s*\.?\s*$"),
+]
+
+
+def clause_numbers_in(question: str) -> list[str]:
+    """Clause numbers a question names explicitly, in order of appearance."""
+    found: list[tuple[int, str]] = []
+    for pattern in _NUMBER_PATTERNS:
+        for match in pattern.finditer(question):
+            found.append((match.start(1), match.group(1)))
+    seen: list[str] = []
+    for _, number in sorted(found):
+        if number not in seen:
+            seen.append(number)
+    return seen
+
+
+def chinese_numeral(value: int) -> str:
+    """12 -> 十二, 105 -> 一百零五 (statutes number their articles this way)."""
+    digits = "零一二三四五六七八九"
+    if value < 10:
+        return digits[value]
+    if value < 100:
+        tens, ones = divmod(value, 10)
+        return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+    if value < 1000:
+        hundreds, rest = divmod(value, 100)
+        if rest == 0:
+            tail = ""
+        elif rest < 10:
+            tail = "零" + digits[rest]
+        else:
+            tail = ("一" if rest < 20 else "") + chinese_numeral(rest)
+        return digits[hundreds] + "百" + tail
+    return str(value)
+
+
+class Retriever:
+    def __init__(self, index: LoadedIndex, embedder: Embedder, config: RetrievalConfig | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.config = config or RetrievalConfig()
+        self._clauses_by_number: dict[str, list[Clause]] = {}
+        for clause in index.clauses:
+            for key in self._number_keys(clause.number):
+                self._clauses_by_number.setdefault(key, []).append(clause)
+        self._passage_documents = np.array([self._doc_of(p.clause_id) for p in index.passages])
+        self._passage_langs = np.array([index.clause_by_id[p.clause_id].lang for p in index.passages])
+
+    def _doc_of(self, clause_id: str) -> str:
+        return self.index.clause_by_id[clause_id].document
+
+    @staticmethod
+    def _number_keys(number: str) -> list[str]:
+        keys = [number]
+        match = re.fullmatch(r"第([零〇一二三四五六七八九十百两\d]+)[条章节款]", number)
+        if match:
+            keys.append(match.group(1))
+        return keys
+
+    def lookup_numbers(self, question: str, document: str | None, lang: str | None) -> list[Clause]:
+        wanted = question_lang(question)
+        results: list[Clause] = []
+        for number in clause_numbers_in(question):
+            candidates = list(self._clauses_by_number.get(number, []))
+            if number.isdigit():
+                candidates += self._clauses_by_number.get(chinese_numeral(int(number)), [])
+            if not candidates:
+                # A heading without a body of its own ("4"): give its first children instead.
+                candidates = [c for c in self.index.clauses if c.number.startswith(number + ".")][:3]
+            candidates = [c for c in candidates if _passes(c, document, lang)]
+            candidates.sort(key=lambda c: c.lang != wanted)  # the question's language first (stable)
+            results.extend(c for c in candidates if c not in results)
+        return results
+
+    def embed_query(self, question: str) -> np.ndarray:
+        return self.embedder.embed_queries([question])[0]
+
+    def search(
+        self,
+        question: str,
+        k: int = 10,
+        *,
+        document: str | None = None,
+        lang: str | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        numbered = self.lookup_numbers(question, document, lang)
+        timings["lookup"] = _ms(started)
+
+        mark = time.perf_counter()
+        if query_vector is None:
+            query_vector = self.embed_query(question)
+        timings["embed"] = _ms(mark)
+
+        mask = self._mask(document, lang)
+        n = len(self.index.passages)
+        candidates = min(self.config.candidates, n)
+
+        mark = time.perf_counter()
+        dense_scores, dense_rows = self.index.vectors.search(query_vector[None, :].astype(np.float32), n if mask is not None else candidates)
+        dense_rows = dense_rows[0]
+        dense_scores = dense_scores[0]
+        if mask is not None:
+            keep = mask[dense_rows]
+            dense_rows, dense_scores = dense_rows[keep][:candidates], dense_scores[keep][:candidates]
+        timings["dense"] = _ms(mark)
+
+        mark = time.perf_counter()
+        lexical_all = self.index.lexical.scores(question)
+        if mask is not None:
+            lexical_all = np.where(mask, lexical_all, 0.0)
+        lexical_rows = np.argpartition(-lexical_all, min(candidates, n - 1))[:candidates] if n > 1 else np.arange(n)
+        lexical_rows = lexical_rows[lexical_all[lexical_rows] > 0]
+        timings["lexical"] = _ms(mark)
+
+        mark = time.perf_counter()
+        hits = self._fuse(query_vector, dense_rows, dense_scores, lexical_rows, lexical_all)
+        numbered_ids = {c.id for c in numbered}
+        hits = [h for h in hits if h.clause.id not in numbered_ids]
+        head = [Hit(c, 1.0, self._clause_dense(c.id, query_vector), 0.0, "number") for c in numbered]
+        timings["fusion"] = _ms(mark)
+        return SearchResult((head + hits)[:k], query_vector, timings)
+
+    def _mask(self, document: str | None, lang: str | None) -> np.ndarray | None:
+        if document is None and lang is None:
+            return None
+        mask = np.ones(len(self.index.passages), dtype=bool)
+        if document is not None:
+            mask &= self._passage_documents == document
+        if lang is not None:
+            mask &= self._passage_langs == lang
+        return mask
+
+    def _clause_dense(self, clause_id: str, query_vector: np.ndarray) -> float:
+        rows = self.index.passage_rows_by_clause.get(clause_id, [])
+        if not rows:
+            return 0.0
+        vectors = np.vstack([self.index.vectors.reconstruct(int(r)) for r in rows])
+        return float((vectors @ query_vector).max())
+
+    def _fuse(self, query_vector, dense_rows, dense_scores, lexical_rows, lexical_all) -> list[Hit]:
+        """Weighted sum of min-max-normalised dense and max-normalised BM25 scores, best passage per clause."""
+        rows = np.union1d(dense_rows, lexical_rows).astype(np.int64)
+        if rows.size == 0:
+            return []
+        dense = dict(zip(dense_rows.tolist(), dense_scores.tolist()))
+        missing = [r for r in rows.tolist() if r not in dense]
+        if missing:
+            vectors = np.vstack([self.index.vectors.reconstruct(int(r)) for r in missing])
+            dense.update(zip(missing, (vectors @ query_vector).tolist()))
+        dense_values = np.array([dense[r] for r in rows.tolist()], dtype=np.float32)
+        lexical_values = lexical_all[rows]
+        top_lexical = float(lexical_values.max()) if lexical_values.size else 0.0
+        lexical_norm = lexical_values / top_lexical if top_lexical > 0 else np.zeros_like(lexical_values)
+        low, high = float(dense_values.min()), float(dense_values.max())
+        dense_norm = (dense_values - low) / (high - low) if high > low else np.ones_like(dense_values)
+        fused = self.config.dense_weight * dense_norm + self.config.lexical_weight * lexical_norm
+
+        best: dict[str, Hit] = {}
+        for row, score, cosine, lexical in zip(rows.tolist(), fused.tolist(), dense_values.tolist(), lexical_norm.tolist()):
+            clause_id = self.index.passages[row].clause_id
+            hit = best.get(clause_id)
+            if hit is None:
+                best[clause_id] = Hit(self.index.clause_by_id[clause_id], score, cosine, lexical, "search")
+            else:
+                hit.score = max(hit.score, score)
+                hit.dense = max(hit.dense, cosine)
+                hit.lexical = max(hit.lexical, lexical)
+        return sorted(best.values(), key=lambda h: h.score, reverse=True)
+
+
+def _passes(clause: Clause, document: str | None, lang: str | None) -> bool:
+    return (document is None or clause.document == document) and (lang is None or clause.lang == lang)
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000.0

@@ -1,0 +1,224 @@
+"""The Assistant: the one object the CLI and the HTTP API both call."""
+
+from __future__ import annotations
+
+import threading
+import time
+import unicodedata
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant import lexical
+from assistant.answering import AnswerConfig, compose_answer
+from assistant.config import Settings
+from assistant.documents import DocumentError
+from assistant.embedding import Embedder, make_embedder
+from assistant.index import (
+    BuildOptions,
+    IndexError_,
+    IndexMissing,
+    IndexStale,
+    LoadedIndex,
+    ProgressFactory,
+    build_index,
+    check_fresh,
+    corpus_files,
+    load_index,
+    prepare_files,
+)
+from assistant.records import Answer, Clause
+from assistant.retrieval import Retriever
+
+# Default abstention thresholds per embedder: cosine scales differ a lot between models.
+DEFAULT_THRESHOLDS = {"e5-small-q4": 0.82, "use-multilingual": 0.30, "fake": 0.15}
+DEFAULT_ST_THRESHOLD = 0.35
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as given (empty, too long)."""
+
+
+class NotReady(RuntimeError):
+    """No index is loaded yet."""
+
+
+@dataclass
+class _Live:
+    """The index and its retriever, swapped together as one object."""
+
+    index: LoadedIndex
+    retriever: Retriever
+
+
+def clean_question(text: str, max_chars: int) -> str:
+    # Control characters (other than spaces) say nothing about the question and upset tokenizers.
+    cleaned = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise QuestionError("the question is empty")
+    if len(cleaned) > max_chars:
+        raise QuestionError(f"the question is too long ({len(cleaned)} characters; the limit is {max_chars})")
+    return cleaned
+
+
+class Assistant:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings.embedder)
+        self._live: _Live | None = None
+        self._build_lock = threading.Lock()
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache_lock = threading.Lock()
+        self.query_cache_size = 2048
+        self.last_build_errors: list[DocumentError] = []
+
+    # -- settings-derived --------------------------------------------------------------
+    @property
+    def threshold(self) -> float:
+        if self.settings.abstain_threshold is not None:
+            return self.settings.abstain_threshold
+        if self.embedder.id.startswith("st:"):
+            return DEFAULT_ST_THRESHOLD
+        return DEFAULT_THRESHOLDS.get(self.embedder.id, 0.5)
+
+    def build_options(self) -> BuildOptions:
+        return BuildOptions(embedder_id=self.embedder.id, passage_chars=self.settings.passage_chars)
+
+    def corpus_paths(self) -> list[Path]:
+        return corpus_files(self.settings.corpus_dir)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+        lexical.warm_up()
+
+    def open(self, *, build_if_needed: bool | None = None, progress: ProgressFactory | None = None) -> str:
+        """Load the index, building it when missing or stale and allowed to. Returns what happened."""
+        build_if_needed = self.settings.auto_build if build_if_needed is None else build_if_needed
+        try:
+            index = load_index(self.settings.index_dir)
+            stale = check_fresh(index, self.corpus_paths(), self.build_options())
+            if stale is None:
+                self._install(index)
+                return "loaded"
+            if not build_if_needed:
+                raise IndexStale(f"the index in {self.settings.index_dir} is stale: {stale}; run `assistant ingest`")
+            why = f"rebuilt ({stale})"
+        except IndexMissing:
+            if not build_if_needed:
+                raise
+            why = "built (no index yet)"
+        self.rebuild(progress=progress)
+        return why
+
+    def rebuild(
+        self, paths: list[Path] | None = None, *, progress: ProgressFactory | None = None
+    ) -> LoadedIndex:
+        """Build a new index from the corpus (or the given files); serialised; swaps in on success."""
+        with self._build_lock:
+            corpus = prepare_files(
+                paths if paths is not None else self.corpus_paths(),
+                self.settings.passage_chars,
+                max_bytes=self.settings.max_upload_bytes,
+            )
+            index = build_index(self.settings.index_dir, corpus, self.embedder, self.build_options(), progress=progress)
+            self.last_build_errors = corpus.errors
+            self._install(index)
+            return index
+
+    def _install(self, index: LoadedIndex) -> None:
+        if index.manifest.embedder != self.embedder.id:
+            raise IndexStale(
+                f"the index was built with {index.manifest.embedder}, the service uses {self.embedder.id}"
+            )
+        self._live = _Live(index, Retriever(index, self.embedder))
+
+    @property
+    def live(self) -> _Live:
+        if self._live is None:
+            raise NotReady("the index is not loaded yet")
+        return self._live
+
+    @property
+    def ready(self) -> bool:
+        return self._live is not None
+
+    # -- questions -------------------------------------------------------------------------
+    def _query_vector(self, question: str) -> np.ndarray:
+        with self._query_cache_lock:
+            vector = self._query_cache.get(question)
+            if vector is not None:
+                self._query_cache.move_to_end(question)
+                return vector
+        vector = self.embedder.embed_queries([question])[0]
+        with self._query_cache_lock:
+            self._query_cache[question] = vector
+            while len(self._query_cache) > self.query_cache_size:
+                self._query_cache.popitem(last=False)
+        return vector
+
+    def ask(self, question: str, k: int | None = None, document: str | None = None, lang: str | None = None) -> Answer:
+        started = time.perf_counter()
+        question = clean_question(question, self.settings.max_question_chars)
+        k = k or self.settings.top_k
+        live = self.live
+        result = live.retriever.search(
+            question, k=max(k, 10), document=document, lang=lang, query_vector=self._query_vector(question)
+        )
+        answer = compose_answer(
+            question,
+            result.hits,
+            result.query_vector,
+            live.index,
+            AnswerConfig(abstain_threshold=self.threshold),
+            k,
+        )
+        answer.took_ms = round((time.perf_counter() - started) * 1000.0, 2)
+        return answer
+
+    def search(
+        self, query: str, k: int = 10, document: str | None = None, lang: str | None = None
+    ) -> list[dict]:
+        query = clean_question(query, self.settings.max_question_chars)
+        live = self.live
+        result = live.retriever.search(
+            query, k=k, document=document, lang=lang, query_vector=self._query_vector(query)
+        )
+        return [
+            {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),
+             "lexical": round(hit.lexical, 4), "matched_by": hit.matched_by}
+            for hit in result.hits
+        ]
+
+    # -- browsing ----------------------------------------------------------------------------
+    def clause(self, clause_id: str) -> Clause | None:
+        return self.live.index.clause_by_id.get(clause_id)
+
+    def documents(self) -> list[dict]:
+        index = self.live.index
+        counts: dict[str, int] = {}
+        for clause in index.clauses:
+            counts[clause.document] = counts.get(clause.document, 0) + 1
+        return [{**doc, "clauses": counts.get(doc["id"], 0)} for doc in index.documents]
+
+    def document_clauses(self, document_id: str) -> list[Clause]:
+        return [c for c in self.live.index.clauses if c.document == document_id]
+
+    def status(self) -> dict:
+        if self._live is None:
+            return {"ready": False}
+        manifest = self._live.index.manifest
+        return {
+            "ready": True,
+            "version": manifest.version,
+            "built_at": manifest.built_at,
+            "embedder": manifest.embedder,
+            "counts": manifest.counts,
+            "load_errors": manifest.load_errors,
+        }
+
+
+__all__ = ["Assistant", "NotReady", "QuestionError", "IndexError_", "clean_question"]
