@@ -222,7 +222,8 @@ def build_index(
             np.save(scratch / "sentence_vectors.npy", sentence_vectors)
         lexical.save(scratch / "bm25")
 
-        version = time.strftime("v-%Y%m%d-%H%M%S-", time.gmtime()) + (fingerprint or "")[:8]
+        # Sortable by build time, unique even for two builds in the same second.
+        version = time.strftime("v-%Y%m%d-%H%M%S-", time.gmtime()) + f"{time.time_ns() % 10**9:09d}-{fingerprint[:8]}"
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             version=version,
@@ -240,8 +241,6 @@ def build_index(
         _fsync_tree(scratch)
         loaded = load_version(scratch)  # verify before anyone is pointed at it
         final = index_dir / version
-        if final.exists():
-            shutil.rmtree(final)
         os.replace(scratch, final)
         _point_current(index_dir, version)
         _remove_old_versions(index_dir, keep={version})

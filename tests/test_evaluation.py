@@ -1,0 +1,64 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from assistant.evaluation import load_benchmark, records_to_clauses, score_ranking
+
+BEIR = Path(__file__).parent / "data" / "beir"
+
+
+def test_metrics_on_a_known_ranking():
+    scores = score_ranking(["x", "a", "y", "b"], {"a", "b", "c"})
+    assert scores["recall@10"] == pytest.approx(2 / 3)
+    assert scores["map@10"] == pytest.approx((1 / 2 + 2 / 4) / 3)
+    assert scores["success@10"] == 1.0
+    assert scores["recall@100"] == pytest.approx(2 / 3)
+    assert 0 < scores["ndcg@10"] < 1
+    assert score_ranking(["a"], {"a"})["ndcg@10"] == pytest.approx(1.0)
+    assert score_ranking([], {"a"})["success@10"] == 0.0
+
+
+def test_benchmark_loading_keeps_judged_queries_and_positive_qrels():
+    benchmark = load_benchmark(BEIR / "corpus.jsonl", BEIR / "queries.jsonl", BEIR / "qrels.tsv")
+    assert set(benchmark.queries) == {"q1", "q2", "q3", "q4"}
+    assert benchmark.qrels["q4"] == {"d6"}
+
+
+def test_heading_records_become_the_path_of_the_records_below():
+    benchmark = load_benchmark(BEIR / "corpus.jsonl", BEIR / "queries.jsonl", BEIR / "qrels.tsv")
+    clauses, documents = records_to_clauses(benchmark.records)
+    by_id = {c.id: c for c in clauses}
+    assert by_id["d2"].path == ["INTRODUCTION"] and by_id["d2"].number == "1.1"
+    assert len(documents) == 2
+
+
+def test_eval_command_prints_pipeline_and_bm25_side_by_side(tmp_path, capsys):
+    code = main(["eval", "--corpus", str(BEIR / "corpus.jsonl"), "--queries", str(BEIR / "queries.jsonl"),
+                 "--qrels", str(BEIR / "qrels.tsv"), "--baseline", "bm25", "--embedder", "fake",
+                 "--cache-dir", str(tmp_path / "cache"), "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    for name in ("pipeline", "bm25"):
+        assert set(report[name]) >= {"recall@10", "map@10", "ndcg@10", "recall@100", "success@10",
+                                     "median_latency_ms"}
+    assert report["bm25"]["recall@10"] == 1.0  # every question shares words with its passage
+    assert report["pipeline"]["recall@10"] == 1.0
+    assert (tmp_path / "cache" / "embeddings.sqlite").exists()
+
+
+def test_embedding_cache_reuses_vectors(tmp_path):
+    from assistant.embedding import CachedEmbedder, FakeEmbedder
+
+    class Counting(FakeEmbedder):
+        calls = 0
+
+        def embed_passages(self, texts, batch_size=32, progress=None):
+            Counting.calls += len(texts)
+            return super().embed_passages(texts, batch_size, progress)
+
+    first = CachedEmbedder(Counting(), tmp_path).embed_passages(["a b", "c d"])
+    second = CachedEmbedder(Counting(), tmp_path).embed_passages(["c d", "a b", "e"])
+    assert Counting.calls == 3
+    assert (second[1] == first[0]).all() and (second[0] == first[1]).all()

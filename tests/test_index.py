@@ -1,0 +1,83 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.embedding import FakeEmbedder
+from assistant.index import (
+    BuildOptions,
+    IndexCorrupt,
+    IndexMissing,
+    build_index,
+    check_fresh,
+    corpus_files,
+    load_index,
+    prepare_files,
+)
+
+
+def build(corpus_dir: Path, index_dir: Path):
+    paths = corpus_files(corpus_dir)
+    return build_index(index_dir, prepare_files(paths, 600), FakeEmbedder(), BuildOptions("fake")), paths
+
+
+def test_build_writes_manifest_and_loads_back(corpus_dir, tmp_path):
+    index, _ = build(corpus_dir, tmp_path / "index")
+    manifest = json.loads((index.root / "manifest.json").read_text())
+    assert manifest["embedder"] == "fake"
+    assert manifest["counts"]["documents"] == 3
+    assert manifest["counts"]["clauses"] == len(index.clauses) > 50
+    assert manifest["counts"]["passages"] == len(index.passages) >= len(index.clauses)
+    reloaded = load_index(tmp_path / "index")
+    assert reloaded.version == index.version
+    assert [c.id for c in reloaded.clauses] == [c.id for c in index.clauses]
+    assert "ccso-zh:4.5" in reloaded.clause_by_id
+
+
+def test_missing_index_is_reported(tmp_path):
+    with pytest.raises(IndexMissing):
+        load_index(tmp_path / "nothing")
+
+
+def test_changed_corpus_or_model_makes_the_index_stale(corpus_dir, tmp_path):
+    index, paths = build(corpus_dir, tmp_path / "index")
+    assert check_fresh(index, paths, BuildOptions("fake")) is None
+    assert "settings" in check_fresh(index, paths, BuildOptions("e5-small-q4"))
+    with open(corpus_dir / "ccso-zh.md", "a", encoding="utf-8") as handle:
+        handle.write("\n## 13 新增章节\n\n新增内容应当被索引。\n")
+    assert "corpus has changed" in check_fresh(index, corpus_files(corpus_dir), BuildOptions("fake"))
+
+
+def test_damaged_file_is_detected(corpus_dir, tmp_path):
+    index, _ = build(corpus_dir, tmp_path / "index")
+    with open(index.root / "clauses.json", "r+b") as handle:
+        handle.seek(10)
+        handle.write(b"XXXX")
+    with pytest.raises(IndexCorrupt, match="checksum"):
+        load_index(tmp_path / "index")
+
+
+def test_failed_build_keeps_the_live_version(corpus_dir, tmp_path, monkeypatch):
+    index_dir = tmp_path / "index"
+    first, paths = build(corpus_dir, index_dir)
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("assistant.index._write_faiss", explode)
+    with pytest.raises(OSError):
+        build_index(index_dir, prepare_files(paths, 600), FakeEmbedder(), BuildOptions("fake"))
+    assert load_index(index_dir).version == first.version
+    assert not list(index_dir.glob(".build-*")), "the scratch folder is cleaned up"
+
+
+def test_rebuild_switches_pointer_and_keeps_one_previous_version(corpus_dir, tmp_path):
+    index_dir = tmp_path / "index"
+    versions = []
+    for _ in range(3):
+        index, _ = build(corpus_dir, index_dir)
+        versions.append(index.root.name)
+    assert len(set(versions)) == 3
+    assert (index_dir / "CURRENT").read_text().strip() == versions[-1]
+    on_disk = sorted(p.name for p in index_dir.glob("v-*"))
+    assert versions[-1] in on_disk and len(on_disk) <= 2

@@ -1,0 +1,32 @@
+from assistant.lexical import LexicalIndex, tokenize
+
+
+def test_english_is_stemmed_and_stopwords_dropped():
+    assert tokenize("The centers are monitoring calls") == ["center", "monitor", "call"]
+
+
+def test_chinese_is_segmented_and_function_words_dropped():
+    tokens = tokenize("企业高层领导应支持呼叫中心的建设")
+    assert "高层" in tokens and "呼叫" in tokens
+    assert "的" not in tokens and "应" not in tokens
+
+
+def test_clause_numbers_survive_as_single_terms():
+    assert "4.5" in tokenize("第4.5条")
+    assert "3.6a.4" in tokenize("see Rule 3.6A.4")
+
+
+def test_mixed_text_keeps_both_scripts():
+    tokens = tokenize("IVR 菜单层级 menu levels")
+    assert {"ivr", "菜单", "menu", "level"} <= set(tokens)
+
+
+def test_bm25_ranks_matching_passage_first(tmp_path):
+    texts = ["数据安全与加密存储", "Training of new agents", "Complaint handling within 24 hours"]
+    index = LexicalIndex.build(texts)
+    assert index.scores("how are complaints handled").argmax() == 2
+    assert index.scores("数据加密").argmax() == 0
+    index.save(tmp_path / "bm25")
+    reloaded = LexicalIndex.load(tmp_path / "bm25")
+    assert reloaded.scores("agent training").argmax() == 1
+    assert not reloaded.scores("zzzz unknown").any()

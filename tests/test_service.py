@@ -1,0 +1,66 @@
+import pytest
+
+from assistant.service import Assistant, QuestionError, clean_question
+
+
+def test_clean_question_strips_control_characters_and_limits_length():
+    assert clean_question("  数据\x00安全\u200b?\t", 100) == "数据 安全 ?"
+    with pytest.raises(QuestionError, match="empty"):
+        clean_question(" \x00\n ", 100)
+    with pytest.raises(QuestionError, match="too long"):
+        clean_question("x" * 101, 100)
+
+
+def test_ask_by_number_cites_that_clause_only(fake_assistant):
+    answer = fake_assistant.ask("第4.5条")
+    assert not answer.abstained
+    assert answer.citations[0].id == "ccso-zh:4.5"
+    assert all(c.clause == "4.5" for c in answer.citations)
+    assert answer.answer.endswith("[1]")
+    assert answer.answer.startswith(answer.citations[0].text[:10])
+
+
+def test_answer_sentences_come_from_highlights_with_markers(fake_assistant):
+    answer = fake_assistant.ask("客户信息保密有什么要求")
+    assert not answer.abstained and answer.citations
+    first = answer.citations[0]
+    assert first.highlights, "the answering sentences are highlighted"
+    for start, end in first.highlights:
+        assert 0 <= start < end <= len(first.text)
+        assert first.text[start:end] in answer.answer
+    assert "[1]" in answer.answer
+
+
+def test_unrelated_question_abstains(fake_assistant):
+    answer = fake_assistant.ask("Who won the football world cup in 2018?")
+    assert answer.abstained and answer.reason and not answer.citations
+
+
+def test_threshold_is_a_setting(fake_settings):
+    fake_settings.abstain_threshold = 0.99
+    assistant = Assistant(fake_settings)
+    assistant.open()
+    assert assistant.ask("客户信息保密").abstained
+    fake_settings.abstain_threshold = -1.0
+    assert not assistant.ask("Who won the football world cup in 2018?").abstained
+
+
+def test_open_rebuilds_a_stale_index_and_reports_when_not_allowed(fake_settings):
+    assistant = Assistant(fake_settings)
+    assert assistant.open() == "built (no index yet)"
+    assert Assistant(fake_settings).open() == "loaded"
+    with open(fake_settings.corpus_dir / "ccso-en.md", "a", encoding="utf-8") as handle:
+        handle.write("\n## 13 New chapter\n\nA new clause shall be indexed.\n")
+    from assistant.index import IndexStale
+
+    with pytest.raises(IndexStale, match="corpus has changed"):
+        Assistant(fake_settings).open(build_if_needed=False)
+    assert Assistant(fake_settings).open().startswith("rebuilt")
+
+
+def test_documents_and_clauses(fake_assistant):
+    documents = {d["id"]: d for d in fake_assistant.documents()}
+    assert set(documents) == {"ccso-zh", "ccso-en", "meeting-report-2022"}
+    assert documents["ccso-zh"]["lang"] == "zh" and documents["ccso-zh"]["clauses"] > 20
+    clause = fake_assistant.clause("ccso-en:4.5")
+    assert clause.path[-1].startswith("4.5") and clause.lang == "en"
