@@ -699,7 +699,9 @@ def _detect_headings(lines: Sequence[_Line], toc: set[int], joiner: _Joiner) -> 
             continue
         accepted = _validate_dotted(cands) if family == "dotted" else _validate_ranked(cands)
         if family == "dotted":
-            ok = len(accepted) >= 3 or (len(accepted) >= 2 and any(len(h.key) > 1 for h in accepted))
+            ok = len(accepted) >= 3 or (
+                len(accepted) >= 2 and (any(len(h.key) > 1 for h in accepted) or accepted[0].key in ((0,), (1,)))
+            )
         elif family == "paren":
             ok = len(accepted) >= 2 and any(h.title for h in accepted) or len(accepted) >= 3
         else:

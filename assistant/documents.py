@@ -258,17 +258,20 @@ def _looks_binary(data: bytes) -> bool:
     return control > max(2, len(sample) // 20)
 
 
-def _looks_like_utf16(data: bytes) -> str | None:
-    """BOM-less UTF-16: NUL bytes only at odd (LE) or only at even (BE) offsets."""
-    sample = data[:65536]
-    if len(data) < 2 or len(data) % 2 or b"\x00" not in sample:
+def _guess_utf16(data: bytes) -> str | None:
+    """BOM-less UTF-16: text with NUL bytes that decodes to common-script text one way round."""
+    if len(data) < 2 or len(data) % 2 or b"\x00" not in data[:65536]:
         return None
-    even = sample[0::2].count(0)
-    odd = sample[1::2].count(0)
-    if odd and not even:
-        return "utf-16-le"
-    if even and not odd:
-        return "utf-16-be"
+    # ASCII characters put their NUL in the high byte; try the likelier byte order first
+    sample = data[:65536]
+    order = ["utf-16-le", "utf-16-be"] if sample[1::2].count(0) >= sample[0::2].count(0) else ["utf-16-be", "utf-16-le"]
+    for codec in order:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _common_text(text):
+            return text
     return None
 
 
@@ -340,14 +343,9 @@ def _decode_text(path: Path, data: bytes) -> str:
             if not _plausible_text(text):
                 raise DocumentError(path, "binary content, not text")
             return text
-    utf16 = _looks_like_utf16(data)
-    if utf16:
-        try:
-            text = data.decode(utf16)
-            if _common_text(text):
-                return text
-        except UnicodeDecodeError:
-            pass
+    guessed = _guess_utf16(data)
+    if guessed is not None:
+        return guessed
     if _looks_binary(data):
         raise DocumentError(path, "binary content, not text")
     try:
