@@ -29,6 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .records import Clause, Document, Passage
 
@@ -42,6 +43,7 @@ _CJK_RE = re.compile(rf"[{_CJK_CHARS}]")
 _CJK_ANY_RE = re.compile(rf"[{_CJK_ANY}]")
 _CN_NUM = "零〇一二三四五六七八九十百千两"
 _TERMINAL = "。！？；：.!?;:"
+_HARD_END = "。！？.!?"
 _SENTENCE_PUNCT = "。；！？"
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -66,9 +68,10 @@ def _cn_to_int(s: str) -> int | None:
     return total
 
 
+@lru_cache(maxsize=65536)
 def _width(text: str) -> int:
     """Display width: CJK and full-width characters count 2."""
-    return sum(2 if _CJK_ANY_RE.match(ch) else 1 for ch in text)
+    return len(text) + len(_CJK_ANY_RE.findall(text))
 
 
 def _join_text(a: str, b: str) -> str:
@@ -129,7 +132,7 @@ def _strip_running(pages: list[list[str]]) -> list[list[str]]:
         for line in lines[:zone] + lines[-zone:]:
             seen.add(_norm_repeat(line))
         counts.update(seen)
-    threshold = 2 if n == 2 else max(2, math.ceil(0.4 * n))
+    threshold = max(2, n - 1) if n <= 4 else max(3, math.ceil(0.4 * n))
     # a dotted heading ("4.1 综述") can repeat at page tops in a short document: never a header
     heading_like = re.compile(r"^\d+(\.\d+)+\s")
 
@@ -176,6 +179,7 @@ def _doc_lines(doc: Document) -> list[_Line]:
                 lines.append(_Line(t, page.number if doc.has_pages else None))
         return lines
     for page in doc.pages:
+        start = len(lines)
         pending_break = True
         for raw in page.text.splitlines():
             t = _clean_line(raw)
@@ -197,7 +201,31 @@ def _doc_lines(doc: Document) -> list[_Line]:
                 _Line(t, page.number if doc.has_pages else None, pending_break or block_format, depth)
             )
             pending_break = False
+        if doc.format == "markdown":
+            _mark_unwrapped_blocks(lines[start:])
     return lines
+
+
+def _hard_wrapped(block: Sequence[_Line]) -> bool:
+    """A run of Markdown lines that is one hard-wrapped paragraph (not a line-per-item list)."""
+    if len(block) < 2:
+        return False
+    widths = [_width(line.text) for line in block]
+    widest = max(widths)
+    return widest >= 60 and all(w >= 0.75 * widest for w in widths[:-1])
+
+
+def _mark_unwrapped_blocks(lines: Sequence[_Line]) -> None:
+    """In Markdown, keep each line of a block that is not a wrapped paragraph on its own line."""
+    block: list[_Line] = []
+    for line in list(lines) + [_Line("", None, True)]:
+        if line.break_before or line.md_depth:
+            if not _hard_wrapped(block):
+                for member in block:
+                    member.break_before = True
+            block = []
+        if not line.md_depth:
+            block.append(line)
 
 
 # --------------------------------------------------------------------------- line joining
@@ -214,10 +242,9 @@ class _Joiner:
     def __init__(self, lines: Sequence[_Line], fmt: str) -> None:
         self.fmt = fmt
         widths = sorted(_width(line.text) for line in lines if len(line.text) > 1)
-        if widths:
-            self.full = widths[min(len(widths) - 1, int(len(widths) * 0.9))]
-        else:
-            self.full = 0
+        self.full = widths[min(len(widths) - 1, int(len(widths) * 0.9))] if widths else 0
+        if self.full > 220:
+            self.full = 0  # one paragraph per line (no printed page is that wide): never re-wrap
 
     def is_full(self, text: str) -> bool:
         return self.full > 0 and _width(text) >= 0.7 * self.full
@@ -228,12 +255,14 @@ class _Joiner:
             return False
         if self.fmt in ("docx", "html"):
             return False
-        if prev and prev[-1] in _TERMINAL:
-            # "... the enterprise.\nstaffing" cannot start a paragraph in English; 。 always ends one
-            return prev[-1] in ".;:" and nxt.text[0].islower()
-        if self.fmt == "markdown":
-            return True
-        return self.is_full(prev)
+        last = prev[-1] if prev else ""
+        lower_next = nxt.text[0].islower()
+        if self.fmt == "markdown":  # only lines of a hard-wrapped paragraph get here
+            return last not in _HARD_END or lower_next
+        if last in _HARD_END:
+            # "... the enterprise.\nstaffing" cannot start a paragraph in English; 。 ends one
+            return last in ".!?" and lower_next
+        return self.is_full(prev) or (last in ",;:" and lower_next)
 
     def join(self, lines: Sequence[_Line]) -> str:
         """Join body lines: wraps re-joined, paragraph breaks and list items kept as newlines."""
@@ -339,17 +368,28 @@ def _find_toc(lines: Sequence[_Line], looks_like_heading) -> set[int]:
         # weak lines directly before a restart belong to the contents too (title-only entries)
         if j < n and _toc_key(lines[j].text) in seen:
             toc.update(weak)
-    # 3. a run of >= 3 heading-like lines each ending with a page number
+    # 3. a run of >= 3 heading-like lines each ending with a page number, whose headings come
+    #    back later in the document (titles that merely end in a number do not)
+    later: Counter[str] = Counter(re.sub(r"[\s#]+", "", line.text).lower() for line in lines)
     run: list[int] = []
-    for i, line in enumerate(lines + [_Line("", None)]):  # sentinel
+    for i, line in enumerate([*lines, _Line("", None)]):  # sentinel
         t = line.text
         if t and _TRAILING_PAGE_RE.search(t) and looks_like_heading(_TRAILING_PAGE_RE.sub("", t)):
             run.append(i)
             continue
         if len(run) >= 3:
-            toc.update(run)
+            pages = [_page_value(lines[k].text) for k in run]
+            ordered = all(a <= b for a, b in zip(pages, pages[1:]) if a is not None and b is not None)
+            repeated = sum(1 for k in run if later[_toc_key(lines[k].text)] > 0)
+            if ordered and repeated >= 0.6 * len(run):
+                toc.update(run)
         run = []
     return toc
+
+
+def _page_value(text: str) -> int | None:
+    m = re.search(r"(\d{1,3})$", text)
+    return int(m.group(1)) if m else None
 
 
 # --------------------------------------------------------------------------- heading candidates
@@ -373,6 +413,7 @@ class _Head:
 _CONT_START_ZH = re.compile(
     r"^(?:[的之和与或而但则%％倍‰]|个(?:工作日|自然日|月|小时|以上|以内)|[日天年月周](?:内|起|以[上下内]|之内|后|为)"
     r"|条(?:规定|的|所|中|第|之)|款|项(?:规定|的|所|中)|以上|以下|以内|之内|之间|规定|所述|所列"
+    r"|[个名人次家项台套件位种类元万亿岁秒分](?:以上|以下|以内|之内|左右|及以上|及以下)"
     r"|(?:小时|分钟|秒|米|平方米|公里|千米|mm|cm|km|kg|ms|MB|GB)(?![\u4e00-\u9fff]{2}))"
 )
 
@@ -443,8 +484,11 @@ def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
     key = tuple(int(x) for x in number.split("."))
     if key[0] > 99:
         return None
+    weight = 1.0
     if m.group(3) and len(key) == 1:
-        return None  # "10个工作日": a single number glued to Chinese text is not a heading
+        # "4规划及发展方向" (the extractor lost the space) is possible but so is "10个工作日":
+        # the title checks and the numbering chain decide, with less trust
+        weight = 0.6
     consumed = 0
     if not title:
         # number-only line ("4.5") with the title on the next line
@@ -456,7 +500,7 @@ def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
         title, consumed = nxt, 1
     elif not _title_ok(title):
         return None
-    return _Head(i, "dotted", len(key), key, number, title, consumed=consumed)
+    return _Head(i, "dotted", len(key), key, number, title, consumed=consumed, weight=weight)
 
 
 def _split_title_body(rest: str) -> tuple[str, str]:
@@ -590,7 +634,7 @@ def _dotted_step(a: tuple[int, ...], b: tuple[int, ...]) -> float | None:
     return None
 
 
-def _best_chain(cands: list[_Head], step, start_penalty, window: int = 400) -> list[_Head]:
+def _best_chain(cands: list[_Head], step, start_penalty, window: int = 60) -> list[_Head]:
     """Highest-scoring subsequence of candidates in which every step is plausible."""
     if not cands:
         return []
@@ -891,10 +935,15 @@ def parse_clauses(doc: Document) -> list[Clause]:
 
     clauses: list[Clause] = []
     title_key = re.sub(r"\s+", "", doc.title)
+
+    def part_of_title(text: str) -> bool:  # a cover title, possibly wrapped over several lines
+        key = re.sub(r"\s+", "", text)
+        return key == title_key or (len(key) >= 4 and key in title_key)
+
     preamble = [
         line
         for i, line in enumerate(lines[: heads[0].index])
-        if i not in toc and not line.md_depth and re.sub(r"\s+", "", line.text) != title_key
+        if i not in toc and not line.md_depth and not part_of_title(line.text)
     ]
     if preamble:
         clauses.extend(_paragraph_clauses(doc, preamble, joiner))

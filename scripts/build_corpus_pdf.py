@@ -95,6 +95,22 @@ def _join(a: str, b: str) -> str:
     return a + " " + b
 
 
+def _width(text: str) -> int:
+    return sum(2 if _CJK_JOIN.match(ch) else 1 for ch in text)
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    """Consecutive source lines form one hard-wrapped paragraph (else: one line per paragraph).
+
+    Same rule as assistant.chunking uses for Markdown, so the PDF and the Markdown agree.
+    """
+    if len(lines) < 2:
+        return False
+    widths = [_width(line) for line in lines]
+    widest = max(widths)
+    return widest >= 60 and all(w >= 0.75 * widest for w in widths[:-1])
+
+
 def _inline(text: str) -> str:
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
@@ -115,11 +131,22 @@ def parse_markdown(md: str) -> Source:
 
     def flush_para() -> None:
         if para:
-            text = ""
-            for line in para:
-                text = _join(text, line)
-            kind = "item" if _LIST_RE.match(para[0]) else "para"
-            blocks.append(Block(kind, _inline(text)))
+            if _hard_wrapped(para):
+                # one wrapped paragraph, except that list markers start new items
+                groups: list[list[str]] = []
+                for line in para:
+                    if not groups or _LIST_RE.match(line):
+                        groups.append([line])
+                    else:
+                        groups[-1].append(line)
+            else:
+                groups = [[line] for line in para]
+            for group in groups:
+                text = ""
+                for line in group:
+                    text = _join(text, line)
+                kind = "item" if _LIST_RE.match(group[0]) else "para"
+                blocks.append(Block(kind, _inline(text)))
             para.clear()
 
     def flush_table() -> None:
@@ -152,8 +179,6 @@ def parse_markdown(md: str) -> Source:
             table.append(cells)
             continue
         flush_table()
-        if _LIST_RE.match(line):
-            flush_para()
         para.append(line)
     flush_para()
     flush_table()

@@ -326,3 +326,14 @@ def test_passage_overlap_and_hard_cut():
     pieces = split_passages(clause, max_chars=150)
     assert all(len(p.text) <= 150 for p in pieces)
     assert "".join(p.text for p in pieces) == long_sentence
+
+
+def test_contents_without_marker_or_leaders_and_titles_ending_in_numbers():
+    lines = ["1 Scope 1", "2 Terms 1", "3 Requirements 2",  # contents: page numbers, no dot leaders
+             "1 Scope", "This guide applies to call centres.", "2 Terms", "Terms are defined here.",
+             "3 Requirements", "3.1 Level 2", "Operators at level 2 shall keep records.",
+             "3.2 ISO 9001", "Certification is recommended."]  # fmt: skip
+    clauses = parse_clauses(pdf_like(["\n".join(lines)], lang="en"))
+    assert [c.number for c in clauses] == ["1", "2", "3.1", "3.2"]
+    assert by_number(clauses)["3.2"].title == "ISO 9001"
+    assert by_number(clauses)["1"].text == "This guide applies to call centres."

@@ -293,3 +293,52 @@ def test_load_documents_max_bytes(tmp_path):
     path.write_text("x" * 50, encoding="utf-8")
     docs, errors = load_documents([path], max_bytes=10)
     assert docs == [] and errors[0].reason == "file too large (50 bytes, limit 10)"
+
+
+# --------------------------------------------------------------------------- scripts/build_corpus_pdf.py
+
+
+def _builder():
+    pytest.importorskip("reportlab")
+    import importlib.util
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("build_corpus_pdf", root / "scripts" / "build_corpus_pdf.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_build_pdf_is_deterministic_and_has_contents_header_footer(tmp_path):
+    builder = _builder()
+    md = (DOCS / "en-guidance.md").read_text(encoding="utf-8")
+    a = builder.build_pdf(md, tmp_path / "a.pdf", header="Running Header")
+    b = builder.build_pdf(md, tmp_path / "b.pdf", header="Running Header")
+    assert a.read_bytes() == b.read_bytes()
+    doc = load_document(a)
+    assert doc.title == "Sample Call Centre Guidance"
+    contents = doc.pages[1].text.splitlines()
+    assert contents[0] == "Running Header" and "Contents" in contents[1]
+    # every heading is listed with the page it really starts on
+    assert "3.2 Recruitment and training" in contents
+    assert any(line.endswith(" 3") and ". . ." in line for line in contents)
+    for page in doc.pages[1:]:
+        lines = page.text.splitlines()
+        assert lines[0] == "Running Header" and lines[-1] == str(page.number)
+    assert "Running Header" not in doc.pages[0].text  # no header on the cover
+
+
+def test_committed_chinese_fixture_is_reproducible(tmp_path):
+    builder = _builder()
+    if not Path(builder.CJK_FONT_PATH).exists():
+        pytest.skip("fonts-wqy-zenhei not installed")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fixtures", DOCS.parent / "make_fixtures.py")
+    fixtures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixtures)
+    source, pdf, title, header = fixtures.FIXTURES[0]
+    out = builder.build_pdf((DOCS / source).read_text(encoding="utf-8"), tmp_path / pdf, title=title, header=header)
+    assert out.read_bytes() == (DOCS / pdf).read_bytes(), "run tests/data/make_fixtures.py"
