@@ -134,7 +134,7 @@ def _strip_running(pages: list[list[str]]) -> list[list[str]]:
         counts.update(seen)
     threshold = max(2, n - 1) if n <= 4 else max(3, math.ceil(0.4 * n))
     # a dotted heading ("4.1 综述") can repeat at page tops in a short document: never a header
-    heading_like = re.compile(r"^\d+(\.\d+)+\s")
+    heading_like = re.compile(r"^\d+(\.\d+)+(\s|$)")
 
     def removable(line: str) -> bool:
         key = _norm_repeat(line)
@@ -349,7 +349,7 @@ def _find_toc(lines: Sequence[_Line], looks_like_heading) -> set[int]:
                 j += 1
                 continue
             key = _toc_key(t)
-            if key and key in seen:
+            if key and key in seen and looks_like_heading(t):
                 break  # the headings start again: the body begins here
             strong = _has_leader_entry(t) or (
                 bool(_TRAILING_PAGE_RE.search(t)) and looks_like_heading(_TRAILING_PAGE_RE.sub("", t))
@@ -358,15 +358,15 @@ def _find_toc(lines: Sequence[_Line], looks_like_heading) -> set[int]:
                 toc.add(j)
                 toc.update(weak)
                 weak.clear()
-            elif looks_like_heading(t) or _width(t) <= 40:
-                weak.append(j)
+            elif looks_like_heading(t) or _width(t) <= 40 or _title_ok(t):
+                weak.append(j)  # an entry without its page number (e.g. wrapped or split)
             else:
                 break  # body text
             if key:
                 seen.add(key)
             j += 1
         # weak lines directly before a restart belong to the contents too (title-only entries)
-        if j < n and _toc_key(lines[j].text) in seen:
+        if j < n and _toc_key(lines[j].text) in seen and looks_like_heading(lines[j].text):
             toc.update(weak)
     # 3. a run of >= 3 heading-like lines each ending with a page number, whose headings come
     #    back later in the document (titles that merely end in a number do not)
@@ -407,6 +407,7 @@ class _Head:
     consumed: int = 0  # following lines that belong to the heading (number-only heading lines)
     weight: float = 1.0
     number: str = ""  # final clause number (qualified where the marker repeats)
+    depth: int = 0  # Markdown '#' depth of an unnumbered sub-heading
 
 
 # Chinese text that continues a sentence ("5 个工作日内", "5.3.2 的要求") rather than a title
@@ -806,8 +807,7 @@ def _markdown_headings(lines: Sequence[_Line], toc: set[int]) -> list[_Head]:
             elif top_depth is None or depth <= top_depth:
                 head = _Head(i, "front", 0, (), text, text)
             else:
-                head = _Head(i, "md", 99, (), text, text)  # a sub-heading without a number
-                head.weight = depth  # remembered for nesting
+                head = _Head(i, "md", 99, (), text, text, depth=depth)  # unnumbered sub-heading
         heads.append(head)
     return heads
 
@@ -828,7 +828,7 @@ def _tidy_title(title: str) -> str:
 
 def _label(head: _Head) -> str:
     if head.family in ("front", "md"):
-        return head.title
+        return head.title if head.marker == head.title else f"{head.marker} {head.title}"
     return f"{head.marker} {head.title}".strip()
 
 
@@ -884,8 +884,7 @@ def _pop_for(stack: list[_Head], head: _Head) -> None:
         stack.clear()
         return
     if head.family == "md":
-        depth = head.weight
-        while stack and stack[-1].family == "md" and stack[-1].weight >= depth:
+        while stack and stack[-1].family == "md" and stack[-1].depth >= head.depth:
             stack.pop()
         return
     while stack:

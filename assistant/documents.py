@@ -508,6 +508,10 @@ def _garbled(text: str) -> bool:
     return bad > 0.3 * len(chars)
 
 
+# PDF /Title values that are not a title: editor defaults and file names
+_JUNK_TITLE_RE = re.compile(r"^(?:untitled.*|microsoft (?:word|powerpoint|excel) - .*|.*\.(?:docx?|pdf|rtf|odt|txt)|无标题.*)$", re.I)
+
+
 def _load_pdf(path: Path) -> tuple[list[Page], str | None]:
     try:
         with open(path, "rb") as fh:
@@ -537,31 +541,35 @@ def _load_pdf(path: Path) -> tuple[list[Page], str | None]:
         except Exception as err:  # noqa: BLE001
             raise DocumentError(path, f"corrupted PDF: {_short(err)}") from None
 
-        if reader.is_encrypted:
-            # Owner-password-only PDFs (empty user password) are readable; others are not.
-            try:
-                ok = reader.decrypt("")
-            except Exception:  # noqa: BLE001 - e.g. missing AES support
-                ok = 0
-            if not ok:
-                raise DocumentError(path, "encrypted PDF")
-
-        title = None
         try:
-            meta = reader.metadata
-            if meta is not None and meta.title:
-                title = str(meta.title)
-        except Exception:  # noqa: BLE001 - metadata is optional
+            if reader.is_encrypted:
+                # Owner-password-only PDFs (empty user password) are readable; others are not.
+                try:
+                    ok = reader.decrypt("")
+                except Exception:  # noqa: BLE001 - e.g. missing AES support
+                    ok = 0
+                if not ok:
+                    raise DocumentError(path, "encrypted PDF")
+
             title = None
+            try:
+                meta = reader.metadata
+                if meta is not None and meta.title:
+                    title = str(meta.title)
+            except Exception:  # noqa: BLE001 - metadata is optional
+                title = None
+            if title and _JUNK_TITLE_RE.match(title.strip()):
+                title = None
 
-        pages: list[Page] = []
-        try:
+            pages: list[Page] = []
             for number, page in enumerate(reader.pages, start=1):
                 text = page.extract_text() or ""
                 pages.append(Page(number=number, text=_normalise_pdf_text(text)))
+        except DocumentError:
+            raise
         except FileNotDecryptedError:
             raise DocumentError(path, "encrypted PDF") from None
-        except (PdfReadError, Exception) as err:  # noqa: BLE001
+        except (PdfReadError, Exception) as err:  # noqa: BLE001 - pypdf raises many kinds
             raise DocumentError(path, f"corrupted PDF: {_short(err)}") from None
     finally:
         pypdf_logger.setLevel(previous_level)

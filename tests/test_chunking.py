@@ -337,3 +337,14 @@ def test_contents_without_marker_or_leaders_and_titles_ending_in_numbers():
     assert [c.number for c in clauses] == ["1", "2", "3.1", "3.2"]
     assert by_number(clauses)["3.2"].title == "ISO 9001"
     assert by_number(clauses)["1"].text == "This guide applies to call centres."
+
+
+def test_markdown_unnumbered_subheadings_and_annex(tmp_path):
+    path = tmp_path / "m.md"
+    path.write_text(
+        "# Title\n\n## 1 Scope\n\nScope text.\n\n### Notes\n\nA note.\n\n## Annex A Glossary\n\nWords.\n", encoding="utf-8"
+    )
+    c = by_number(parse_clauses(load_document(path)))
+    assert c["Notes"].path == ["1 Scope", "Notes"]
+    assert (c["Annex A"].title, c["Annex A"].path) == ("Glossary", ["Annex A Glossary"])
+    assert "Title" not in c  # the document title is not a clause
