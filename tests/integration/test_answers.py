@@ -1,0 +1,36 @@
+"""The acceptance questions, answered by the default pipeline with the real model."""
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_executive_sponsorship_cites_clause_4_5(e5_assistant):
+    answer = e5_assistant.ask("How do we get executive sponsorship for the call center?")
+    assert not answer.abstained
+    assert "4.5" in [c.clause for c in answer.citations[:3]]
+
+
+def test_english_question_finds_the_chinese_clause(e5_assistant):
+    answer = e5_assistant.ask("How do we get executive sponsorship for the call center?", lang="zh")
+    assert not answer.abstained
+    assert answer.citations[0].lang == "zh"
+    assert "4.5" in [c.clause for c in answer.citations[:3]]
+
+
+def test_clause_number_is_cited_first(e5_assistant):
+    answer = e5_assistant.ask("第4.5条")
+    assert answer.citations[0].id == "ccso-zh:4.5"
+
+
+def test_out_of_scope_question_abstains(e5_assistant):
+    assert e5_assistant.ask("Who won the football world cup in 2018?").abstained
+    assert e5_assistant.ask("红烧肉怎么做才好吃？").abstained
+
+
+def test_chinese_question_is_answered_with_highlights(e5_assistant):
+    answer = e5_assistant.ask("客户信息保密有哪些要求？")
+    assert not answer.abstained
+    top = answer.citations[0]
+    assert top.lang == "zh" and top.highlights
+    assert "[1]" in answer.answer
