@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -27,8 +27,26 @@ def _lookup_words() -> frozenset[str]:
 
 
 @dataclass
+class Calibration:
+    """Puts the similarity of any question/clause language pair on one scale.
+
+    The similarity is the question's best match among the clause's sentences (a question is
+    usually answered by one sentence; whole-passage cosines blur it). Cosine levels differ by
+    language pair: with multilingual-e5-small, Chinese text sits about 0.06 higher than English
+    and cross-language pairs lower, so each pair gets a shift before the threshold is applied.
+    Tuned per embedder on tests/data/abstention.jsonl (scripts/eval_abstention.py --sweep).
+    """
+
+    threshold: float
+    shifts: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def relevance(self, hit: Hit, question_language: str) -> float:
+        return hit.similarity + self.shifts.get((question_language, hit.clause.lang), 0.0)
+
+
+@dataclass
 class AnswerConfig:
-    abstain_threshold: float
+    calibration: Calibration
     answer_sentences: int = 3
     highlights_per_clause: int = 2
     # A sentence joins the highlights when it is within this much of the clause's best sentence.
@@ -42,23 +60,20 @@ class ScoredSentence:
     score: float
 
 
-def abstention_reason(hits: list[Hit], threshold: float) -> str | None:
+def abstention_reason(question: str, hits: list[Hit], calibration: Calibration) -> str | None:
     if not hits:
         return "The guidance has no clause that matches this question."
-    top = hits[0]
-    if top.matched_by == "number":
+    if hits[0].matched_by == "number":
         return None
-    if relevance(top) < threshold:
+    language = question_lang(question)
+    best = max(hits, key=lambda h: calibration.relevance(h, language))
+    score = calibration.relevance(best, language)
+    if score < calibration.threshold:
         return (
             "The guidance does not appear to cover this question "
-            f"(best match {top.clause.number} scored {relevance(top):.2f}, below the threshold {threshold:.2f})."
+            f"(closest clause {best.clause.number} scored {score:.3f}, below the threshold {calibration.threshold:.3f})."
         )
     return None
-
-
-def relevance(hit: Hit) -> float:
-    """How likely the clause answers the question, on the embedder's cosine scale."""
-    return hit.dense
 
 
 def compose_answer(
@@ -69,7 +84,7 @@ def compose_answer(
     config: AnswerConfig,
     k: int,
 ) -> Answer:
-    reason = abstention_reason(hits, config.abstain_threshold)
+    reason = abstention_reason(question, hits, config.calibration)
     if reason:
         return Answer(question=question, answer="", abstained=True, reason=reason, index_version=index.version)
 
@@ -79,7 +94,11 @@ def compose_answer(
     if bare_lookup:
         kept = [h for h in hits if h.matched_by == "number"][:k]
     else:
-        kept = [h for h in hits if h.matched_by == "number" or relevance(h) >= config.abstain_threshold][:k]
+        language = question_lang(question)
+        kept = [
+            h for h in hits
+            if h.matched_by == "number" or config.calibration.relevance(h, language) >= config.calibration.threshold
+        ][:k]
 
     citations: list[Citation] = []
     scored_by_citation: list[list[ScoredSentence]] = []

@@ -38,6 +38,12 @@ class Hit:
     dense: float  # best cosine similarity of the question to one of the clause's passages
     lexical: float  # best BM25 score of the clause's passages, divided by the best over the query
     matched_by: str  # "number" or "search"
+    sentence: float | None = None  # best cosine of the question to one sentence of the clause
+
+    @property
+    def similarity(self) -> float:
+        """The clause's closeness to the question: its best sentence when sentence vectors exist."""
+        return self.sentence if self.sentence is not None else self.dense
 
 
 @dataclass
@@ -180,8 +186,19 @@ class Retriever:
         numbered_ids = {c.id for c in numbered}
         hits = [h for h in hits if h.clause.id not in numbered_ids]
         head = [Hit(c, 1.0, self._clause_dense(c.id, query_vector), 0.0, "number") for c in numbered]
+        hits = (head + hits)[:k]
+        self._score_sentences(hits, query_vector)
         timings["fusion"] = _ms(mark)
-        return SearchResult((head + hits)[:k], query_vector, timings)
+        return SearchResult(hits, query_vector, timings)
+
+    def _score_sentences(self, hits: list[Hit], query_vector: np.ndarray) -> None:
+        vectors = self.index.sentence_vectors
+        if vectors is None:
+            return
+        for hit in hits:
+            rows = self.index.sentence_rows_by_clause.get(hit.clause.id)
+            if rows:
+                hit.sentence = float((vectors[rows] @ query_vector).max())
 
     def _mask(self, document: str | None, lang: str | None) -> np.ndarray | None:
         if document is None and lang is None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import lexical
-from assistant.answering import AnswerConfig, compose_answer
+from assistant.answering import AnswerConfig, Calibration, compose_answer
 from assistant.config import Settings
 from assistant.documents import DocumentError
 from assistant.embedding import Embedder, make_embedder
@@ -32,9 +32,15 @@ from assistant.index import (
 from assistant.records import Answer, Clause
 from assistant.retrieval import Retriever
 
-# Default abstention thresholds per embedder: cosine scales differ a lot between models.
-DEFAULT_THRESHOLDS = {"e5-small-q4": 0.82, "use-multilingual": 0.30, "fake": 0.15}
-DEFAULT_ST_THRESHOLD = 0.35
+# Abstention calibration per embedder (threshold, and shifts per question/clause language pair):
+# cosine scales differ a lot between models. Tuned on tests/data/abstention.jsonl
+# (scripts/eval_abstention.py --sweep); see docs/benchmarks.md.
+DEFAULT_CALIBRATIONS = {
+    "e5-small-q4": (0.845, {("zh", "zh"): -0.0575, ("en", "zh"): 0.0, ("zh", "en"): -0.02}),
+    "use-multilingual": (0.30, {}),
+    "fake": (0.15, {}),
+}
+DEFAULT_ST_CALIBRATION = (0.35, {})
 
 
 class QuestionError(ValueError):
@@ -77,12 +83,18 @@ class Assistant:
 
     # -- settings-derived --------------------------------------------------------------
     @property
-    def threshold(self) -> float:
-        if self.settings.abstain_threshold is not None:
-            return self.settings.abstain_threshold
+    def calibration(self) -> Calibration:
         if self.embedder.id.startswith("st:"):
-            return DEFAULT_ST_THRESHOLD
-        return DEFAULT_THRESHOLDS.get(self.embedder.id, 0.5)
+            threshold, shifts = DEFAULT_ST_CALIBRATION
+        else:
+            threshold, shifts = DEFAULT_CALIBRATIONS.get(self.embedder.id, (0.5, {}))
+        if self.settings.abstain_threshold is not None:
+            threshold = self.settings.abstain_threshold
+        return Calibration(threshold, dict(shifts))
+
+    @property
+    def threshold(self) -> float:
+        return self.calibration.threshold
 
     def build_options(self) -> BuildOptions:
         return BuildOptions(embedder_id=self.embedder.id, passage_chars=self.settings.passage_chars)
@@ -173,7 +185,7 @@ class Assistant:
             result.hits,
             result.query_vector,
             live.index,
-            AnswerConfig(abstain_threshold=self.threshold),
+            AnswerConfig(calibration=self.calibration),
             k,
         )
         answer.took_ms = round((time.perf_counter() - started) * 1000.0, 2)

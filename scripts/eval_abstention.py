@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering import abstention_reason
+from assistant.answering import Calibration, abstention_reason
 from assistant.config import Settings
 from assistant.service import Assistant
 
@@ -31,7 +31,8 @@ def is_right(citation, gold: list[str]) -> bool:
     return citation.clause in gold or citation.document in gold
 
 
-def score(rows: list[dict], answers: list, hits_by_row: list, threshold: float | None) -> dict:
+def score(rows: list[dict], answers: list, hits_by_row: list, threshold: float | None,
+          shifts: dict | None = None) -> dict:
     report: dict[str, dict] = {}
     for lang in ("zh", "en", "all"):
         chosen = [i for i, row in enumerate(rows) if lang == "all" or row["lang"] == lang]
@@ -42,13 +43,13 @@ def score(rows: list[dict], answers: list, hits_by_row: list, threshold: float |
             if threshold is None:
                 cited = [] if answers[i].abstained else answers[i].citations[:3]
             else:
-                cited = [] if abstention_reason(hits_by_row[i], threshold) else _as_citations(hits_by_row[i][:3])
+                cited = [] if abstention_reason(rows[i]["question"], hits_by_row[i], Calibration(threshold, shifts)) else _as_citations(hits_by_row[i][:3])
             right += any(is_right(c, rows[i]["gold"]) for c in cited)
         for i in out_of_scope:
             if threshold is None:
                 abstained_ok += answers[i].abstained
             else:
-                abstained_ok += abstention_reason(hits_by_row[i], threshold) is not None
+                abstained_ok += abstention_reason(rows[i]["question"], hits_by_row[i], Calibration(threshold, shifts)) is not None
         report[lang] = {
             "answerable": len(answerable),
             "right_clause_top3": round(right / len(answerable), 3) if answerable else None,
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
               "default": score(rows, answers, hits_by_row, None)}
     if args.sweep:
         report["sweep"] = {
-            f"{t:.3f}": score(rows, answers, hits_by_row, float(t))
+            f"{t:.3f}": score(rows, answers, hits_by_row, float(t), assistant.calibration.shifts)
             for t in np.arange(assistant.threshold - 0.06, assistant.threshold + 0.061, 0.01)
         }
     if args.json:
