@@ -38,7 +38,7 @@ from assistant.retrieval import Retriever
 DEFAULT_CALIBRATIONS = {
     "e5-small-q4": (0.845, {("zh", "zh"): -0.0575, ("en", "zh"): 0.0, ("zh", "en"): -0.02}),
     "use-multilingual": (0.30, {}),
-    "fake": (0.15, {}),
+    "fake": (0.25, {}),
 }
 DEFAULT_ST_CALIBRATION = (0.35, {})
 
