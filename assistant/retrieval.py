@@ -111,6 +111,9 @@ class Retriever:
                 self._clauses_by_number.setdefault(key, []).append(clause)
         self._passage_documents = np.array([self._doc_of(p.clause_id) for p in index.passages])
         self._passage_langs = np.array([index.clause_by_id[p.clause_id].lang for p in index.passages])
+        clause_row = {clause.id: row for row, clause in enumerate(index.clauses)}
+        self._passage_clause_rows = np.array([clause_row[p.clause_id] for p in index.passages], dtype=np.int64)
+        self._matrix = passage_matrix(index.vectors)
 
     def _doc_of(self, clause_id: str) -> str:
         return self.index.clause_by_id[clause_id].document
@@ -165,24 +168,25 @@ class Retriever:
         candidates = min(self.config.candidates, n)
 
         mark = time.perf_counter()
-        dense_scores, dense_rows = self.index.vectors.search(query_vector[None, :].astype(np.float32), n if mask is not None else candidates)
-        dense_rows = dense_rows[0]
-        dense_scores = dense_scores[0]
+        # Exact inner product over all passages: one BLAS call, cheaper than copying out of
+        # FAISS for the candidates BM25 adds (see docs/benchmarks.md for when to switch to IVF).
+        dense_all = self._matrix @ query_vector
         if mask is not None:
-            keep = mask[dense_rows]
-            dense_rows, dense_scores = dense_rows[keep][:candidates], dense_scores[keep][:candidates]
+            dense_all = np.where(mask, dense_all, -np.inf)
+        dense_rows = _top(dense_all, candidates)
+        dense_rows = dense_rows[np.isfinite(dense_all[dense_rows])]
         timings["dense"] = _ms(mark)
 
         mark = time.perf_counter()
         lexical_all = self.index.lexical.scores(question)
         if mask is not None:
             lexical_all = np.where(mask, lexical_all, 0.0)
-        lexical_rows = np.argpartition(-lexical_all, min(candidates, n - 1))[:candidates] if n > 1 else np.arange(n)
+        lexical_rows = _top(lexical_all, candidates)
         lexical_rows = lexical_rows[lexical_all[lexical_rows] > 0]
         timings["lexical"] = _ms(mark)
 
         mark = time.perf_counter()
-        hits = self._fuse(query_vector, dense_rows, dense_scores, lexical_rows, lexical_all)
+        hits = self._fuse(np.union1d(dense_rows, lexical_rows), dense_all, lexical_all)
         numbered_ids = {c.id for c in numbered}
         hits = [h for h in hits if h.clause.id not in numbered_ids]
         head = [Hit(c, 1.0, self._clause_dense(c.id, query_vector), 0.0, "number") for c in numbered]
@@ -212,47 +216,59 @@ class Retriever:
 
     def _clause_dense(self, clause_id: str, query_vector: np.ndarray) -> float:
         rows = self.index.passage_rows_by_clause.get(clause_id, [])
-        if not rows:
-            return 0.0
-        vectors = np.vstack([self.index.vectors.reconstruct(int(r)) for r in rows])
-        return float((vectors @ query_vector).max())
+        return float((self._matrix[rows] @ query_vector).max()) if rows else 0.0
 
-    def _fuse(self, query_vector, dense_rows, dense_scores, lexical_rows, lexical_all) -> list[Hit]:
+    def _fuse(self, rows: np.ndarray, dense_all: np.ndarray, lexical_all: np.ndarray) -> list[Hit]:
         """Weighted sum of z-scored dense and BM25 scores over the candidates; best passage per clause.
 
         z-scores put both signals on the scale of their own spread for this query, which beat
         min-max and reciprocal-rank fusion on both benchmarks (docs/benchmarks.md).
         """
-        rows = np.union1d(dense_rows, lexical_rows).astype(np.int64)
+        rows = rows.astype(np.int64)
         if rows.size == 0:
             return []
-        dense = dict(zip(dense_rows.tolist(), dense_scores.tolist()))
-        missing = [r for r in rows.tolist() if r not in dense]
-        if missing:
-            vectors = np.vstack([self.index.vectors.reconstruct(int(r)) for r in missing])
-            dense.update(zip(missing, (vectors @ query_vector).tolist()))
-        dense_values = np.array([dense[r] for r in rows.tolist()], dtype=np.float32)
+        dense_values = dense_all[rows]
         lexical_values = lexical_all[rows]
         fused = self.config.dense_weight * _zscore(dense_values) + self.config.lexical_weight * _zscore(lexical_values)
         top_lexical = float(lexical_values.max())
         lexical_share = lexical_values / top_lexical if top_lexical > 0 else np.zeros_like(lexical_values)
 
-        best: dict[str, Hit] = {}
-        for row, score, cosine, lexical in zip(rows.tolist(), fused.tolist(), dense_values.tolist(), lexical_share.tolist()):
-            clause_id = self.index.passages[row].clause_id
-            hit = best.get(clause_id)
-            if hit is None:
-                best[clause_id] = Hit(self.index.clause_by_id[clause_id], score, cosine, lexical, "search")
-            else:
-                hit.score = max(hit.score, score)
-                hit.dense = max(hit.dense, cosine)
-                hit.lexical = max(hit.lexical, lexical)
-        return sorted(best.values(), key=lambda h: h.score, reverse=True)
+        # A clause is as good as its best passage.
+        clause_rows, group = np.unique(self._passage_clause_rows[rows], return_inverse=True)
+        best = {}
+        for name, values in (("fused", fused), ("dense", dense_values), ("lexical", lexical_share)):
+            best[name] = np.full(clause_rows.size, -np.inf)
+            np.maximum.at(best[name], group, values)
+        order = np.argsort(-best["fused"], kind="stable")
+        return [
+            Hit(self.index.clauses[int(clause_rows[g])], float(best["fused"][g]), float(best["dense"][g]),
+                float(best["lexical"][g]), "search")
+            for g in order.tolist()
+        ]
+
+
+def _top(scores: np.ndarray, count: int) -> np.ndarray:
+    """Rows of the `count` highest scores, unordered."""
+    if count >= scores.size:
+        return np.arange(scores.size)
+    return np.argpartition(-scores, count)[:count]
 
 
 def _zscore(values: np.ndarray) -> np.ndarray:
     spread = float(values.std())
     return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+
+
+def passage_matrix(vectors) -> np.ndarray:
+    """The passage vectors as a read-only numpy view of the FAISS flat index (no copy)."""
+    import faiss
+
+    flat = faiss.downcast_index(vectors)
+    if hasattr(flat, "get_xb"):
+        matrix = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
+        matrix.flags.writeable = False
+        return matrix
+    return np.vstack([vectors.reconstruct(i) for i in range(vectors.ntotal)]).astype(np.float32)
 
 
 def _passes(clause: Clause, document: str | None, lang: str | None) -> bool:
