@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted.")
     max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest document file accepted.")
     passage_chars: int = Field(600, ge=100, description="Clauses longer than this are split into passages.")
+    cache_size: int = Field(2048, ge=0, description="Repeated questions remembered (answers and query vectors); 0 turns caching off.")
     auto_build: bool = Field(True, description="Build the index at start when it is missing or stale.")
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import threading
 import time
 import unicodedata
-from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from assistant import lexical
 from assistant.answering import AnswerConfig, Calibration, compose_answer
+from assistant.cache import LRUCache
 from assistant.config import Settings
 from assistant.documents import DocumentError
 from assistant.embedding import Embedder, make_embedder
@@ -76,9 +76,10 @@ class Assistant:
         self.embedder = embedder or make_embedder(settings.embedder)
         self._live: _Live | None = None
         self._build_lock = threading.Lock()
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._query_cache_lock = threading.Lock()
-        self.query_cache_size = 2048
+        # Repeated questions skip the model (query vectors) or everything (answers, keyed by the
+        # index version so a rebuilt index never serves stale answers).
+        self._query_cache: LRUCache[np.ndarray] = LRUCache(settings.cache_size)
+        self._answer_cache: LRUCache[Answer] = LRUCache(settings.cache_size)
         self.last_build_errors: list[DocumentError] = []
 
     # -- settings-derived --------------------------------------------------------------
@@ -160,16 +161,10 @@ class Assistant:
 
     # -- questions -------------------------------------------------------------------------
     def _query_vector(self, question: str) -> np.ndarray:
-        with self._query_cache_lock:
-            vector = self._query_cache.get(question)
-            if vector is not None:
-                self._query_cache.move_to_end(question)
-                return vector
-        vector = self.embedder.embed_queries([question])[0]
-        with self._query_cache_lock:
-            self._query_cache[question] = vector
-            while len(self._query_cache) > self.query_cache_size:
-                self._query_cache.popitem(last=False)
+        vector = self._query_cache.get(question)
+        if vector is None:
+            vector = self.embedder.embed_queries([question])[0]
+            self._query_cache.put(question, vector)
         return vector
 
     def ask(self, question: str, k: int | None = None, document: str | None = None, lang: str | None = None) -> Answer:
@@ -177,6 +172,10 @@ class Assistant:
         question = clean_question(question, self.settings.max_question_chars)
         k = k or self.settings.top_k
         live = self.live
+        key = (question, k, document, lang, live.index.version)
+        cached = self._answer_cache.get(key)
+        if cached is not None:
+            return replace(cached, took_ms=_elapsed_ms(started))
         result = live.retriever.search(
             question, k=max(k, 10), document=document, lang=lang, query_vector=self._query_vector(question)
         )
@@ -188,8 +187,8 @@ class Assistant:
             AnswerConfig(calibration=self.calibration),
             k,
         )
-        answer.took_ms = round((time.perf_counter() - started) * 1000.0, 2)
-        return answer
+        self._answer_cache.put(key, answer)
+        return replace(answer, took_ms=_elapsed_ms(started))
 
     def search(
         self, query: str, k: int = 10, document: str | None = None, lang: str | None = None
@@ -231,6 +230,10 @@ class Assistant:
             "counts": manifest.counts,
             "load_errors": manifest.load_errors,
         }
+
+
+def _elapsed_ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000.0, 2)
 
 
 __all__ = ["Assistant", "NotReady", "QuestionError", "IndexError_", "clean_question"]

@@ -64,3 +64,15 @@ def test_documents_and_clauses(fake_assistant):
     assert documents["ccso-zh"]["lang"] == "zh" and documents["ccso-zh"]["clauses"] > 20
     clause = fake_assistant.clause("ccso-en:4.5")
     assert clause.path[-1].startswith("4.5") and clause.lang == "en"
+
+
+def test_repeated_questions_are_answered_from_the_cache_until_the_index_changes(fake_assistant):
+    calls = []
+    original = fake_assistant.live.retriever.search
+    fake_assistant.live.retriever.search = lambda *a, **kw: calls.append(a) or original(*a, **kw)
+    first = fake_assistant.ask("客户信息保密有什么要求")
+    second = fake_assistant.ask("  客户信息保密有什么要求 ")
+    assert len(calls) == 1
+    assert second.citations == first.citations and second.answer == first.answer
+    fake_assistant.rebuild()
+    assert fake_assistant.ask("客户信息保密有什么要求").index_version != first.index_version
