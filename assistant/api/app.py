@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.cors import CORSMiddleware
 
 from assistant import __version__
-from assistant.api.routes import ask, documents, health
+from assistant.api.routes import ask, documents, health, pages, viewer
 from assistant.config import Settings
 from assistant.service import Assistant
 
@@ -50,6 +52,21 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.include_router(ask.router)
     app.include_router(documents.router)
     app.include_router(health.router)
+    app.include_router(viewer.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    # Browsers on other origins (the sites that embed widget.js) may call the API only when
+    # their origin is listed. Keep this the last middleware added (= outermost), so that
+    # responses made by other middleware (a 429 from a rate limiter, say) carry the CORS
+    # headers too and the widget can read them; Retry-After is exposed for that reason.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
     return app
 
 

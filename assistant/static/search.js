@@ -1,0 +1,522 @@
+/*
+ * The internal search page: search as you type, one result per clause, the query's words
+ * highlighted in the clause text, filters by document / chapter / language, and the whole
+ * state kept in the URL (/search?q=...&document=...&lang=...&chapter=...) so it can be shared.
+ * Server text is inserted as text nodes only.
+ */
+(function () {
+  "use strict";
+
+  var DEBOUNCE_MS = 150;
+  var FETCH_K = 50; // the chapter filter runs here, over the best 50 matches
+
+  var STRINGS = {
+    en: {
+      brand: "Search the guidance",
+      skip: "Skip to the results",
+      queryLabel: "Search the guidance",
+      placeholder: "Words, a question, or a clause number such as 4.5",
+      document: "Document",
+      chapter: "Chapter",
+      language: "Language",
+      allDocuments: "All documents",
+      allChapters: "All chapters",
+      allLanguages: "All languages",
+      clear: "Clear filters",
+      idle: "Type words, a question, or a clause number.",
+      searching: "Searching…",
+      count: function (n, ms) { return (n === 1 ? "1 clause" : n + " clauses") + ", best match first (" + ms + " ms)"; },
+      none: "No clause matches. Try other words or clear the filters.",
+      noneInChapter: function (c) { return "None of the best matches is in chapter " + c + ". Try other words or another chapter."; },
+      network: "Cannot reach the server. Check your connection; the search runs again when you type.",
+      loadingIndex: "The guidance index is still loading. Trying again shortly…",
+      rateLimited: function (s) { return "Too many searches. Wait " + s + " s, then type again."; },
+      httpError: function (code) { return "The search failed (HTTP " + code + ")."; },
+      open: "Open in the guidance",
+      byNumber: "clause number",
+      score: "score",
+      pages: function (a, b) { return b && b !== a ? "pp. " + a + "–" + b : "p. " + a; },
+      chapterLabel: function (n, t) { return t ? n + " " + t : "Chapter " + n; }
+    },
+    zh: {
+      brand: "检索指导要求",
+      skip: "跳到检索结果",
+      queryLabel: "检索指导要求",
+      placeholder: "输入词语、问题或条款编号（如 4.5）",
+      document: "文件",
+      chapter: "章",
+      language: "语言",
+      allDocuments: "全部文件",
+      allChapters: "全部章节",
+      allLanguages: "全部语言",
+      clear: "清除筛选",
+      idle: "输入词语、问题或条款编号即可检索。",
+      searching: "正在检索…",
+      count: function (n, ms) { return n + " 个条款，按相关度排列（" + ms + " 毫秒）"; },
+      none: "没有匹配的条款。请换个说法或清除筛选。",
+      noneInChapter: function (c) { return "最相关的结果都不在第 " + c + " 章。请换个说法或选择其他章。"; },
+      network: "无法连接到服务器。请检查网络，再次输入时会重新检索。",
+      loadingIndex: "索引仍在加载，稍后自动重试…",
+      rateLimited: function (s) { return "检索过于频繁，请等待 " + s + " 秒后再输入。"; },
+      httpError: function (code) { return "检索失败（HTTP " + code + "）。"; },
+      open: "在指导要求中查看",
+      byNumber: "条款编号",
+      score: "相关度",
+      pages: function (a, b) { return b && b !== a ? "第 " + a + "–" + b + " 页" : "第 " + a + " 页"; },
+      chapterLabel: function (n, t) { return t ? n + " " + t : "第 " + n + " 章"; }
+    }
+  };
+
+  var uiLang = pickLang();
+  var T = STRINGS[uiLang];
+
+  function pickLang() {
+    var langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"];
+    return String(langs[0] || "").toLowerCase().indexOf("zh") === 0 ? "zh" : "en";
+  }
+
+  var form = document.getElementById("search-form");
+  var input = document.getElementById("q");
+  var docSelect = document.getElementById("document");
+  var chapterSelect = document.getElementById("chapter");
+  var langSelect = document.getElementById("lang");
+  var clearButton = document.getElementById("clear");
+  var statusLine = document.getElementById("status");
+  var results = document.getElementById("results");
+
+  var documents = [];
+  var chapters = [];
+  var debounceTimer = null;
+  var retryTimer = null;
+  var controller = null;
+  var sequence = 0;
+  var facetsReady = null;
+  var answers = new Map(); // recent answers by request URL: backspacing costs no request
+  var ANSWERS_KEPT = 40;
+
+  // -- text helpers -------------------------------------------------------------------------------
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  var HAN = /\p{Script=Han}+/gu;
+  var WORD = /[\p{L}\p{N}]+/gu;
+  var STOP = new Set(("a an and are as at be by can do does for from how i in is it of on or should shall " +
+    "that the their there this to was what when where which who why will with about say says said any")
+    .split(" "));
+
+  // What to highlight for a query: Latin-script words (matched as word prefixes, so "train"
+  // finds "training") and, for Chinese, every run of 2+ characters shared with the query.
+  function queryTerms(query) {
+    var words = [];
+    (query.match(WORD) || []).forEach(function (token) {
+      var latin = token.replace(HAN, " ").trim();
+      latin.split(/\s+/).forEach(function (word) {
+        word = word.toLowerCase();
+        if (word.length < 2 || STOP.has(word)) return;
+        if (/^\d+$/.test(word)) { words.push(word); return; }
+        var stem = word.replace(/(ings|ing|ed|es|s|ly|ment|ments|ions|ion)$/, "");
+        words.push(stem.length >= 3 ? stem : word);
+      });
+    });
+    var grams = new Set();
+    var longest = 0;
+    (query.match(HAN) || []).forEach(function (run) {
+      for (var i = 0; i < run.length; i++) {
+        for (var j = i + 2; j <= Math.min(run.length, i + 16); j++) {
+          grams.add(run.slice(i, j));
+          longest = Math.max(longest, j - i);
+        }
+      }
+    });
+    return { words: words, grams: grams, longest: longest };
+  }
+
+  function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+
+  function spansFor(text, terms) {
+    var spans = [];
+    if (terms.words.length) {
+      var pattern = new RegExp("(?<![\\p{L}\\p{N}])(?:" + terms.words.map(escapeRegExp).join("|") +
+        ")[\\p{L}\\p{N}]*", "giu");
+      var match;
+      while ((match = pattern.exec(text)) !== null) {
+        if (!match[0].length) { pattern.lastIndex++; continue; }
+        spans.push([match.index, match.index + match[0].length]);
+      }
+    }
+    if (terms.grams.size) {
+      var i = 0;
+      while (i < text.length - 1) {
+        var found = 0;
+        for (var len = Math.min(terms.longest, text.length - i); len >= 2; len--) {
+          if (terms.grams.has(text.substr(i, len))) { found = len; break; }
+        }
+        if (found) { spans.push([i, i + found]); i += found; } else { i += 1; }
+      }
+    }
+    spans.sort(function (a, b) { return a[0] - b[0]; });
+    var merged = [];
+    spans.forEach(function (s) {
+      var last = merged[merged.length - 1];
+      if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
+      else merged.push(s);
+    });
+    return merged;
+  }
+
+  function highlight(text, terms) {
+    var frag = document.createDocumentFragment();
+    var at = 0;
+    spansFor(text, terms).forEach(function (s) {
+      if (s[0] > at) frag.appendChild(document.createTextNode(text.slice(at, s[0])));
+      frag.appendChild(el("mark", null, text.slice(s[0], s[1])));
+      at = s[1];
+    });
+    if (at < text.length) frag.appendChild(document.createTextNode(text.slice(at)));
+    return frag;
+  }
+
+  // -- state <-> URL -------------------------------------------------------------------------------
+  function currentState() {
+    return {
+      q: input.value,
+      document: docSelect.value,
+      chapter: chapterSelect.value,
+      lang: langSelect.value
+    };
+  }
+
+  function stateFromUrl() {
+    var params = new URLSearchParams(window.location.search);
+    return {
+      q: params.get("q") || "",
+      document: params.get("document") || "",
+      chapter: params.get("chapter") || "",
+      lang: params.get("lang") || ""
+    };
+  }
+
+  function urlFor(state) {
+    var params = new URLSearchParams();
+    ["q", "document", "lang", "chapter"].forEach(function (key) {
+      var value = key === "q" ? state.q.trim() : state[key];
+      if (value) params.set(key, value);
+    });
+    var query = params.toString();
+    return window.location.pathname + (query ? "?" + query : "");
+  }
+
+  function syncUrl(push) {
+    var url = urlFor(currentState());
+    if (url === window.location.pathname + window.location.search) return;
+    if (push) window.history.pushState(null, "", url);
+    else window.history.replaceState(null, "", url);
+  }
+
+  function ensureOption(select, value) {
+    if (!value) return;
+    for (var i = 0; i < select.options.length; i++) {
+      if (select.options[i].value === value) return;
+    }
+    select.appendChild(el("option", null, value)).value = value; // keep a shared URL's value
+  }
+
+  function applyState(state) {
+    input.value = state.q;
+    ensureOption(docSelect, state.document);
+    ensureOption(chapterSelect, state.chapter);
+    docSelect.value = state.document;
+    langSelect.value = state.lang === "zh" || state.lang === "en" ? state.lang : "";
+    relabelChapters();
+    chapterSelect.value = state.chapter;
+    updateClear();
+  }
+
+  function updateClear() {
+    clearButton.hidden = !(docSelect.value || chapterSelect.value || langSelect.value);
+  }
+
+  // -- facets --------------------------------------------------------------------------------------
+  function loadFacets() {
+    function getJson(url) {
+      return fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      });
+    }
+    return Promise.all([getJson("api/documents"), getJson("api/chapters")]).then(function (data) {
+      documents = data[0] || [];
+      chapters = data[1] || [];
+      var keep = docSelect.value;
+      while (docSelect.options.length > 1) docSelect.remove(1);
+      documents.forEach(function (doc) {
+        var option = el("option", null, doc.title + " (" + doc.id + ")");
+        option.value = doc.id;
+        if (doc.lang) option.lang = doc.lang;
+        docSelect.appendChild(option);
+      });
+      ensureOption(docSelect, keep);
+      docSelect.value = keep;
+      relabelChapters();
+    }, function () { /* the filters stay usable with what the URL gave */ });
+  }
+
+  // One option per chapter number, labelled from the document (or language) in view.
+  function relabelChapters() {
+    var keep = chapterSelect.value;
+    var doc = docSelect.value;
+    var lang = langSelect.value || (doc ? "" : uiLang);
+    var byNumber = {};
+    var order = [];
+    chapters.forEach(function (chapter) {
+      if (doc && chapter.document !== doc) return;
+      var entry = byNumber[chapter.number];
+      if (!entry) {
+        entry = byNumber[chapter.number] = { number: chapter.number, title: chapter.title, lang: chapter.lang };
+        order.push(entry);
+      } else if (lang && chapter.lang === lang && entry.lang !== lang) {
+        entry.title = chapter.title;
+        entry.lang = chapter.lang;
+      }
+    });
+    order.sort(function (a, b) { return parseInt(a.number, 10) - parseInt(b.number, 10); });
+    if (!order.length && !chapters.length) return; // facets not loaded: leave what is there
+    while (chapterSelect.options.length > 1) chapterSelect.remove(1);
+    order.forEach(function (entry) {
+      var option = el("option", null, T.chapterLabel(entry.number, entry.title));
+      option.value = entry.number;
+      chapterSelect.appendChild(option);
+    });
+    ensureOption(chapterSelect, keep);
+    chapterSelect.value = keep;
+  }
+
+  function documentTitle(id) {
+    for (var i = 0; i < documents.length; i++) if (documents[i].id === id) return documents[i].title;
+    return id;
+  }
+
+  // -- searching -----------------------------------------------------------------------------------
+  function schedule() {
+    clearTimeout(debounceTimer);
+    debounceTimer = setTimeout(run, DEBOUNCE_MS);
+  }
+
+  function setStatus(text, kind) {
+    statusLine.textContent = text;
+    statusLine.className = "status" + (kind ? " is-" + kind : "");
+  }
+
+  function run() {
+    clearTimeout(debounceTimer);
+    clearTimeout(retryTimer);
+    if (controller) controller.abort(); // a stale search must not overwrite a newer one
+    controller = null;
+    var state = currentState();
+    var query = state.q.trim();
+    var mine = ++sequence;
+    if (!query) {
+      clear(results);
+      results.removeAttribute("aria-busy");
+      setStatus(T.idle);
+      document.title = T.brand;
+      return;
+    }
+    controller = new AbortController();
+    var params = new URLSearchParams({ q: query, k: String(FETCH_K) });
+    if (state.document) params.set("document", state.document);
+    if (state.lang) params.set("lang", state.lang);
+    results.setAttribute("aria-busy", "true");
+    results.classList.add("is-stale");
+    var url = "api/search?" + params.toString();
+    if (answers.has(url)) {
+      render(answers.get(url), state);
+      return;
+    }
+    var showSearching = setTimeout(function () { if (mine === sequence) setStatus(T.searching); }, 250);
+    fetch(url, { headers: { Accept: "application/json" }, signal: controller.signal })
+      .then(function (response) {
+        if (mine !== sequence) return;
+        if (response.ok) {
+          return response.json().then(function (data) {
+            answers.set(url, data);
+            if (answers.size > ANSWERS_KEPT) answers.delete(answers.keys().next().value);
+            if (mine === sequence) render(data, state);
+          });
+        }
+        var wait = parseInt(response.headers.get("Retry-After") || "", 10);
+        if (response.status === 503) {
+          fail(T.loadingIndex);
+          retryTimer = setTimeout(run, (wait > 0 ? wait : 3) * 1000);
+        } else if (response.status === 429) {
+          fail(T.rateLimited(wait > 0 ? wait : 30));
+        } else {
+          return response.json().then(function (data) {
+            fail(data && typeof data.detail === "string" ? data.detail : T.httpError(response.status));
+          }, function () { fail(T.httpError(response.status)); });
+        }
+      })
+      .catch(function (err) {
+        if (err && err.name === "AbortError") return;
+        if (mine === sequence) fail(T.network);
+      })
+      .then(function () { clearTimeout(showSearching); });
+  }
+
+  function fail(message) {
+    results.removeAttribute("aria-busy");
+    results.classList.remove("is-stale");
+    clear(results);
+    setStatus(message, "error");
+  }
+
+  function chapterOf(number) {
+    var head = String(number).split(".")[0];
+    return /^\d+$/.test(head) ? head : "";
+  }
+
+  function render(data, state) {
+    var terms = queryTerms(state.q);
+    var seen = new Set();
+    var hits = (data.hits || []).filter(function (hit) {
+      if (seen.has(hit.id)) return false; // one result per clause
+      seen.add(hit.id);
+      return !state.chapter || chapterOf(hit.number) === state.chapter;
+    });
+    results.removeAttribute("aria-busy");
+    results.classList.remove("is-stale");
+    clear(results);
+    document.title = state.q.trim() + " · " + T.brand;
+    results.setAttribute("data-query", state.q.trim());
+    if (!hits.length) {
+      setStatus(state.chapter && (data.hits || []).length ? T.noneInChapter(state.chapter) : T.none, "empty");
+      return;
+    }
+    setStatus(T.count(hits.length, Math.round(data.took_ms || 0)));
+    hits.forEach(function (hit) { results.appendChild(card(hit, terms)); });
+  }
+
+  function viewerHref(hit) {
+    return "documents/" + encodeURIComponent(hit.document) + "#" + encodeURIComponent(hit.number);
+  }
+
+  function card(hit, terms) {
+    var item = el("li", "result");
+    item.setAttribute("data-id", hit.id);
+    item.setAttribute("data-document", hit.document);
+    item.setAttribute("data-lang", hit.lang);
+    item.setAttribute("data-number", hit.number);
+    item.lang = hit.lang;
+
+    var head = el("div", "result-head");
+    var number = el("a", "result-num", hit.number);
+    number.href = viewerHref(hit);
+    var title = el("h2", "result-title");
+    var titleLink = el("a");
+    titleLink.href = viewerHref(hit);
+    titleLink.appendChild(highlight(String(hit.title || hit.number), terms));
+    title.appendChild(titleLink);
+    if (hit.title !== hit.number) head.appendChild(number); // "Foreword Foreword" reads once
+    head.appendChild(title);
+    item.appendChild(head);
+
+    var ancestors = (hit.path || []).slice(0, -1);
+    if (ancestors.length) item.appendChild(el("p", "result-path", ancestors.join(" › ")));
+
+    var text = el("p", "result-text");
+    text.appendChild(highlight(String(hit.text || ""), terms));
+    item.appendChild(text);
+
+    var meta = el("p", "result-meta");
+    meta.lang = uiLang;
+    var bits = [documentTitle(hit.document), hit.lang === "zh" ? "中文" : hit.lang === "en" ? "English" : hit.lang];
+    if (hit.page_start !== null && hit.page_start !== undefined) bits.push(T.pages(hit.page_start, hit.page_end));
+    bits.push(hit.matched_by === "number" ? T.byNumber : T.score + " " + Number(hit.score).toFixed(2));
+    bits.forEach(function (bit, i) {
+      if (i) meta.appendChild(el("span", "sep", "·"));
+      meta.appendChild(el("span", null, bit));
+    });
+    var open = el("a", "result-open", T.open);
+    open.href = viewerHref(hit);
+    meta.appendChild(open);
+    item.appendChild(meta);
+    return item;
+  }
+
+  // -- wiring --------------------------------------------------------------------------------------
+  function translate() {
+    document.documentElement.lang = uiLang;
+    document.title = T.brand;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (node) {
+      var text = T[node.getAttribute("data-i18n")];
+      if (typeof text === "string") node.textContent = text;
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n-placeholder]"), function (node) {
+      var text = T[node.getAttribute("data-i18n-placeholder")];
+      if (typeof text === "string") node.placeholder = text;
+    });
+  }
+
+  function onFilterChange(event) {
+    if (event && event.target === docSelect || event && event.target === langSelect) relabelChapters();
+    updateClear();
+    syncUrl(true);
+    run();
+  }
+
+  translate();
+  applyState(stateFromUrl());
+  setStatus(T.idle);
+
+  input.addEventListener("input", function () {
+    syncUrl(false);
+    schedule();
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    syncUrl(false);
+    run();
+  });
+  [docSelect, chapterSelect, langSelect].forEach(function (select) {
+    select.addEventListener("change", onFilterChange);
+  });
+  clearButton.addEventListener("click", function () {
+    docSelect.value = "";
+    langSelect.value = "";
+    relabelChapters();
+    chapterSelect.value = "";
+    onFilterChange();
+    input.focus();
+  });
+  window.addEventListener("popstate", function () {
+    applyState(stateFromUrl());
+    run();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "/" && document.activeElement !== input && !/^(INPUT|SELECT|TEXTAREA)$/.test(
+      (document.activeElement || {}).tagName || "")) {
+      event.preventDefault();
+      input.focus();
+    }
+  });
+
+  facetsReady = loadFacets();
+  facetsReady.then(function () {
+    // Options now exist: put the URL's filter values back (the query box is left alone,
+    // the user may be typing in it).
+    var state = stateFromUrl();
+    state.q = input.value;
+    applyState(state);
+  });
+  if (input.value.trim()) run();
+})();

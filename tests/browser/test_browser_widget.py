@@ -1,0 +1,262 @@
+"""The chat widget, embedded with one <script> tag on another origin, against the real server."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+ZH_QUESTION = "企业高层领导支持有哪些要求？"
+EN_QUESTION = "What does senior management need to do to support the call center?"
+OFF_TOPIC = "How do I bake sourdough bread?"
+INJECTION = "<img src=x onerror=alert(1)> 培训有哪些要求？"
+
+
+def shadow_active_element(page) -> str:
+    """Class of the element focused inside the widget's shadow root ('' when none)."""
+    return page.evaluate(
+        "() => { const h = document.querySelector('guidance-assistant');"
+        " const a = h && h.shadowRoot.activeElement; return a ? a.className || a.tagName : ''; }"
+    )
+
+
+def test_widget_answers_with_a_citation_that_expands_and_links_to_the_viewer(stack, open_page, screenshot_dir):
+    page, problems = open_page(1280, 800, "zh-CN")
+    page.goto(f"{stack.allowed}/site.html?lang=zh")  # strict CSP, hostile CSS, allowed origin
+
+    launcher = page.get_by_role("button", name="咨询指导要求")
+    expect(launcher).to_be_visible()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    # The host page's `button { background: #d00000 !important }` does not reach inside.
+    assert launcher.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(29, 79, 145)"
+    assert launcher.evaluate("e => getComputedStyle(e).position") == "fixed"  # styles applied under CSP
+
+    launcher.click()
+    dialog = page.get_by_role("dialog", name="指导要求助手")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_have_attribute("aria-modal", "true")
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    textbox = dialog.get_by_role("textbox", name="你的问题")
+    assert shadow_active_element(page) == "input", "focus moves into the panel when it opens"
+
+    textbox.fill(ZH_QUESTION)
+    textbox.press("Enter")
+    expect(dialog.locator(".q").last).to_have_text("你: " + ZH_QUESTION)
+    chip = dialog.locator('button.chip[data-clause-id="ccso-zh:4.5"]')
+    expect(chip).to_be_visible(timeout=30_000)
+    expect(dialog.locator(".a").last).to_have_attribute("data-state", "answer")
+    expect(dialog.locator(".answer-text").last).not_to_be_empty()
+    expect(chip).to_have_attribute("aria-expanded", "false")
+    expect(chip).to_contain_text("4.5")
+    expect(chip).to_contain_text("企业高层领导支持")
+
+    detail = dialog.locator(f"#{chip.get_attribute('aria-controls')}")
+    expect(detail).to_be_hidden()
+    chip.click()
+    expect(chip).to_have_attribute("aria-expanded", "true")
+    expect(detail).to_be_visible()
+    expect(detail.locator(".cite-head")).to_have_text("4.5 企业高层领导支持")
+    expect(detail.locator(".cite-path")).to_have_text("4 规划及发展方向 › 4.5 企业高层领导支持")
+    expect(detail.locator(".cite-meta")).to_contain_text("呼叫中心服务质量和运营管理指导要求")
+    marks = detail.locator("blockquote mark")
+    expect(marks.first).to_be_visible()
+    quoted = detail.locator("blockquote").inner_text()
+    for text in marks.all_inner_texts():
+        assert text and text in quoted
+    # The widget's own mark colour, not the host page's `mark { background: #00ff00 }`.
+    assert marks.first.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 229, 138)"
+    link = detail.get_by_role("link", name="在指导要求中查看该条款")
+    assert link.get_attribute("href") == f"{stack.api}/documents/ccso-zh#4.5"
+
+    page.screenshot(path=str(screenshot_dir / "widget-desktop.png"), animations="disabled")
+
+    # The link lands on the clause in the viewer, highlighted.
+    with page.context.expect_page() as opened:
+        link.click()
+    viewer = opened.value
+    viewer.wait_for_load_state()
+    target = viewer.locator('[id="4.5"]')
+    expect(target).to_be_in_viewport()
+    assert target.evaluate("e => e.matches(':target')")
+    viewer.close()
+
+    # Escape closes the dialog and gives focus back to the button.
+    textbox.focus()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    assert shadow_active_element(page) == "launcher"
+    assert problems.dialogs == []
+
+
+def test_widget_keeps_keyboard_focus_inside_the_open_dialog(stack, open_page):
+    page, _ = open_page(1280, 800, "zh-CN")
+    page.goto(f"{stack.allowed}/site.html?lang=zh")
+    page.get_by_role("button", name="咨询指导要求").press("Enter")
+    dialog = page.get_by_role("dialog", name="指导要求助手")
+    expect(dialog).to_be_visible()
+    inside = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        inside.append(page.evaluate(
+            "() => { const r = document.querySelector('guidance-assistant').shadowRoot;"
+            " return !!(r.activeElement && r.getElementById('ga-panel').contains(r.activeElement)); }"
+        ))
+    assert all(inside), inside
+    page.keyboard.press("Shift+Tab")
+    assert shadow_active_element(page) != "launcher"
+
+
+def test_widget_at_phone_width_in_english(stack, open_page, screenshot_dir):
+    page, _ = open_page(375, 740, "en-US")
+    # No data-lang on this page: the widget follows <html lang="en">.
+    page.goto(f"{stack.allowed}/site.html?lang=en&data_lang=0")
+    launcher = page.get_by_role("button", name="Ask the guidance")
+    launcher.click()
+    dialog = page.get_by_role("dialog", name="Guidance assistant")
+    expect(dialog).to_be_visible()
+    box = dialog.bounding_box()
+    assert box["x"] == 0 and box["width"] == 375, box  # full width on a phone
+
+    textbox = dialog.get_by_role("textbox", name="Your question")
+    textbox.fill(EN_QUESTION)
+    dialog.get_by_role("button", name="Send").click()
+    chip = dialog.locator('button.chip[data-clause-id="ccso-en:4.5"]')
+    expect(chip).to_be_visible(timeout=30_000)
+    chip.click()
+    detail = dialog.locator(f"#{chip.get_attribute('aria-controls')}")
+    expect(detail.locator(".cite-path")).to_have_text(
+        "4 Planning and development direction › 4.5 Support from senior leadership"
+    )
+    expect(detail.locator("blockquote mark").first).to_be_visible()
+    assert detail.get_by_role("link", name="Open this clause in the guidance").get_attribute("href") == (
+        f"{stack.api}/documents/ccso-en#4.5"
+    )
+    page.screenshot(path=str(screenshot_dir / "widget-phone.png"), animations="disabled")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_widget_says_when_the_guidance_does_not_cover_a_question(stack, open_page):
+    page, _ = open_page(1280, 800, "zh-CN")
+    page.goto(f"{stack.allowed}/site.html?lang=zh")
+    page.get_by_role("button", name="咨询指导要求").click()
+    dialog = page.get_by_role("dialog", name="指导要求助手")
+    textbox = dialog.get_by_role("textbox", name="你的问题")
+    textbox.fill(OFF_TOPIC)
+    textbox.press("Enter")
+    answer = dialog.locator(".a").last
+    expect(answer).to_have_attribute("data-state", "abstained", timeout=30_000)
+    expect(answer).to_contain_text("指导要求中没有找到相关内容")
+    expect(answer.locator("button.chip")).to_have_count(0)
+
+
+def test_an_origin_outside_the_allowlist_is_refused(stack, open_page):
+    page, _ = open_page(1280, 800, "en-US")
+    failed = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto(f"{stack.refused}/site.html?lang=en")
+    page.get_by_role("button", name="Ask the guidance").click()
+    dialog = page.get_by_role("dialog", name="Guidance assistant")
+    textbox = dialog.get_by_role("textbox", name="Your question")
+    textbox.fill(EN_QUESTION)
+    textbox.press("Enter")
+    answer = dialog.locator(".a").last
+    expect(answer).to_have_attribute("data-state", "error", timeout=30_000)
+    expect(answer).to_contain_text("Could not reach the assistant")
+    expect(answer.get_by_role("button", name="Try again")).to_be_visible()
+    assert f"{stack.api}/api/ask" in failed
+
+    # What the server said: nothing that lets the refused origin read the answer.
+    body = {"question": EN_QUESTION}
+    refused = httpx.post(f"{stack.api}/api/ask", json=body, headers={"Origin": stack.refused}, timeout=30)
+    assert "access-control-allow-origin" not in refused.headers
+    preflight = httpx.options(
+        f"{stack.api}/api/ask",
+        headers={"Origin": stack.refused, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+    )
+    assert preflight.status_code == 400
+    assert "access-control-allow-origin" not in preflight.headers
+    # ... while the allowed origin may.
+    allowed = httpx.post(f"{stack.api}/api/ask", json=body, headers={"Origin": stack.allowed}, timeout=30)
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == stack.allowed
+
+
+def test_a_question_with_markup_is_shown_as_text(stack, open_page):
+    page, problems = open_page(1280, 800, "zh-CN")
+    page.goto(f"{stack.allowed}/plain.html?lang=zh")  # no CSP here: an injected handler would run
+    page.get_by_role("button", name="咨询指导要求").click()
+    dialog = page.get_by_role("dialog", name="指导要求助手")
+    textbox = dialog.get_by_role("textbox", name="你的问题")
+    textbox.fill(INJECTION)
+    textbox.press("Enter")
+    answer = dialog.locator(".a").last
+    expect(answer).not_to_have_attribute("data-state", "loading", timeout=30_000)
+    expect(dialog.locator(".q").last).to_have_text("你: " + INJECTION)
+    page.wait_for_timeout(300)  # time for an image error handler to fire, were there one
+    images = page.evaluate(
+        "() => document.querySelectorAll('img').length +"
+        " document.querySelector('guidance-assistant').shadowRoot.querySelectorAll('img').length"
+    )
+    assert images == 0
+    assert problems.dialogs == []
+
+
+def test_loading_state_while_the_server_answers(stack, open_page):
+    page, _ = open_page(1280, 800, "en-US")
+    held = []
+    page.route(f"{stack.api}/api/ask", lambda route: held.append(route))  # hold, then pass it on
+    page.goto(f"{stack.allowed}/site.html?lang=en")
+    page.get_by_role("button", name="Ask the guidance").click()
+    dialog = page.get_by_role("dialog", name="Guidance assistant")
+    textbox = dialog.get_by_role("textbox", name="Your question")
+    textbox.fill(EN_QUESTION)
+    textbox.press("Enter")
+
+    answer = dialog.locator(".a").last
+    expect(answer).to_have_attribute("aria-busy", "true")
+    expect(answer).to_contain_text("Searching the guidance")
+    send = dialog.get_by_role("button", name="Send")
+    expect(send).to_be_disabled()  # one question at a time
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the question did not reach the network"
+    held[0].continue_()  # to the real server
+    expect(answer).to_have_attribute("data-state", "answer", timeout=30_000)
+    expect(answer).not_to_have_attribute("aria-busy", "true")
+    expect(answer.locator('button.chip[data-clause-id="ccso-en:4.5"]')).to_be_visible()
+    textbox.fill("x")
+    expect(send).to_be_enabled()
+
+
+def test_rate_limited_state_uses_the_servers_retry_after(stack, limited_api, open_page):
+    """Against a server limited to one question a minute: the second question gets the real
+    429 (through the CORS layer, so the widget can read Retry-After)."""
+    pytest.importorskip("assistant.api.ratelimit", reason="the rate limiter (ASSISTANT_RATE_LIMIT) is not installed")
+    page, _ = open_page(1280, 800, "en-US")
+    refusals = []
+    page.on("response", lambda r: r.url == f"{limited_api}/api/ask" and r.status == 429 and refusals.append(r))
+    page.goto(f"{stack.allowed}/site.html?lang=en&api={limited_api}")
+    page.get_by_role("button", name="Ask the guidance").click()
+    dialog = page.get_by_role("dialog", name="Guidance assistant")
+    textbox = dialog.get_by_role("textbox", name="Your question")
+    send = dialog.get_by_role("button", name="Send")
+
+    textbox.fill(EN_QUESTION)
+    textbox.press("Enter")
+    expect(dialog.locator(".a").last).to_have_attribute("data-state", "answer", timeout=30_000)
+    textbox.fill("What does clause 5.3 say?")
+    textbox.press("Enter")
+    answer = dialog.locator(".a").last
+    expect(answer).to_have_attribute("data-state", "error", timeout=30_000)
+    assert refusals, "the server did not answer 429"
+    wait = int(refusals[0].header_value("retry-after"))
+    assert 1 <= wait <= 60
+    expect(answer).to_contain_text(f"Too many questions. Please wait {wait} s")
+    expect(send).to_be_disabled()  # no more questions until Retry-After has passed
