@@ -129,12 +129,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         settings.corpus_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, settings.corpus_dir / path.name)
         print(f"added {path} to {settings.corpus_dir} as document {document.id}")
+    if args.paths and failed == len(args.paths):
+        # Nothing new to index: leave the index as it is rather than rebuild the same corpus.
+        print("error: no file was added; the index is unchanged", file=sys.stderr)
+        return 1
 
     assistant = Assistant(settings)
     try:
         index = assistant.rebuild(progress=progress_bars(not args.quiet))
     except IndexError_ as exc:
         raise CliError(str(exc)) from exc
+    except OSError as exc:  # disk full, read-only, file size limit: the build was abandoned
+        raise CliError(f"cannot write the new index ({exc}); the previous index is unchanged") from exc
     for error in assistant.last_build_errors:
         print(f"skipped {error}", file=sys.stderr)
         failed += 1
@@ -183,7 +189,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.api import create_app
 
     settings = load_settings(args)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a setting that makes no sense, e.g. ASSISTANT_RATE_LIMIT
+        raise CliError(str(exc)) from exc
+    # Idle keep-alive connections close after 5 s; a stop waits at most 10 s for requests in flight.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info",
+                timeout_keep_alive=5, timeout_graceful_shutdown=10)
     return 0
 
 

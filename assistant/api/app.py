@@ -11,6 +11,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
 from assistant import __version__
+from assistant.api import security
+from assistant.api.routes import admin
 from assistant.api.routes import ask, documents, health, pages, viewer
 from assistant.config import Settings
 from assistant.service import Assistant
@@ -51,7 +53,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     app.include_router(ask.router)
     app.include_router(documents.router)
+    admin.install(app, settings, assistant)  # operator routes + the document manager
     app.include_router(health.router)
+    # Security headers, body/URL limits, rate limit, time limit (see security.py); added before
+    # CORS so that CORS stays the outermost middleware.
+    security.install(app, settings)
     app.include_router(viewer.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

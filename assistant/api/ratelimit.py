@@ -1,0 +1,145 @@
+"""Per-client rate limiting for the question routes (/api/ask and /api/search).
+
+A token bucket per client address, in process: each client may send ``limit`` requests in a
+burst and then one more every ``period / limit`` seconds. A refused request gets 429 with
+``Retry-After`` (whole seconds until the next token) and a JSON ``detail``.
+
+The client is ``scope["client"]`` (what Starlette calls ``request.client.host``): the TCP peer.
+``X-Forwarded-For`` is not read here. uvicorn replaces the peer with the forwarded address only
+when the connection comes from an address in its ``--forwarded-allow-ips`` (default
+``127.0.0.1``, i.e. a reverse proxy on the same machine), so behind a local proxy the limit is
+per real client, and a client on the internet cannot pick its own key.
+
+The state lives in one process: with several uvicorn workers each has its own buckets (the
+effective limit is multiplied by the number of workers).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+LIMITED_PATHS = frozenset({"/api/ask", "/api/search"})
+
+_PERIODS = {
+    "s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0,
+    "m": 60.0, "min": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hour": 3600.0, "hours": 3600.0,
+}  # fmt: skip
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$", re.I)
+
+
+class RateLimitSettingError(ValueError):
+    """ASSISTANT_RATE_LIMIT cannot be understood."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int  # requests ...
+    period: float  # ... per this many seconds
+
+    def __str__(self) -> str:
+        names = {1.0: "second", 60.0: "minute", 3600.0: "hour"}
+        return f"{self.limit}/{names.get(self.period, f'{self.period:g}s')}"
+
+
+def parse_rate(value: str | None) -> Rate | None:
+    """``"60/minute"`` -> Rate(60, 60.0); ``"0"`` (or empty) -> None (no limit).
+
+    Raises RateLimitSettingError with the accepted forms when the value makes no sense."""
+    text = (value or "").strip()
+    if text in ("", "0", "off", "none"):
+        return None
+    match = _RATE.match(text)
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _PERIODS:
+        raise RateLimitSettingError(
+            f"ASSISTANT_RATE_LIMIT={value!r} is not a rate: use N/second, N/minute or N/hour "
+            f"(e.g. 60/minute), or 0 to turn rate limiting off"
+        )
+    limit = int(match.group(1))
+    if limit == 0:
+        return None
+    return Rate(limit, _PERIODS[unit])
+
+
+class TokenBuckets:
+    """One bucket per key; thread-safe; remembers at most ``max_clients`` keys (the least
+    recently seen are forgotten first, which only ever lets a forgotten client start afresh)."""
+
+    def __init__(self, rate: Rate, max_clients: int = 100_000, clock=time.monotonic) -> None:
+        self.rate = rate
+        self.capacity = float(rate.limit)
+        self.refill_per_s = rate.limit / rate.period
+        self.max_clients = max_clients
+        self._clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """Take one token. Returns 0.0 when allowed, else the seconds until a token is free."""
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.pop(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - at) * self.refill_per_s)
+            if tokens >= 1.0:
+                tokens -= 1.0
+                wait = 0.0
+            else:
+                wait = (1.0 - tokens) / self.refill_per_s
+            self._buckets[key] = (tokens, now)  # most recent last
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+            return wait
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+class RateLimitMiddleware:
+    """ASGI middleware: 429 for clients over the limit on the question routes; OPTIONS (CORS
+    preflight) and every other route pass untouched."""
+
+    def __init__(self, app: ASGIApp, rate: Rate | None, paths: frozenset[str] = LIMITED_PATHS) -> None:
+        self.app = app
+        self.rate = rate
+        self.paths = paths
+        self.buckets = TokenBuckets(rate) if rate is not None else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.buckets is None
+            or scope["type"] != "http"
+            or scope["method"] == "OPTIONS"
+            or scope["path"] not in self.paths
+        ):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        key = client[0] if client else "unknown"
+        wait = self.buckets.take(key)
+        if wait <= 0.0:
+            await self.app(scope, receive, send)
+            return
+        retry_after = max(1, math.ceil(wait))
+        body = json.dumps(
+            {"detail": f"too many requests: the limit is {self.rate} per client; retry in {retry_after} s"}
+        ).encode()
+        await send({
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(retry_after).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        })
+        await send({"type": "http.response.body", "body": body})
