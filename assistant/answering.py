@@ -51,6 +51,7 @@ class AnswerConfig:
     highlights_per_clause: int = 2
     # A sentence joins the highlights when it is within this much of the clause's best sentence.
     highlight_margin: float = 0.04
+    citation_margin: float = 0.03
 
 
 @dataclass
@@ -95,10 +96,9 @@ def compose_answer(
         kept = [h for h in hits if h.matched_by == "number"][:k]
     else:
         language = question_lang(question)
-        kept = [
-            h for h in hits
-            if h.matched_by == "number" or config.calibration.relevance(h, language) >= config.calibration.threshold
-        ][:k]
+        # Once the question is in scope, clauses a little below the bar still help the reader.
+        floor = config.calibration.threshold - config.citation_margin
+        kept = [h for h in hits if h.matched_by == "number" or config.calibration.relevance(h, language) >= floor][:k]
 
     citations: list[Citation] = []
     scored_by_citation: list[list[ScoredSentence]] = []

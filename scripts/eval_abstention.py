@@ -102,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {lang:>3}: right clause in top 3 {figures['right_clause_top3']} of {figures['answerable']}, "
                   f"correct abstention {figures['correct_abstention']} of {figures['out_of_scope']}")
         for threshold, by_lang in report.get("sweep", {}).items():
-            figures = by_lang["all"]
-            print(f"  t={threshold}: top3 {figures['right_clause_top3']}  abstain {figures['correct_abstention']}")
+            print(f"  t={threshold}: " + "  ".join(
+                f"{lang} top3 {f['right_clause_top3']} abstain {f['correct_abstention']}" for lang, f in by_lang.items()))
     if args.misses:
         for row, answer in zip(rows, answers):
             cited = answer.citations[:3]
