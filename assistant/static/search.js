@@ -25,7 +25,8 @@
       clear: "Clear filters",
       idle: "Type words, a question, or a clause number.",
       searching: "Searching…",
-      count: function (n, ms) { return (n === 1 ? "1 clause" : n + " clauses") + ", best match first (" + ms + " ms)"; },
+      count: function (n) { return (n === 1 ? "1 clause" : n + " clauses") + ", best match first"; },
+      took: function (ms) { return "answered in " + ms + " ms"; },
       none: "No clause matches. Try other words or clear the filters.",
       noneInChapter: function (c) { return "None of the best matches is in chapter " + c + ". Try other words or another chapter."; },
       network: "Cannot reach the server. Check your connection; the search runs again when you type.",
@@ -52,7 +53,8 @@
       clear: "清除筛选",
       idle: "输入词语、问题或条款编号即可检索。",
       searching: "正在检索…",
-      count: function (n, ms) { return n + " 个条款，按相关度排列（" + ms + " 毫秒）"; },
+      count: function (n) { return n + " 个条款，按相关度排列"; },
+      took: function (ms) { return "用时 " + ms + " 毫秒"; },
       none: "没有匹配的条款。请换个说法或清除筛选。",
       noneInChapter: function (c) { return "最相关的结果都不在第 " + c + " 章。请换个说法或选择其他章。"; },
       network: "无法连接到服务器。请检查网络，再次输入时会重新检索。",
@@ -314,6 +316,7 @@
 
   function setStatus(text, kind) {
     statusLine.textContent = text;
+    statusLine.removeAttribute("title");
     statusLine.className = "status" + (kind ? " is-" + kind : "");
   }
 
@@ -402,7 +405,9 @@
       setStatus(state.chapter && (data.hits || []).length ? T.noneInChapter(state.chapter) : T.none, "empty");
       return;
     }
-    setStatus(T.count(hits.length, Math.round(data.took_ms || 0)));
+    // The server's time goes in a tooltip, so that screenshots of the page stay the same.
+    setStatus(T.count(hits.length));
+    statusLine.title = T.took(Math.round(data.took_ms || 0));
     hits.forEach(function (hit) { results.appendChild(card(hit, terms)); });
   }
 
