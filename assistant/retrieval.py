@@ -187,8 +187,10 @@ class Retriever:
 
         mark = time.perf_counter()
         lexical_all = self.index.lexical.scores(question)
-        if mask is not None:
-            lexical_all = np.where(mask, lexical_all, 0.0)
+        # Words shared across languages (an English question against the English abbreviations
+        # inside a Chinese clause) are accidents, not evidence.
+        same_language = self._passage_langs == question_lang(question)
+        lexical_all = np.where(same_language if mask is None else same_language & mask, lexical_all, 0.0)
         lexical_rows = _top(lexical_all, candidates)
         lexical_rows = lexical_rows[lexical_all[lexical_rows] > 0]
         timings["lexical"] = _ms(mark)

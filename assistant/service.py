@@ -180,16 +180,13 @@ class Assistant:
         cached = self._answer_cache.get(key)
         if cached is not None:
             return replace(cached, took_ms=_elapsed_ms(started))
-        result = live.retriever.search(
-            question, k=max(k, 10), document=document, lang=lang, query_vector=self._query_vector(question)
-        )
+        vector = self._query_vector(question)
+        result = live.retriever.search(question, k=max(k, 10), document=document, lang=lang, query_vector=vector)
+        scope = None
+        if document is not None or lang is not None:
+            scope = live.retriever.search(question, k=10, query_vector=vector).hits
         answer = compose_answer(
-            question,
-            result.hits,
-            result.query_vector,
-            live.index,
-            AnswerConfig(calibration=self.calibration),
-            k,
+            question, result.hits, vector, live.index, AnswerConfig(calibration=self.calibration), k, scope
         )
         self._answer_cache.put(key, answer)
         return replace(answer, took_ms=_elapsed_ms(started))
