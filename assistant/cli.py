@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API, widget and pages")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes (each loads the model and the index; one per core)")
     serve.set_defaults(handler=cmd_serve)
 
     from assistant.evaluation import add_eval_command
@@ -187,6 +189,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
     from assistant.api import create_app
@@ -197,8 +201,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a setting that makes no sense, e.g. ASSISTANT_RATE_LIMIT
         raise CliError(str(exc)) from exc
     # Idle keep-alive connections close after 5 s; a stop waits at most 10 s for requests in flight.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info",
-                timeout_keep_alive=5, timeout_graceful_shutdown=10)
+    timeouts = {"timeout_keep_alive": 5, "timeout_graceful_shutdown": 10}
+    if args.workers <= 1:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", **timeouts)
+        return 0
+    # Build or check the index once here, so the workers only load it instead of racing to build it.
+    open_assistant(args)
+    for name, value in (("CORPUS_DIR", args.corpus), ("INDEX_DIR", args.index), ("EMBEDDER", args.embedder)):
+        if value is not None:
+            os.environ[f"ASSISTANT_{name}"] = str(value)
+    uvicorn.run("assistant.api.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="info", **timeouts)
     return 0
 
 
