@@ -26,6 +26,12 @@ def _lookup_words() -> frozenset[str]:
     return frozenset(tokenize(_LOOKUP_TEXT))
 
 
+@lru_cache(maxsize=16384)
+def _terms(sentence: str) -> frozenset[str]:
+    """Index terms of a clause sentence; cached because the same clauses are cited again and again."""
+    return frozenset(tokenize(sentence))
+
+
 @dataclass
 class Calibration:
     """Puts the similarity of any question/clause language pair on one scale.
@@ -165,7 +171,7 @@ def score_sentences(
     for (start, end), cosine in zip(spans, dense.tolist()):
         overlap = 0.0
         if query_terms:
-            terms = set(tokenize(text[start:end]))
+            terms = _terms(text[start:end])
             overlap = len(query_terms & terms) / len(query_terms)
         scored.append(ScoredSentence(start, end, float(cosine) + 0.1 * overlap))
     return scored

@@ -85,11 +85,13 @@ class _BatchedEmbedder:
         self, texts: Sequence[str], batch_size: int = 32, progress: ProgressCallback | None = None
     ) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(texts), batch_size):
-            batch = list(texts[start : start + batch_size])
-            out[start : start + len(batch)] = self._run(batch, is_query=False)
+        # Batches of similar length waste less work on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            out[rows] = self._run([texts[i] for i in rows], is_query=False)
             if progress:
-                progress(len(batch))
+                progress(len(rows))
         return out
 
 
