@@ -163,7 +163,8 @@ class SentenceTransformerEmbedder(_BatchedEmbedder):
             model = SentenceTransformer(self._resolve(), device="cpu")
         except Exception as exc:
             raise EmbedderError(f"cannot load sentence-transformers model {self.model_name!r}: {exc}") from exc
-        self._dimension = int(model.get_sentence_embedding_dimension())
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self._dimension = int(dimension())
         return model
 
     @property
