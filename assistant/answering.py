@@ -96,6 +96,8 @@ def compose_answer(
     ``hits`` were narrowed by a document or language filter: the filter chooses what to cite,
     not whether the question is in scope."""
     reason = abstention_reason(question, scope_hits if scope_hits is not None else hits, config.calibration)
+    if reason is None and not hits:
+        reason = "No clause within the chosen document or language matches this question."
     if reason:
         return Answer(question=question, answer="", abstained=True, reason=reason, index_version=index.version)
 

@@ -76,3 +76,9 @@ def test_repeated_questions_are_answered_from_the_cache_until_the_index_changes(
     assert second.citations == first.citations and second.answer == first.answer
     fake_assistant.rebuild()
     assert fake_assistant.ask("客户信息保密有什么要求").index_version != first.index_version
+
+
+def test_a_filter_that_matches_nothing_abstains_instead_of_failing(fake_assistant):
+    answer = fake_assistant.ask("客户信息保密有什么要求", document="no-such-document")
+    assert answer.abstained and "chosen document" in answer.reason
+    assert fake_assistant.ask("第4.5条", document="no-such-document").abstained
