@@ -16,6 +16,10 @@ corpus folder (hidden, so never indexed), loaded and parsed there with the same 
 build uses; a file that cannot be read is refused with the loader's reason and never reaches the
 corpus.
 
+Several server processes on the same folders (``assistant serve --workers N``) each have their
+own queue; a lock file in the index folder makes their jobs run one at a time, and
+``IndexFollower`` lets every process pick up a version another one switched to.
+
 A crash (kill -9) during a job leaves the previous index live (see assistant/index.py). The
 corpus change of an accepted upload or delete has then been applied or not, depending on when
 the crash came; the next start notices that the corpus and the index differ and rebuilds
@@ -26,6 +30,7 @@ at the next start.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import queue
@@ -36,6 +41,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from hashlib import sha1
 from pathlib import Path
@@ -43,7 +49,7 @@ from typing import BinaryIO, Literal
 
 from assistant.config import Settings
 from assistant.documents import SUPPORTED_SUFFIXES, DocumentError, discover, document_id_for
-from assistant.index import prepare_files
+from assistant.index import CURRENT_POINTER, prepare_files
 from assistant.service import Assistant
 
 log = logging.getLogger("assistant.management")
@@ -133,9 +139,11 @@ def sanitise_filename(raw: str | None) -> str:
 class DocumentManager:
     """Corpus changes and background reindexing for one Assistant (one per app)."""
 
-    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+    def __init__(self, assistant: Assistant, settings: Settings,
+                 on_swap: Callable[[str], None] | None = None) -> None:
         self.assistant = assistant
         self.settings = settings
+        self.on_swap = on_swap  # called with the new version after each successful build
         self._lock = threading.Lock()  # guards _jobs, _pending and the queued-reindex lookup
         self._jobs: list[Job] = []
         self._queue: queue.Queue[tuple[Job, Callable[[], Callable[[bool], None]]]] = queue.Queue()
@@ -349,7 +357,8 @@ class DocumentManager:
         while True:
             job, apply = self._queue.get()
             try:
-                self._run(job, apply)
+                with self._across_processes():
+                    self._run(job, apply)
             except BaseException:  # pragma: no cover - _run records every failure itself
                 log.exception("job %s crashed", job.id)
             finally:
@@ -357,6 +366,25 @@ class DocumentManager:
                     if job.document and self._pending_ids.get(job.document) == job.id:
                         del self._pending_ids[job.document]
                 self._queue.task_done()
+
+    @contextmanager
+    def _across_processes(self):
+        """Hold an exclusive lock on ``<index>/.jobs.lock`` for the whole job, so that jobs of
+        several server processes on the same folders (``assistant serve --workers N``) also
+        run one at a time instead of removing each other's scratch folders."""
+        index_dir = Path(self.settings.index_dir)
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            handle = open(index_dir / ".jobs.lock", "a+b")
+        except OSError as exc:  # the build will report the real problem
+            log.warning("cannot take the job lock in %s: %s", index_dir, exc)
+            yield
+            return
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield
+        finally:
+            handle.close()  # releases the lock
 
     def _current_version(self) -> str | None:
         return self.assistant.status().get("version")
@@ -397,6 +425,8 @@ class DocumentManager:
             log.warning("job %s: cannot clean up the staging folder: %s", job.id, exc)
         job.version_after = index.version
         job.skipped = [str(e) for e in self.assistant.last_build_errors]
+        if self.on_swap is not None:
+            self.on_swap(index.version)
         job.state = "succeeded"
         job.finished_at = _now()
         log.info("job %s succeeded: now serving %s", job.id, index.version)
@@ -423,3 +453,46 @@ class DocumentManager:
                 return False
             time.sleep(0.02)
         return True
+
+
+class IndexFollower:
+    """Keeps a server on the version that CURRENT names when another process switched it: a
+    second `assistant serve` worker that ran an upload job, or `assistant ingest` run next to a
+    live server. ``poke()`` is cheap (at most one small file read a second) and is called on
+    requests; a change is loaded in a background thread with the usual checks (checksums,
+    freshness against the corpus) and swapped in like any other new index. A version that does
+    not load is reported in the log once and the current one kept."""
+
+    def __init__(self, assistant: Assistant, index_dir: Path, interval_s: float = 1.0) -> None:
+        self.assistant = assistant
+        self.index_dir = Path(index_dir)
+        self.interval_s = interval_s
+        self._next_check = 0.0
+        self._loading = threading.Lock()
+        self._refused: str | None = None
+
+    def poke(self) -> None:
+        now = time.monotonic()
+        if now < self._next_check or not self.assistant.ready or self._loading.locked():
+            return
+        self._next_check = now + self.interval_s
+        try:
+            named = (self.index_dir / CURRENT_POINTER).read_text(encoding="utf-8").strip()
+        except OSError:
+            return
+        if not named or named == self.assistant.status().get("version") or named == self._refused:
+            return
+        threading.Thread(target=self._load, args=(named,), name="index-follower", daemon=True).start()
+
+    def _load(self, named: str) -> None:
+        if not self._loading.acquire(blocking=False):
+            return
+        try:
+            before = self.assistant.status().get("version")
+            self.assistant.open(build_if_needed=False)
+            log.info("index switched by another process: %s -> %s", before, self.assistant.status().get("version"))
+        except Exception as exc:  # noqa: BLE001 - keep serving what is loaded
+            self._refused = named
+            log.warning("not following the index to %s: %s", named, exc)
+        finally:
+            self._loading.release()

@@ -489,3 +489,77 @@ def test_upload_then_ask_over_http_while_other_clients_keep_asking(tmp_path, cor
         assert set(versions[:switch]) == {old} and set(versions[switch:]) == {job["version_after"]}
     finally:
         server.stop()
+
+
+# -- several processes on the same folders (assistant serve --workers N) -----------------------------
+
+def test_jobs_of_two_servers_on_the_same_folders_do_not_overlap(operator_settings):
+    """Two apps stand for two worker processes: each has its own job queue, and the file lock on
+    <index>/.jobs.lock (flock: separate opens conflict even within one process) keeps their
+    builds from overlapping and from removing each other's scratch folders."""
+    spans: list[tuple[float, float]] = []
+    lock = threading.Lock()
+    apps = []
+    for _ in range(2):
+        assistant = Assistant(operator_settings, embedder=FakeEmbedder())
+        assistant.open()
+        original = assistant.rebuild
+
+        def recorded(*args, _original=original, **kwargs):
+            start = time.monotonic()
+            try:
+                time.sleep(0.05)
+                return _original(*args, **kwargs)
+            finally:
+                with lock:
+                    spans.append((start, time.monotonic()))
+
+        assistant.rebuild = recorded
+        apps.append(create_app(operator_settings, assistant))
+    with TestClient(apps[0]) as first, TestClient(apps[1]) as second:
+        jobs = []
+        for client in (first, second, first, second):
+            jobs.append((client, client.post("/api/reindex", headers=AUTH).json()["job"]["id"]))
+        upload_job = upload(second, "wildlife-annex.md", WILDLIFE.encode()).json()["job"]["id"]
+        jobs.append((second, upload_job))
+        results = [wait_job(client, job_id) for client, job_id in jobs]
+    assert all(job["state"] == "succeeded" for job in results), results
+    ordered = sorted(spans)
+    assert len(ordered) >= 3
+    for (_, end), (start, _) in zip(ordered, ordered[1:]):
+        assert start >= end, "builds of two processes overlapped"
+    assert (operator_settings.index_dir / ".jobs.lock").exists()
+
+
+def test_a_server_follows_an_index_switched_by_another_process(operator_settings, capsys):
+    """Worker B serves the version that worker A's upload job (or `assistant ingest`) switched
+    CURRENT to, within about a second, without a restart."""
+    a = Assistant(operator_settings, embedder=FakeEmbedder())
+    b = Assistant(operator_settings, embedder=FakeEmbedder())
+    a.open(), b.open()
+    with TestClient(create_app(operator_settings, a)) as worker_a, TestClient(create_app(operator_settings, b)) as worker_b:
+        old = version(worker_b)
+        job = wait_job(worker_a, upload(worker_a, "wildlife-annex.md", WILDLIFE.encode()).json()["job"]["id"])
+        assert job["state"] == "succeeded" and version(worker_a) == job["version_after"] != old
+
+        def b_version_after(deadline_s: float) -> str:
+            deadline = time.monotonic() + deadline_s
+            while (current := version(worker_b)) == old and time.monotonic() < deadline:
+                time.sleep(0.1)
+            return current
+
+        assert b_version_after(10) == job["version_after"]
+        assert "wildlife-annex" in {d["id"] for d in worker_b.get("/api/documents").json()}
+
+        # the same for a CLI ingest next to the running servers
+        from assistant import cli
+
+        extra = operator_settings.corpus_dir.parent / "parking.md"
+        extra.write_text("# Parking\n\n## 1 Visitor parking\n\nVisitors park in bay C.\n", encoding="utf-8")
+        assert cli.main(["--corpus", str(operator_settings.corpus_dir), "--index", str(operator_settings.index_dir),
+                         "--embedder", "fake", "ingest", "--quiet", str(extra)]) == 0
+        capsys.readouterr()
+        old = job["version_after"]
+        new = b_version_after(10)
+        assert new != old and new == (operator_settings.index_dir / "CURRENT").read_text().strip()
+        assert "parking" in {d["id"] for d in worker_b.get("/api/documents").json()}

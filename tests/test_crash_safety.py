@@ -307,3 +307,22 @@ def test_damaged_index_is_reported_at_start(work, what, capsys):
     assert cli.main([*base, "ingest", "--quiet"]) == 0
     capsys.readouterr()
     assert cli.main([*base, "ask", "clause 1.1 in handbook 0", "--json"]) == 0
+
+
+def test_damaged_index_is_repaired_by_an_http_reindex(work):
+    _damage(work, "vectors.faiss")
+    auth = {"Authorization": f"Bearer {KEY}"}
+    with TestClient(create_app(work, Assistant(work, embedder=FakeEmbedder()))) as client:
+        deadline = time.monotonic() + 30
+        while "error" not in client.get("/healthz").json() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.get("/healthz").status_code == 503
+        job = client.post("/api/reindex", headers=auth).json()["job"]
+        assert client.app.state.document_manager.wait_idle(60)
+        status = client.get("/api/index/status", headers=auth).json()
+        assert status["jobs"][0]["id"] == job["id"] and status["jobs"][0]["state"] == "succeeded"
+        assert status["ready"] is True and status["error"] is None
+        health = client.get("/healthz")
+        assert health.status_code == 200 and "error" not in health.json()
+        assert client.post("/api/ask", json={"question": "clause 2.2 in handbook 0"}).status_code == 200
+    assert load_index(work.index_dir).version == status["version"]

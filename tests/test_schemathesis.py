@@ -83,3 +83,13 @@ def test_no_operation_answers_with_a_server_error(api_schema, method, path):
 def test_every_operation_is_fuzzed(api_schema):
     listed = {(op.ok().method.upper(), op.ok().path) for op in api_schema.get_all_operations()}
     assert listed == set(OPERATIONS)
+
+
+@pytest.mark.parametrize("filters", [{"document": "no-such-document"}, {"document": "ccso-zh", "lang": "en"}])
+def test_ask_whose_filters_match_nothing_is_not_a_server_error(fuzzed_app, filters):
+    """The first bug this fuzzing found: filters that leave no clause crashed compose_answer."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(fuzzed_app, raise_server_exceptions=False) as client:
+        response = client.post("/api/ask", json={"question": "数据安全", **filters})
+    assert response.status_code < 500, response.text

@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import socket
+import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -485,3 +486,40 @@ def test_question_limits_on_a_real_socket(live):
     reply = _raw_http(live.port, b"GET /api/search?q=" + b"q" * 1_000_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 400") or reply == b""
     assert httpx.get(live.url + "/healthz").status_code == 200
+
+
+# -- scripts/loadtest.py -----------------------------------------------------------------------------
+
+def _loadtest():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("loadtest", REPO / "scripts" / "loadtest.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("url", ["http://10.1.2.3:8000", "http://[2001:db8::1]:8000", "http://192.168.0.10",
+                                 "ftp://127.0.0.1/", "http://0.0.0.0:8000"])
+def test_loadtest_refuses_anything_but_loopback(url):
+    with pytest.raises(SystemExit, match="loadtest: "):
+        _loadtest().loopback_only(url)
+
+
+def test_loadtest_bounded_run_against_a_real_server(live, capsys):
+    loadtest = _loadtest()
+    assert loadtest.loopback_only(live.url + "/") == live.url
+    pool = loadtest.question_pool(300, seed=1)
+    assert len(set(pool)) == 300
+    assert sum(any("\u4e00" <= ch <= "\u9fff" for ch in q) for q in pool) > 100  # Chinese and English
+    code = loadtest.main(["--url", live.url, "--requests", "120", "--concurrency", "8", "--path", "mixed",
+                          "--pid", str(live.process.pid), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["sent"] == 120 and report["statuses"] == {"200": 120} and report["server_errors_5xx"] == 0
+    assert report["dropped_or_failed_connections"] == 0
+    assert report["latency_ms"]["p50"] <= report["latency_ms"]["p99"] <= report["latency_ms"]["max"]
+    assert report["server_memory"]["after"]["rss_mib"] > 0
+    with pytest.raises(SystemExit):
+        loadtest.main(["--url", live.url, "--requests", "1000000"])

@@ -17,11 +17,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.api.ratelimit import Rate, TokenBuckets
 from assistant.api.schemas import ErrorOut
 from assistant.config import Settings
-from assistant.management import DocumentManager, ManagementError
+from assistant.management import DocumentManager, IndexFollower, ManagementError
 from assistant.service import Assistant
 
 AUTH_FAILURES_PER_MINUTE = 10
@@ -32,8 +33,28 @@ _failures_lock = threading.Lock()
 def install(app: FastAPI, settings: Settings, assistant: Assistant) -> None:
     """Add the operator routes and the app's DocumentManager (which also removes uploads that a
     previous process staged but never queued)."""
-    app.state.document_manager = DocumentManager(assistant, settings)
+
+    def swapped(version: str) -> None:
+        app.state.load_error = None  # a start-up failure (a damaged index, say) is now repaired
+
+    app.state.document_manager = DocumentManager(assistant, settings, on_swap=swapped)
+    app.state.index_follower = IndexFollower(assistant, settings.index_dir)
     app.include_router(router)
+    app.add_middleware(FollowIndexMiddleware, follower=app.state.index_follower)
+
+
+class FollowIndexMiddleware:
+    """Lets each request check (at most once a second) whether another process switched the
+    index, e.g. the worker that ran an upload job when `assistant serve --workers N` runs."""
+
+    def __init__(self, app: ASGIApp, follower: IndexFollower) -> None:
+        self.app = app
+        self.follower = follower
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.follower.poke()
+        await self.app(scope, receive, send)
 
 
 def get_manager(request: Request) -> DocumentManager:
