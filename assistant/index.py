@@ -242,7 +242,13 @@ def build_index(
         loaded = load_version(scratch)  # verify before anyone is pointed at it
         final = index_dir / version
         os.replace(scratch, final)
-        _point_current(index_dir, version)
+        switched = False
+        try:
+            _point_current(index_dir, version)
+            switched = True
+        finally:
+            if not switched:  # never leave a version behind that CURRENT does not name
+                shutil.rmtree(final, ignore_errors=True)
         _remove_old_versions(index_dir, keep={version})
         loaded.root = final
         return loaded

@@ -122,6 +122,9 @@ class Assistant:
                 return "loaded"
             if not build_if_needed:
                 raise IndexStale(f"the index in {self.settings.index_dir} is stale: {stale}; run `assistant ingest`")
+            if index.manifest.embedder == self.embedder.id and self._live is None:
+                # Keep answering from the old version while the new one builds.
+                self._install(index)
             why = f"rebuilt ({stale})"
         except IndexMissing:
             if not build_if_needed:

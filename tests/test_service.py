@@ -82,3 +82,18 @@ def test_a_filter_that_matches_nothing_abstains_instead_of_failing(fake_assistan
     answer = fake_assistant.ask("客户信息保密有什么要求", document="no-such-document")
     assert answer.abstained and "chosen document" in answer.reason
     assert fake_assistant.ask("第4.5条", document="no-such-document").abstained
+
+
+def test_a_stale_index_keeps_serving_while_the_new_one_builds(fake_settings, monkeypatch):
+    first = Assistant(fake_settings)
+    first.open()
+    with open(fake_settings.corpus_dir / "ccso-en.md", "a", encoding="utf-8") as handle:
+        handle.write("\n## 13 Parking\n\nVisitors shall park in the marked bays.\n")
+    restarted = Assistant(fake_settings)
+    seen = []
+    original = restarted.rebuild
+    monkeypatch.setattr(restarted, "rebuild", lambda **kw: seen.append(restarted.ask("第4.5条").index_version)
+                        or original(**kw))
+    assert restarted.open().startswith("rebuilt")
+    assert seen == [first.live.index.version]
+    assert restarted.live.index.version != first.live.index.version
