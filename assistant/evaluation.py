@@ -138,7 +138,7 @@ def run_eval(args: argparse.Namespace) -> dict:
     from assistant.embedding import CachedEmbedder, make_embedder
     from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
     from assistant.lexical import LexicalIndex
-    from assistant.retrieval import Retriever
+    from assistant.retrieval import RetrievalConfig, Retriever
 
     benchmark = load_benchmark(args.corpus, args.queries, args.qrels, limit=args.limit)
     clauses, documents = records_to_clauses(benchmark.records)
@@ -162,7 +162,7 @@ def run_eval(args: argparse.Namespace) -> dict:
             progress = progress_bars(sys.stderr.isatty())
         index = build_index(Path(scratch), corpus, embedder, options, progress=progress)
         build_seconds = time.perf_counter() - started
-        retriever = Retriever(index, embedder)
+        retriever = Retriever(index, embedder, RetrievalConfig.for_embedder(embedder.id))
 
         def rank_pipeline(question: str) -> list[str]:
             return [hit.clause.id for hit in retriever.search(question, k=100).hits]

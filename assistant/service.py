@@ -41,9 +41,6 @@ DEFAULT_CALIBRATIONS = {
     "fake": (0.25, {}),
 }
 DEFAULT_ST_CALIBRATION = (0.35, {})
-# Cross-lingual cosine shift per embedder (RetrievalConfig.cross_lingual_shift), measured on the
-# labelled set: 0.05 lifts Chinese questions' right-clause-in-top-3 from 0.77 to 0.97.
-CROSS_LINGUAL_SHIFTS = {"e5-small-q4": 0.05}
 
 
 class QuestionError(ValueError):
@@ -153,8 +150,7 @@ class Assistant:
             raise IndexStale(
                 f"the index was built with {index.manifest.embedder}, the service uses {self.embedder.id}"
             )
-        config = RetrievalConfig(cross_lingual_shift=CROSS_LINGUAL_SHIFTS.get(self.embedder.id, 0.0))
-        self._live = _Live(index, Retriever(index, self.embedder, config))
+        self._live = _Live(index, Retriever(index, self.embedder, RetrievalConfig.for_embedder(self.embedder.id)))
 
     @property
     def live(self) -> _Live:
