@@ -273,7 +273,9 @@ def limited_api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
 # -- the browser -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop running in this thread
+# until it stops, which breaks any later test that calls asyncio.run().
+@pytest.fixture(scope="package")
 def chromium():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests")
