@@ -52,29 +52,35 @@ def load_benchmark(corpus: Path, queries: Path, qrels: Path, limit: int | None =
 
 
 def records_to_clauses(records: list[dict]) -> tuple[list[Clause], list[dict]]:
-    """One clause per record; heading records give their text to the path of the records below them.
+    """One clause per record that has text of its own, as the guidance parser makes them.
 
     Records carry their rule number in metadata.passage_id (e.g. "3.6.2.(1)") when the benchmark
-    has one; bare-heading records ("Jurisdiction") are the section titles of what follows them.
+    has one. A bare heading record ("Jurisdiction": short, no closing punctuation, with numbered
+    records below it) becomes the title path of those records, not a clause of its own; an empty
+    record is no clause either. Neither can answer a question (none is gold in ObliQA dev).
     """
+    parents: set[tuple[str, str]] = set()
+    for record in records:
+        parents.update((record.get("title", ""), prefix) for prefix in _prefixes(_record_number(record)))
     headings: dict[tuple[str, str], str] = {}
     for record in records:
-        number = _record_number(record)
+        key = (record.get("title", ""), _record_number(record).rstrip("."))
         text = (record.get("text") or "").strip()
-        if number and text and len(text) < 120 and not text.endswith((".", "。", ";", "；", ":")):
-            headings[(record.get("title", ""), number.rstrip("."))] = text
+        if key in parents and text and len(text) < 120 and not text.endswith((".", "。", ";", "；", ":")):
+            headings[key] = text
     clauses = []
     documents: dict[str, dict] = {}
     for record in records:
         title = record.get("title") or ""
-        document = _slug(title) or "benchmark"
-        documents.setdefault(document, {"id": document, "title": title, "source": "", "format": "jsonl",
-                                        "lang": "", "pages": None})
         number = _record_number(record) or record["_id"]
-        path = [headings[(title, prefix)] for prefix in _prefixes(number) if (title, prefix) in headings]
         text = (record.get("text") or "").strip()
+        if not text or (title, number.rstrip(".")) in headings:
+            continue
+        document = _slug(title) or "benchmark"
         lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text[:200] + title) else "en"
-        documents[document]["lang"] = lang
+        documents.setdefault(document, {"id": document, "title": title, "source": "", "format": "jsonl",
+                                        "lang": lang, "pages": None})
+        path = [headings[(title, prefix)] for prefix in _prefixes(number) if (title, prefix) in headings]
         clauses.append(Clause(id=record["_id"], document=document, number=number, title=path[-1] if path else "",
                               path=path, text=text, page_start=None, page_end=None, lang=lang))
     return clauses, list(documents.values())

@@ -62,3 +62,11 @@ def test_embedding_cache_reuses_vectors(tmp_path):
     second = CachedEmbedder(Counting(), tmp_path).embed_passages(["c d", "a b", "e"])
     assert Counting.calls == 3
     assert (second[1] == first[0]).all() and (second[0] == first[1]).all()
+
+
+def test_empty_and_heading_records_are_not_retrievable():
+    benchmark = load_benchmark(BEIR / "corpus.jsonl", BEIR / "queries.jsonl", BEIR / "qrels.tsv")
+    ids = {c.id for c in records_to_clauses(benchmark.records)[0]}
+    assert "d5" not in ids, "an empty record answers nothing"
+    assert "d1" not in ids, "a bare heading lives on in the path of the records below it"
+    assert {"d2", "d3", "d4", "d6"} <= ids
