@@ -11,6 +11,7 @@ from assistant.service import Assistant
 
 DATA = Path(__file__).parent / "data"
 GUIDANCE = DATA / "guidance"
+OPERATOR_KEY = "test-operator-key-0123456789"
 
 
 @pytest.fixture
@@ -37,3 +38,22 @@ def fake_assistant(fake_settings: Settings) -> Assistant:
     assistant = Assistant(fake_settings, embedder=FakeEmbedder())
     assistant.open()
     return assistant
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """The guidance fixture and its fake-embedder index, built once; tests work on copies."""
+    root = tmp_path_factory.mktemp("built")
+    shutil.copytree(GUIDANCE, root / "corpus")
+    settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake")
+    Assistant(settings, embedder=FakeEmbedder()).open()
+    return root
+
+
+@pytest.fixture
+def operator_settings(built: Path, tmp_path: Path) -> Settings:
+    """A private copy of the built corpus and index, with the operator routes on."""
+    shutil.copytree(built / "corpus", tmp_path / "corpus")
+    shutil.copytree(built / "index", tmp_path / "index")
+    return Settings(_env_file=None, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
+                    embedder="fake", rate_limit="0", operator_key=OPERATOR_KEY)

@@ -4,7 +4,6 @@ other clients keep asking."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -19,10 +18,10 @@ from assistant.embedding import FakeEmbedder
 from assistant.index import load_index
 from assistant.management import ManagementError, sanitise_filename
 from assistant.service import Assistant
-from conftest import GUIDANCE
+from conftest import OPERATOR_KEY
 from live_server import start_server
 
-KEY = "test-operator-key-0123456789"
+KEY = OPERATOR_KEY
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 WILDLIFE = (
@@ -33,24 +32,6 @@ WILDLIFE = (
     "Wombat burrows next to the call centre car park must be fenced off.\n"
 )
 QUOKKA_QUESTION = "How must staff handle a quokka?"
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """The fixture corpus and its index, built once; each test works on a copy."""
-    root = tmp_path_factory.mktemp("built")
-    shutil.copytree(GUIDANCE, root / "corpus")
-    settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake")
-    Assistant(settings, embedder=FakeEmbedder()).open()
-    return root
-
-
-@pytest.fixture
-def operator_settings(built: Path, tmp_path: Path) -> Settings:
-    shutil.copytree(built / "corpus", tmp_path / "corpus")
-    shutil.copytree(built / "index", tmp_path / "index")
-    return Settings(_env_file=None, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
-                    embedder="fake", rate_limit="0", operator_key=KEY)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
@@ -25,9 +24,9 @@ from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.index import load_index
 from assistant.service import Assistant
-from conftest import DATA, GUIDANCE
+from conftest import DATA, OPERATOR_KEY
 
-KEY = "bad-input-operator-key"
+KEY = OPERATOR_KEY
 AUTH = {"Authorization": f"Bearer {KEY}"}
 EN_PDF = DATA / "docs" / "en-guidance.pdf"
 FIFTY_MB = 50 * 1024 * 1024
@@ -83,21 +82,9 @@ REFUSED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("built")
-    shutil.copytree(GUIDANCE, root / "corpus")
-    settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake")
-    Assistant(settings, embedder=FakeEmbedder()).open()
-    return root
-
-
 @pytest.fixture
-def settings(built: Path, tmp_path: Path) -> Settings:
-    shutil.copytree(built / "corpus", tmp_path / "corpus")
-    shutil.copytree(built / "index", tmp_path / "index")
-    return Settings(_env_file=None, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
-                    embedder="fake", rate_limit="0", operator_key=KEY)
+def settings(operator_settings: Settings) -> Settings:
+    return operator_settings
 
 
 @pytest.fixture
