@@ -15,7 +15,7 @@ from assistant.answering import AnswerConfig, Calibration, compose_answer
 from assistant.cache import LRUCache
 from assistant.config import Settings
 from assistant.documents import DocumentError
-from assistant.embedding import Embedder, make_embedder
+from assistant.embedding import Embedder, QueryBatcher, make_embedder
 from assistant.index import (
     BuildOptions,
     IndexError_,
@@ -80,6 +80,7 @@ class Assistant:
         # index version so a rebuilt index never serves stale answers).
         self._query_cache: LRUCache[np.ndarray] = LRUCache(settings.cache_size)
         self._answer_cache: LRUCache[Answer] = LRUCache(settings.cache_size)
+        self._batcher = QueryBatcher(self.embedder)
         self.last_build_errors: list[DocumentError] = []
 
     # -- settings-derived --------------------------------------------------------------
@@ -166,7 +167,7 @@ class Assistant:
     def _query_vector(self, question: str) -> np.ndarray:
         vector = self._query_cache.get(question)
         if vector is None:
-            vector = self.embedder.embed_queries([question])[0]
+            vector = self._batcher.embed(question)
             self._query_cache.put(question, vector)
         return vector
 

@@ -1,0 +1,70 @@
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from assistant.embedding import FakeEmbedder, QueryBatcher, make_embedder
+
+
+def test_fake_embedder_is_deterministic_and_normalised():
+    first = FakeEmbedder().embed_passages(["数据安全", "call recordings"])
+    second = FakeEmbedder().embed_passages(["数据安全", "call recordings"])
+    assert first.dtype == np.float32 and np.array_equal(first, second)
+    assert np.allclose(np.linalg.norm(first, axis=1), 1.0)
+
+
+def test_passages_come_back_in_input_order_whatever_the_batching():
+    embedder = FakeEmbedder()
+    texts = ["a much longer text about call recordings", "short", "数据安全与加密", "medium text"]
+    together = embedder.embed_passages(texts, batch_size=2)
+    one_by_one = np.vstack([embedder.embed_passages([t]) for t in texts])
+    assert np.allclose(together, one_by_one)
+
+
+class SlowCounting(FakeEmbedder):
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def embed_queries(self, texts):
+        self.batches.append(len(texts))
+        time.sleep(0.02)  # a model call long enough for other questions to arrive meanwhile
+        if "boom" in texts:
+            raise RuntimeError("model failed")
+        return super().embed_queries(texts)
+
+
+def test_concurrent_questions_share_model_calls_and_get_their_own_vectors():
+    inner = SlowCounting()
+    batcher = QueryBatcher(inner)
+    questions = [f"question number {i} about data security" for i in range(24)]
+    results = {}
+
+    def ask(question):
+        results[question] = batcher.embed(question)
+
+    threads = [threading.Thread(target=ask, args=(q,)) for q in questions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    direct = FakeEmbedder()
+    for question in questions:
+        assert np.allclose(results[question], direct.embed_queries([question])[0])
+    assert sum(inner.batches) == len(questions)
+    assert max(inner.batches) > 1 and len(inner.batches) < len(questions)
+
+
+def test_a_failed_model_call_reaches_every_caller_in_its_batch_and_the_next_call_works():
+    batcher = QueryBatcher(SlowCounting())
+    with pytest.raises(RuntimeError, match="model failed"):
+        batcher.embed("boom")
+    assert batcher.embed("fine").shape == (256,)
+
+
+def test_unknown_backend_is_a_clear_error():
+    from assistant.embedding import EmbedderError
+
+    with pytest.raises(EmbedderError, match="unknown embedder"):
+        make_embedder("word2vec")
