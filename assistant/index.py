@@ -198,6 +198,7 @@ def build_index(
     index_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_builds(index_dir)
     scratch = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
+    os.chmod(scratch, 0o755)  # mkdtemp makes it private; replicas may read it as another user
     try:
         tick = progress("embedding passages", len(passages)) if progress else None
         vectors = embedder.embed_passages([p.index_text for p in passages], progress=tick)

@@ -81,3 +81,8 @@ def test_rebuild_switches_pointer_and_keeps_one_previous_version(corpus_dir, tmp
     assert (index_dir / "CURRENT").read_text().strip() == versions[-1]
     on_disk = sorted(p.name for p in index_dir.glob("v-*"))
     assert versions[-1] in on_disk and len(on_disk) <= 2
+
+
+def test_version_folders_are_readable_by_other_users(corpus_dir, tmp_path):
+    index, _ = build(corpus_dir, tmp_path / "index")
+    assert index.root.stat().st_mode & 0o055 == 0o055
