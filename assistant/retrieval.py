@@ -191,9 +191,10 @@ class Retriever:
         mark = time.perf_counter()
         # Exact inner product over all passages: one BLAS call, cheaper than copying out of
         # FAISS for the candidates BM25 adds (see docs/benchmarks.md for when to switch to IVF).
-        dense_all = self._matrix @ query_vector
+        cosines = self._matrix @ query_vector
+        dense_all = cosines
         if self.config.cross_lingual_shift:
-            dense_all = dense_all + np.where(
+            dense_all = cosines + np.where(
                 self._passage_langs != language, self.config.cross_lingual_shift, 0.0
             ).astype(np.float32)
         if mask is not None:
@@ -219,10 +220,12 @@ class Retriever:
             # one more piece of evidence and the text decides which 3.3 is meant.
             boosted = [r for c in numbered for r in self.index.passage_rows_by_clause.get(c.id, [])]
             rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
-            hits = self._fuse(rows, dense_all, lexical_all, language, boost_clauses={c.id for c in numbered})
+            hits = self._fuse(rows, dense_all, cosines, lexical_all, language, boost_clauses={c.id for c in numbered})
         else:
             numbered_ids = {c.id for c in numbered}
-            hits = [h for h in self._fuse(rows, dense_all, lexical_all, language) if h.clause.id not in numbered_ids]
+            hits = [
+                h for h in self._fuse(rows, dense_all, cosines, lexical_all, language) if h.clause.id not in numbered_ids
+            ]
             head = [Hit(c, 1.0, self._clause_dense(c.id, query_vector), 0.0, "number") for c in numbered]
             hits = head + hits
         hits = hits[:k]
@@ -257,6 +260,7 @@ class Retriever:
         self,
         rows: np.ndarray,
         dense_all: np.ndarray,
+        cosines: np.ndarray,
         lexical_all: np.ndarray,
         language: str,
         boost_clauses: set[str] = frozenset(),
@@ -282,7 +286,8 @@ class Retriever:
         # A clause is as good as its best passage.
         clause_rows, group = np.unique(self._passage_clause_rows[rows], return_inverse=True)
         best = {}
-        for name, values in (("fused", fused), ("dense", dense_values), ("lexical", lexical_share)):
+        # Hits report the plain cosine; the cross-lingual shift only orders the candidates.
+        for name, values in (("fused", fused), ("dense", cosines[rows]), ("lexical", lexical_share)):
             best[name] = np.full(clause_rows.size, -np.inf)
             np.maximum.at(best[name], group, values)
         order = np.argsort(-best["fused"], kind="stable")
