@@ -14,6 +14,24 @@ OFF_TOPIC = "How do I bake sourdough bread?"
 INJECTION = "<img src=x onerror=alert(1)> 培训有哪些要求？"
 
 
+# (launcher button, dialog title, question box) as the widget labels them in each language.
+LABELS = {"zh": ("咨询指导要求", "指导要求助手", "你的问题"), "en": ("Ask the guidance", "Guidance assistant", "Your question")}
+
+
+def open_widget(page, url: str, lang: str):
+    """Load a host page and open the widget on it; returns (dialog, question box)."""
+    launcher, title, box = LABELS[lang]
+    page.goto(url)
+    page.get_by_role("button", name=launcher).click()
+    dialog = page.get_by_role("dialog", name=title)
+    return dialog, dialog.get_by_role("textbox", name=box)
+
+
+def ask(textbox, question: str) -> None:
+    textbox.fill(question)
+    textbox.press("Enter")
+
+
 def shadow_active_element(page) -> str:
     """Class of the element focused inside the widget's shadow root ('' when none)."""
     return page.evaluate(
@@ -141,12 +159,8 @@ def test_widget_at_phone_width_in_english(stack, open_page, screenshot_dir):
 
 def test_widget_says_when_the_guidance_does_not_cover_a_question(stack, open_page):
     page, _ = open_page(1280, 800, "zh-CN")
-    page.goto(f"{stack.allowed}/site.html?lang=zh")
-    page.get_by_role("button", name="咨询指导要求").click()
-    dialog = page.get_by_role("dialog", name="指导要求助手")
-    textbox = dialog.get_by_role("textbox", name="你的问题")
-    textbox.fill(OFF_TOPIC)
-    textbox.press("Enter")
+    dialog, textbox = open_widget(page, f"{stack.allowed}/site.html?lang=zh", "zh")
+    ask(textbox, OFF_TOPIC)
     answer = dialog.locator(".a").last
     expect(answer).to_have_attribute("data-state", "abstained", timeout=30_000)
     expect(answer).to_contain_text("指导要求中没有找到相关内容")
@@ -157,12 +171,8 @@ def test_an_origin_outside_the_allowlist_is_refused(stack, open_page):
     page, _ = open_page(1280, 800, "en-US")
     failed = []
     page.on("requestfailed", lambda request: failed.append(request.url))
-    page.goto(f"{stack.refused}/site.html?lang=en")
-    page.get_by_role("button", name="Ask the guidance").click()
-    dialog = page.get_by_role("dialog", name="Guidance assistant")
-    textbox = dialog.get_by_role("textbox", name="Your question")
-    textbox.fill(EN_QUESTION)
-    textbox.press("Enter")
+    dialog, textbox = open_widget(page, f"{stack.refused}/site.html?lang=en", "en")
+    ask(textbox, EN_QUESTION)
     answer = dialog.locator(".a").last
     expect(answer).to_have_attribute("data-state", "error", timeout=30_000)
     expect(answer).to_contain_text("Could not reach the assistant")
@@ -188,12 +198,9 @@ def test_an_origin_outside_the_allowlist_is_refused(stack, open_page):
 
 def test_a_question_with_markup_is_shown_as_text(stack, open_page):
     page, problems = open_page(1280, 800, "zh-CN")
-    page.goto(f"{stack.allowed}/plain.html?lang=zh")  # no CSP here: an injected handler would run
-    page.get_by_role("button", name="咨询指导要求").click()
-    dialog = page.get_by_role("dialog", name="指导要求助手")
-    textbox = dialog.get_by_role("textbox", name="你的问题")
-    textbox.fill(INJECTION)
-    textbox.press("Enter")
+    # No CSP on plain.html: an injected handler would run there.
+    dialog, textbox = open_widget(page, f"{stack.allowed}/plain.html?lang=zh", "zh")
+    ask(textbox, INJECTION)
     answer = dialog.locator(".a").last
     expect(answer).not_to_have_attribute("data-state", "loading", timeout=30_000)
     expect(dialog.locator(".q").last).to_have_text("你: " + INJECTION)
@@ -210,12 +217,8 @@ def test_loading_state_while_the_server_answers(stack, open_page):
     page, _ = open_page(1280, 800, "en-US")
     held = []
     page.route(f"{stack.api}/api/ask", lambda route: held.append(route))  # hold, then pass it on
-    page.goto(f"{stack.allowed}/site.html?lang=en")
-    page.get_by_role("button", name="Ask the guidance").click()
-    dialog = page.get_by_role("dialog", name="Guidance assistant")
-    textbox = dialog.get_by_role("textbox", name="Your question")
-    textbox.fill(EN_QUESTION)
-    textbox.press("Enter")
+    dialog, textbox = open_widget(page, f"{stack.allowed}/site.html?lang=en", "en")
+    ask(textbox, EN_QUESTION)
 
     answer = dialog.locator(".a").last
     expect(answer).to_have_attribute("aria-busy", "true")
@@ -242,17 +245,12 @@ def test_rate_limited_state_uses_the_servers_retry_after(stack, limited_api, ope
     page, _ = open_page(1280, 800, "en-US")
     refusals = []
     page.on("response", lambda r: r.url == f"{limited_api}/api/ask" and r.status == 429 and refusals.append(r))
-    page.goto(f"{stack.allowed}/site.html?lang=en&api={limited_api}")
-    page.get_by_role("button", name="Ask the guidance").click()
-    dialog = page.get_by_role("dialog", name="Guidance assistant")
-    textbox = dialog.get_by_role("textbox", name="Your question")
+    dialog, textbox = open_widget(page, f"{stack.allowed}/site.html?lang=en&api={limited_api}", "en")
     send = dialog.get_by_role("button", name="Send")
 
-    textbox.fill(EN_QUESTION)
-    textbox.press("Enter")
+    ask(textbox, EN_QUESTION)
     expect(dialog.locator(".a").last).to_have_attribute("data-state", "answer", timeout=30_000)
-    textbox.fill("What does clause 5.3 say?")
-    textbox.press("Enter")
+    ask(textbox, "What does clause 5.3 say?")
     answer = dialog.locator(".a").last
     expect(answer).to_have_attribute("data-state", "error", timeout=30_000)
     assert refusals, "the server did not answer 429"
