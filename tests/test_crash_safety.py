@@ -13,7 +13,6 @@ import errno
 import os
 import re
 import resource
-import shutil
 import signal
 import subprocess
 import threading
@@ -31,9 +30,10 @@ from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.index import CURRENT_POINTER, IndexCorrupt, load_index
 from assistant.service import Assistant
+from conftest import OPERATOR_KEY, build_fake_index, working_copy
 from live_server import assistant_cmd, assistant_env, start_server
 
-KEY = "crash-test-operator-key"
+KEY = OPERATOR_KEY
 WORDS = ("staff customer service quality record training shift queue callback complaint escalation "
          "privacy report audit schedule").split()
 
@@ -58,17 +58,12 @@ def big(tmp_path_factory) -> Path:
     """The generated corpus and its index (version V), built once."""
     root = tmp_path_factory.mktemp("big")
     write_big_corpus(root / "corpus")
-    settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake")
-    Assistant(settings, embedder=FakeEmbedder()).open()
-    return root
+    return build_fake_index(root)
 
 
 @pytest.fixture
 def work(big: Path, tmp_path: Path) -> Settings:
-    shutil.copytree(big / "corpus", tmp_path / "corpus")
-    shutil.copytree(big / "index", tmp_path / "index")
-    return Settings(_env_file=None, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", embedder="fake",
-                    rate_limit="0", operator_key=KEY)
+    return working_copy(big, tmp_path)
 
 
 def current(settings: Settings) -> str:
