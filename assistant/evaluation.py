@@ -81,7 +81,8 @@ def records_to_clauses(records: list[dict]) -> tuple[list[Clause], list[dict]]:
         documents.setdefault(document, {"id": document, "title": title, "source": "", "format": "jsonl",
                                         "lang": lang, "pages": None})
         path = [headings[(title, prefix)] for prefix in _prefixes(number) if (title, prefix) in headings]
-        clauses.append(Clause(id=record["_id"], document=document, number=number, title=path[-1] if path else "",
+        # A record has no title of its own: its headings are its path, the record title its document.
+        clauses.append(Clause(id=record["_id"], document=document, number=number, title="",
                               path=path, text=text, page_start=None, page_end=None, lang=lang))
     return clauses, list(documents.values())
 

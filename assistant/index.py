@@ -37,7 +37,7 @@ from assistant.sentences import sentence_spans
 
 FORMAT_VERSION = 1
 # Bump when parsing or passage composition changes, so old artifacts count as stale.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 CURRENT_POINTER = "CURRENT"
 
 
@@ -139,9 +139,19 @@ def _file_sha256(path: Path) -> str:
 
 
 def index_text(document_title: str, clause: Clause, passage: Passage) -> str:
-    """What the indexes see: the passage with its document and clause path as context."""
+    """What BM25 sees: the passage with its document and clause path as context."""
     heading = " > ".join(clause.path) if clause.path else clause.title
     return f"{document_title}\n{heading}\n{passage.text}".strip()
+
+
+def dense_text(clause: Clause, passage: Passage) -> str:
+    """What the dense model sees: the passage under the clause's own title only.
+
+    Document titles and ancestor headings are shared by many clauses; in the vector they pull
+    every clause towards the same point (ObliQA, dense alone: R@10 0.697 with them, 0.717
+    without). Words in them still count through BM25.
+    """
+    return f"{clause.title}\n{passage.text}".strip()
 
 
 @dataclass
@@ -160,6 +170,7 @@ def passages_for(clauses: list[Clause], titles: dict[str, str], passage_chars: i
     for clause in clauses:
         for passage in split_passages(clause, max_chars=passage_chars):
             passage.index_text = index_text(titles.get(clause.document, ""), clause, passage)
+            passage.dense_text = dense_text(clause, passage)
             passages.append(passage)
     return passages
 
@@ -201,7 +212,7 @@ def build_index(
     os.chmod(scratch, 0o755)  # mkdtemp makes it private; replicas may read it as another user
     try:
         tick = progress("embedding passages", len(passages)) if progress else None
-        vectors = embedder.embed_passages([p.index_text for p in passages], progress=tick)
+        vectors = embedder.embed_passages([p.dense_text or p.index_text for p in passages], progress=tick)
         sentences: list[Sentence] = []
         sentence_vectors = None
         if options.sentence_vectors:

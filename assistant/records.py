@@ -46,7 +46,8 @@ class Passage:
     clause_id: str
     text: str
     start: int  # character offset of this piece inside the clause text
-    index_text: str = ""  # text given to the indexes (heading context prefixed)
+    index_text: str = ""  # text given to BM25: document title and heading path prefixed
+    dense_text: str = ""  # text given to the dense model: the clause's own title prefixed
 
 
 @dataclass

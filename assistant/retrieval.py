@@ -126,9 +126,14 @@ class Retriever:
         self.embedder = embedder
         self.config = config or RetrievalConfig()
         self._clauses_by_number: dict[str, list[Clause]] = {}
+        # "4" -> {document: its first clause numbered 4.x}, for headings without a body.
+        self._first_children: dict[str, dict[str, Clause]] = {}
         for clause in index.clauses:
             for key in self._number_keys(clause.number):
                 self._clauses_by_number.setdefault(key, []).append(clause)
+            parts = clause.number.split(".")
+            for depth in range(1, len(parts)):
+                self._first_children.setdefault(".".join(parts[:depth]), {}).setdefault(clause.document, clause)
         self._passage_documents = np.array([self._doc_of(p.clause_id) for p in index.passages])
         self._passage_langs = np.array([index.clause_by_id[p.clause_id].lang for p in index.passages])
         clause_row = {clause.id: row for row, clause in enumerate(index.clauses)}
@@ -154,8 +159,8 @@ class Retriever:
             if number.isdigit():
                 candidates += self._clauses_by_number.get(chinese_numeral(int(number)), [])
             if not candidates:
-                # A heading without a body of its own ("4"): give its first children instead.
-                candidates = [c for c in self.index.clauses if c.number.startswith(number + ".")][:3]
+                # A heading without a body of its own ("4"): its first child in each edition.
+                candidates = list(self._first_children.get(number, {}).values())
             candidates = [c for c in candidates if _passes(c, document, lang)]
             candidates.sort(key=lambda c: c.lang != wanted)  # the question's language first (stable)
             results.extend(c for c in candidates if c not in results)

@@ -86,3 +86,15 @@ def test_rebuild_switches_pointer_and_keeps_one_previous_version(corpus_dir, tmp
 def test_version_folders_are_readable_by_other_users(corpus_dir, tmp_path):
     index, _ = build(corpus_dir, tmp_path / "index")
     assert index.root.stat().st_mode & 0o055 == 0o055
+
+
+def test_dense_model_sees_the_clause_title_and_text_and_bm25_also_the_document_and_path():
+    from assistant.index import passages_for
+    from assistant.records import Clause
+
+    clause = Clause(id="d:4.5", document="d", number="4.5", title="Senior leadership support",
+                    path=["4 Planning", "4.5 Senior leadership support"], text="Leadership shall sponsor the centre.",
+                    page_start=1, page_end=1, lang="en")
+    (passage,) = passages_for([clause], {"d": "Guidance"}, passage_chars=600)
+    assert passage.dense_text == "Senior leadership support\nLeadership shall sponsor the centre."
+    assert passage.index_text == "Guidance\n4 Planning > 4.5 Senior leadership support\nLeadership shall sponsor the centre."
