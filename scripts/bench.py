@@ -710,7 +710,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", default=",".join(DEFAULT_SECTIONS),
                         help=f"comma-separated sections ({', '.join(ALL_SECTIONS)}, or all); default: %(default)s")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout (progress on stderr)")
-    parser.add_argument("--embedder", help="embedding backend (default: settings, e5-small-q4)")
+    parser.add_argument("--embedder", help="embedding backend (default: settings, e5-small)")
     parser.add_argument("--corpus", type=Path, default=H.REPO / "corpus", help="sample corpus folder (default: corpus/)")
     parser.add_argument("--index", type=Path,
                         help="index folder to reuse (built there when missing or stale); default: a temporary one")

@@ -71,6 +71,9 @@ def test_damaged_model_file_is_a_clear_error(tmp_path):
     broken.write_bytes(b"GGUF" + b"\0" * 40)
     with pytest.raises(ModelFileError, match="bad magic"):
         E5Model(broken)
+    broken.write_bytes(b"")
+    with pytest.raises(ModelFileError):
+        E5Model(broken)
 
 
 def test_unknown_backend_is_a_clear_error():
