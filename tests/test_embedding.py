@@ -90,3 +90,13 @@ def test_e5_engine_module_imports_without_loading_torch():
 
     code = "import sys, assistant.e5_engine, assistant.embedding; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_batch_shapes_come_from_a_few_sizes_with_at_most_a_quarter_of_padding():
+    from assistant.e5_engine import bucket
+
+    sizes = {bucket(n) for n in range(1, 513)}
+    assert len(sizes) == 32 and max(sizes) == 512
+    for n in range(1, 2000):
+        assert n <= bucket(n) <= 1.25 * n and bucket(bucket(n)) == bucket(n)
+        assert bucket(n, down=True) <= n and bucket(bucket(n, down=True)) == bucket(n, down=True)
