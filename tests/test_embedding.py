@@ -100,3 +100,13 @@ def test_batch_shapes_come_from_a_few_sizes_with_at_most_a_quarter_of_padding():
     for n in range(1, 2000):
         assert n <= bucket(n) <= 1.25 * n and bucket(bucket(n)) == bucket(n)
         assert bucket(n, down=True) <= n and bucket(bucket(n, down=True)) == bucket(n, down=True)
+
+
+def test_the_model_thread_ends_when_idle_and_a_later_question_starts_another():
+    batcher = QueryBatcher(FakeEmbedder(), idle_seconds=0.05)
+    first = batcher.embed("recordings")
+    deadline = time.time() + 5
+    while batcher._worker is not None and time.time() < deadline:
+        time.sleep(0.01)
+    assert batcher._worker is None
+    assert np.allclose(batcher.embed("recordings"), first)
