@@ -14,6 +14,8 @@ from pydantic_settings import NoDecode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBEDDER = "e5-small"
+# A search box queries as you type (one request per pause), a question is asked once.
+SEARCH_RATE_FACTOR = 5
 
 
 class Settings(BaseSettings):
@@ -46,7 +48,12 @@ class Settings(BaseSettings):
     operator_key: str | None = Field(
         None, description="Bearer key for the document-management routes; unset turns them off."
     )
-    rate_limit: str = Field("60/minute", description="Per-client limit on /api/ask and /api/search; 0 turns it off.")
+    rate_limit: str = Field("60/minute", description="Per-client limit on /api/ask; 0 turns rate limiting off.")
+    search_rate_limit: str | None = Field(
+        None,
+        description="Per-client limit on /api/search, which the search page calls as staff type; unset: "
+        f"{SEARCH_RATE_FACTOR} times ASSISTANT_RATE_LIMIT (300/minute by default); 0 turns it off.",
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

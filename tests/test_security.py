@@ -236,8 +236,7 @@ def test_token_bucket_memory_is_bounded():
 def test_rate_limit_gives_429_with_retry_after(fake_settings, fake_assistant):
     settings = fake_settings.model_copy(update={"rate_limit": "3/minute"})
     with TestClient(create_app(settings, fake_assistant), client=("203.0.113.7", 40000)) as client:
-        codes = [client.post("/api/ask", json={"question": "数据安全"}).status_code for _ in range(2)]
-        codes.append(client.get("/api/search", params={"q": "数据安全"}).status_code)  # the same bucket
+        codes = [client.post("/api/ask", json={"question": "数据安全"}).status_code for _ in range(3)]
         assert codes == [200, 200, 200]
         # X-Forwarded-For is not believed: the TCP peer is the client
         refused = client.post("/api/ask", json={"question": "数据安全"}, headers={"X-Forwarded-For": "198.51.100.1"})
@@ -245,7 +244,10 @@ def test_rate_limit_gives_429_with_retry_after(fake_settings, fake_assistant):
         assert 1 <= int(refused.headers["Retry-After"]) <= 20
         assert "3/minute" in refused.json()["detail"]
         assert refused.headers["X-Content-Type-Options"] == "nosniff"
-        assert client.get("/api/search", params={"q": "x"}).status_code == 429
+        # The search page queries as you type: its own bucket, five times the questions' one.
+        searches = [client.get("/api/search", params={"q": f"数据{i}"}).status_code for i in range(16)]
+        assert searches == [200] * 15 + [429]
+        assert "15/minute" in client.get("/api/search", params={"q": "x"}).json()["detail"]
         # other routes are not limited
         assert client.get("/healthz").status_code == 200
         assert client.get("/api/documents").status_code == 200
@@ -270,6 +272,16 @@ def test_rate_limited_answer_is_readable_by_an_allowed_origin(fake_settings, fak
 
 def test_rate_limit_off_with_zero(client):
     assert all(client.post("/api/ask", json={"question": "第4.5条"}).status_code == 200 for _ in range(80))
+    assert all(client.get("/api/search", params={"q": "数据"}).status_code == 200 for _ in range(80))
+
+
+def test_search_limit_can_be_set_on_its_own(fake_settings, fake_assistant):
+    settings = fake_settings.model_copy(update={"rate_limit": "0", "search_rate_limit": "2/minute"})
+    with TestClient(create_app(settings, fake_assistant)) as client:
+        assert [client.get("/api/search", params={"q": "数据"}).status_code for _ in range(3)] == [200, 200, 429]
+        assert all(client.post("/api/ask", json={"question": "数据安全"}).status_code == 200 for _ in range(5))
+    with pytest.raises(RateLimitSettingError, match="ASSISTANT_SEARCH_RATE_LIMIT='lots'"):
+        create_app(fake_settings.model_copy(update={"search_rate_limit": "lots"}), fake_assistant)
 
 
 # -- body and URL limits -----------------------------------------------------------------------------

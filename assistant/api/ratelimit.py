@@ -1,8 +1,9 @@
-"""Per-client rate limiting for the question routes (/api/ask and /api/search).
+"""Per-client rate limiting for the question routes: /api/ask and, with its own higher limit
+(the search page queries as staff type), /api/search.
 
-A token bucket per client address, in process: each client may send ``limit`` requests in a
-burst and then one more every ``period / limit`` seconds. A refused request gets 429 with
-``Retry-After`` (whole seconds until the next token) and a JSON ``detail``.
+A token bucket per client address and route group, in process: each client may send ``limit``
+requests in a burst and then one more every ``period / limit`` seconds. A refused request gets
+429 with ``Retry-After`` (whole seconds until the next token) and a JSON ``detail``.
 
 The client is ``scope["client"]`` (what Starlette calls ``request.client.host``): the TCP peer.
 ``X-Forwarded-For`` is not read here. uvicorn replaces the peer with the forwarded address only
@@ -26,7 +27,9 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-LIMITED_PATHS = frozenset({"/api/ask", "/api/search"})
+ASK_PATHS = frozenset({"/api/ask"})
+SEARCH_PATHS = frozenset({"/api/search"})
+LIMITED_PATHS = ASK_PATHS | SEARCH_PATHS
 
 _PERIODS = {
     "s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0,
@@ -37,7 +40,7 @@ _RATE = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$", re.I)
 
 
 class RateLimitSettingError(ValueError):
-    """ASSISTANT_RATE_LIMIT cannot be understood."""
+    """ASSISTANT_RATE_LIMIT or ASSISTANT_SEARCH_RATE_LIMIT cannot be understood."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Rate:
         return f"{self.limit}/{names.get(self.period, f'{self.period:g}s')}"
 
 
-def parse_rate(value: str | None) -> Rate | None:
+def parse_rate(value: str | None, setting: str = "ASSISTANT_RATE_LIMIT") -> Rate | None:
     """``"60/minute"`` -> Rate(60, 60.0); ``"0"`` (or empty) -> None (no limit).
 
     Raises RateLimitSettingError with the accepted forms when the value makes no sense."""
@@ -61,7 +64,7 @@ def parse_rate(value: str | None) -> Rate | None:
     unit = match.group(2).lower() if match else ""
     if not match or unit not in _PERIODS:
         raise RateLimitSettingError(
-            f"ASSISTANT_RATE_LIMIT={value!r} is not a rate: use N/second, N/minute or N/hour "
+            f"{setting}={value!r} is not a rate: use N/second, N/minute or N/hour "
             f"(e.g. 60/minute), or 0 to turn rate limiting off"
         )
     limit = int(match.group(1))

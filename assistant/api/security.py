@@ -2,7 +2,8 @@
 time limit on the question routes. ``install(app, settings)`` adds them (with the rate limiter
 from ratelimit.py) in this order, outermost first::
 
-    (CORS, added last by create_app)  -> SecurityHeaders -> RateLimit -> BodyLimit -> Timeout -> routes
+    (CORS, added last by create_app) -> SecurityHeaders -> RateLimit (ask) -> RateLimit (search)
+        -> BodyLimit -> Timeout -> routes
 
 so that a 413, 429 or 503 made here still carries the security headers, and CORS headers too.
 All are plain ASGI middleware: nothing is buffered except the small /docs page.
@@ -21,7 +22,8 @@ from fastapi import FastAPI, HTTPException
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.api.ratelimit import LIMITED_PATHS, RateLimitMiddleware, parse_rate
+from assistant.api.ratelimit import ASK_PATHS, LIMITED_PATHS, SEARCH_PATHS, Rate, RateLimitMiddleware, parse_rate
+from assistant.config import SEARCH_RATE_FACTOR
 from assistant.config import Settings
 
 log = logging.getLogger("assistant.api")
@@ -292,13 +294,19 @@ def _consume(task: asyncio.Future) -> None:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Add the protections to ``app``. Raises RateLimitSettingError for a bad
-    ASSISTANT_RATE_LIMIT, so a misconfigured service stops at startup with the reason."""
+    """Add the protections to ``app``. Raises RateLimitSettingError for a bad ASSISTANT_RATE_LIMIT
+    or ASSISTANT_SEARCH_RATE_LIMIT, so a misconfigured service stops at startup with the reason."""
     rate = parse_rate(settings.rate_limit)
+    if settings.search_rate_limit is not None:
+        search_rate = parse_rate(settings.search_rate_limit, "ASSISTANT_SEARCH_RATE_LIMIT")
+    else:
+        search_rate = Rate(rate.limit * SEARCH_RATE_FACTOR, rate.period) if rate else None
     app.state.request_timeout_s = REQUEST_TIMEOUT_S
     app.state.rate_limit = rate
+    app.state.search_rate_limit = search_rate
     # add_middleware puts each new one outside the previous ones.
     app.add_middleware(TimeoutMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_upload_bytes=settings.max_upload_bytes)
-    app.add_middleware(RateLimitMiddleware, rate=rate)
+    app.add_middleware(RateLimitMiddleware, rate=search_rate, paths=SEARCH_PATHS)
+    app.add_middleware(RateLimitMiddleware, rate=rate, paths=ASK_PATHS)
     app.add_middleware(SecurityHeadersMiddleware)
