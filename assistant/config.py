@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         None, description="Bearer key for the document-management routes; unset turns them off."
     )
     rate_limit: str = Field("60/minute", description="Per-client limit on /api/ask; 0 turns rate limiting off.")
+    request_timeout: float = Field(
+        10.0, gt=0, description="Seconds /api/ask or /api/search may take before the answer is 503 with Retry-After."
+    )
     search_rate_limit: str | None = Field(
         None,
         description="Per-client limit on /api/search, which the search page calls as staff type; unset: "

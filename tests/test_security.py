@@ -344,24 +344,26 @@ def test_overlong_query_string_is_414(client):
 
 # -- time limit --------------------------------------------------------------------------------------
 
-def test_slow_question_gets_503_at_the_time_limit(app, client, fake_assistant):
+def test_slow_question_gets_503_at_the_time_limit(fake_settings, fake_assistant):
     original = fake_assistant.ask
 
     def slow_ask(*args, **kwargs):
         time.sleep(1.5)
         return original(*args, **kwargs)
 
+    settings = fake_settings.model_copy(update={"request_timeout": 0.3})
     try:
         fake_assistant.ask = slow_ask
-        app.state.request_timeout_s = 0.3
-        started = time.monotonic()
-        response = client.post("/api/ask", json={"question": "数据安全"})
-        took = time.monotonic() - started
+        with TestClient(create_app(settings, fake_assistant)) as client:
+            started = time.monotonic()
+            response = client.post("/api/ask", json={"question": "数据安全"})
+            took = time.monotonic() - started
+            fake_assistant.ask = original
+            assert client.post("/api/ask", json={"question": "数据安全"}).status_code == 200
     finally:
         fake_assistant.ask = original
     assert response.status_code == 503 and "longer than 0.3 s" in response.json()["detail"]
     assert response.headers["Retry-After"] == "5" and took < 1.2
-    assert client.post("/api/ask", json={"question": "数据安全"}).status_code == 200
     time.sleep(1.5)  # the abandoned thread finishes on its own
 
 

@@ -35,7 +35,7 @@ MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around an uploaded
 # question near the 2000-character limit in Chinese (9 bytes a character once percent-encoded)
 # belongs in POST /api/ask.
 MAX_QUERY_STRING = 16 * 1024
-REQUEST_TIMEOUT_S = 10.0  # /api/ask and /api/search; app.state.request_timeout_s overrides
+REQUEST_TIMEOUT_S = 10.0  # /api/ask and /api/search; install() sets app.state.request_timeout_s
 UPLOAD_PATH = "/api/documents"
 
 # -- headers -------------------------------------------------------------------------------------
@@ -301,7 +301,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         search_rate = parse_rate(settings.search_rate_limit, "ASSISTANT_SEARCH_RATE_LIMIT")
     else:
         search_rate = Rate(rate.limit * SEARCH_RATE_FACTOR, rate.period) if rate else None
-    app.state.request_timeout_s = REQUEST_TIMEOUT_S
+    app.state.request_timeout_s = settings.request_timeout
     app.state.rate_limit = rate
     app.state.search_rate_limit = search_rate
     # add_middleware puts each new one outside the previous ones.
