@@ -1,0 +1,451 @@
+"""Heading detection: candidates per numbering family, numbering-chain validation, Markdown headings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .lines import _Joiner, _Line
+from .text import (
+    _CJK_CHARS,
+    _CJK_RE,
+    _CN_NUM,
+    _SENTENCE_PUNCT,
+    _TERMINAL,
+    _cn_to_int,
+    _width,
+)
+
+# --------------------------------------------------------------------------- heading candidates
+
+
+@dataclass
+class _Head:
+    index: int  # line index
+    family: str  # "dotted", "statute", "cnlist", "paren", "front", "md"
+    rank: int  # nesting rank within the family (smaller = higher)
+    key: tuple[int, ...]  # numeric value(s) used for progression checks
+    marker: str  # number as shown in the path, e.g. "4.5", "第一章", "（一）"
+    title: str
+    rest: str = ""  # body text on the heading line (第十二条 用人单位应当...)
+    consumed: int = 0  # following lines that belong to the heading (number-only heading lines)
+    weight: float = 1.0
+    number: str = ""  # final clause number (qualified where the marker repeats)
+    depth: int = 0  # Markdown '#' depth of an unnumbered sub-heading
+
+
+# Chinese text that continues a sentence ("5 个工作日内", "5.3.2 的要求") rather than a title
+_CONT_START_ZH = re.compile(
+    r"^(?:[的之和与或而但则%％倍‰]|个(?:工作日|自然日|月|小时|以上|以内)|[日天年月周](?:内|起|以[上下内]|之内|后|为)"
+    r"|条(?:规定|的|所|中|第|之)|款|项(?:规定|的|所|中)|以上|以下|以内|之内|之间|规定|所述|所列"
+    r"|[个名人次家项台套件位种类元万亿岁秒分](?:以上|以下|以内|之内|左右|及以上|及以下)"
+    r"|(?:小时|分钟|秒|米|平方米|公里|千米|mm|cm|km|kg|ms|MB|GB)(?![\u4e00-\u9fff]{2}))"
+)
+
+
+def _title_ok(title: str, *, allow_empty: bool = False) -> bool:
+    """A heading title: short, no sentence punctuation, not the middle of a sentence."""
+    title = title.strip()
+    if not title:
+        return allow_empty
+    if any(p in title for p in _SENTENCE_PUNCT):
+        return False
+    if title[-1] in "，,、:：;；.。!?！？(（-—":
+        return False
+    cjk = bool(_CJK_RE.search(title))
+    if cjk:
+        if "，" in title or _width(title) > 64:
+            return False
+        if _CONT_START_ZH.match(title):
+            return False
+    else:
+        if len(title) > 100 or len(title.split()) > 16:
+            return False
+        if title[0].islower():
+            return False
+        if re.search(r"[a-z]\.\s+[A-Z]", title):  # two sentences
+            return False
+    if not re.search(rf"[A-Za-z{_CJK_CHARS}]", title):
+        return False
+    return True
+
+
+_DOTTED_RE = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,5})\.?(?:\s+(\S.*)|(?<=\d)([" + _CJK_CHARS + r"].*))?$")
+_STATUTE_RE = re.compile(
+    rf"^第\s*([{_CN_NUM}\d]{{1,6}})\s*(编|章|节|条)(之[{_CN_NUM}]{{1,3}})?(?:\s*(.*))?$"
+)
+_CN_TOP_RE = re.compile(rf"^([{_CN_NUM}]{{1,4}})\s*、\s*(.*)$")
+_CN_PAREN_RE = re.compile(rf"^[（(]\s*([{_CN_NUM}]{{1,4}})\s*[)）]\s*(.*)$")
+_DIGIT_PAREN_RE = re.compile(r"^(?:[（(]\s*(\d{1,2})\s*[)）]|(\d{1,2})\s*[)）]|(\d{1,2})、)\s*(.*)$")
+_ALPHA_PAREN_RE = re.compile(r"^(?:[（(]([a-z])[)）]|([a-z])[)）])\s*(.*)$")
+_FRONT_WORDS_ZH = {"前言", "引言", "序言", "导言", "序", "总则说明", "参考文献", "编制说明", "后记", "索引"}
+_FRONT_WORDS_EN = {"foreword", "preface", "introduction", "bibliography", "references", "index", "acknowledgements", "acknowledgments"}
+_ANNEX_RE = re.compile(r"^(附\s*录\s*[A-Z]?|(?:Annex|Appendix)\s+[A-Z0-9]{1,2})(?:\s*(.*))?$")
+
+
+def _front_heading(text: str) -> tuple[str, str] | None:
+    """Unnumbered front/back matter headings: (number, title)."""
+    compact = re.sub(r"\s+", "", text)
+    if compact in _FRONT_WORDS_ZH:
+        return compact, compact
+    if text.strip().lower() in _FRONT_WORDS_EN:
+        return text.strip(), text.strip()
+    m = _ANNEX_RE.match(text.strip())
+    if m:
+        number = re.sub(r"\s+", "", m.group(1)) if m.group(1).startswith("附") else " ".join(m.group(1).split())
+        title = (m.group(2) or "").strip()
+        if not title or (_width(title) <= 80 and not any(p in title for p in _SENTENCE_PUNCT)):
+            return number, title or number
+    return None
+
+
+def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
+    text = lines[i].text
+    m = _DOTTED_RE.match(text)
+    if not m:
+        return None
+    number = m.group(1)
+    title = (m.group(2) or m.group(3) or "").strip()
+    key = tuple(int(x) for x in number.split("."))
+    if key[0] > 99:
+        return None
+    weight = 1.0
+    if m.group(3) and len(key) == 1:
+        # "4规划及发展方向" (the extractor lost the space) is possible but so is "10个工作日":
+        # the title checks and the numbering chain decide, with less trust
+        weight = 0.6
+    consumed = 0
+    if not title:
+        # number-only line ("4.5") with the title on the next line
+        if len(key) < 2 or i + 1 >= len(lines):
+            return None
+        nxt = lines[i + 1].text
+        if not _title_ok(nxt) or _DOTTED_RE.match(nxt):
+            return None
+        title, consumed = nxt, 1
+    elif not _title_ok(title):
+        return None
+    return _Head(i, "dotted", len(key), key, number, title, consumed=consumed, weight=weight)
+
+
+def _split_title_body(rest: str) -> tuple[str, str]:
+    """For 一、/（一）/1)/(a) headings: a short title, or no title and the body on the line."""
+    rest = rest.strip()
+    if not rest:
+        return "", ""
+    if _title_ok(rest) and _width(rest) <= 50:
+        return rest, ""
+    return "", rest
+
+
+def _statute_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
+    text = lines[i].text
+    m = _STATUTE_RE.match(text)
+    if not m:
+        return None
+    value = _cn_to_int(m.group(1))
+    if value is None or value == 0:
+        return None
+    unit = m.group(2)
+    suffix = m.group(3) or ""
+    rest = (m.group(4) or "").strip()
+    marker = f"第{m.group(1)}{unit}{suffix}"
+    rank = {"编": 1, "章": 2, "节": 3, "条": 4}[unit]
+    sub = _cn_to_int(suffix[1:]) if suffix else 0
+    if unit == "条":
+        title = ""
+        bracket = re.match(r"^[【\[]([^】\]]{1,30})[】\]]\s*(.*)$", rest)
+        if bracket:
+            title, rest = bracket.group(1), bracket.group(2)
+        separated = bool(re.match(rf"^第\s*[{_CN_NUM}\d]+\s*条(之[{_CN_NUM}]+)?(\s|$|[【\[])", text))
+        head = _Head(i, "statute", rank, (value, sub or 0), marker, title, rest=rest)
+        if not separated:
+            if rest[:1] in ("的", "规", "所", "和", "、", "，", "或", "至", "中", "第"):
+                return None  # "第十二条规定的..." is a cross-reference that wrapped to a line start
+            head.weight = 0.6
+        return head
+    if rest and not _title_ok(rest):
+        return None
+    return _Head(i, "statute", rank, (value, sub or 0), marker, rest)
+
+
+def _cnlist_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
+    text = lines[i].text
+    m = _CN_TOP_RE.match(text)
+    if m:
+        value = _cn_to_int(m.group(1))
+        if value:
+            title, rest = _split_title_body(m.group(2))
+            return _Head(i, "cnlist", 1, (value,), m.group(1), title, rest=rest)
+        return None
+    m = _CN_PAREN_RE.match(text)
+    if m:
+        value = _cn_to_int(m.group(1))
+        if value:
+            title, rest = _split_title_body(m.group(2))
+            return _Head(i, "cnlist", 2, (value,), f"（{m.group(1)}）", title, rest=rest)
+        return None
+    head = _paren_candidate(i, lines)
+    if head:
+        head.family = "cnlist"
+        head.rank += 2
+    return head
+
+
+def _paren_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
+    text = lines[i].text
+    m = _DIGIT_PAREN_RE.match(text)
+    if m:
+        if m.group(1):
+            marker, num = f"({m.group(1)})", m.group(1)
+        elif m.group(2):
+            marker, num = f"{m.group(2)})", m.group(2)
+        else:
+            marker, num = m.group(3), m.group(3)
+        value = int(num)
+        if value == 0:
+            return None
+        title, rest = _split_title_body(m.group(4))
+        if not title and not rest:
+            return None
+        return _Head(i, "paren", 1, (value,), marker, title, rest=rest)
+    m = _ALPHA_PAREN_RE.match(text)
+    if m:
+        letter = m.group(1) or m.group(2)
+        marker = f"({letter})" if m.group(1) else f"{letter})"
+        title, rest = _split_title_body(m.group(3))
+        if not title and not rest:
+            return None
+        return _Head(i, "paren", 2, (ord(letter) - ord("a") + 1,), marker, title, rest=rest)
+    return None
+
+
+_FAMILIES = {
+    "dotted": _dotted_candidate,
+    "statute": _statute_candidate,
+    "cnlist": _cnlist_candidate,
+    "paren": _paren_candidate,
+}
+
+
+def _any_heading_like(text: str) -> bool:
+    probe = [_Line(text, None)]
+    if _front_heading(text):
+        return True
+    for fn in _FAMILIES.values():
+        head = fn(0, probe)
+        if head is not None and (head.title or head.family == "statute"):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- progression checks
+
+
+def _dotted_step(a: tuple[int, ...], b: tuple[int, ...]) -> float | None:
+    """Penalty for heading number b following a (None = implausible)."""
+    if len(b) > len(a) and b[: len(a)] == a:
+        extra = b[len(a) :]
+        if all(x == 1 for x in extra) and len(extra) <= 2:
+            return 0.0 if len(extra) == 1 else 0.3
+        return None
+    for k in range(len(a), 0, -1):
+        if len(b) < k or b[: k - 1] != a[: k - 1]:
+            continue
+        step = b[k - 1] - a[k - 1]
+        if 1 <= step <= 3 and all(x == 1 for x in b[k:]) and len(b) - k <= 2:
+            return 0.35 * (step - 1) + 0.3 * (len(b) - k)
+        return None
+    return None
+
+
+def _best_chain(cands: list[_Head], step, start_penalty, window: int = 60) -> list[_Head]:
+    """Highest-scoring subsequence of candidates in which every step is plausible."""
+    if not cands:
+        return []
+    score = [0.0] * len(cands)
+    prev = [-1] * len(cands)
+    for i, c in enumerate(cands):
+        best, arg = c.weight - start_penalty(c), -1
+        for j in range(max(0, i - window), i):
+            pen = step(cands[j], c)
+            if pen is None:
+                continue
+            s = score[j] + c.weight - pen
+            if s > best:
+                best, arg = s, j
+        score[i], prev[i] = best, arg
+    i = max(range(len(cands)), key=lambda k: (score[k], -k))
+    chain = []
+    while i != -1:
+        chain.append(cands[i])
+        i = prev[i]
+    return chain[::-1]
+
+
+def _validate_dotted(cands: list[_Head]) -> list[_Head]:
+    def start_penalty(c: _Head) -> float:
+        return 0.0 if all(x <= 1 for x in c.key) else 0.5
+
+    return _best_chain(cands, lambda a, b: _dotted_step(a.key, b.key), start_penalty)
+
+
+def _validate_ranked(cands: list[_Head]) -> list[_Head]:
+    """Families without prefix numbers: validate rank by rank, within the higher ranks' segments."""
+    accepted: list[_Head] = []
+    for rank in sorted({c.rank for c in cands}):
+        bounds = sorted(h.index for h in accepted)
+        level = [c for c in cands if c.rank == rank]
+        # split into segments between accepted higher-rank headings
+        segments: list[list[_Head]] = []
+        current: list[_Head] = []
+        b = 0
+        for c in level:
+            moved = False
+            while b < len(bounds) and bounds[b] < c.index:
+                b += 1
+                moved = True
+            if moved and current:
+                segments.append(current)
+                current = []
+            current.append(c)
+        if current:
+            segments.append(current)
+        last: tuple[int, ...] | None = None
+        for seg in segments:
+            expected = {1} if last is None else {1, last[0] + 1}
+
+            def start_penalty(c: _Head, expected=expected, last=last) -> float:
+                if c.key[0] in expected:
+                    return 0.0
+                if last is not None and c.key[0] == last[0] + 2:
+                    return 0.3
+                return 0.6 if last is None else 0.9
+
+            def step(a: _Head, b: _Head) -> float | None:
+                if a.key[0] == b.key[0] and b.key[1:] > a.key[1:]:
+                    return 0.0  # 第十条之一 after 第十条
+                d = b.key[0] - a.key[0]
+                return {1: 0.0, 2: 0.35, 3: 0.7}.get(d)
+
+            chain = _best_chain(seg, step, start_penalty)
+            if chain:
+                accepted.extend(chain)
+                last = chain[-1].key
+    accepted.sort(key=lambda h: h.index)
+    return accepted
+
+
+def _context_weight(i: int, lines: Sequence[_Line], joiner: _Joiner, toc: set[int]) -> float:
+    """Lower weight for a candidate whose previous line runs on into it (a wrapped sentence)."""
+    j = i - 1
+    while j >= 0 and j in toc:
+        j -= 1
+    if j < 0 or lines[i].break_before:
+        return 1.0
+    prev = lines[j].text
+    if prev[-1] in _TERMINAL or not joiner.is_full(prev) or lines[j].page != lines[i].page:
+        return 1.0
+    return 0.4
+
+
+def _detect_headings(lines: Sequence[_Line], toc: set[int], joiner: _Joiner) -> list[_Head]:
+    """Pick the numbering family and return its validated headings (+ front matter headings)."""
+    best: list[_Head] = []
+    for family, fn in _FAMILIES.items():
+        cands: list[_Head] = []
+        skip_until = -1
+        for i in range(len(lines)):
+            if i in toc or i <= skip_until:
+                continue
+            head = fn(i, lines)
+            if head is None:
+                continue
+            head.weight *= _context_weight(i, lines, joiner, toc)
+            cands.append(head)
+            skip_until = i + head.consumed
+        if not cands:
+            continue
+        accepted = _validate_dotted(cands) if family == "dotted" else _validate_ranked(cands)
+        if family == "dotted":
+            ok = len(accepted) >= 3 or (
+                len(accepted) >= 2 and (any(len(h.key) > 1 for h in accepted) or accepted[0].key in ((0,), (1,)))
+            )
+        elif family == "paren":
+            ok = len(accepted) >= 2 and any(h.title for h in accepted) or len(accepted) >= 3
+        else:
+            ok = len(accepted) >= 2
+        if ok:
+            best = accepted
+            break
+    if not best:
+        return []
+    taken = {h.index for h in best}
+    for h in best:
+        taken.update(range(h.index, h.index + h.consumed + 1))
+    for i, line in enumerate(lines):
+        if i in toc or i in taken:
+            continue
+        fh = _front_heading(line.text)
+        if fh:
+            best.append(_Head(i, "front", 0, (), fh[0], fh[1]))
+    best.sort(key=lambda h: h.index)
+    return best
+
+
+def _markdown_headings(lines: Sequence[_Line], toc: set[int]) -> list[_Head]:
+    """Explicit Markdown headings; the numbering is parsed from the heading text."""
+    heads: list[_Head] = []
+    numbered_depths: list[int] = []
+    raw: list[tuple[int, _Head | None]] = []
+    for i, line in enumerate(lines):
+        if not line.md_depth or i in toc:
+            continue
+        probe = [_Line(line.text, None)]
+        head = None
+        for fn in (_dotted_candidate, _statute_candidate, _cnlist_candidate):
+            head = fn(0, probe)
+            if head is not None:
+                break
+        if head is not None and head.family == "dotted" and head.consumed:
+            head = None
+        if head is not None:
+            if head.rest and head.family != "statute":
+                head.title, head.rest = (head.title + " " + head.rest).strip(), ""
+            head.index = i
+            numbered_depths.append(line.md_depth)
+        raw.append((i, head))
+    if not raw:
+        return []
+    top_depth = min(numbered_depths) if numbered_depths else None
+    first_index = raw[0][0]
+    for i, head in raw:
+        if head is None:
+            text = lines[i].text
+            depth = lines[i].md_depth
+            if i == first_index and depth == 1 and (top_depth is None or top_depth > 1):
+                continue  # the document title
+            fh = _front_heading(text)
+            if fh:
+                head = _Head(i, "front", 0, (), fh[0], fh[1])
+            elif top_depth is None or depth <= top_depth:
+                head = _Head(i, "front", 0, (), text, text)
+            else:
+                head = _Head(i, "md", 99, (), text, text, depth=depth)  # unnumbered sub-heading
+        heads.append(head)
+    return heads
+
+
+# --------------------------------------------------------------------------- title tidying
+
+
+_SPACED_CJK_RE = re.compile(rf"^[{_CJK_CHARS}](?: [{_CJK_CHARS}])+$")
+
+
+def _tidy_title(title: str) -> str:
+    """"总 则" (typographic letter spacing) -> "总则"."""
+    title = title.strip()
+    if _SPACED_CJK_RE.match(title):
+        return title.replace(" ", "")
+    return title

@@ -1,0 +1,64 @@
+"""Shared character classes and small text helpers: Chinese numerals, display width, joining, line cleaning."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# --------------------------------------------------------------------------- character classes
+
+_CJK_CHARS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_ANY = rf"\u3000-\u303f{_CJK_CHARS}\uff00-\uffef"  # ideographs + CJK punctuation/full-width
+_CJK_RE = re.compile(rf"[{_CJK_CHARS}]")
+_CJK_ANY_RE = re.compile(rf"[{_CJK_ANY}]")
+_CN_NUM = "零〇一二三四五六七八九十百千两"
+_TERMINAL = "。！？；：.!?;:"
+_HARD_END = "。！？.!?"
+_SENTENCE_PUNCT = "。；！？"
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def _cn_to_int(s: str) -> int | None:
+    """Chinese numerals (一 .. 九千九百九十九) or ASCII digits to int."""
+    if s.isdigit():
+        return int(s)
+    total, digit = 0, None
+    for ch in s:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            total += (1 if digit is None else digit) * _CN_UNITS[ch]
+            digit = None
+        else:
+            return None
+    if digit is not None:
+        total += digit
+    return total
+
+
+@lru_cache(maxsize=65536)
+def _width(text: str) -> int:
+    """Display width: CJK and full-width characters count 2."""
+    return len(text) + len(_CJK_ANY_RE.findall(text))
+
+
+def _join_text(a: str, b: str) -> str:
+    """Join two wrapped line fragments: no space around CJK, a space between Latin words."""
+    if not a:
+        return b
+    if not b:
+        return a
+    if _CJK_ANY_RE.match(a[-1]) or _CJK_ANY_RE.match(b[0]):
+        return a + b
+    if a.endswith("-") and len(a) > 1 and a[-2].isalpha() and b[0].islower():
+        return a + b  # hyphenated wrap: keep the hyphen, drop the break
+    return a + " " + b
+
+
+_WS_RE = re.compile(r"[\s\u3000\u00a0]+")
+
+
+def _clean_line(text: str) -> str:
+    return _WS_RE.sub(" ", text).strip()
