@@ -113,14 +113,15 @@ class _Header:
 class E5Model:
     """Loads once (about a second), then embeds with `encode(texts, is_query)`; not thread-safe."""
 
-    def __init__(self, path: Path, threads: int | None = None) -> None:
+    def __init__(self, path: Path, threads: int | None = None, bf16: bool | None = None) -> None:
         import torch  # deferred: importing torch costs about a second and 180 MB
 
         self._torch = torch
         self.threads = threads or os.cpu_count() or 1
-        amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
-        # Without AMX, bf16 matrix products are emulated and slower than fp32.
-        self.dtype = torch.bfloat16 if amx else torch.float32
+        if bf16 is None:
+            # Without AMX, bf16 matrix products are emulated and slower than fp32.
+            bf16 = bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+        self.dtype = torch.bfloat16 if bf16 else torch.float32
         try:
             with open(path, "rb") as handle:
                 # Mapped, not read: the 250k-row word table is touched only where questions need it.

