@@ -324,8 +324,8 @@ class QueryBatcher:
     """Runs the model for questions on a thread of its own; concurrent questions share one call.
 
     A caller queues its question and waits; the model thread takes everything queued (up to
-    max_batch) as one batch, so with no contention a question goes straight through and under
-    load e5-small-q4 spent about 12 ms per question in a batch of 8 against 25 ms one by one.
+    max_batch) as one batch, so with no contention a question goes straight through, and under
+    load e5-small spends about 3 ms per question in a batch of 8 against 8-11 ms one by one.
     One thread also keeps the model's working memory in one malloc arena: when each batch ran on
     whichever request thread came first, a server grew by ~60 MiB per 4,000 questions (glibc
     keeps an arena per thread). The thread ends after idle_seconds and starts again on demand.
