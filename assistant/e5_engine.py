@@ -200,7 +200,8 @@ class E5Model:
         self._words = blocks("emb.word").reshape(h.vocabulary, h.hidden // 32)
         self._positions = torch.from_numpy(floats("emb.pos").reshape(h.max_positions, h.hidden).copy())
         self._token_type = torch.from_numpy(floats("emb.type")[: h.hidden].copy())
-        self._embedding_norm = (torch.from_numpy(floats("emb.ln.w").copy()), torch.from_numpy(floats("emb.ln.b").copy()))
+        self._embedding_norm = (torch.from_numpy(floats("emb.ln.w").copy()),
+                                torch.from_numpy(floats("emb.ln.b").copy()))
         shapes = {"q": (h.hidden, h.hidden), "k": (h.hidden, h.hidden), "v": (h.hidden, h.hidden),
                   "ao": (h.hidden, h.hidden), "fi": (h.feed_forward, h.hidden), "fo": (h.hidden, h.feed_forward)}
         self._layers = []
@@ -266,6 +267,10 @@ class E5Model:
     def _forward(self, sequences: list[list[int]]):
         torch, h = self._torch, self.header
         functional = torch.nn.functional
+
+        def norm(x, weight_and_bias):
+            return functional.layer_norm(x, (h.hidden,), *weight_and_bias, eps=h.eps)
+
         # oneDNN keeps kernels and buffers per tensor shape: unbounded shapes grew a server by 1 GB
         # in 1,000 questions. Padding to a few sizes bounds that (and reuses the kernels).
         batch, length = bucket(len(sequences)), bucket(max(map(len, sequences)))
@@ -278,16 +283,16 @@ class E5Model:
         with torch.inference_mode():
             x = torch.from_numpy(dequantise_q4(self._words[ids]))
             x = x + self._positions[:length] + self._token_type
-            x = functional.layer_norm(x, (h.hidden,), *self._embedding_norm, eps=h.eps).to(self.dtype)
+            x = norm(x, self._embedding_norm).to(self.dtype)
             attend = None if bool(mask.all()) else keep[:, None, None, :]
             heads, head_size = h.heads, h.hidden // h.heads
             for layer in self._layers:
-                qkv = functional.linear(x, *layer["qkv"])
-                q, k, v = (part.view(batch, length, heads, head_size).transpose(1, 2) for part in qkv.chunk(3, dim=-1))
+                qkv = functional.linear(x, *layer["qkv"]).chunk(3, dim=-1)
+                q, k, v = (part.view(batch, length, heads, head_size).transpose(1, 2) for part in qkv)
                 context = functional.scaled_dot_product_attention(q, k, v, attn_mask=attend)
                 context = context.transpose(1, 2).reshape(batch, length, h.hidden)
-                x = functional.layer_norm(x + functional.linear(context, *layer["ao"]), (h.hidden,), *layer["aln"], eps=h.eps)
+                x = norm(x + functional.linear(context, *layer["ao"]), layer["aln"])
                 middle = functional.gelu(functional.linear(x, *layer["fi"]))
-                x = functional.layer_norm(x + functional.linear(middle, *layer["fo"]), (h.hidden,), *layer["oln"], eps=h.eps)
+                x = norm(x + functional.linear(middle, *layer["fo"]), layer["oln"])
             x = x.float() * keep[..., None]
             return (x.sum(dim=1) / keep.sum(dim=1, keepdim=True))[: len(sequences)]
