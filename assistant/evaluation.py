@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.config import DEFAULT_PASSAGE_CHARS
 from assistant.records import Clause
 
 METRICS = ("recall@10", "map@10", "ndcg@10", "recall@100", "success@10")
@@ -211,7 +212,7 @@ def add_eval_command(commands) -> None:
     parser.add_argument("--baseline", choices=["bm25"], help="also score plain BM25 in the same run")
     parser.add_argument("--cache-dir", type=Path, help="cache passage embeddings here (keyed by model and text)")
     parser.add_argument("--embedder", dest="embedder_spec", default=None, help="embedding backend (default: settings)")
-    parser.add_argument("--passage-chars", type=int, default=600)
+    parser.add_argument("--passage-chars", type=int, default=DEFAULT_PASSAGE_CHARS)
     parser.add_argument("--limit", type=int, help="only the first N queries (quick checks)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=cmd_eval)

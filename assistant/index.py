@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.chunking import parse_clauses, split_passages
+from assistant.config import DEFAULT_PASSAGE_CHARS
 from assistant.documents import Document, DocumentError, discover, load_documents
 from assistant.embedding import Embedder
 from assistant.lexical import LexicalIndex
@@ -60,7 +61,7 @@ class IndexStale(IndexError_):
 @dataclass
 class BuildOptions:
     embedder_id: str
-    passage_chars: int = 600
+    passage_chars: int = DEFAULT_PASSAGE_CHARS
     sentence_vectors: bool = True
 
     def key(self) -> dict:

@@ -35,8 +35,9 @@ from assistant.retrieval import RetrievalConfig, Retriever
 # Abstention calibration per embedder (threshold, and shifts per question/clause language pair):
 # cosine scales differ a lot between models. Tuned on tests/data/abstention.jsonl
 # (scripts/eval_abstention.py --sweep); see docs/benchmarks.md. For e5-small, Chinese-Chinese
-# cosines sit high (-0.07) and a Chinese question against English text low (+0.03).
-_E5_CALIBRATION = (0.845, {("zh", "zh"): -0.07, ("zh", "en"): 0.03, ("en", "zh"): -0.03})
+# cosines sit high and a Chinese question against English text low. -0.07 fitted that set best
+# but made an in-scope question outside it (客户信息保密有哪些要求？, tests/integration) abstain.
+_E5_CALIBRATION = (0.845, {("zh", "zh"): -0.065, ("zh", "en"): 0.03, ("en", "zh"): -0.03})
 DEFAULT_CALIBRATIONS = {
     "e5-small": _E5_CALIBRATION,
     "e5-small-q4": _E5_CALIBRATION,  # the same model on another engine: the same cosines

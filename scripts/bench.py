@@ -538,6 +538,7 @@ def section_memory(ctx: "Context") -> dict:
 
 
 def section_memory_obliqa(ctx: "Context") -> dict:
+    from assistant.config import DEFAULT_PASSAGE_CHARS
     from assistant.documents import discover
     from assistant.index import IndexError_, corpus_fingerprint, load_index
 
@@ -559,8 +560,9 @@ def section_memory_obliqa(ctx: "Context") -> dict:
                            "the server only serves indexes with them"}
     questions = _obliqa_questions(ctx.args.obliqa.parent / "queries-dev.jsonl", ctx.args.memory_requests)
     log(f"memory-obliqa: {index_dir} ({manifest.counts}), {len(questions)} requests at c=8")
+    passage_chars = manifest.options.get("passage_chars", DEFAULT_PASSAGE_CHARS)
     server = ctx.server(Path(index_dir), corpus_dir=corpus_dir, embedder=manifest.embedder,
-                        env={"ASSISTANT_PASSAGE_CHARS": str(manifest.options.get("passage_chars", 600))})
+                        env={"ASSISTANT_PASSAGE_CHARS": str(passage_chars)})
     with server:
         return {"index_dir": str(index_dir), "counts": manifest.counts, "embedder": manifest.embedder,
                 **_memory_run(ctx, server, questions)}
