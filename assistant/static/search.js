@@ -522,6 +522,9 @@
     var state = stateFromUrl();
     state.q = input.value;
     applyState(state);
+    // Results that arrived first named documents by id; draw them again with their titles
+    // (from the answers already fetched, so no second request when the first one is done).
+    if (input.value.trim()) run();
   });
   if (input.value.trim()) run();
 })();

@@ -69,6 +69,20 @@ def test_search_filters_change_the_results_and_the_url(stack, open_page, screens
     assert href == f"documents/ccso-zh#{first.get_attribute('data-number')}"
 
 
+def test_results_that_arrive_before_the_document_list_get_the_titles_once_it_does(stack, open_page):
+    page, _ = open_page(1280, 800, "zh-CN")
+
+    def slow_documents(route):
+        page.wait_for_timeout(1500)  # the search answers first
+        route.continue_()
+
+    page.route("**/api/documents", slow_documents)
+    page.goto(f"{stack.api}/search?q=培训&lang=zh")
+    meta = page.locator(f"{RESULT} .result-meta").first
+    expect(meta).to_contain_text("呼叫中心服务质量和运营管理指导要求")
+    expect(meta).not_to_contain_text("ccso-zh")
+
+
 def test_search_as_you_type_debounces_and_drops_stale_answers(stack, open_page, screenshot_dir):
     page, _ = open_page(375, 740, "en-US")
     sent: list[str] = []
