@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.api.ratelimit import Rate, TokenBuckets
-from assistant.api.schemas import ErrorOut
+from assistant.api.schemas import DocumentOut, ErrorOut
 from assistant.config import Settings
 from assistant.management import DocumentManager, IndexFollower, ManagementError
 from assistant.service import Assistant
@@ -127,14 +127,8 @@ class JobOut(BaseModel):
     skipped: list[str] = Field(description="Other corpus files the build could not read.")
 
 
-class UploadedDocumentOut(BaseModel):
-    id: str
-    title: str
+class UploadedDocumentOut(DocumentOut):
     source: str = Field(description="The file name it is stored under in the corpus folder.")
-    format: str
-    lang: str
-    pages: int | None
-    clauses: int
     passages: int
 
 
