@@ -8,7 +8,6 @@ MAX_EXAMPLES examples per operation, no shrinking beyond that budget, no deadlin
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 import schemathesis
@@ -16,21 +15,16 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 
 from assistant.api import create_app
-from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
-from conftest import GUIDANCE
-
-KEY = "schemathesis-operator-key"
+from conftest import OPERATOR_KEY as KEY
+from conftest import working_copy
 MAX_EXAMPLES = 30
 
 
 @pytest.fixture(scope="module")
-def fuzzed_app(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fuzz")
-    shutil.copytree(GUIDANCE, root / "corpus")
-    config = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake",
-                      rate_limit="0", operator_key=KEY)
+def fuzzed_app(built, tmp_path_factory):
+    config = working_copy(built, tmp_path_factory.mktemp("fuzz"))
     assistant = Assistant(config, embedder=FakeEmbedder())
     assistant.open()
     app = create_app(config, assistant)

@@ -25,21 +25,18 @@ from assistant.api.security import JSON_BODY_LIMIT, MAX_QUERY_STRING, PAGE_CSP
 from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
-from conftest import GUIDANCE
+from conftest import GUIDANCE, OPERATOR_KEY, working_copy
 from live_server import start_server
 
 REPO = Path(__file__).resolve().parents[1]
-KEY = "security-test-operator-key"
+KEY = OPERATOR_KEY
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory) -> tuple[Settings, Assistant]:
+def shared(built, tmp_path_factory) -> tuple[Settings, Assistant]:
     """One index for the module: these tests read it and never change it."""
-    root = tmp_path_factory.mktemp("security")
-    shutil.copytree(GUIDANCE, root / "corpus")
-    settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake",
-                        rate_limit="0", operator_key=KEY)
+    settings = working_copy(built, tmp_path_factory.mktemp("security"))
     assistant = Assistant(settings, embedder=FakeEmbedder())
     assistant.open()
     return settings, assistant
