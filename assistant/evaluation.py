@@ -153,7 +153,7 @@ def run_eval(args: argparse.Namespace) -> dict:
     embedder = make_embedder(args.embedder_spec)
     if args.cache_dir:
         embedder = CachedEmbedder(embedder, Path(args.cache_dir))
-    options = BuildOptions(embedder_id=embedder.id, passage_chars=args.passage_chars, sentence_vectors=False)
+    options = BuildOptions(embedder_id=embedder.id, passage_chars=args.passage_chars)
     titles = {d["id"]: d["title"] for d in documents}
     corpus = PreparedCorpus(
         documents=documents,

@@ -1,6 +1,8 @@
+import numpy as np
 import pytest
 
-from assistant.retrieval import chinese_numeral, clause_numbers_in, question_lang
+from assistant.embedding import FakeEmbedder
+from assistant.retrieval import RetrievalConfig, Retriever, chinese_numeral, clause_numbers_in, question_lang
 
 
 @pytest.mark.parametrize(
@@ -59,3 +61,73 @@ def test_results_are_grouped_by_clause(fake_assistant):
 def test_hybrid_search_finds_topical_clause(fake_assistant):
     hits = fake_assistant.live.retriever.search("客户信息保密", k=3).hits
     assert "客户信息" in hits[0].clause.title or "客户信息" in hits[0].clause.text
+
+
+def _small_index(tmp_path, records):
+    from assistant.evaluation import records_to_clauses
+    from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
+
+    clauses, documents = records_to_clauses(records)
+    titles = {d["id"]: d["title"] for d in documents}
+    corpus = PreparedCorpus(documents=documents, clauses=clauses, passages=passages_for(clauses, titles, 1000),
+                            fingerprint="test")
+    return build_index(tmp_path / "index", corpus, FakeEmbedder(), BuildOptions("fake"))
+
+
+FILLER = " ".join(
+    f"Paragraph {n} covers unrelated {topic} matters in some detail." for n, topic in
+    enumerate(["zoning", "fisheries", "aviation", "mining", "forestry", "shipping", "railway", "postal"])
+)
+RECORDS = [
+    # The answer is one sentence inside a long passage of other matters.
+    {"_id": "long", "title": "Rulebook A", "text": f"{FILLER} Complaint records must be kept for five years. {FILLER}"},
+    # Shares a few of the question's words across the whole (short) passage.
+    {"_id": "short", "title": "Rulebook B", "text": "Records of training may be kept by the firm."},
+]
+
+
+def test_a_sentence_that_answers_lifts_its_long_clause_in_english(tmp_path):
+    index = _small_index(tmp_path, RECORDS)
+    question = "How long must complaint records be kept?"
+    dense_only = {"en": 1.0, "zh": 1.0}
+
+    def ranking(config):
+        return [h.clause.id for h in Retriever(index, FakeEmbedder(), config).search(question, k=2).hits]
+
+    assert ranking(RetrievalConfig(dense_weight=dense_only, sentence_discount={}, document_prior=0.0))[0] == "short"
+    assert ranking(RetrievalConfig(dense_weight=dense_only, document_prior=0.0))[0] == "long"
+
+
+def test_hits_carry_their_clause_best_sentence(tmp_path):
+    index = _small_index(tmp_path, RECORDS)
+    embedder = FakeEmbedder()
+    question = "How long must complaint records be kept?"
+    query = embedder.embed_queries([question])[0]
+    for hit in Retriever(index, embedder).search(question, k=2).hits:
+        rows = index.sentence_rows_by_clause[hit.clause.id]
+        assert hit.sentence == pytest.approx(float((index.sentence_vectors[rows] @ query).max()), abs=1e-6)
+
+
+def test_document_prior_lifts_the_best_documents_other_clauses(tmp_path):
+    records = [
+        {"_id": "a1", "title": "Rulebook A", "text": "alpha"},
+        {"_id": "a2", "title": "Rulebook A", "text": "beta"},
+        {"_id": "b1", "title": "Rulebook B", "text": "gamma"},
+        {"_id": "b2", "title": "Rulebook B", "text": "delta"},
+    ]
+    index = _small_index(tmp_path, records)
+    rows = np.arange(len(index.passages))
+    row_of = {p.clause_id: row for row, p in enumerate(index.passages)}
+    # a1 is clearly best; b1 edges a2 on its own score; the rest trail.
+    dense = np.zeros(len(rows), dtype=np.float32)
+    for clause_id, value in {"a1": 0.9, "a2": 0.6, "b1": 0.62, "b2": 0.1}.items():
+        dense[row_of[clause_id]] = value
+    lexical = np.zeros(len(rows), dtype=np.float32)
+    dense_only = {"en": 1.0}
+
+    def order(prior):
+        retriever = Retriever(index, FakeEmbedder(), RetrievalConfig(dense_weight=dense_only, document_prior=prior))
+        return [h.clause.id for h in retriever._fuse(rows, dense, dense, lexical, "en")]
+
+    assert order(0.0) == ["a1", "b1", "a2", "b2"]
+    assert order(0.2) == ["a1", "a2", "b1", "b2"]
