@@ -110,6 +110,7 @@ class Assistant:
 
     # -- lifecycle -----------------------------------------------------------------------
     def warm_up(self) -> None:
+        single_threaded_blas()
         self.embedder.warm_up()
         lexical.warm_up()
 
@@ -242,3 +243,16 @@ def _elapsed_ms(since: float) -> float:
 
 
 __all__ = ["Assistant", "NotReady", "QuestionError", "IndexError_", "clean_question"]
+
+
+def single_threaded_blas() -> None:
+    """Keep numpy's (and FAISS's) OpenBLAS to one thread in this process.
+
+    Questions already run in parallel on request threads and the model has its own threads; a
+    multi-threaded product over a few thousand sentence vectors made OpenBLAS's spinning threads
+    take the model's cores: HTTP p50 12 -> 44 ms on 2 cores (docs/benchmarks.md). The model's own
+    OpenMP threads are not BLAS and are left alone.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")

@@ -97,3 +97,12 @@ def test_a_stale_index_keeps_serving_while_the_new_one_builds(fake_settings, mon
     assert restarted.open().startswith("rebuilt")
     assert seen == [first.live.index.version]
     assert restarted.live.index.version != first.live.index.version
+
+
+def test_warm_up_keeps_numpys_blas_to_one_thread(fake_assistant):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        fake_assistant.warm_up()
+        blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+        assert blas and all(pool["num_threads"] == 1 for pool in blas)
