@@ -30,7 +30,7 @@ import numpy as np
 
 from assistant.chunking import parse_clauses, split_passages
 from assistant.config import DEFAULT_PASSAGE_CHARS
-from assistant.documents import Document, DocumentError, discover, load_documents
+from assistant.documents import Document, DocumentError, load_documents
 from assistant.embedding import Embedder
 from assistant.lexical import LexicalIndex
 from assistant.records import Clause, Passage
@@ -327,10 +327,6 @@ def check_fresh(index: LoadedIndex, corpus_paths: list[Path], options: BuildOpti
     if index.manifest.corpus_fingerprint != corpus_fingerprint(corpus_paths):
         return "the corpus has changed since it was built"
     return None
-
-
-def corpus_files(corpus_dir: Path) -> list[Path]:
-    return discover(corpus_dir)
 
 
 def _point_current(index_dir: Path, version: str) -> None:

@@ -14,7 +14,7 @@ from assistant import lexical
 from assistant.answering import AnswerConfig, Calibration, compose_answer
 from assistant.cache import LRUCache
 from assistant.config import Settings
-from assistant.documents import DocumentError
+from assistant.documents import DocumentError, discover
 from assistant.embedding import Embedder, QueryBatcher, make_embedder
 from assistant.index import (
     BuildOptions,
@@ -25,7 +25,6 @@ from assistant.index import (
     ProgressFactory,
     build_index,
     check_fresh,
-    corpus_files,
     load_index,
     prepare_files,
 )
@@ -106,7 +105,7 @@ class Assistant:
         return BuildOptions(embedder_id=self.embedder.id, passage_chars=self.settings.passage_chars)
 
     def corpus_paths(self) -> list[Path]:
-        return corpus_files(self.settings.corpus_dir)
+        return discover(self.settings.corpus_dir)
 
     # -- lifecycle -----------------------------------------------------------------------
     def warm_up(self) -> None:

@@ -136,9 +136,10 @@ def summarise_builds(runs: list[dict]) -> dict:
 
 
 def section_build(ctx: "Context") -> dict:
-    from assistant.index import corpus_files, prepare_files
+    from assistant.documents import discover
+    from assistant.index import prepare_files
 
-    files = corpus_files(ctx.corpus)
+    files = discover(ctx.corpus)
     if not files:
         raise SystemExit(f"no documents in {ctx.corpus}")
     runs = []
@@ -645,16 +646,18 @@ class Context:
 
     def given_index_stale(self) -> str | None:
         """Why the index at self.index_dir cannot serve the corpus with this embedder (None: it can)."""
-        from assistant.index import IndexError_, check_fresh, corpus_files, load_index
+        from assistant.documents import discover
+        from assistant.index import IndexError_, check_fresh, load_index
 
         try:
-            return check_fresh(load_index(self.index_dir), corpus_files(self.corpus), self.build_options())
+            return check_fresh(load_index(self.index_dir), discover(self.corpus), self.build_options())
         except IndexError_ as exc:
             return str(exc)
 
     def ensure_index(self) -> None:
         """A fresh sample index at self.index_dir: reuse --index when it is fresh, else build once."""
-        from assistant.index import corpus_files, prepare_files
+        from assistant.documents import discover
+        from assistant.index import prepare_files
 
         if self.index_dir is not None and self.index_origin == "given":
             stale = self.given_index_stale()
@@ -667,7 +670,7 @@ class Context:
             return  # built by the build section
         else:
             self.index_dir = self.tmp / "index"
-        files = corpus_files(self.corpus)
+        files = discover(self.corpus)
         figures, _ = timed_build(
             self.index_dir,
             lambda: prepare_files(files, self.settings.passage_chars, max_bytes=self.settings.max_upload_bytes),

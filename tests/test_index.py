@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.documents import discover
 from assistant.embedding import FakeEmbedder
 from assistant.index import (
     BuildOptions,
@@ -10,14 +11,13 @@ from assistant.index import (
     IndexMissing,
     build_index,
     check_fresh,
-    corpus_files,
     load_index,
     prepare_files,
 )
 
 
 def build(corpus_dir: Path, index_dir: Path):
-    paths = corpus_files(corpus_dir)
+    paths = discover(corpus_dir)
     return build_index(index_dir, prepare_files(paths, 600), FakeEmbedder(), BuildOptions("fake")), paths
 
 
@@ -45,7 +45,7 @@ def test_changed_corpus_or_model_makes_the_index_stale(corpus_dir, tmp_path):
     assert "settings" in check_fresh(index, paths, BuildOptions("e5-small-q4"))
     with open(corpus_dir / "ccso-zh.md", "a", encoding="utf-8") as handle:
         handle.write("\n## 13 新增章节\n\n新增内容应当被索引。\n")
-    assert "corpus has changed" in check_fresh(index, corpus_files(corpus_dir), BuildOptions("fake"))
+    assert "corpus has changed" in check_fresh(index, discover(corpus_dir), BuildOptions("fake"))
 
 
 def test_damaged_file_is_detected(corpus_dir, tmp_path):
