@@ -10,20 +10,8 @@ import numpy as np
 from assistant.index import LoadedIndex
 from assistant.lexical import tokenize
 from assistant.records import Answer, Citation
-from assistant.retrieval import Hit, clause_numbers_in, question_lang
+from assistant.retrieval import Hit, question_lang, topic_terms
 from assistant.sentences import sentence_spans
-
-
-# Words that only ask for a clause ("what does clause 4.5 say"), carrying no topic of their own.
-_LOOKUP_TEXT = (
-    "clause section article chapter rule paragraph say says said mean means state states show "
-    "规定 内容 说 讲 写 条款 条文 要求 什么 具体"
-)
-
-
-@lru_cache(maxsize=1)
-def _lookup_words() -> frozenset[str]:
-    return frozenset(tokenize(_LOOKUP_TEXT))
 
 
 @lru_cache(maxsize=16384)
@@ -102,7 +90,7 @@ def compose_answer(
     if reason:
         return Answer(question=question, answer="", abstained=True, reason=reason, index_version=index.version)
 
-    query_terms = set(tokenize(_without_numbers(question))) - _lookup_words()
+    query_terms = topic_terms(question)
     # "第4.5条" asks for that clause only; anything else retrieved would be noise.
     bare_lookup = hits[0].matched_by == "number" and not query_terms
     if bare_lookup:
@@ -227,9 +215,3 @@ def extractive_answer(
     chosen.sort(key=lambda item: (item[1], item[2].start))
     joiner, marker = ("", "[{}]") if wanted == "zh" else (" ", " [{}]")
     return joiner.join(citations[n].text[s.start : s.end] + marker.format(n + 1) for _, n, s in chosen)
-
-
-def _without_numbers(question: str) -> str:
-    for number in clause_numbers_in(question):
-        question = question.replace(number, " ")
-    return question

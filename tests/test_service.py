@@ -45,6 +45,15 @@ def test_threshold_is_a_setting(fake_settings):
     assert not assistant.ask("Who won the football world cup in 2018?").abstained
 
 
+def test_a_named_clause_that_comes_first_is_answered_whatever_the_threshold(fake_settings):
+    fake_settings.abstain_threshold = 0.99
+    assistant = Assistant(fake_settings)
+    assistant.open()
+    assert assistant.ask("高层领导支持").abstained
+    answer = assistant.ask("第4.5条 高层领导支持")
+    assert not answer.abstained and answer.citations[0].id == "ccso-zh:4.5"
+
+
 def test_open_rebuilds_a_stale_index_and_reports_when_not_allowed(fake_settings):
     assistant = Assistant(fake_settings)
     assert assistant.open() == "built (no index yet)"
