@@ -59,8 +59,8 @@ class ScoredSentence:
 def abstention_reason(question: str, hits: list[Hit], calibration: Calibration) -> str | None:
     if not hits:
         return "The guidance has no clause that matches this question."
-    if hits[0].matched_by == "number":
-        return None
+    if any(hit.matched_by == "number" for hit in hits):
+        return None  # the question named a clause the guidance has: that clause is in scope
     language = question_lang(question)
     best = max(hits, key=lambda h: calibration.relevance(h, language))
     score = calibration.relevance(best, language)
@@ -104,7 +104,11 @@ def compose_answer(
             # best of what the filter allows.
             best = max(config.calibration.relevance(h, language) for h in hits)
             floor = min(floor, best - config.citation_margin)
-        kept = [h for h in hits if h.matched_by == "number" or config.calibration.relevance(h, language) >= floor][:k]
+        relevant = [h for h in hits if h.matched_by != "number" and config.calibration.relevance(h, language) >= floor]
+        # Clauses the question named are always cited; the best of the rest fill up to k.
+        chosen = {id(h) for h in hits if h.matched_by == "number"}
+        chosen.update(id(h) for h in relevant[: max(0, k - len(chosen))])
+        kept = [h for h in hits if id(h) in chosen]
 
     citations: list[Citation] = []
     scored_by_citation: list[list[ScoredSentence]] = []

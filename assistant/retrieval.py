@@ -267,12 +267,17 @@ class Retriever:
 
         mark = time.perf_counter()
         rows = np.union1d(dense_rows, lexical_rows)
-        if len(numbered) > self.config.unambiguous_numbers or (numbered and topic_terms(question)):
+        ambiguous = len(numbered) > self.config.unambiguous_numbers
+        if ambiguous or (numbered and topic_terms(question)):
             # "Rule 3.3" in a corpus of many rulebooks: every book has a 3.3. The number becomes
             # one more piece of evidence and the text decides which 3.3 is meant.
             boosted = [r for c in numbered for r in self.index.passage_rows_by_clause.get(c.id, [])]
             rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
             hits = self._fuse(rows, dense_all, cosines, lexical_all, language, boost_clauses={c.id for c in numbered})
+            if not ambiguous:
+                # The clause the question names stays among the results, last if it must.
+                missing = [h for h in hits[k:] if h.matched_by == "number"]
+                hits = hits[: max(0, k - len(missing))] + missing
         else:
             numbered_ids = {c.id for c in numbered}
             hits = [

@@ -54,6 +54,13 @@ def test_a_named_clause_that_comes_first_is_answered_whatever_the_threshold(fake
     assert not answer.abstained and answer.citations[0].id == "ccso-zh:4.5"
 
 
+def test_a_named_clause_is_cited_even_when_the_topic_points_elsewhere(fake_assistant):
+    answer = fake_assistant.ask("第4.5条 数据安全 数据备份 加密", k=3)
+    cited = [c.id for c in answer.citations]
+    assert not answer.abstained and len(cited) <= 3
+    assert "ccso-zh:4.5" in cited and cited[0] != "ccso-zh:4.5"
+
+
 def test_open_rebuilds_a_stale_index_and_reports_when_not_allowed(fake_settings):
     assistant = Assistant(fake_settings)
     assert assistant.open() == "built (no index yet)"
