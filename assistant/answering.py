@@ -132,8 +132,8 @@ def compose_answer(
                 lang=clause.lang,
                 text=clause.text,
                 highlights=sorted(highlights),
-                # The similarity the abstention decision uses (cosine scale); 1.0 when named by number.
-                score=round(1.0 if hit.matched_by == "number" else float(hit.similarity), 4),
+                # The similarity the abstention decision uses (cosine scale); 1.0 for a bare lookup.
+                score=round(1.0 if bare_lookup else float(hit.similarity), 4),
             )
         )
     answer = extractive_answer(question, citations, scored_by_citation, config, bare_lookup)

@@ -68,7 +68,7 @@ CROSS_LINGUAL_SHIFTS = {"e5-small": 0.05, "e5-small-q4": 0.05}
 @dataclass
 class Hit:
     clause: Clause
-    score: float  # fused relevance, higher is better; 1.0 for a clause named by number
+    score: float  # fused relevance, higher is better; 1.0 for a clause put first by a bare lookup
     dense: float  # best cosine similarity of the question to one of the clause's passages
     lexical: float  # best BM25 score of the clause's passages, divided by the best over the query
     matched_by: str  # "number" (named by the question; first only in a bare lookup) or "search"

@@ -241,9 +241,6 @@ def _elapsed_ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000.0, 2)
 
 
-__all__ = ["Assistant", "NotReady", "QuestionError", "IndexError_", "clean_question"]
-
-
 def single_threaded_blas() -> None:
     """Keep numpy's (and FAISS's) OpenBLAS to one thread in this process.
 
@@ -255,3 +252,6 @@ def single_threaded_blas() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
+
+
+__all__ = ["Assistant", "NotReady", "QuestionError", "IndexError_", "clean_question"]
