@@ -37,11 +37,12 @@ class RetrievalConfig:
     # models score translations lower than same-language paraphrases, which would otherwise
     # hide the only document that answers (a Chinese question about an English report).
     cross_lingual_shift: float = 0.0
-    # A bare lookup ("第4.5条", "what does clause 4.5 say") whose number names at most this many
-    # clauses (one per language edition) puts them first. A number that names more (many
-    # rulebooks each with a 3.3), or that comes with a topic ("as per Rule 12.5.1, what counts
-    # as material?"), only adds number_boost: such questions are often answered by the guidance
-    # under the rule or the rule next to it (ObliQA: 127 of 128).
+    # A bare lookup ("第4.5条", "what does clause 4.5 say", "Rule 3.3") puts the clauses it names
+    # first. A number asked with a topic ("as per Rule 12.5.1, what counts as material?") only
+    # adds number_boost: such questions are often answered by the guidance under the rule or the
+    # rule next to it (ObliQA: 127 of 128), and where the number names many clauses (every
+    # rulebook has a 3.3) the text decides which is meant. One that names at most
+    # unambiguous_numbers (one per language edition) stays in the results whatever its rank.
     unambiguous_numbers: int = 2
     number_boost: float = 1.0
     # Per question language: a clause's dense score is the better of its passage's cosine and its
@@ -267,14 +268,11 @@ class Retriever:
 
         mark = time.perf_counter()
         rows = np.union1d(dense_rows, lexical_rows)
-        ambiguous = len(numbered) > self.config.unambiguous_numbers
-        if ambiguous or (numbered and topic_terms(question)):
-            # "Rule 3.3" in a corpus of many rulebooks: every book has a 3.3. The number becomes
-            # one more piece of evidence and the text decides which 3.3 is meant.
+        if numbered and topic_terms(question):
             boosted = [r for c in numbered for r in self.index.passage_rows_by_clause.get(c.id, [])]
             rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
             hits = self._fuse(rows, dense_all, cosines, lexical_all, language, boost_clauses={c.id for c in numbered})
-            if not ambiguous:
+            if len(numbered) <= self.config.unambiguous_numbers:
                 # The clause the question names stays among the results, last if it must.
                 missing = [h for h in hits[k:] if h.matched_by == "number"]
                 hits = hits[: max(0, k - len(missing))] + missing

@@ -144,3 +144,19 @@ def test_document_prior_lifts_the_best_documents_other_clauses(tmp_path):
 
     assert order(0.0) == ["a1", "b1", "a2", "b2"]
     assert order(0.2) == ["a1", "a2", "b1", "b2"]
+
+
+def test_a_bare_number_lists_every_clause_it_names_first(tmp_path):
+    records = [
+        {"_id": f"{book}-3.3", "title": f"Rulebook {book}", "text": text, "metadata": {"passage_id": "3.3"}}
+        for book, text in (("A", "Client money is kept apart."), ("B", "Fees are disclosed."), ("C", "Records are kept."))
+    ] + [
+        # Cross-references mention "Rule 3.3" more than the rules themselves do.
+        {"_id": f"A-5.{n}", "title": "Rulebook A", "text": "Rule 3.3 applies here, as Rule 3.3 and rule 3.3 say.",
+         "metadata": {"passage_id": f"5.{n}"}}
+        for n in range(1, 4)
+    ]
+    index = _small_index(tmp_path, records)
+    hits = Retriever(index, FakeEmbedder()).search("Rule 3.3", k=5).hits
+    assert {h.clause.id for h in hits[:3]} == {"A-3.3", "B-3.3", "C-3.3"}
+    assert all(h.matched_by == "number" for h in hits[:3])
