@@ -45,7 +45,7 @@ def test_threshold_is_a_setting(fake_settings):
     assert not assistant.ask("Who won the football world cup in 2018?").abstained
 
 
-def test_a_named_clause_that_comes_first_is_answered_whatever_the_threshold(fake_settings):
+def test_a_question_naming_a_clause_is_answered_whatever_the_threshold(fake_settings):
     fake_settings.abstain_threshold = 0.99
     assistant = Assistant(fake_settings)
     assistant.open()
