@@ -170,9 +170,9 @@ class Retriever:
                 self._first_children.setdefault(".".join(parts[:depth]), {}).setdefault(clause.document, clause)
         self._passage_documents = np.array([self._doc_of(p.clause_id) for p in index.passages])
         self._passage_langs = np.array([index.clause_by_id[p.clause_id].lang for p in index.passages])
-        self._clause_rows = {clause.id: row for row, clause in enumerate(index.clauses)}
-        self._passage_clause_rows = np.array([self._clause_rows[p.clause_id] for p in index.passages], dtype=np.int64)
-        self._sentence_clause_rows = np.array([self._clause_rows[s.clause_id] for s in index.sentences], dtype=np.int64)
+        clause_row = {clause.id: row for row, clause in enumerate(index.clauses)}
+        self._passage_clause_rows = np.array([clause_row[p.clause_id] for p in index.passages], dtype=np.int64)
+        self._sentence_clause_rows = np.array([clause_row[s.clause_id] for s in index.sentences], dtype=np.int64)
         document_rows: dict[str, int] = {}
         self._clause_document_rows = np.array(
             [document_rows.setdefault(c.document, len(document_rows)) for c in index.clauses], dtype=np.int64
@@ -236,10 +236,11 @@ class Retriever:
         # Exact inner product over all passages: one BLAS call, cheaper than copying out of
         # FAISS for the candidates BM25 adds (see docs/benchmarks.md for when to switch to IVF).
         cosines = self._matrix @ query_vector
-        best_sentences = self._best_sentences(query_vector)
         dense_all = cosines
         discount = self.config.sentence_discount.get(language)
-        if best_sentences is not None and discount is not None:
+        # Every sentence only where sentences rank clauses; otherwise the hits' own, below.
+        best_sentences = self._best_sentences(query_vector) if discount is not None else None
+        if best_sentences is not None:
             # Only the question's own language: across languages, short sentences drew unrelated
             # text in (Chinese small talk matched English news sentences).
             discounted = np.where(
@@ -284,12 +285,18 @@ class Retriever:
             head = [Hit(c, 1.0, self._clause_dense(c.id, query_vector), 0.0, "number") for c in numbered]
             hits = head + hits
         hits = hits[:k]
-        if best_sentences is not None:
-            for hit in hits:
-                best = best_sentences[self._clause_rows[hit.clause.id]]
-                hit.sentence = float(best) if np.isfinite(best) else None
+        self._score_sentences(hits, query_vector)
         timings["fusion"] = _ms(mark)
         return SearchResult(hits, query_vector, timings)
+
+    def _score_sentences(self, hits: list[Hit], query_vector: np.ndarray) -> None:
+        vectors = self.index.sentence_vectors
+        if vectors is None:
+            return
+        for hit in hits:
+            rows = self.index.sentence_rows_by_clause.get(hit.clause.id)
+            if rows:
+                hit.sentence = float((vectors[rows] @ query_vector).max())
 
     def _best_sentences(self, query_vector: np.ndarray) -> np.ndarray | None:
         """Each clause's best sentence cosine (-inf for a clause without sentences)."""
