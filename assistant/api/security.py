@@ -23,8 +23,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.api.ratelimit import ASK_PATHS, LIMITED_PATHS, SEARCH_PATHS, Rate, RateLimitMiddleware, parse_rate
-from assistant.config import SEARCH_RATE_FACTOR
-from assistant.config import Settings
+from assistant.config import SEARCH_RATE_FACTOR, Settings
 
 log = logging.getLogger("assistant.api")
 
