@@ -178,7 +178,8 @@ def run_eval(args: argparse.Namespace) -> dict:
         report = {"pipeline": evaluate(rank_pipeline, benchmark, progress=not args.json)}
         report["pipeline"]["index_build_s"] = round(build_seconds, 1)
 
-        if args.baseline == "bm25":
+        baselines = args.baseline or []
+        if "bm25" in baselines:
             plain = LexicalIndex.build([f"{c.title}\n{c.text}".strip() for c in _record_texts(benchmark.records)])
             ids = [record["_id"] for record in benchmark.records]
 
@@ -188,10 +189,35 @@ def run_eval(args: argparse.Namespace) -> dict:
                 return [ids[i] for i in order if scores[i] > 0]
 
             report["bm25"] = evaluate(rank_bm25, benchmark)
+        if "dense" in baselines:
+            report["dense"] = evaluate(_dense_ranker(index, embedder), benchmark)
     report["embedder"] = embedder.id
     report["queries"] = len(benchmark.queries)
     report["passages"] = len(corpus.passages)
     return report
+
+
+def _dense_ranker(index, embedder) -> Callable[[str], list[str]]:
+    """The embedder alone: clauses by the cosine of their best passage, over the pipeline's index.
+
+    What each model contributes before fusion, sentence scores, priors or number lookups.
+    """
+    import numpy as np
+
+    from assistant.retrieval import passage_matrix
+
+    matrix = passage_matrix(index.vectors)
+    clause_rows = {clause.id: row for row, clause in enumerate(index.clauses)}
+    passage_clause_rows = np.array([clause_rows[p.clause_id] for p in index.passages], dtype=np.int64)
+
+    def rank(question: str) -> list[str]:
+        cosines = matrix @ embedder.embed_queries([question])[0]
+        best = np.full(len(index.clauses), -np.inf, dtype=np.float32)
+        np.maximum.at(best, passage_clause_rows, cosines)
+        order = np.argsort(-best, kind="stable")[:100]
+        return [index.clauses[int(row)].id for row in order if np.isfinite(best[row])]
+
+    return rank
 
 
 @dataclass
@@ -209,7 +235,10 @@ def add_eval_command(commands) -> None:
     parser.add_argument("--corpus", dest="corpus", type=Path, required=True, help="corpus.jsonl")
     parser.add_argument("--queries", type=Path, required=True, help="queries-<split>.jsonl")
     parser.add_argument("--qrels", type=Path, required=True, help="qrels-<split>.tsv")
-    parser.add_argument("--baseline", choices=["bm25"], help="also score plain BM25 in the same run")
+    parser.add_argument(
+        "--baseline", action="append", choices=["bm25", "dense"],
+        help="also score plain BM25 (bm25) or the embedder alone (dense) in the same run; repeatable",
+    )
     parser.add_argument("--cache-dir", type=Path, help="cache passage embeddings here (keyed by model and text)")
     parser.add_argument("--embedder", dest="embedder_spec", default=None, help="embedding backend (default: settings)")
     parser.add_argument("--passage-chars", type=int, default=DEFAULT_PASSAGE_CHARS)
@@ -226,7 +255,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return 0
-    columns = [name for name in ("pipeline", "bm25") if name in report]
+    columns = [name for name in ("pipeline", "bm25", "dense") if name in report]
     print(f"{report['queries']} queries, {report['passages']} passages, embedder {report['embedder']}")
     print(f"{'metric':<20}" + "".join(f"{name:>12}" for name in columns))
     for metric in (*METRICS, "median_latency_ms"):

@@ -34,13 +34,13 @@ def test_heading_records_become_the_path_of_the_records_below():
     assert len(documents) == 2
 
 
-def test_eval_command_prints_pipeline_and_bm25_side_by_side(tmp_path, capsys):
+def test_eval_command_prints_pipeline_and_baselines_side_by_side(tmp_path, capsys):
     code = main(["eval", "--corpus", str(BEIR / "corpus.jsonl"), "--queries", str(BEIR / "queries.jsonl"),
-                 "--qrels", str(BEIR / "qrels.tsv"), "--baseline", "bm25", "--embedder", "fake",
-                 "--cache-dir", str(tmp_path / "cache"), "--json"])
+                 "--qrels", str(BEIR / "qrels.tsv"), "--baseline", "bm25", "--baseline", "dense",
+                 "--embedder", "fake", "--cache-dir", str(tmp_path / "cache"), "--json"])
     assert code == 0
     report = json.loads(capsys.readouterr().out)
-    for name in ("pipeline", "bm25"):
+    for name in ("pipeline", "bm25", "dense"):
         assert set(report[name]) >= {"recall@10", "map@10", "ndcg@10", "recall@100", "success@10",
                                      "median_latency_ms"}
     assert report["bm25"]["recall@10"] == 1.0  # every question shares words with its passage
