@@ -45,6 +45,7 @@ def test_eval_command_prints_pipeline_and_baselines_side_by_side(tmp_path, capsy
                                      "median_latency_ms"}
     assert report["bm25"]["recall@10"] == 1.0  # every question shares words with its passage
     assert report["pipeline"]["recall@10"] == 1.0
+    assert report["dense"]["recall@10"] == 1.0  # scores record ids, as the other two do
     assert (tmp_path / "cache" / "embeddings.sqlite").exists()
 
 
