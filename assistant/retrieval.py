@@ -16,6 +16,7 @@ from assistant.records import Clause
 if TYPE_CHECKING:
     from assistant.embedding import Embedder
     from assistant.index import LoadedIndex
+    from assistant.reranking import Reranker
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
@@ -54,6 +55,8 @@ class RetrievalConfig:
     # Each candidate gains this much of the best fused score in its own document: the rulebook
     # or law that holds the best match usually holds the other relevant clauses too.
     document_prior: float = 0.2
+    # With a reranker (off by default), how many of the fused hits it re-scores and re-orders.
+    rerank_depth: int = 30
 
     @classmethod
     def for_embedder(cls, embedder_id: str) -> RetrievalConfig:
@@ -74,6 +77,7 @@ class Hit:
     lexical: float  # best BM25 score of the clause's passages, divided by the best over the query
     matched_by: str  # "number" (named by the question; first only in a bare lookup) or "search"
     sentence: float | None = None  # best cosine of the question to one sentence of the clause
+    rerank: float | None = None  # the reranker's score, where one re-ordered this hit
 
     @property
     def similarity(self) -> float:
@@ -155,10 +159,17 @@ def chinese_numeral(value: int) -> str:
 
 
 class Retriever:
-    def __init__(self, index: LoadedIndex, embedder: Embedder, config: RetrievalConfig | None = None) -> None:
+    def __init__(
+        self,
+        index: LoadedIndex,
+        embedder: Embedder,
+        config: RetrievalConfig | None = None,
+        reranker: Reranker | None = None,
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config or RetrievalConfig()
+        self.reranker = reranker
         self._clauses_by_number: dict[str, list[Clause]] = {}
         # "4" -> {document: its first clause numbered 4.x}, for headings without a body.
         self._first_children: dict[str, dict[str, Clause]] = {}
@@ -273,6 +284,7 @@ class Retriever:
             boosted = [r for c in numbered for r in self.index.passage_rows_by_clause.get(c.id, [])]
             rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
             hits = self._fuse(rows, dense_all, cosines, lexical_all, language, boost_clauses={c.id for c in numbered})
+            hits = self._rerank(question, hits, timings)
             if len(numbered) <= self.config.unambiguous_numbers:
                 # The clause the question names stays among the results, last if it must.
                 missing = [h for h in hits[k:] if h.matched_by == "number"]
@@ -282,12 +294,26 @@ class Retriever:
             hits = [
                 h for h in self._fuse(rows, dense_all, cosines, lexical_all, language) if h.clause.id not in numbered_ids
             ]
+            hits = self._rerank(question, hits, timings)
             head = [Hit(c, 1.0, self._clause_dense(c.id, query_vector), 0.0, "number") for c in numbered]
             hits = head + hits
         hits = hits[:k]
         self._score_sentences(hits, query_vector)
-        timings["fusion"] = _ms(mark)
+        timings["fusion"] = _ms(mark) - timings.get("rerank", 0.0)
         return SearchResult(hits, query_vector, timings)
+
+    def _rerank(self, question: str, hits: list[Hit], timings: dict[str, float]) -> list[Hit]:
+        """The reranker's order for the best `rerank_depth` hits; the rest keep the fused order."""
+        if self.reranker is None or not hits:
+            return hits
+        mark = time.perf_counter()
+        head = hits[: self.config.rerank_depth]
+        texts = [f"{h.clause.title}\n{h.clause.text}".strip() for h in head]
+        for hit, score in zip(head, self.reranker.score(question, texts).tolist()):
+            hit.rerank = float(score)
+        head.sort(key=lambda h: -h.rerank)  # stable: ties keep the fused order
+        timings["rerank"] = _ms(mark)
+        return head + hits[self.config.rerank_depth :]
 
     def _score_sentences(self, hits: list[Hit], query_vector: np.ndarray) -> None:
         vectors = self.index.sentence_vectors

@@ -29,6 +29,7 @@ from assistant.index import (
     prepare_files,
 )
 from assistant.records import Answer, Clause
+from assistant.reranking import Reranker, make_reranker
 from assistant.retrieval import RetrievalConfig, Retriever
 
 # Abstention calibration per embedder (threshold, and shifts per question/clause language pair):
@@ -74,9 +75,12 @@ def clean_question(text: str, max_chars: int) -> str:
 
 
 class Assistant:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, reranker: Reranker | None = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embedder)
+        self.reranker = reranker or make_reranker(settings.reranker)
         self._live: _Live | None = None
         self._build_lock = threading.Lock()
         # Repeated questions skip the model (query vectors) or everything (answers, keyed by the
@@ -111,6 +115,8 @@ class Assistant:
     def warm_up(self) -> None:
         single_threaded_blas()
         self.embedder.warm_up()
+        if self.reranker is not None:
+            self.reranker.warm_up()
         lexical.warm_up()
 
     def open(self, *, build_if_needed: bool | None = None, progress: ProgressFactory | None = None) -> str:
@@ -155,7 +161,10 @@ class Assistant:
             raise IndexStale(
                 f"the index was built with {index.manifest.embedder}, the service uses {self.embedder.id}"
             )
-        self._live = _Live(index, Retriever(index, self.embedder, RetrievalConfig.for_embedder(self.embedder.id)))
+        config = RetrievalConfig.for_embedder(self.embedder.id)
+        if self.reranker is not None:
+            config.rerank_depth = self.settings.rerank_depth
+        self._live = _Live(index, Retriever(index, self.embedder, config, self.reranker))
 
     @property
     def live(self) -> _Live:
@@ -205,7 +214,8 @@ class Assistant:
         )
         return [
             {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),
-             "lexical": round(hit.lexical, 4), "matched_by": hit.matched_by}
+             "lexical": round(hit.lexical, 4), "matched_by": hit.matched_by,
+             **({"rerank": round(hit.rerank, 4)} if hit.rerank is not None else {})}
             for hit in result.hits
         ]
 

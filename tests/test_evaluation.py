@@ -71,3 +71,11 @@ def test_empty_and_heading_records_are_not_retrievable():
     assert "d5" not in ids, "an empty record answers nothing"
     assert "d1" not in ids, "a bare heading lives on in the path of the records below it"
     assert {"d2", "d3", "d4", "d6"} <= ids
+
+
+def test_eval_measures_the_pipeline_with_a_reranker(tmp_path, capsys):
+    code = main(["eval", "--corpus", str(BEIR / "corpus.jsonl"), "--queries", str(BEIR / "queries.jsonl"),
+                 "--qrels", str(BEIR / "qrels.tsv"), "--embedder", "fake", "--reranker", "fake", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["reranker"] == "fake" and report["pipeline"]["recall@10"] == 1.0

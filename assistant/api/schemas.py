@@ -55,6 +55,7 @@ class SearchHitOut(ClauseOut):
     dense: float
     lexical: float
     matched_by: str
+    rerank: float | None = None  # only when a reranker re-ordered the hit
 
 
 class SearchOut(BaseModel):

