@@ -162,8 +162,7 @@ class Assistant:
                 f"the index was built with {index.manifest.embedder}, the service uses {self.embedder.id}"
             )
         config = RetrievalConfig.for_embedder(self.embedder.id)
-        if self.reranker is not None:
-            config.rerank_depth = self.settings.rerank_depth
+        config.rerank_depth = self.settings.rerank_depth
         self._live = _Live(index, Retriever(index, self.embedder, config, self.reranker))
 
     @property
