@@ -37,8 +37,8 @@ from assistant.records import Clause, Passage
 from assistant.sentences import sentence_spans
 
 FORMAT_VERSION = 1
-# Bump when parsing or passage composition changes, so old artifacts count as stale.
-PIPELINE_VERSION = "2"
+# Bump when parsing, passage composition or BM25 terms change, so old artifacts count as stale.
+PIPELINE_VERSION = "3"
 CURRENT_POINTER = "CURRENT"
 
 

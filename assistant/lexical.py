@@ -51,8 +51,29 @@ def _stemmer():
 
 def tokenize(text: str) -> list[str]:
     """Split mixed Chinese/English text into index terms (lower-cased, stemmed, no stopwords)."""
+    return _terms(text, phrases=False)
+
+
+def bm25_terms(text: str) -> list[str]:
+    """tokenize(), plus each pair of English words that only spaces or stopwords separate.
+
+    "holding of client money" also gives hold_client and client_money: a question that names a
+    term of art ("client money", "market abuse") finds the passages that use it as a phrase
+    before those that use its words apart. The pairs play the part the character bigrams play
+    for Chinese (ObliQA: R@10 0.802 -> 0.809, MAP@10 0.672 -> 0.683).
+    """
+    return _terms(text, phrases=True)
+
+
+# What may separate the two words of a phrase: spaces and the stopwords dropped between them.
+_PHRASE_GAP = re.compile(r"[\sa-z']*", re.IGNORECASE)
+
+
+def _terms(text: str, phrases: bool) -> list[str]:
     tokens: list[str] = []
     latin_positions: list[int] = []
+    pairs: list[tuple[int, int]] = []
+    previous: tuple[int, int] | None = None  # position and end of the last English word kept
     for match in _RUN.finditer(text):
         cjk, number, word = match.groups()
         if cjk:
@@ -60,15 +81,22 @@ def tokenize(text: str) -> list[str]:
             # Character bigrams catch what the segmenter splits differently in question and text
             # (measured on STARD: BM25 Recall@10 0.62 -> 0.64).
             tokens.extend(cjk[i : i + 2] for i in range(len(cjk) - 1))
+            previous = None
         elif number:
             tokens.append(number.lower())
+            previous = None
         elif (word := word.lower()) not in ENGLISH_STOPWORDS:
+            if previous is not None and _PHRASE_GAP.fullmatch(text, previous[1], match.start()):
+                pairs.append((previous[0], len(tokens)))
+            previous = (len(tokens), match.end())
             latin_positions.append(len(tokens))
             tokens.append(word)
     if latin_positions:
         stems = _stemmer().stemWords([tokens[i] for i in latin_positions])
         for position, stem in zip(latin_positions, stems):
             tokens[position] = stem
+    if phrases:
+        tokens.extend(f"{tokens[first]}_{tokens[second]}" for first, second in pairs)
     return tokens
 
 
@@ -88,7 +116,7 @@ class LexicalIndex:
         import bm25s
 
         retriever = bm25s.BM25(k1=k1, b=b)
-        corpus_tokens = [tokenize(text) or [""] for text in texts]
+        corpus_tokens = [bm25_terms(text) or [""] for text in texts]
         retriever.index(corpus_tokens, show_progress=False)
         return cls(retriever)
 
@@ -103,7 +131,7 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for the query (zeros when no term matches)."""
-        tokens = [t for t in tokenize(query) if t in self._retriever.vocab_dict]
+        tokens = [t for t in bm25_terms(query) if t in self._retriever.vocab_dict]
         if not tokens:
             return np.zeros(self._retriever.scores["num_docs"], dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)

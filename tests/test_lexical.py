@@ -1,4 +1,4 @@
-from assistant.lexical import LexicalIndex, tokenize
+from assistant.lexical import LexicalIndex, bm25_terms, tokenize
 
 
 def test_english_is_stemmed_and_stopwords_dropped():
@@ -30,3 +30,22 @@ def test_bm25_ranks_matching_passage_first(tmp_path):
     reloaded = LexicalIndex.load(tmp_path / "bm25")
     assert reloaded.scores("agent training").argmax() == 1
     assert not reloaded.scores("zzzz unknown").any()
+
+
+def test_bm25_also_indexes_english_word_pairs_that_nothing_but_stopwords_separate():
+    terms = bm25_terms("Holding of client money: the firm's call-centre 3.6 rules")
+    assert {"hold_client", "client_money"} <= set(terms)
+    assert "money_firm" not in terms, "punctuation ends a phrase"
+    assert "call_centr" not in terms and not any(t.startswith("3.6_") or t.endswith("_3.6") for t in terms)
+    assert [t for t in terms if "_" not in t] == tokenize("Holding of client money: the firm's call-centre 3.6 rules")
+    assert "_" not in "".join(tokenize("Holding of client money")), "only BM25 sees the pairs"
+    assert bm25_terms("客户资金管理") == tokenize("客户资金管理")
+
+
+def test_a_phrase_in_the_question_prefers_the_passage_that_has_it_as_a_phrase():
+    # On words alone the first wins: it is shorter and has both words.
+    texts = [
+        "Money held for a client must be kept apart.",
+        "Client money must be kept apart from what the firm holds for its own account at every branch.",
+    ]
+    assert LexicalIndex.build(texts).scores("What are the rules on client money?").argmax() == 1
