@@ -25,6 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:
+        from assistant.embedding import EmbedderError
+        from assistant.reranking import RerankerError
+
+        if not isinstance(exc, (EmbedderError, RerankerError)):
+            raise
+        print(f"error: {exc}", file=sys.stderr)  # a model setting that names no usable model
+        return 2
 
 
 class CliError(Exception):

@@ -69,7 +69,7 @@ class CrossEncoderReranker:
 
 
 class FakeReranker:
-    """Counts the question's words and characters in the text: model-free, for unit tests."""
+    """How many of the question's terms the text shares: model-free, for unit tests."""
 
     id = "fake"
 

@@ -47,3 +47,12 @@ def test_ask_without_index_and_auto_build_off_explains(fake_settings, capsys, mo
     code, _, err = run(capsys, "--corpus", str(fake_settings.corpus_dir), "--index", str(fake_settings.index_dir),
                        "--embedder", "fake", "ask", "数据安全")
     assert code == 2 and "assistant ingest" in err
+
+
+def test_a_model_setting_that_names_no_model_is_a_clear_error(fake_settings, capsys, monkeypatch):
+    base = ["--corpus", str(fake_settings.corpus_dir), "--index", str(fake_settings.index_dir)]
+    code, _, err = run(capsys, *base, "--embedder", "bogus", "ask", "数据安全")
+    assert code == 2 and err.startswith("error: unknown embedder 'bogus'")
+    monkeypatch.setenv("ASSISTANT_RERANKER", "bogus")
+    code, _, err = run(capsys, *base, "--embedder", "fake", "ask", "数据安全")
+    assert code == 2 and err.startswith("error: unknown reranker 'bogus'")
