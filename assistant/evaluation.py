@@ -194,7 +194,7 @@ def run_eval(args: argparse.Namespace) -> dict:
 
             report["bm25"] = evaluate(rank_bm25, benchmark)
         if "dense" in baselines:
-            report["dense"] = evaluate(_dense_ranker(index, embedder), benchmark)
+            report["dense"] = evaluate(_dense_ranker(retriever), benchmark)
     report["embedder"] = embedder.id
     report["reranker"] = retriever.reranker.id if retriever.reranker else None
     report["queries"] = len(benchmark.queries)
@@ -202,25 +202,19 @@ def run_eval(args: argparse.Namespace) -> dict:
     return report
 
 
-def _dense_ranker(index, embedder) -> Callable[[str], list[str]]:
+def _dense_ranker(retriever) -> Callable[[str], list[str]]:
     """The embedder alone: clauses by the cosine of their best passage, over the pipeline's index.
 
     What each model contributes before fusion, sentence scores, priors or number lookups.
     """
     import numpy as np
 
-    from assistant.retrieval import passage_matrix
-
-    matrix = passage_matrix(index.vectors)
-    clause_rows = {clause.id: row for row, clause in enumerate(index.clauses)}
-    passage_clause_rows = np.array([clause_rows[p.clause_id] for p in index.passages], dtype=np.int64)
+    clauses = retriever.index.clauses
 
     def rank(question: str) -> list[str]:
-        cosines = matrix @ embedder.embed_queries([question])[0]
-        best = np.full(len(index.clauses), -np.inf, dtype=np.float32)
-        np.maximum.at(best, passage_clause_rows, cosines)
+        best = retriever.best_passage_cosines(retriever.embed_query(question))
         order = np.argsort(-best, kind="stable")[:100]
-        return [index.clauses[int(row)].id for row in order if np.isfinite(best[row])]
+        return [clauses[int(row)].id for row in order if np.isfinite(best[row])]
 
     return rank
 

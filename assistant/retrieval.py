@@ -329,8 +329,15 @@ class Retriever:
         vectors = self.index.sentence_vectors
         if vectors is None or not len(vectors):
             return None
+        return self._best_per_clause(self._sentence_clause_rows, vectors @ query_vector)
+
+    def best_passage_cosines(self, query_vector: np.ndarray) -> np.ndarray:
+        """Each clause's best passage cosine, in index.clauses order: the embedder alone, unfused."""
+        return self._best_per_clause(self._passage_clause_rows, self._matrix @ query_vector)
+
+    def _best_per_clause(self, clause_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
         best = np.full(len(self.index.clauses), -np.inf, dtype=np.float32)
-        np.maximum.at(best, self._sentence_clause_rows, vectors @ query_vector)
+        np.maximum.at(best, clause_rows, values)
         return best
 
     def _mask(self, document: str | None, lang: str | None) -> np.ndarray | None:
