@@ -1,0 +1,188 @@
+"""scripts/eval_guidance.py's scoring, and the labelled guidance set it runs (no model)."""
+
+import importlib.util
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SET = REPO / "tests" / "data" / "guidance_set.jsonl"
+
+
+@pytest.fixture(scope="module")
+def ev():
+    spec = importlib.util.spec_from_file_location("eval_guidance", REPO / "scripts" / "eval_guidance.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cite(number, document="ccso-en", lang="en", **extra):
+    return {"document": document, "clause": number, "lang": lang, **extra}
+
+
+def answer(citations=(), abstained=False, text="", **extra):
+    return {"abstained": abstained, "answer": text, "reason": None, "citations": list(citations), **extra}
+
+
+# -------------------------------------------------------------------------- citations
+def test_a_sub_clause_answers_its_parent_but_a_sibling_number_does_not(ev):
+    assert ev.clause_matches("11.7", ["11.7"])
+    assert ev.clause_matches("11.7.2.1", ["11.7"])
+    assert not ev.clause_matches("11.70", ["11.7"])
+    assert not ev.clause_matches("11", ["11.7"])
+    assert ev.clause_matches("5.4.2", ["6.5.5", "5.4"])
+
+
+def test_background_is_never_right_whether_marked_by_kind_or_known_only_by_document(ev):
+    assert ev.is_right(cite("4.5"), ["4.5"])
+    assert not ev.is_right(cite("4.5", kind="background"), ["4.5"])
+    assert not ev.is_right(cite("4.5", document="meeting-report-2022"), ["4.5"])
+    # A document the script does not know, once marked as guidance, counts.
+    assert ev.is_right(cite("4.5", document="official-ccso", kind="guidance"), ["4.5"])
+    # /api/search results name the clause "number".
+    assert ev.is_right({"document": "ccso-zh", "number": "9.4.2"}, ["9.4"])
+
+
+def test_the_same_clause_from_both_editions_is_a_duplicate_but_paragraphs_of_background_are_not(ev):
+    assert ev.duplicate_clause([cite("4.5"), cite("4.6"), cite("4.5", "ccso-zh", "zh")]) == "4.5"
+    assert ev.duplicate_clause([cite("4.5"), cite("4.5", "ccso-zh", "zh", kind="background")]) is None
+    assert ev.duplicate_clause([cite("¶3", "meeting-report-2022"), cite("¶3", "meeting-report-2022")]) is None
+    assert ev.duplicate_clause([cite("4.5"), cite("4.6")]) is None
+
+
+# -------------------------------------------------------------------------- answer text
+def test_an_answer_that_stops_at_its_lead_in_is_flagged_and_one_with_its_items_is_not(ev):
+    assert ev.lead_in_cut("It shall be handled in the following steps: [1] Records are kept. [2]")
+    assert ev.lead_in_cut("Evaluation should cover the following [1]")
+    assert ev.lead_in_cut("评估宜包括以下层次：[1]")
+    assert not ev.lead_in_cut("It shall take these measures: [1] a) suspend training; [1] b) overflow. [1]")
+    assert not ev.lead_in_cut("Recordings are kept for 6 months. [1]")
+    # A per-clause layout without markers is checked line by line.
+    assert ev.lead_in_cut("The plan shall include:\nBackups run daily.")
+    assert not ev.lead_in_cut("")
+
+
+def test_a_list_item_without_its_lead_in_is_an_orphan(ev):
+    assert ev.orphan_item("b) the complaint remains unresolved after the time limit; [1]")
+    assert ev.orphan_item("Complaints are escalated: [1] a) the customer complains again; [2]")
+    assert not ev.orphan_item("Complaints are escalated in these cases: [1] b) it remains unresolved; [1]")
+    assert not ev.orphan_item("以下情形应升级：[1]b）超过处理时限仍未解决；[1]")
+    assert ev.orphan_item("2）评估与定级：应急小组应确定事件级别。[1]")
+    assert not ev.orphan_item("Answered within 20 seconds. [1]")
+
+
+# -------------------------------------------------------------------------- scoring
+ROWS = [
+    {"id": "a", "question": "q1", "lang": "en", "answerable": True, "gold": ["11.7"], "style": "template", "split": "fit"},
+    {"id": "b", "question": "q2", "lang": "en", "answerable": True, "gold": ["5.4"], "style": "keyword", "split": "fit"},
+    {"id": "c", "question": "q3", "lang": "en", "answerable": True, "gold": ["9.4.2"], "style": "casual", "split": "fit"},
+    {"id": "d", "question": "q4", "lang": "en", "answerable": True, "gold": ["12.6"], "style": "typo", "split": "fit"},
+    {"id": "e", "question": "q5", "lang": "en", "answerable": False, "gold": [], "style": "near-miss", "split": "fit"},
+    {"id": "f", "question": "q6", "lang": "en", "answerable": False, "gold": [], "style": "off-topic", "split": "fit"},
+]
+
+
+def test_ask_scores_count_abstentions_as_misses_and_tolerate_new_answer_fields(ev):
+    answers = [
+        # right first; the new optional fields of the contract are simply carried along
+        answer([cite("11.7.1", kind="guidance", also_in=[{"id": "ccso-zh:11.7.1", "lang": "zh", "link": "/x"}])],
+               confidence=0.9, uncertain=False, suggestions=[], text="Data are graded. [1]"),
+        # right only third, after a background paragraph that comes first
+        answer([cite("¶2", "meeting-report-2022", kind="background"), cite("5.9"), cite("5.4.1")], confidence=0.6,
+               text="Within the following: [1]"),
+        # abstained although answerable
+        answer(abstained=True, confidence=0.3, suggestions=[{"id": "ccso-en:9.4.2"}]),
+        # right, but the same clause twice
+        answer([cite("12.6"), cite("12.6", "ccso-zh", "zh")], confidence=0.7, text="Open 24 hours. [1]"),
+        answer(abstained=True, confidence=0.2),  # near miss, rightly refused
+        answer([cite("3.1.1")], confidence=0.8),  # off-topic, answered
+    ]
+    report = ev.score_ask(ROWS, answers)
+    assert report["answerable"] == 4 and report["unanswerable"] == 2
+    assert report["right_first"] == 0.5
+    assert report["right_top3"] == 0.75
+    assert report["false_abstention"] == 0.25
+    assert report["correct_abstention"] == 0.5
+    assert report["correct_abstention_near_miss"] == 1.0
+    assert report["correct_abstention_off_topic"] == 0.0
+    assert report["answered"] == 3
+    assert report["background_first"] == 1 and report["background_cited"] == 1
+    assert report["duplicate_clause"] == 1
+    assert report["lead_in_cut"] == 1
+    # answerable 0.9 0.6 0.3 0.7 against 0.2 0.8: 5 of 8 pairs ordered rightly
+    assert report["confidence_auroc"] == pytest.approx(0.625)
+
+
+def test_ask_scores_on_todays_answer_json_have_no_confidence_figure(ev):
+    report = ev.score_ask(ROWS[:1], [answer([cite("11.7")])])
+    assert report["right_first"] == 1.0 and "confidence_auroc" not in report
+    assert report["correct_abstention"] is None  # no unanswerable question: no figure, not 0
+
+
+def test_search_and_other_edition_scores(ev):
+    results = [[{"document": "ccso-en", "number": "11.7"}], [{"document": "ccso-en", "number": "5.9"},
+               {"document": "ccso-en", "number": "5.4.2"}], [], [{"document": "ccso-en", "number": "1"}], [], []]
+    search = ev.score_search(ROWS, results)
+    assert (search["answerable"], search["right_first"], search["right_top3"]) == (4, 0.25, 0.5)
+    unfiltered = [answer([cite("11.7")]), answer([cite("5.4")]), answer([cite("9.4.2")]), answer(abstained=True)]
+    other = [answer([cite("11.7", "ccso-zh", "zh")]), answer([cite("5.9", "ccso-zh", "zh")]),
+             answer([cite("9.4.2", "ccso-en", "en")]), answer(abstained=True)]
+    x = ev.score_cross_lang(ROWS[:4], unfiltered, other)
+    assert x["right_first_unfiltered"] == 0.75
+    assert x["right_first_other_edition"] == 0.5
+    assert x["cites_only_requested_edition"] == 0.5
+
+
+def test_misses_say_why(ev):
+    assert ev.miss_reason(ROWS[0], answer([cite("11.7")])) is None
+    assert ev.miss_reason(ROWS[0], answer([cite("5.1")])).startswith("first wrong: ccso-en:5.1")
+    assert ev.miss_reason(ROWS[4], answer([cite("5.1")])).startswith("answered")
+    assert ev.miss_reason(ROWS[4], answer(abstained=True)) is None
+
+
+def test_a_malformed_set_line_is_a_clear_error(ev, tmp_path):
+    bad = tmp_path / "set.jsonl"
+    bad.write_text(json.dumps(ROWS[0]) + "\n{not json\n", encoding="utf-8")
+    with pytest.raises(ev.SetError, match=r"set.jsonl:2: not JSON"):
+        ev.load_set(bad)
+    bad.write_text(json.dumps({**ROWS[4], "gold": ["4.5"]}) + "\n", encoding="utf-8")
+    with pytest.raises(ev.SetError, match="gold"):
+        ev.load_set(bad)
+
+
+# -------------------------------------------------------------------------- the set itself
+def clause_numbers(path: Path) -> set[str]:
+    return {m.group(1) for line in path.read_text(encoding="utf-8").splitlines()
+            if (m := re.match(r"#+\s+(\d+(?:\.\d+)*)\s", line))}
+
+
+def test_the_guidance_set_is_big_varied_and_labelled_with_clauses_of_both_editions(ev):
+    rows = ev.load_set(SET)
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert len({r["question"] for r in rows}) == len(rows)
+    by_lang = Counter(r["lang"] for r in rows)
+    assert len(rows) >= 240 and by_lang["zh"] >= 110 and by_lang["en"] >= 110
+    unanswerable = sum(not r["answerable"] for r in rows) / len(rows)
+    assert 0.25 <= unanswerable <= 0.35
+    assert {"template", "keyword", "casual", "typo", "mixed", "multi", "number", "near-miss", "off-topic"} <= {
+        r["style"] for r in rows}
+    zh = clause_numbers(REPO / "corpus" / "source" / "ccso-zh.md")
+    en = clause_numbers(REPO / "corpus" / "source" / "ccso-en.md")
+    for row in rows:
+        assert row["lang"] in ("zh", "en") and row["split"] in ("fit", "heldout")
+        for gold in row["gold"]:
+            assert gold in zh and gold in en, (row["id"], gold)
+
+
+def test_the_held_out_third_is_every_third_question_of_each_language_and_class(ev):
+    rows = ev.load_set(SET)
+    seen: Counter = Counter()
+    for row in rows:
+        key = (row["lang"], row["answerable"])
+        assert row["split"] == ("heldout" if seen[key] % 3 == 2 else "fit"), row["id"]
+        seen[key] += 1
+    assert ev.select(rows, "heldout", "zh") == [r for r in rows if r["split"] == "heldout" and r["lang"] == "zh"]
