@@ -7,7 +7,8 @@ scope parameters are fitted on, so figures on it are not results):
 
 - /api/ask: right clause first, right clause in the top 3 (an abstention is a miss), false
   abstention (answerable questions that abstained), correct abstention (the others; split into
-  near misses and plainly off-topic questions), AUROC of ``confidence`` when answers carry it;
+  plainly off-topic questions and the rest: near misses and clause numbers the guidance does not
+  have), AUROC of ``confidence`` when answers carry it;
 - /api/search: right clause first and in the top 3;
 - issue 13: answers whose list is cut at its lead-in, list items shown without their lead-in,
   answers citing one clause number twice, background documents cited first for an answerable
