@@ -121,23 +121,22 @@ def duplicate_clause(citations: Sequence[dict]) -> str | None:
 
 # ------------------------------------------------------------------------------ answer text
 def answer_groups(text: str) -> dict[str, list[str]]:
-    """The answer's sentences grouped by the citation marker that follows them ("[2]" -> "2").
+    """The answer's pieces grouped by the citation marker that follows them ("[2]" -> "2").
 
-    Text without markers is one group per line, so a per-clause layout without markers is
-    still checked."""
+    A marker may close one sentence (today) or a clause's whole group, with list items on lines
+    of their own (issue 13's grouped answers): each line is a piece. Text without markers is one
+    group per line, so a layout without markers is still checked."""
     groups: dict[str, list[str]] = {}
     if not _MARKER.search(text):
-        for n, line in enumerate(l for l in text.splitlines() if l.strip()):
+        for n, line in enumerate(line for line in text.splitlines() if line.strip()):
             groups[f"line{n}"] = [line.strip()]
         return groups
     pos = 0
     for m in _MARKER.finditer(text):
-        chunk = text[pos : m.start()].strip()
+        lines = [line.strip() for line in text[pos : m.start()].splitlines() if line.strip()]
         pos = m.end()
-        if not chunk:
-            continue
         for key in re.findall(r"\d+", m.group(1)):
-            groups.setdefault(key, []).append(chunk)
+            groups.setdefault(key, []).extend(lines)
     return groups
 
 

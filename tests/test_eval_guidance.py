@@ -75,6 +75,14 @@ def test_a_list_item_without_its_lead_in_is_an_orphan(ev):
     assert not ev.orphan_item("Answered within 20 seconds. [1]")
 
 
+def test_grouped_answers_with_list_items_on_their_own_lines_are_checked_line_by_line(ev):
+    whole = "Complaints are escalated in these cases:\na) the customer complains again;\nb) it is overdue. [1]"
+    assert not ev.lead_in_cut(whole) and not ev.orphan_item(whole)
+    assert ev.lead_in_cut("Records are kept for 2 years. The plan covers the following: [1]\nBackups run daily. [2]")
+    assert ev.orphan_item("Backups run daily. [1]\nb) it is overdue;\nc) the media call. [2]")
+    assert ev.answer_groups("A. [1]\nB:\na) x [2]") == {"1": ["A."], "2": ["B:", "a) x"]}
+
+
 # -------------------------------------------------------------------------- scoring
 ROWS = [
     {"id": "a", "question": "q1", "lang": "en", "answerable": True, "gold": ["11.7"], "style": "template", "split": "fit"},
