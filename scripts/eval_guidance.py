@@ -257,6 +257,23 @@ def _describe(answer: dict) -> str:
 
 
 # --------------------------------------------------------------------------------- running
+def summarise(rows: Sequence[dict], answers: Sequence[dict], searched: Sequence[Sequence[dict]],
+              filtered: Sequence[dict | None] | None = None) -> dict:
+    """Figures per language ("zh", "en", "all") from the raw answers of one run."""
+    out: dict = {}
+    for lang in LANGS:
+        idx = [i for i, r in enumerate(rows) if lang in ("all", r["lang"])]
+        block = {"ask": score_ask([rows[i] for i in idx], [answers[i] for i in idx]),
+                 "search": score_search([rows[i] for i in idx], [searched[i] for i in idx])}
+        if filtered is not None:
+            ans_idx = [i for i in idx if rows[i]["answerable"]]
+            block["lang_filter"] = score_cross_lang(
+                [rows[i] for i in ans_idx], [answers[i] for i in ans_idx], [filtered[i] for i in ans_idx]
+            )
+        out[lang] = block
+    return out
+
+
 def run(assistant, rows: Sequence[dict], *, cross_lang: bool = True) -> dict:
     def ask(question: str, lang: str | None = None) -> dict:
         return _jsonable(assistant.ask(question, lang=lang))
@@ -264,25 +281,26 @@ def run(assistant, rows: Sequence[dict], *, cross_lang: bool = True) -> dict:
     started = time.perf_counter()
     answers = [ask(r["question"]) for r in rows]
     searched = [assistant.search(r["question"], k=10) for r in rows]
-    filtered = [ask(r["question"], other_lang(r["lang"])) if r["answerable"] and cross_lang else None for r in rows]
-    report: dict = {"by_lang": {}}
-    for lang in LANGS:
-        idx = [i for i, r in enumerate(rows) if lang in ("all", r["lang"])]
-        pick = lambda xs: [xs[i] for i in idx]  # noqa: E731
-        block = {"ask": score_ask(pick(rows), pick(answers)), "search": score_search(pick(rows), pick(searched))}
-        if cross_lang:
-            ans_idx = [i for i in idx if rows[i]["answerable"]]
-            block["lang_filter"] = score_cross_lang(
-                [rows[i] for i in ans_idx], [answers[i] for i in ans_idx], [filtered[i] for i in ans_idx]
+    filtered = [ask(r["question"], other_lang(r["lang"])) if r["answerable"] else None for r in rows] \
+        if cross_lang else None
+    report: dict = {"by_lang": summarise(rows, answers, searched, filtered)}
+    splits = sorted({r["split"] for r in rows})
+    if len(splits) > 1:
+        # One run over the whole set gives the held-out figures too.
+        report["by_split"] = {}
+        for split in splits:
+            idx = [i for i, r in enumerate(rows) if r["split"] == split]
+            report["by_split"][split] = summarise(
+                [rows[i] for i in idx], [answers[i] for i in idx], [searched[i] for i in idx],
+                None if filtered is None else [filtered[i] for i in idx],
             )
-        report["by_lang"][lang] = block
     styles = sorted({r.get("style", "") for r in rows})
     report["by_style"] = {
         s: score_ask([r for r in rows if r.get("style", "") == s], [a for r, a in zip(rows, answers) if r.get("style", "") == s])
         for s in styles
     }
     report["misses"] = [
-        {"id": r["id"], "question": r["question"], "gold": r["gold"], "why": why}
+        {"id": r["id"], "question": r["question"], "gold": r["gold"], "split": r["split"], "why": why}
         for r, a in zip(rows, answers)
         if (why := miss_reason(r, a)) is not None
     ]
@@ -307,16 +325,13 @@ def _jsonable(answer) -> dict:
     return answer.to_dict() if hasattr(answer, "to_dict") else dict(answer)
 
 
-def format_report(report: dict) -> str:
-    lines = [f"guidance set {report['set']} split={report['split']}, embedder {report['embedder']}, "
-             f"{report['questions']} questions, {report['run']['seconds']} s"]
-    head = (f"{'lang':>4} {'n':>4} {'first':>6} {'top3':>6} {'falseAb':>7} {'m':>4} {'corrAb':>6} "
-            f"{'near':>6} {'off':>6} | {'s.first':>7} {'s.top3':>6} | {'leadin':>6} {'orphan':>6} "
-            f"{'dup':>4} {'bgFst':>5} | {'xl.unf':>6} {'xl.oth':>6}")
-    lines.append(head)
-    for lang, block in report["run"]["by_lang"].items():
+def _table(by_lang: dict) -> list[str]:
+    f = lambda v: "   -  " if v is None else f"{v:6.3f}"  # noqa: E731
+    lines = [f"{'lang':>4} {'n':>4} {'first':>6} {'top3':>6} {'falseAb':>7} {'m':>4} {'corrAb':>6} "
+             f"{'near':>6} {'off':>6} | {'s.first':>7} {'s.top3':>6} | {'leadin':>6} {'orphan':>6} "
+             f"{'dup':>4} {'bgFst':>5} | {'xl.unf':>6} {'xl.oth':>6}"]
+    for lang, block in by_lang.items():
         a, s, x = block["ask"], block["search"], block.get("lang_filter", {})
-        f = lambda v: "   -  " if v is None else f"{v:6.3f}"  # noqa: E731
         lines.append(
             f"{lang:>4} {a['answerable']:>4} {f(a['right_first'])} {f(a['right_top3'])} {f(a['false_abstention']):>7} "
             f"{a['unanswerable']:>4} {f(a['correct_abstention'])} {f(a['correct_abstention_near_miss'])} "
@@ -325,6 +340,16 @@ def format_report(report: dict) -> str:
             f"{f(x.get('right_first_unfiltered'))} {f(x.get('right_first_other_edition'))}"
             + (f"  auroc {a['confidence_auroc']}" if a.get("confidence_auroc") is not None else "")
         )
+    return lines
+
+
+def format_report(report: dict) -> str:
+    lines = [f"guidance set {report['set']} split={report['split']}, embedder {report['embedder']}, "
+             f"{report['questions']} questions, {report['run']['seconds']} s"]
+    lines += _table(report["run"]["by_lang"])
+    if "heldout" in report["run"].get("by_split", {}):
+        lines.append("of which held out:")
+        lines += _table(report["run"]["by_split"]["heldout"])
     lines.append("mission questions:")
     for m in report["mission"]:
         lines.append(f"  {'ok  ' if m['ok'] else 'FAIL'} {m['question']} -> "
@@ -369,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         print(format_report(report))
     if args.misses:
         for m in report["run"]["misses"]:
-            print(f"MISS {m['id']} {m['question']} gold={m['gold']}: {m['why']}", file=sys.stderr)
+            print(f"MISS {m['id']} ({m['split']}) {m['question']} gold={m['gold']}: {m['why']}", file=sys.stderr)
     return 0
 
 

@@ -145,6 +145,42 @@ def test_search_and_other_edition_scores(ev):
     assert x["cites_only_requested_edition"] == 0.5
 
 
+class StubAssistant:
+    """Answers from a table, the way Assistant.ask / .search would (no index, no model)."""
+
+    def __init__(self, table):
+        self.table = table
+        self.asked = []
+
+    def ask(self, question, lang=None):
+        self.asked.append((question, lang))
+        number = self.table.get(question)
+        if number is None:
+            return answer(abstained=True)
+        return answer([cite(number, "ccso-zh" if lang == "zh" else "ccso-en", lang or "en")], text="x. [1]")
+
+    def search(self, query, k=10):
+        number = self.table.get(query)
+        return [{"document": "ccso-en", "number": number or "1"}]
+
+
+def test_one_run_over_the_whole_set_reports_each_split_and_the_other_edition_asks(ev):
+    rows = [dict(r, split="heldout" if i % 3 == 2 else "fit") for i, r in enumerate(ROWS)]
+    stub = StubAssistant({"q1": "11.7.1", "q2": "5.9", "q3": "9.4.2", "q6": "3.1.1"})
+    report = ev.run(stub, rows)
+    assert report["by_lang"]["en"]["ask"]["right_first"] == 0.5
+    assert report["by_lang"]["zh"]["ask"]["answerable"] == 0
+    held = report["by_split"]["heldout"]["all"]["ask"]  # rows c and f
+    assert (held["answerable"], held["right_first"], held["correct_abstention"]) == (1, 1.0, 0.0)
+    # Answerable questions are asked again with lang set to the other edition.
+    assert ("q1", "zh") in stub.asked and ("q5", "zh") not in stub.asked
+    assert report["by_lang"]["all"]["lang_filter"]["right_first_other_edition"] == 0.5
+    assert {m["id"] for m in report["misses"]} == {"b", "d", "f"}
+    text = ev.format_report({"set": "s", "split": "all", "questions": 6, "embedder": "stub", "run": report,
+                             "mission": ev.run_mission(stub)})
+    assert "of which held out:" in text and "FAIL What is the capital of France?" not in text
+
+
 def test_misses_say_why(ev):
     assert ev.miss_reason(ROWS[0], answer([cite("11.7")])) is None
     assert ev.miss_reason(ROWS[0], answer([cite("5.1")])).startswith("first wrong: ccso-en:5.1")
