@@ -53,7 +53,8 @@ MISSION = [
 ]
 
 _MARKER = re.compile(r"\s*((?:\[\d+\])+)")
-_ITEM_START = re.compile(r"^\s*(?:[a-zA-Z]|\d{1,2}|[一二三四五六七八九十]+)[)）.、]\s*")
+# "b) …", "2）…", "三、…"; not a clause number such as "5.4.1 Training system".
+_ITEM_START = re.compile(r"^\s*(?:[a-zA-Z]|\d{1,2}|[一二三四五六七八九十]+)[)）.、](?!\d)\s*")
 _LEAD_IN_END = re.compile(r"(?:[:：]|\bfollowing[.。]?)\s*$", re.IGNORECASE)
 
 

@@ -73,6 +73,8 @@ def test_a_list_item_without_its_lead_in_is_an_orphan(ev):
     assert not ev.orphan_item("以下情形应升级：[1]b）超过处理时限仍未解决；[1]")
     assert ev.orphan_item("2）评估与定级：应急小组应确定事件级别。[1]")
     assert not ev.orphan_item("Answered within 20 seconds. [1]")
+    # A section's children listed by number are not list items.
+    assert not ev.orphan_item("5.4.1 Training system\n5.4.2 Pre-service training [1]")
 
 
 def test_grouped_answers_with_list_items_on_their_own_lines_are_checked_line_by_line(ev):
