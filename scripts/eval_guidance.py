@@ -8,7 +8,8 @@ scope parameters are fitted on, so figures on it are not results):
 - /api/ask: right clause first, right clause in the top 3 (an abstention is a miss), false
   abstention (answerable questions that abstained), correct abstention (the others; split into
   plainly off-topic questions and the rest: near misses and clause numbers the guidance does not
-  have), AUROC of ``confidence`` when answers carry it;
+  have), AUROC of ``confidence`` when answers carry it, answers flagged ``uncertain``, and
+  refusals of answerable questions whose ``suggestions`` hold the right clause;
 - /api/search: right clause first and in the top 3;
 - issue 13: answers whose list is cut at its lead-in, list items shown without their lead-in,
   answers citing one clause number twice, background documents cited first for an answerable
@@ -205,6 +206,15 @@ def score_ask(rows: Sequence[dict], answers: Sequence[dict]) -> dict:
     }
     if confidences and all(isinstance(c, (int, float)) for c in confidences):
         report["confidence_auroc"] = auroc(confidences, [r["answerable"] for r in rows])
+    if any("uncertain" in a for a in answers):
+        # Answered but flagged "may not be covered": how many of those were right to answer.
+        report["uncertain_answerable"] = sum(bool(a.get("uncertain")) for _, a in answered)
+        report["uncertain_unanswerable"] = sum(bool(a.get("uncertain")) and not a["abstained"] for _, a in others)
+    refused = [(r, a) for r, a in answerable if a["abstained"]]
+    if any("suggestions" in a for _, a in refused):
+        # A refusal's suggestions are not answers, but they should point at the right clause.
+        report["refused_with_right_suggestion"] = sum(
+            right_at(a.get("suggestions") or [], r["gold"], 3) for r, a in refused)
     return report
 
 
@@ -340,6 +350,8 @@ def _table(by_lang: dict) -> list[str]:
             f"{a['lead_in_cut']:>6} {a['orphan_item']:>6} {a['duplicate_clause']:>4} {a['background_first']:>5} | "
             f"{f(x.get('right_first_unfiltered'))} {f(x.get('right_first_other_edition'))}"
             + (f"  auroc {a['confidence_auroc']}" if a.get("confidence_auroc") is not None else "")
+            + (f"  uncertain {a['uncertain_answerable']}/{a['uncertain_unanswerable']}" if "uncertain_answerable" in a else "")
+            + (f"  right suggestion {a['refused_with_right_suggestion']}" if "refused_with_right_suggestion" in a else "")
         )
     return lines
 

@@ -105,7 +105,7 @@ def test_ask_scores_count_abstentions_as_misses_and_tolerate_new_answer_fields(e
         answer([cite("¶2", "meeting-report-2022", kind="background"), cite("5.9"), cite("5.4.1")], confidence=0.6,
                text="Within the following: [1]"),
         # abstained although answerable
-        answer(abstained=True, confidence=0.3, suggestions=[{"id": "ccso-en:9.4.2"}]),
+        answer(abstained=True, confidence=0.3, suggestions=[{"id": "ccso-en:9.4.2", "document": "ccso-en", "clause": "9.4.2"}]),
         # right, but the same clause twice
         answer([cite("12.6"), cite("12.6", "ccso-zh", "zh")], confidence=0.7, text="Open 24 hours. [1]"),
         answer(abstained=True, confidence=0.2),  # near miss, rightly refused
@@ -125,12 +125,24 @@ def test_ask_scores_count_abstentions_as_misses_and_tolerate_new_answer_fields(e
     assert report["lead_in_cut"] == 1
     # answerable 0.9 0.6 0.3 0.7 against 0.2 0.8: 5 of 8 pairs ordered rightly
     assert report["confidence_auroc"] == pytest.approx(0.625)
+    assert report["uncertain_answerable"] == 0  # the one answer that carries the flag says False
+    # the one refused answerable question suggested the right clause (9.4.2 for gold 9.4.2)
+    assert report["refused_with_right_suggestion"] == 1
 
 
 def test_ask_scores_on_todays_answer_json_have_no_confidence_figure(ev):
     report = ev.score_ask(ROWS[:1], [answer([cite("11.7")])])
     assert report["right_first"] == 1.0 and "confidence_auroc" not in report
+    assert "refused_with_right_suggestion" not in report
     assert report["correct_abstention"] is None  # no unanswerable question: no figure, not 0
+
+
+def test_uncertain_answers_are_counted_apart_for_each_class(ev):
+    answers = [answer([cite("11.7")], uncertain=True), answer([cite("5.4")], uncertain=False),
+               answer([cite("9.4.2")]), answer(abstained=True, uncertain=False),
+               answer([cite("3.1")], uncertain=True), answer(abstained=True, uncertain=False)]
+    report = ev.score_ask(ROWS, answers)
+    assert (report["uncertain_answerable"], report["uncertain_unanswerable"]) == (1, 1)
 
 
 def test_search_and_other_edition_scores(ev):
