@@ -73,9 +73,12 @@ def load_set(path: Path) -> list[dict]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise SetError(f"{path}:{number}: not JSON ({exc.msg})") from None
-        missing = {"id", "question", "lang", "answerable", "gold", "split"} - row.keys()
+        missing = {"question", "lang", "answerable", "gold"} - row.keys()
         if missing:
             raise SetError(f"{path}:{number}: missing {', '.join(sorted(missing))}")
+        # Another set kept aside whole (no split, no ids) is all held out.
+        row.setdefault("id", f"line-{number}")
+        row.setdefault("split", "heldout")
         if row["answerable"] != bool(row["gold"]):
             raise SetError(f"{path}:{number}: answerable questions need gold clauses and only they have them")
         rows.append(row)

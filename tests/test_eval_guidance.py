@@ -210,6 +210,17 @@ def test_a_malformed_set_line_is_a_clear_error(ev, tmp_path):
     bad.write_text(json.dumps({**ROWS[4], "gold": ["4.5"]}) + "\n", encoding="utf-8")
     with pytest.raises(ev.SetError, match="gold"):
         ev.load_set(bad)
+    bad.write_text(json.dumps({"question": "q", "lang": "en", "answerable": True}) + "\n", encoding="utf-8")
+    with pytest.raises(ev.SetError, match="missing gold"):
+        ev.load_set(bad)
+
+
+def test_a_set_kept_aside_whole_needs_no_ids_or_splits(ev, tmp_path):
+    other = tmp_path / "aside.jsonl"
+    other.write_text(json.dumps({"question": "q", "lang": "zh", "answerable": False, "gold": []}) + "\n",
+                     encoding="utf-8")
+    assert ev.select(ev.load_set(other), "heldout") == [
+        {"question": "q", "lang": "zh", "answerable": False, "gold": [], "id": "line-1", "split": "heldout"}]
 
 
 # -------------------------------------------------------------------------- the set itself
@@ -219,6 +230,8 @@ def clause_numbers(path: Path) -> set[str]:
 
 
 def test_the_guidance_set_is_big_varied_and_labelled_with_clauses_of_both_editions(ev):
+    raw = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert all({"id", "split", "style"} <= row.keys() for row in raw)
     rows = ev.load_set(SET)
     assert len({r["id"] for r in rows}) == len(rows)
     assert len({r["question"] for r in rows}) == len(rows)
