@@ -133,12 +133,13 @@
     }
   }
 
-  // The reading position is the last clause whose heading has passed the top third of the window.
+  // The reading position is the last clause whose heading has reached the top of the window
+  // (just under the sticky top bar, where a link lands).
   var headings = Array.prototype.slice.call(main ? main.querySelectorAll("section[id] > .clause-own") : []);
   var ticking = false;
   function follow() {
     ticking = false;
-    var line = window.innerHeight / 3;
+    var line = Math.min(window.innerHeight / 3, 140);
     var best = null;
     var lo = 0;
     var hi = headings.length - 1;
