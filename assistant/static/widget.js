@@ -169,9 +169,6 @@
     ".close { flex: none; width: 34px; height: 34px; display: grid; place-items: center; border: 0;",
     "  border-radius: 8px; background: transparent; color: #fff; }",
     ".close:hover { background: rgba(255, 255, 255, .16); }",
-    ".new { flex: none; align-self: center; padding: 4px 10px; border: 1px solid rgba(255, 255, 255, .55);",
-    "  border-radius: 999px; background: transparent; color: #fff; font-size: 13px; white-space: nowrap; }",
-    ".new:hover { background: rgba(255, 255, 255, .16); }",
     ".more { margin: 4px 0 8px; font-size: 14px; }",
     ".more summary { cursor: pointer; color: var(--ga-accent); font-size: 13px; font-weight: 600; }",
     ".more .examples { margin-top: 8px; }",
@@ -308,6 +305,7 @@
   }
   var ICON_CHAT = ["M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z", "M8.5 10.5h7", "M8.5 14h4.5"];
   var ICON_CLOSE = ["M6 6l12 12", "M18 6L6 18"];
+  var ICON_NEW = ["M12 20h9", "M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4z"];
   var ICON_SEND = ["M4 12l16-8-6 16-2.5-6.5z", "M11.5 13.5L20 4"];
 
   // Highlight spans index code points (the server counts Python characters), not UTF-16 units.
@@ -381,8 +379,11 @@
     closeButton.type = "button";
     closeButton.setAttribute("aria-label", T.close);
     closeButton.appendChild(icon(ICON_CLOSE));
-    newButton = el("button", "new", T.newConversation);
+    newButton = el("button", "close new");
     newButton.type = "button";
+    newButton.setAttribute("aria-label", T.newConversation);
+    newButton.title = T.newConversation;
+    newButton.appendChild(icon(ICON_NEW));
     newButton.hidden = true;
     header.appendChild(titles);
     header.appendChild(newButton);
