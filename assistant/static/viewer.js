@@ -16,12 +16,19 @@
   var notice = document.getElementById("anchor-missing");
   var wide = window.matchMedia("(min-width: 761px)");
 
-  function currentAnchor() {
+  // "#4.5", or "#4.5?hl=0-42" from a link that put the spans after the anchor.
+  function hashParts() {
+    var raw = window.location.hash.slice(1);
+    var cut = raw.indexOf("?");
+    var anchor = cut < 0 ? raw : raw.slice(0, cut);
     try {
-      return decodeURIComponent(window.location.hash.slice(1));
-    } catch (err) {
-      return window.location.hash.slice(1);
-    }
+      anchor = decodeURIComponent(anchor);
+    } catch (err) { /* keep it as it is */ }
+    return { anchor: anchor, query: cut < 0 ? "" : raw.slice(cut + 1) };
+  }
+
+  function currentAnchor() {
+    return hashParts().anchor;
   }
 
   function target() {
@@ -31,7 +38,8 @@
 
   // -- quoted sentences -------------------------------------------------------------------------
   function quotedSpans() {
-    var value = new URLSearchParams(window.location.search).get("hl") || "";
+    var value = new URLSearchParams(window.location.search).get("hl") ||
+      new URLSearchParams(hashParts().query).get("hl") || "";
     var spans = [];
     value.split(",").forEach(function (part) {
       var m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(part);
@@ -157,7 +165,17 @@
     }
   }
 
+  // Without the query part after it, the anchor is :target and CSS marks it; with one, mark it here.
+  function markTarget() {
+    Array.prototype.forEach.call(document.querySelectorAll("section.is-target"), function (node) {
+      node.classList.remove("is-target");
+    });
+    var section = target();
+    if (section && hashParts().query) section.classList.add("is-target");
+  }
+
   placeToc();
+  markTarget();
   if (wide.addEventListener) wide.addEventListener("change", placeToc);
   markQuoted();
   checkAnchor();
@@ -167,6 +185,7 @@
   window.addEventListener("scroll", onScroll, { passive: true });
   window.addEventListener("resize", onScroll);
   window.addEventListener("hashchange", function () {
+    markTarget();
     checkAnchor();
     onScroll();
   });

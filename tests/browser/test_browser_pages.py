@@ -291,6 +291,16 @@ def test_viewer_marks_the_target_clause_only_and_the_quoted_sentences(stack, ope
     assert child == parent == "rgba(0, 0, 0, 0)", "its sub-clauses are not"
     assert page.locator("mark.quoted").count() == 2  # nowhere else
 
+    # The spans may also come after the anchor ("#4.5?hl=0-8"): same marks, same clause.
+    text = httpx.get(f"{stack.api}/api/clauses/ccso-zh:4.5").json()["text"]
+    page.goto(f"{stack.api}/documents/ccso-zh#4.5?hl=0-8")
+    page.reload()  # a new fragment alone does not load the page again
+    own = page.locator('[id="4.5"] > .clause-own')
+    expect(own.locator("mark.quoted")).to_have_text([text[0:8]])
+    expect(own).to_be_in_viewport()
+    assert own.evaluate("e => getComputedStyle(e).backgroundColor") == marked
+    expect(page.get_by_role("alert")).to_be_hidden()
+
 
 def test_viewer_links_cross_references_and_underlines_clause_numbers(stack, open_page):
     page, _ = open_page(1280, 800, "zh-CN")
