@@ -42,6 +42,8 @@
       relevance: { high: "strong match", medium: "good match", low: "weak match" },
       weakDivider: "Weaker matches: these may not be what you are looking for",
       wholeClause: "Show the whole clause",
+      background: "Background, not guidance",
+      truncated: "(the clause continues: open it to read it whole)",
       snippetOnly: "Show only the matching sentences",
       pages: function (a, b) { return b && b !== a ? "pp. " + a + "–" + b : "p. " + a; },
       pageLabel: function (label) { return (/[–-]/.test(label) ? "pp. " : "p. ") + label; },
@@ -74,6 +76,8 @@
       relevance: { high: "高度相关", medium: "相关", low: "弱相关" },
       weakDivider: "以下为弱相关结果，可能不是你要找的内容",
       wholeClause: "显示整个条款",
+      background: "背景资料，非指导要求",
+      truncated: "（条款较长，请打开查看全文）",
       snippetOnly: "只显示匹配的句子",
       pages: function (a, b) { return b && b !== a ? "第 " + a + "–" + b + " 页" : "第 " + a + " 页"; },
       pageLabel: function (label) { return "第 " + label + " 页"; },
@@ -517,6 +521,8 @@
   }
 
   function viewerHref(hit, spans) {
+    // The server's link is a path from the site root; kept relative so a prefixed mount works.
+    if (typeof hit.link === "string" && /^\/documents\//.test(hit.link)) return hit.link.slice(1);
     var hl = (spans || []).map(function (s) { return s[0] + "-" + s[1]; }).join(",");
     return "documents/" + encodeURIComponent(hit.document) + (hl ? "?hl=" + hl : "") + "#" +
       encodeURIComponent(hit.number);
@@ -548,6 +554,8 @@
     var ancestors = (hit.path || []).slice(0, -1);
     if (ancestors.length) item.appendChild(el("p", "result-path", ancestors.join(" › ")));
 
+    if (hit.kind === "background") item.appendChild(el("p", "result-kind", T.background));
+
     var cut = snippet(chars, spans);
     var short = el("p", "result-text result-snippet");
     short.appendChild(cut.node);
@@ -557,6 +565,7 @@
       full.id = "result-full-" + (++cardCount);
       full.hidden = true;
       full.appendChild(marked(chars, 0, chars.length, spans));
+      if (hit.truncated === true) full.appendChild(document.createTextNode(" … " + T.truncated));
       item.appendChild(full);
       var toggle = el("button", "result-toggle", T.wholeClause);
       toggle.type = "button";

@@ -812,6 +812,7 @@
       }
     }
     if (!shown) slot.appendChild(el("p", "hint", T.abstainedHint));
+    if (typeof data.contact === "string" && data.contact.trim()) slot.appendChild(el("p", "hint contact", data.contact));
     if (question) slot.appendChild(link(base + "/search?q=" + encodeURIComponent(question), "search-link",
       T.searchFor(question)));
   }
