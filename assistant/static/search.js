@@ -422,9 +422,7 @@
     statusLine.title = T.took(Math.round(data.took_ms || 0));
     strong.forEach(function (hit) { results.appendChild(card(hit, spansOf(hit))); });
     if (weak.length) {
-      var divider = el("li", "weak-divider", T.weakDivider);
-      divider.setAttribute("role", "separator");
-      results.appendChild(divider);
+      results.appendChild(el("li", "weak-divider", T.weakDivider));
       weak.forEach(function (hit) { results.appendChild(card(hit, spansOf(hit))); });
     }
   }
