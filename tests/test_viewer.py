@@ -78,3 +78,16 @@ def test_viewer_is_rate_limited_like_the_search(fake_settings, fake_assistant):
         assert refused.status_code == 429
         assert int(refused.headers["retry-after"]) >= 1
         assert "Too many" in refused.text
+
+
+def test_viewer_says_when_the_index_is_still_loading(fake_settings):
+    from assistant.embedding import FakeEmbedder
+    from assistant.service import Assistant
+
+    app = create_app(fake_settings, Assistant(fake_settings, embedder=FakeEmbedder()))
+    client = TestClient(app)  # no lifespan: the index is never opened
+    page = client.get("/documents/ccso-zh")
+    assert page.status_code == 503
+    assert page.headers["retry-after"] == "5" and page.headers["cache-control"] == "no-store"
+    assert '<meta http-equiv="refresh" content="5">' in page.text
+    assert "still loading" in page.text
