@@ -280,7 +280,7 @@ def panel_metrics(page) -> dict:
     )
 
 
-def test_widget_fills_a_phone_screen_even_when_the_host_page_has_no_viewport_meta(stack, open_page):
+def test_widget_fills_a_phone_screen_even_when_the_host_page_has_no_viewport_meta(stack, open_page, screenshot_dir):
     page, _ = open_page(375, 667, "zh-CN", is_mobile=True, has_touch=True, device_scale_factor=2)
     dialog, textbox = open_widget(page, f"{stack.allowed}/site.html?lang=zh&viewport=0", "zh")
     expect(dialog).to_be_visible()
@@ -293,6 +293,7 @@ def test_widget_fills_a_phone_screen_even_when_the_host_page_has_no_viewport_met
     assert m["input"][3] * k >= 36, "the question box is a finger's size on the screen"
     ask(textbox, ZH_QUESTION)
     expect(dialog.locator('button.chip[data-clause-id="ccso-zh:4.5"]')).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(screenshot_dir / "widget-phone-no-viewport-meta.png"), animations="disabled")
 
 
 @pytest.mark.parametrize("size", [(740, 360), (640, 400)], ids=["phone-landscape", "desktop-200%-zoom"])
