@@ -10,6 +10,9 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+# Security headers (CSP, framing, nosniff; the widget's cross-origin ones) are set for every
+# response in one place, assistant/api/security.py; the routes here set none.
+
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
 router = APIRouter(include_in_schema=False)
@@ -21,12 +24,7 @@ async def widget_js() -> FileResponse:
     return FileResponse(
         STATIC_DIR / "widget.js",
         media_type="text/javascript; charset=utf-8",
-        headers={
-            "Cache-Control": "public, max-age=300",
-            # Loadable by sites that isolate themselves (Cross-Origin-Embedder-Policy).
-            "Cross-Origin-Resource-Policy": "cross-origin",
-            "X-Content-Type-Options": "nosniff",
-        },
+        headers={"Cache-Control": "public, max-age=300"},
     )
 
 
