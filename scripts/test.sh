@@ -21,4 +21,14 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "no
     fi
 fi
 
+# axe-core (the accessibility checks in tests/browser) comes from npm, pinned by
+# tests/browser/package-lock.json; without npm those checks skip, saying why.
+if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
+    if command -v npm >/dev/null 2>&1; then
+        npm ci --prefix tests/browser --no-audit --no-fund --silent
+    else
+        echo "note: npm missing; the axe-core checks in tests/browser will be skipped" >&2
+    fi
+fi
+
 exec .venv/bin/python -m pytest "$@"

@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from assistant import __version__
 from assistant.api import security
 from assistant.api.routes import admin
-from assistant.api.routes import ask, documents, health, pages, viewer
+from assistant.api.routes import ask, documents, health, pages
 from assistant.config import Settings
 from assistant.service import Assistant
 
@@ -58,7 +58,6 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     # Security headers, body/URL limits, rate limit, time limit (see security.py); added before
     # CORS so that CORS stays the outermost middleware.
     security.install(app, settings)
-    app.include_router(viewer.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     # Browsers on other origins (the sites that embed widget.js) may call the API only when

@@ -1,7 +1,10 @@
 /*
- * The internal search page: search as you type, one result per clause, the query's words
- * highlighted in the clause text, filters by document / chapter / language, and the whole
- * state kept in the URL (/search?q=...&document=...&lang=...&chapter=...) so it can be shared.
+ * The internal search page: search as you type, one result per clause, filters by document /
+ * chapter / language, and the whole state kept in the URL (/search?q=...&document=...&lang=...
+ * &chapter=...) so it can be shared. Each card shows the clause's matching sentences (the
+ * server's `highlights`, the same spans /api/ask quotes) with "show the whole clause", a plain
+ * relevance label, and one link to the viewer. Results the server marks `weak` (below its
+ * relevance floor) come after a divider; when none passes the floor the page says so.
  * Server text is inserted as text nodes only.
  */
 (function () {
@@ -9,6 +12,7 @@
 
   var DEBOUNCE_MS = 150;
   var FETCH_K = 50; // the chapter filter runs here, over the best 50 matches
+  var WEAK_SHOWN = 5; // matches below the server's relevance floor shown after the divider
 
   var STRINGS = {
     en: {
@@ -26,6 +30,7 @@
       idle: "Type words, a question, or a clause number.",
       searching: "Searching…",
       count: function (n) { return (n === 1 ? "1 clause" : n + " clauses") + ", best match first"; },
+      weakCount: function (n) { return "No clause matches. " + (n === 1 ? "The 1 weak match" : "The " + n + " weak matches") + " below may not be relevant."; },
       took: function (ms) { return "answered in " + ms + " ms"; },
       none: "No clause matches. Try other words or clear the filters.",
       noneInChapter: function (c) { return "None of the best matches is in chapter " + c + ". Try other words or another chapter."; },
@@ -33,10 +38,15 @@
       loadingIndex: "The guidance index is still loading. Trying again shortly…",
       rateLimited: function (s) { return "Too many searches. Wait " + s + " s, then type again."; },
       httpError: function (code) { return "The search failed (HTTP " + code + ")."; },
-      open: "Open in the guidance",
       byNumber: "clause number",
-      score: "score",
+      relevance: { high: "strong match", medium: "good match", low: "weak match" },
+      weakDivider: "Weaker matches: these may not be what you are looking for",
+      wholeClause: "Show the whole clause",
+      background: "Background, not guidance",
+      truncated: "(the clause continues: open it to read it whole)",
+      snippetOnly: "Show only the matching sentences",
       pages: function (a, b) { return b && b !== a ? "pp. " + a + "–" + b : "p. " + a; },
+      pageLabel: function (label) { return (/[–-]/.test(label) ? "pp. " : "p. ") + label; },
       chapterLabel: function (n, t) { return t ? n + " " + t : "Chapter " + n; }
     },
     zh: {
@@ -54,6 +64,7 @@
       idle: "输入词语、问题或条款编号即可检索。",
       searching: "正在检索…",
       count: function (n) { return n + " 个条款，按相关度排列"; },
+      weakCount: function (n) { return "没有匹配的条款。以下 " + n + " 个弱相关结果可能无关。"; },
       took: function (ms) { return "用时 " + ms + " 毫秒"; },
       none: "没有匹配的条款。请换个说法或清除筛选。",
       noneInChapter: function (c) { return "最相关的结果都不在第 " + c + " 章。请换个说法或选择其他章。"; },
@@ -61,10 +72,15 @@
       loadingIndex: "索引仍在加载，稍后自动重试…",
       rateLimited: function (s) { return "检索过于频繁，请等待 " + s + " 秒后再输入。"; },
       httpError: function (code) { return "检索失败（HTTP " + code + "）。"; },
-      open: "在指导要求中查看",
       byNumber: "条款编号",
-      score: "相关度",
+      relevance: { high: "高度相关", medium: "相关", low: "弱相关" },
+      weakDivider: "以下为弱相关结果，可能不是你要找的内容",
+      wholeClause: "显示整个条款",
+      background: "背景资料，非指导要求",
+      truncated: "（条款较长，请打开查看全文）",
+      snippetOnly: "只显示匹配的句子",
       pages: function (a, b) { return b && b !== a ? "第 " + a + "–" + b + " 页" : "第 " + a + " 页"; },
+      pageLabel: function (label) { return "第 " + label + " 页"; },
       chapterLabel: function (n, t) { return t ? n + " " + t : "第 " + n + " 章"; }
     }
   };
@@ -174,18 +190,6 @@
       else merged.push(s);
     });
     return merged;
-  }
-
-  function highlight(text, terms) {
-    var frag = document.createDocumentFragment();
-    var at = 0;
-    spansFor(text, terms).forEach(function (s) {
-      if (s[0] > at) frag.appendChild(document.createTextNode(text.slice(at, s[0])));
-      frag.appendChild(el("mark", null, text.slice(s[0], s[1])));
-      at = s[1];
-    });
-    if (at < text.length) frag.appendChild(document.createTextNode(text.slice(at)));
-    return frag;
   }
 
   // -- state <-> URL -------------------------------------------------------------------------------
@@ -389,7 +393,7 @@
   }
 
   function render(data, state) {
-    var terms = queryTerms(state.q);
+    var terms = null; // the local stemmer, only for a server that sends no highlights
     var seen = new Set();
     var hits = (data.hits || []).filter(function (hit) {
       if (seen.has(hit.id)) return false; // one result per clause
@@ -405,55 +409,189 @@
       setStatus(state.chapter && (data.hits || []).length ? T.noneInChapter(state.chapter) : T.none, "empty");
       return;
     }
+    var strong = hits.filter(function (hit) { return hit.weak !== true; });
+    var weak = hits.filter(function (hit) { return hit.weak === true; }).slice(0, WEAK_SHOWN);
+    function spansOf(hit) {
+      if (Array.isArray(hit.highlights)) return hit.highlights;
+      terms = terms || queryTerms(state.q);
+      return toCodePoints(String(hit.text || ""), spansFor(String(hit.text || ""), terms));
+    }
     // The server's time goes in a tooltip, so that screenshots of the page stay the same.
-    setStatus(T.count(hits.length));
+    if (strong.length) setStatus(T.count(strong.length));
+    else setStatus(T.weakCount(weak.length), "empty");
     statusLine.title = T.took(Math.round(data.took_ms || 0));
-    hits.forEach(function (hit) { results.appendChild(card(hit, terms)); });
+    strong.forEach(function (hit) { results.appendChild(card(hit, spansOf(hit))); });
+    if (weak.length) {
+      results.appendChild(el("li", "weak-divider", T.weakDivider));
+      weak.forEach(function (hit) { results.appendChild(card(hit, spansOf(hit))); });
+    }
   }
 
-  function viewerHref(hit) {
-    return "documents/" + encodeURIComponent(hit.document) + "#" + encodeURIComponent(hit.number);
+  // UTF-16 offsets (the local stemmer's) -> code point offsets (what the server sends).
+  function toCodePoints(text, spans) {
+    if (!spans.length) return spans;
+    var map = [];
+    var cp = 0;
+    for (var i = 0; i < text.length; i++) {
+      map[i] = cp;
+      var code = text.charCodeAt(i);
+      if (code < 0xd800 || code > 0xdbff) cp += 1;
+    }
+    map[text.length] = cp;
+    return spans.map(function (s) { return [map[s[0]], map[s[1]]]; });
   }
 
-  function card(hit, terms) {
-    var item = el("li", "result");
+  function cleanSpans(spans, length) {
+    var cleaned = (spans || [])
+      .map(function (s) { return [Math.max(0, s[0] | 0), Math.min(length, s[1] | 0)]; })
+      .filter(function (s) { return s[1] > s[0]; })
+      .sort(function (a, b) { return a[0] - b[0]; });
+    var merged = [];
+    cleaned.forEach(function (s) {
+      var last = merged[merged.length - 1];
+      if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
+      else merged.push([s[0], s[1]]);
+    });
+    return merged;
+  }
+
+  // Sentences as [start, end) code point spans: after 。！？；!?; or a full stop and a space, and at
+  // line breaks.
+  function sentences(chars) {
+    var out = [];
+    var start = 0;
+    for (var i = 0; i < chars.length; i++) {
+      var c = chars[i];
+      var end = /[。！？；!?;\n]/.test(c) || (c === "." && (i + 1 === chars.length || /\s/.test(chars[i + 1])));
+      if (end) {
+        if (i + 1 > start) out.push([start, i + 1]);
+        start = i + 1;
+      }
+    }
+    if (start < chars.length) out.push([start, chars.length]);
+    return out.filter(function (s) { return chars.slice(s[0], s[1]).join("").trim(); });
+  }
+
+  // The marked text of chars[from, to), with `spans` (code points over the whole text) as <mark>.
+  function marked(chars, from, to, spans) {
+    var frag = document.createDocumentFragment();
+    var at = from;
+    spans.forEach(function (s) {
+      var a = Math.max(s[0], at);
+      var b = Math.min(s[1], to);
+      if (b <= a) return;
+      if (a > at) frag.appendChild(document.createTextNode(chars.slice(at, a).join("")));
+      frag.appendChild(el("mark", null, chars.slice(a, b).join("")));
+      at = b;
+    });
+    if (at < to) frag.appendChild(document.createTextNode(chars.slice(at, to).join("")));
+    return frag;
+  }
+
+  var SNIPPET_FALLBACK = 160; // characters of the clause shown when no sentence matched
+
+  // The matching sentences, in clause order, "…" where sentences were left out.
+  function snippet(chars, spans) {
+    var frag = document.createDocumentFragment();
+    var chosen = spans.length ? sentences(chars).filter(function (s) {
+      return spans.some(function (h) { return h[0] < s[1] && h[1] > s[0]; });
+    }) : [];
+    if (!chosen.length) {
+      var to = Math.min(chars.length, SNIPPET_FALLBACK);
+      frag.appendChild(marked(chars, 0, to, spans));
+      if (to < chars.length) frag.appendChild(document.createTextNode("…"));
+      return { node: frag, whole: to >= chars.length };
+    }
+    var at = 0;
+    chosen.forEach(function (s, i) {
+      var from = s[0];
+      while (from < s[1] && /\s/.test(chars[from])) from++;
+      var skipped = chars.slice(at, from).join("");
+      if (skipped.trim()) frag.appendChild(document.createTextNode(i ? " … " : "… "));
+      else if (i && skipped) frag.appendChild(document.createTextNode(" "));
+      frag.appendChild(marked(chars, from, s[1], spans));
+      at = s[1];
+    });
+    var rest = chars.slice(at).join("").trim();
+    if (rest) frag.appendChild(document.createTextNode(" …"));
+    var shown = chosen.reduce(function (n, s) { return n + s[1] - s[0]; }, 0);
+    return { node: frag, whole: !rest && chosen[0][0] === 0 && shown >= chars.join("").trim().length };
+  }
+
+  function viewerHref(hit, spans) {
+    // The server's link is a path from the site root; kept relative so a prefixed mount works.
+    if (typeof hit.link === "string" && /^\/documents\//.test(hit.link)) return hit.link.slice(1);
+    var hl = (spans || []).map(function (s) { return s[0] + "-" + s[1]; }).join(",");
+    return "documents/" + encodeURIComponent(hit.document) + (hl ? "?hl=" + hl : "") + "#" +
+      encodeURIComponent(hit.number);
+  }
+
+  var cardCount = 0;
+
+  function card(hit, rawSpans) {
+    var text = String(hit.text || "");
+    var chars = Array.from(text);
+    var spans = cleanSpans(rawSpans, chars.length);
+    var item = el("li", "result" + (hit.weak === true ? " is-weak" : ""));
     item.setAttribute("data-id", hit.id);
     item.setAttribute("data-document", hit.document);
     item.setAttribute("data-lang", hit.lang);
     item.setAttribute("data-number", hit.number);
+    if (hit.relevance) item.setAttribute("data-relevance", hit.relevance);
     item.lang = hit.lang;
 
-    var head = el("div", "result-head");
-    var number = el("a", "result-num", hit.number);
-    number.href = viewerHref(hit);
+    // One link per card: the title, with the clause number in it.
     var title = el("h2", "result-title");
     var titleLink = el("a");
-    titleLink.href = viewerHref(hit);
-    titleLink.appendChild(highlight(String(hit.title || hit.number), terms));
+    titleLink.href = viewerHref(hit, spans);
+    if (hit.title !== hit.number) titleLink.appendChild(el("span", "result-num", hit.number)); // "Foreword Foreword" reads once
+    titleLink.appendChild(document.createTextNode(String(hit.title || hit.number)));
     title.appendChild(titleLink);
-    if (hit.title !== hit.number) head.appendChild(number); // "Foreword Foreword" reads once
-    head.appendChild(title);
-    item.appendChild(head);
+    item.appendChild(title);
 
     var ancestors = (hit.path || []).slice(0, -1);
     if (ancestors.length) item.appendChild(el("p", "result-path", ancestors.join(" › ")));
 
-    var text = el("p", "result-text");
-    text.appendChild(highlight(String(hit.text || ""), terms));
-    item.appendChild(text);
+    if (hit.kind === "background") item.appendChild(el("p", "result-kind", T.background));
+
+    var cut = snippet(chars, spans);
+    var short = el("p", "result-text result-snippet");
+    short.appendChild(cut.node);
+    item.appendChild(short);
+    if (!cut.whole) {
+      var full = el("p", "result-text result-full");
+      full.id = "result-full-" + (++cardCount);
+      full.hidden = true;
+      full.appendChild(marked(chars, 0, chars.length, spans));
+      if (hit.truncated === true) full.appendChild(document.createTextNode(" … " + T.truncated));
+      item.appendChild(full);
+      var toggle = el("button", "result-toggle", T.wholeClause);
+      toggle.type = "button";
+      toggle.setAttribute("aria-expanded", "false");
+      toggle.setAttribute("aria-controls", full.id);
+      toggle.addEventListener("click", function () {
+        var open = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        toggle.textContent = open ? T.snippetOnly : T.wholeClause;
+        full.hidden = !open;
+        short.hidden = open;
+      });
+      item.appendChild(toggle);
+    }
 
     var meta = el("p", "result-meta");
     meta.lang = uiLang;
     var bits = [documentTitle(hit.document), hit.lang === "zh" ? "中文" : hit.lang === "en" ? "English" : hit.lang];
-    if (hit.page_start !== null && hit.page_start !== undefined) bits.push(T.pages(hit.page_start, hit.page_end));
-    bits.push(hit.matched_by === "number" ? T.byNumber : T.score + " " + Number(hit.score).toFixed(2));
+    if (hit.page_label) bits.push(T.pageLabel(String(hit.page_label)));
+    else if (hit.page_start !== null && hit.page_start !== undefined) bits.push(T.pages(hit.page_start, hit.page_end));
+    if (hit.matched_by === "number") bits.push(T.byNumber);
+    else if (hit.relevance && T.relevance[hit.relevance]) bits.push(T.relevance[hit.relevance]);
     bits.forEach(function (bit, i) {
       if (i) meta.appendChild(el("span", "sep", "·"));
-      meta.appendChild(el("span", null, bit));
+      var span = el("span", null, bit);
+      if (i === bits.length - 1 && (hit.relevance || hit.matched_by === "number")) span.className = "result-relevance";
+      meta.appendChild(span);
     });
-    var open = el("a", "result-open", T.open);
-    open.href = viewerHref(hit);
-    meta.appendChild(open);
     item.appendChild(meta);
     return item;
   }

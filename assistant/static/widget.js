@@ -56,6 +56,16 @@
       source: function (n) { return "Source " + n; },
       abstained: "The guidance does not cover this.",
       abstainedHint: "Try other words, or ask about a clause number such as 4.5.",
+      suggestionsLabel: "Closest clauses (not an answer to your question):",
+      searchFor: function (q) { return "Search the guidance for “" + q + "”"; },
+      uncertain: "This may not be covered by the guidance: check the cited clause before relying on it.",
+      background: "Background, not guidance",
+      backgroundSources: "Background (not guidance)",
+      alsoIn: function (l) { return l === "zh" ? "中文版中的本条款" : "This clause in the English edition"; },
+      children: "In this section:",
+      truncated: "The clause continues: open it to read it whole.",
+      newConversation: "New conversation",
+      moreExamples: "Example questions",
       network: "Could not reach the assistant. Check your connection and try again.",
       timeout: "The assistant took too long to answer. Please try again.",
       retry: "Try again",
@@ -65,6 +75,7 @@
       clause: "Clause",
       document: "Document",
       pages: function (a, b) { return b && b !== a ? "pp. " + a + "–" + b : "p. " + a; },
+      pageLabel: function (label) { return (/[–-]/.test(label) ? "pp. " : "p. ") + label; },
       open: "Open this clause in the guidance",
       footer: "Quoted from the guidance. Check the cited clause before relying on it."
     },
@@ -85,6 +96,16 @@
       source: function (n) { return "引用 " + n; },
       abstained: "指导要求中没有找到相关内容。",
       abstainedHint: "请换一种说法，或直接询问条款编号，例如“4.5”。",
+      suggestionsLabel: "最接近的条款（并非对你问题的回答）：",
+      searchFor: function (q) { return "在指导要求中检索“" + q + "”"; },
+      uncertain: "指导要求可能没有涵盖这个问题，请先核对所引条款原文。",
+      background: "背景资料，非指导要求",
+      backgroundSources: "背景资料（非指导要求）",
+      alsoIn: function (l) { return l === "en" ? "This clause in the English edition" : "中文版中的本条款"; },
+      children: "本节包括：",
+      truncated: "条款较长，此处未全部显示，请打开查看全文。",
+      newConversation: "新对话",
+      moreExamples: "示例问题",
       network: "无法连接到助手，请检查网络后重试。",
       timeout: "助手响应超时，请重试。",
       retry: "重试",
@@ -94,6 +115,7 @@
       clause: "条款",
       document: "文件",
       pages: function (a, b) { return b && b !== a ? "第 " + a + "–" + b + " 页" : "第 " + a + " 页"; },
+      pageLabel: function (label) { return "第 " + label + " 页"; },
       open: "在指导要求中查看该条款",
       footer: "内容摘自指导要求，请以所引条款原文为准。"
     }
@@ -147,6 +169,26 @@
     ".close { flex: none; width: 34px; height: 34px; display: grid; place-items: center; border: 0;",
     "  border-radius: 8px; background: transparent; color: #fff; }",
     ".close:hover { background: rgba(255, 255, 255, .16); }",
+    ".more { margin: 4px 0 8px; font-size: 14px; }",
+    ".more summary { cursor: pointer; color: var(--ga-accent); font-size: 13px; font-weight: 600; }",
+    ".more .examples { margin-top: 8px; }",
+    ".suggest-label { margin: 10px 0 4px; font-size: 13px; color: var(--ga-muted); }",
+    ".suggest { margin: 0; padding: 0 0 0 18px; font-size: 14px; }",
+    ".suggest li { margin: 2px 0; }",
+    ".suggest a, .search-link, .cite-also a, .cite-children a { color: var(--ga-accent); text-decoration: underline;",
+    "  text-underline-offset: 2px; }",
+    ".search-link { display: inline-block; margin-top: 8px; font-size: 14px; }",
+    ".uncertain { margin: 10px 0 0; padding: 6px 10px; border-radius: 6px; background: #fff4d6; color: #5c4200;",
+    "  font-size: 13px; }",
+    ".kind { display: inline-block; margin-left: 6px; padding: 0 6px; border-radius: 5px; background: #f4ead0;",
+    "  color: #5c4200; font-size: 11px; font-weight: 600; vertical-align: 1px; }",
+    ".chip.is-background { border-style: dashed; background: #fbf7ec; }",
+    ".chip.is-background .chip-n { background: #7a5a00; }",
+    ".cite.is-background { border-left-color: #b08a2e; }",
+    ".cite-also, .cite-trunc { margin: 8px 0 0; font-size: 13px; }",
+    ".cite-trunc { color: var(--ga-muted); }",
+    ".cite-children { margin: 8px 0 0; font-size: 13px; }",
+    ".cite-children ul { margin: 2px 0 0; padding-left: 18px; }",
     ".close svg { width: 18px; height: 18px; }",
     ".body { flex: 1; overflow-y: auto; padding: 16px 16px 8px; background: #fbfcfe;",
     "  overscroll-behavior: contain; }",
@@ -220,11 +262,19 @@
     ".send svg { width: 20px; height: 20px; }",
     ".foot { margin: 0; padding: 0 12px 10px; font-size: 11.5px; color: var(--ga-muted); background: #fff; }",
     /* phone */
-    "@media (max-width: 480px) {",
-    "  .panel { inset: 0; width: 100%; height: 100%; max-height: none; border: 0; border-radius: 0; }",
-    "  .launcher { right: 14px; bottom: 14px; }",
-    "  .chip-label { max-width: 220px; }",
-    "}"
+    /* full screen: small or coarse-pointer screens, phone landscape, 200 % zoom (fit() sets the classes) */
+    ".root.is-full .panel { inset: 0; width: auto; height: auto; max-height: none; border: 0; border-radius: 0; }",
+    ".root.is-full .launcher { right: 14px; bottom: 14px; }",
+    ".root.is-full .chip-label { max-width: 220px; }",
+    /* short screens: the conversation keeps the height, the chrome gives it up */
+    ".root.is-short .header { padding: 6px 8px 6px 14px; align-items: center; }",
+    ".root.is-short .header p { display: none; }",
+    ".root.is-short .body { padding: 10px 12px 4px; }",
+    ".root.is-short .form { padding: 6px 10px; }",
+    ".root.is-short .input { min-height: 38px; max-height: 76px; padding: 8px 10px; }",
+    ".root.is-short .send { width: 38px; height: 38px; }",
+    ".root.is-short .foot { padding: 0 10px 4px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }",
+    ".root.is-short .intro { margin-bottom: 6px; }"
   ].join("\n");
 
   // -- small DOM helpers (text only: never innerHTML) ------------------------------------------
@@ -255,6 +305,7 @@
   }
   var ICON_CHAT = ["M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z", "M8.5 10.5h7", "M8.5 14h4.5"];
   var ICON_CLOSE = ["M6 6l12 12", "M18 6L6 18"];
+  var ICON_NEW = ["M12 20h9", "M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4z"];
   var ICON_SEND = ["M4 12l16-8-6 16-2.5-6.5z", "M11.5 13.5L20 4"];
 
   // Highlight spans index code points (the server counts Python characters), not UTF-16 units.
@@ -283,6 +334,8 @@
 
   // -- build the widget -----------------------------------------------------------------------
   var host, shadow, launcher, panel, body, log, form, input, sendButton, closeButton, introBlock;
+  var newButton, moreExamples, rootNode;
+  var store = { turns: [], open: false };
   var pending = false;
   var blockedUntil = 0;
   var unblockTimer = null;
@@ -326,31 +379,31 @@
     closeButton.type = "button";
     closeButton.setAttribute("aria-label", T.close);
     closeButton.appendChild(icon(ICON_CLOSE));
+    newButton = el("button", "close new");
+    newButton.type = "button";
+    newButton.setAttribute("aria-label", T.newConversation);
+    newButton.title = T.newConversation;
+    newButton.appendChild(icon(ICON_NEW));
+    newButton.hidden = true;
     header.appendChild(titles);
+    header.appendChild(newButton);
     header.appendChild(closeButton);
 
     body = el("div", "body");
     introBlock = el("div", "intro-block");
     introBlock.appendChild(el("p", "intro", T.intro));
-    if (examples.length) {
-      var list = el("div", "examples");
-      list.appendChild(el("span", null, T.examplesLabel));
-      examples.forEach(function (text) {
-        var example = el("button", "example", text);
-        example.type = "button";
-        example.addEventListener("click", function () {
-          input.value = text;
-          submit();
-        });
-        list.appendChild(example);
-      });
-      introBlock.appendChild(list);
-    }
+    if (examples.length) introBlock.appendChild(exampleList(T.examplesLabel));
     log = el("ol", "log");
     log.setAttribute("aria-live", "polite");
     log.setAttribute("aria-label", T.title);
+    // Once a conversation has started the examples stay one click away, under it.
+    moreExamples = el("details", "more");
+    moreExamples.hidden = true;
+    moreExamples.appendChild(el("summary", null, T.moreExamples));
+    if (examples.length) moreExamples.appendChild(exampleList(null));
     body.appendChild(introBlock);
     body.appendChild(log);
+    if (examples.length) body.appendChild(moreExamples);
 
     form = el("form", "form");
     form.noValidate = true;
@@ -382,6 +435,14 @@
 
     launcher.addEventListener("click", function () { isOpen() ? close() : open(); });
     closeButton.addEventListener("click", function () { close(); });
+    newButton.addEventListener("click", newConversation);
+    rootNode = root;
+    fit();
+    window.addEventListener("resize", fit);
+    if (window.visualViewport) window.visualViewport.addEventListener("resize", fit);
+    FULL_QUERY.forEach(function (query) {
+      if (query.addEventListener) query.addEventListener("change", fit);
+    });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       submit();
@@ -395,6 +456,89 @@
     });
     input.addEventListener("input", autosize);
     panel.addEventListener("keydown", onPanelKeydown);
+  }
+
+  function exampleList(label) {
+    var list = el("div", "examples");
+    if (label) list.appendChild(el("span", null, label));
+    examples.forEach(function (text) {
+      var example = el("button", "example", text);
+      example.type = "button";
+      example.addEventListener("click", function () {
+        input.value = text;
+        moreExamples.open = false;
+        submit();
+      });
+      list.appendChild(example);
+    });
+    return list;
+  }
+
+  // Full screen on small or coarse-pointer screens, phone landscape and high zoom. A host page
+  // without a viewport meta tag is laid out 980 px wide and shown zoomed out on a phone: the
+  // widget then zooms itself back by the page's scale, so its text stays readable.
+  var FULL_QUERY = [window.matchMedia("(pointer: coarse)"), window.matchMedia("(max-width: 700px)"),
+    window.matchMedia("(max-height: 560px)")];
+  function fit() {
+    if (!rootNode) return;
+    var scale = window.visualViewport && window.visualViewport.scale ? window.visualViewport.scale : 1;
+    var narrowScreen = window.screen && window.screen.width > 0 && window.screen.width <= 700;
+    var zoom = scale < 0.8 && (narrowScreen || FULL_QUERY[0].matches) ? 1 / scale : 1;
+    var height = window.innerHeight / zoom;
+    var full = zoom > 1 || narrowScreen || FULL_QUERY.some(function (q) { return q.matches; });
+    rootNode.classList.toggle("is-full", full);
+    rootNode.classList.toggle("is-short", full && height <= 500);
+    rootNode.style.zoom = zoom > 1 ? String(Math.round(zoom * 100) / 100) : "";
+  }
+
+  // -- the conversation, kept for this browser tab (sessionStorage) -------------------------
+  var STORE_KEY = "guidance-assistant:" + base + (documentFilter ? "#" + documentFilter : "");
+  var KEPT_TURNS = 30;
+
+  function loadStore() {
+    try {
+      var saved = JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "null");
+      return saved && Array.isArray(saved.turns) ? saved : { turns: [], open: false };
+    } catch (err) {
+      return { turns: [], open: false }; // storage off (privacy mode) or damaged: start afresh
+    }
+  }
+
+  function saveStore() {
+    try {
+      window.sessionStorage.setItem(STORE_KEY, JSON.stringify(store));
+    } catch (err) { /* full or off: the conversation just is not kept */ }
+  }
+
+  function remember(question, data) {
+    store.turns.push({ question: question, answer: data });
+    if (store.turns.length > KEPT_TURNS) store.turns.splice(0, store.turns.length - KEPT_TURNS);
+    saveStore();
+  }
+
+  function restore() {
+    store.turns.forEach(function (saved) {
+      if (!saved || typeof saved.question !== "string" || !saved.answer) return;
+      var slot = addTurn(saved.question);
+      showAnswer(slot.answer, saved.answer, turnCount, saved.question);
+    });
+    updateConversation();
+  }
+
+  function newConversation() {
+    if (pending) return;
+    store.turns = [];
+    saveStore();
+    while (log.firstChild) log.removeChild(log.firstChild);
+    updateConversation();
+    input.focus();
+  }
+
+  function updateConversation() {
+    var started = log.children.length > 0;
+    introBlock.hidden = started;
+    moreExamples.hidden = !started;
+    newButton.hidden = !started;
   }
 
   function adoptStyles(root) {
@@ -415,17 +559,22 @@
 
   function isOpen() { return !panel.hidden; }
 
-  function open() {
+  function open(quiet) {
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
-    input.focus();
+    fit();
+    if (quiet !== true) input.focus();
     loadDocumentTitles();
+    store.open = true;
+    saveStore();
   }
 
   function close() {
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
     launcher.focus();
+    store.open = false;
+    saveStore();
   }
 
   function focusables() {
@@ -501,8 +650,7 @@
     ask(question);
   }
 
-  function ask(question) {
-    introBlock.hidden = true;
+  function addTurn(question) {
     turnCount += 1;
     var turn = el("li", "turn");
     var q = el("p", "q");
@@ -512,7 +660,13 @@
     turn.appendChild(q);
     turn.appendChild(a);
     log.appendChild(turn);
-    send(question, a, turn, turnCount);
+    updateConversation();
+    return { turn: turn, answer: a };
+  }
+
+  function ask(question) {
+    var slot = addTurn(question);
+    send(question, slot.answer, slot.turn, turnCount);
   }
 
   function send(question, slot, turn, turnId) {
@@ -535,7 +689,10 @@
     })
       .then(function (response) {
         if (response.ok) {
-          return response.json().then(function (data) { showAnswer(slot, data, turnId); });
+          return response.json().then(function (data) {
+            showAnswer(slot, data, turnId, question);
+            remember(question, data);
+          });
         }
         var wait = retryAfterSeconds(response.headers.get("Retry-After"));
         if (response.status === 429) {
@@ -613,15 +770,61 @@
     }
   }
 
-  function showAnswer(slot, data, turnId) {
+  function link(href, cls, text) {
+    var a = el("a", cls, text);
+    a.href = href;
+    a.target = "_blank";
+    a.rel = "noopener";
+    return a;
+  }
+
+  // Server links are paths on the assistant ("/documents/ccso-zh#4.5"); anything else is dropped.
+  function serverLink(path) {
+    return typeof path === "string" && /^\/(?!\/)/.test(path) ? base + path : null;
+  }
+
+  function clauseLink(citation) {
+    return serverLink(citation.link) || base + "/documents/" + encodeURIComponent(String(citation.document || "")) +
+      "#" + encodeURIComponent(String(citation.clause || ""));
+  }
+
+  function showRefusal(slot, data, question) {
+    reset(slot, "abstained");
+    slot.appendChild(el("p", "notice", T.abstained));
+    var suggestions = Array.isArray(data.suggestions) ? data.suggestions : [];
+    var shown = 0;
+    if (suggestions.length) {
+      var list = el("ul", "suggest");
+      suggestions.forEach(function (s) {
+        var href = serverLink(s && s.link);
+        if (!href) return;
+        var number = String(s.clause || "");
+        var title = String(s.title || "");
+        var item = el("li");
+        item.lang = String(s.lang || "") || lang;
+        item.appendChild(link(href, null, title && title !== number ? number + " " + title : number));
+        list.appendChild(item);
+        shown += 1;
+      });
+      if (shown) {
+        slot.appendChild(el("p", "suggest-label", T.suggestionsLabel));
+        slot.appendChild(list);
+      }
+    }
+    if (!shown) slot.appendChild(el("p", "hint", T.abstainedHint));
+    if (typeof data.contact === "string" && data.contact.trim()) slot.appendChild(el("p", "hint contact", data.contact));
+    if (question) slot.appendChild(link(base + "/search?q=" + encodeURIComponent(question), "search-link",
+      T.searchFor(question)));
+  }
+
+  function showAnswer(slot, data, turnId, question) {
     var citations = Array.isArray(data.citations) ? data.citations : [];
     if (data.abstained || !citations.length) {
-      reset(slot, "abstained");
-      slot.appendChild(el("p", "notice", T.abstained));
-      slot.appendChild(el("p", "hint", T.abstainedHint));
+      showRefusal(slot, data, question);
       return;
     }
     reset(slot, "answer");
+    if (data.uncertain === true) slot.setAttribute("data-uncertain", "true");
     var chips = [];
     var text = el("p", "answer-text");
     String(data.answer || "").split(/(\[\d+\])/).forEach(function (part) {
@@ -643,11 +846,15 @@
     });
     slot.appendChild(text);
 
-    slot.appendChild(el("p", "sources-label", T.sources));
+    if (data.uncertain === true) slot.appendChild(el("p", "uncertain", T.uncertain));
+
+    // Guidance first; background documents in their own list, labelled as such.
     var chipList = el("ul", "chips");
+    var backgroundList = el("ul", "chips");
     citations.forEach(function (citation, i) {
+      var background = citation.kind === "background";
       var detailId = "ga-cite-" + turnId + "-" + (i + 1);
-      var chip = el("button", "chip");
+      var chip = el("button", "chip" + (background ? " is-background" : ""));
       chip.type = "button";
       chip.setAttribute("aria-expanded", "false");
       chip.setAttribute("aria-controls", detailId);
@@ -659,10 +866,11 @@
       chipLabel.appendChild(el("b", null, number));
       if (title && title !== number) chipLabel.appendChild(document.createTextNode(" " + title));
       chip.appendChild(chipLabel);
-      chip.title = T.clause + " " + (citation.clause || "") + " " + (citation.title || "");
+      chip.title = (background ? T.background + ": " : T.clause + " ") + (citation.clause || "") + " " +
+        (citation.title || "");
       var item = el("li");
       item.appendChild(chip);
-      chipList.appendChild(item);
+      (background ? backgroundList : chipList).appendChild(item);
       chips.push(chip);
 
       // The clause opens right under its chip (the chip row breaks around it).
@@ -676,11 +884,19 @@
         if (!expanded) reveal(detail, 56);
       });
     });
-    slot.appendChild(chipList);
+    if (chipList.children.length) {
+      slot.appendChild(el("p", "sources-label", T.sources));
+      slot.appendChild(chipList);
+    }
+    if (backgroundList.children.length) {
+      slot.appendChild(el("p", "sources-label", T.backgroundSources));
+      slot.appendChild(backgroundList);
+    }
   }
 
   function citationDetail(citation, id) {
-    var detail = el("article", "cite");
+    var background = citation.kind === "background";
+    var detail = el("article", "cite" + (background ? " is-background" : ""));
     detail.id = id;
     detail.hidden = true;
     detail.setAttribute("data-clause-id", String(citation.id || ""));
@@ -690,28 +906,55 @@
     var title = String(citation.title || "");
     head.appendChild(el("span", "cite-num", number));
     if (title && title !== number) head.appendChild(document.createTextNode(" " + title));
+    if (background) head.appendChild(el("span", "kind", T.background));
     detail.appendChild(head);
     var path = Array.isArray(citation.path) ? citation.path.map(String) : [];
     if (path.length) detail.appendChild(el("p", "cite-path", path.join(" › ")));
     var meta = [(documentTitles && documentTitles[citation.document]) || String(citation.document || "")];
-    if (citation.page_start !== null && citation.page_start !== undefined) {
+    if (citation.page_label) meta.push(T.pageLabel(String(citation.page_label)));
+    else if (citation.page_start !== null && citation.page_start !== undefined) {
       meta.push(T.pages(citation.page_start, citation.page_end));
     }
     detail.appendChild(el("p", "cite-meta", meta.join(" · ")));
     var quote = el("blockquote", "cite-text");
     quote.appendChild(highlighted(String(citation.text || ""), citation.highlights));
     detail.appendChild(quote);
-    var link = el("a", "cite-link", T.open);
-    link.href = base + "/documents/" + encodeURIComponent(String(citation.document || "")) + "#" +
-      encodeURIComponent(String(citation.clause || ""));
-    link.target = "_blank";
-    link.rel = "noopener";
-    detail.appendChild(link);
+    if (citation.truncated === true) detail.appendChild(el("p", "cite-trunc", T.truncated));
+    var children = Array.isArray(citation.children) ? citation.children : [];
+    if (children.length) {
+      var box = el("div", "cite-children");
+      box.appendChild(el("span", null, T.children));
+      var list = el("ul");
+      children.forEach(function (child) {
+        var href = serverLink(child && child.link);
+        if (!href) return;
+        var n = String(child.clause || "");
+        var t = String(child.title || "");
+        var item = el("li");
+        item.appendChild(link(href, null, t && t !== n ? n + " " + t : n));
+        list.appendChild(item);
+      });
+      box.appendChild(list);
+      if (list.children.length) detail.appendChild(box);
+    }
+    detail.appendChild(link(clauseLink(citation), "cite-link", T.open));
+    (Array.isArray(citation.also_in) ? citation.also_in : []).forEach(function (other) {
+      var href = serverLink(other && other.link);
+      if (!href) return;
+      var p = el("p", "cite-also");
+      var a = link(href, null, T.alsoIn(String(other.lang || "")));
+      if (other.lang) a.hreflang = String(other.lang);
+      p.appendChild(a);
+      detail.appendChild(p);
+    });
     return detail;
   }
 
   function start() {
     build();
+    store = loadStore();
+    restore();
+    if (store.open) open(true);
     window.GuidanceAssistant = { open: open, close: close, apiBase: base, lang: lang };
   }
 

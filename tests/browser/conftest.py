@@ -93,12 +93,13 @@ SITE_TEXT = {
 }
 
 
-def site_page(api: str, lang: str, data_lang: bool) -> str:
+def site_page(api: str, lang: str, data_lang: bool, viewport: bool = True) -> str:
     brand, title, intro, note = SITE_TEXT[lang]
     attr = f' data-lang="{lang}"' if data_lang else ""
+    meta = '<meta name="viewport" content="width=device-width, initial-scale=1">' if viewport else ""
     return f"""<!doctype html>
 <html lang="{lang}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<head><meta charset="utf-8">{meta}
 <link rel="icon" href="data:,"><title>{title}</title><link rel="stylesheet" href="/site.css"></head>
 <body>
 <header class="site"><strong>{brand}</strong><span>{title}</span></header>
@@ -114,7 +115,8 @@ def make_site_handler(target: dict[str, str]):
         """/site.html: served with a strict Content-Security-Policy, like a careful real site;
         /plain.html: no CSP at all, so that an injection bug in the widget would really run.
         ?lang=zh|en picks the page language, ?data_lang=0 leaves data-lang off the script tag,
-        ?api=http://127.0.0.1:<port> embeds the widget of another assistant server."""
+        ?api=http://127.0.0.1:<port> embeds the widget of another assistant server,
+        ?viewport=0 leaves out the viewport meta tag (many old sites have none)."""
 
         def do_GET(self) -> None:  # noqa: N802 (http.server API)
             url = urlsplit(self.path)
@@ -126,11 +128,12 @@ def make_site_handler(target: dict[str, str]):
             api_origin = api
             lang = "en" if query.get("lang", ["zh"])[0] == "en" else "zh"
             data_lang = query.get("data_lang", ["1"])[0] != "0"
+            viewport = query.get("viewport", ["1"])[0] != "0"
             headers = {}
             if url.path == "/site.css":
                 body, ctype = SITE_CSS, "text/css; charset=utf-8"
             elif url.path in ("/site.html", "/plain.html"):
-                body, ctype = site_page(api, lang, data_lang), "text/html; charset=utf-8"
+                body, ctype = site_page(api, lang, data_lang, viewport), "text/html; charset=utf-8"
                 if url.path == "/site.html":
                     headers["Content-Security-Policy"] = (
                         f"default-src 'self'; script-src 'self' {api_origin}; connect-src {api_origin}; "
@@ -296,13 +299,15 @@ class PageProblems:
 
 @pytest.fixture
 def open_page(chromium):
-    """open_page(width=1280, height=800, locale="zh-CN") -> (page, problems). Every page must end
-    with no uncaught script error and no Content-Security-Policy violation."""
+    """open_page(width=1280, height=800, locale="zh-CN", **context_options) -> (page, problems).
+    Every page must end with no uncaught script error and no Content-Security-Policy violation.
+    context_options go to Playwright's new_context (is_mobile, has_touch, device_scale_factor)."""
     contexts = []
     watched: list[PageProblems] = []
 
-    def opener(width: int = 1280, height: int = 800, locale: str = "zh-CN"):
-        context = chromium.new_context(viewport={"width": width, "height": height}, locale=locale)
+    def opener(width: int = 1280, height: int = 800, locale: str = "zh-CN", **context_options):
+        context = chromium.new_context(viewport={"width": width, "height": height}, locale=locale,
+                                       **context_options)
         context.set_default_timeout(20_000)
         contexts.append(context)
         page = context.new_page()
@@ -336,3 +341,35 @@ def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
 
+
+
+# -- accessibility -----------------------------------------------------------------------------------
+
+AXE = REPO / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core from npm (tests/browser/package.json; scripts/test.sh runs `npm ci` there)."""
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing: run `npm ci --prefix tests/browser` (scripts/test.sh does)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def axe_problems(page, source: str, include: str | None = None) -> list[str]:
+    """Serious and critical axe-core violations on the page as it is now (or inside the element
+    `include` selects, shadow roots included), one line per rule with a few of its nodes. The
+    script goes in through the DevTools protocol, so the page's Content-Security-Policy is kept."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(source)
+    results = page.evaluate(
+        """async (include) => {
+            const context = include ? { include: [include] } : document;
+            const r = await axe.run(context, { resultTypes: ["violations"] });
+            return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ")) }));
+        }""",
+        include,
+    )
+    return [f"{v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}" for v in results
+            if v["impact"] in ("serious", "critical")]
