@@ -450,7 +450,49 @@ def _html_to_text(raw: str) -> tuple[str, str | None]:
 # --------------------------------------------------------------------------- DOCX
 
 
+_DOCX_HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.I)
+
+
+def _docx_heading_level(paragraph) -> int:
+    """Word heading level 1-9 of a paragraph, 0 for body text.
+
+    From the paragraph style (``Heading N`` / ``标题 N`` or a style based on one), else from an
+    explicit outline level, which Chinese Word templates often use instead of the built-in styles.
+    """
+    style = paragraph.style
+    seen = 0
+    while style is not None and seen < 10:  # base-style chains are short; a loop must not hang
+        m = _DOCX_HEADING_STYLE.match((style.name or "").strip())
+        if m:
+            return int(m.group(1))
+        level = _outline_level(style.element)
+        if level:
+            return level
+        style = style.base_style
+        seen += 1
+    return _outline_level(paragraph._p)
+
+
+def _outline_level(element) -> int:
+    from docx.oxml.ns import qn
+
+    ppr = element.find(qn("w:pPr"))
+    node = ppr.find(qn("w:outlineLvl")) if ppr is not None else None
+    if node is None:
+        return 0
+    try:
+        value = int(node.get(qn("w:val")))
+    except (TypeError, ValueError):
+        return 0
+    return value + 1 if 0 <= value <= 8 else 0  # 9 means "body text"
+
+
 def _load_docx(path: Path, data: bytes) -> tuple[str, str | None]:
+    """Paragraphs and table rows as lines; heading-styled paragraphs as Markdown-style ``#`` lines.
+
+    The heading marks carry the document's own structure to the clause parser (which reads them
+    exactly as Markdown headings); a body line that itself starts with ``#`` is escaped as ``\\#``.
+    """
     import io
     import zipfile
 
@@ -467,9 +509,15 @@ def _load_docx(path: Path, data: bytes) -> tuple[str, str | None]:
         for child in body.iterchildren():
             tag = child.tag.rsplit("}", 1)[-1]
             if tag == "p":
-                text = Paragraph(child, d).text
-                if text.strip():
-                    lines.append(" ".join(text.split()))
+                paragraph = Paragraph(child, d)
+                text = " ".join(paragraph.text.split())
+                if not text:
+                    continue
+                level = _docx_heading_level(paragraph)
+                if level:
+                    lines.append("#" * level + " " + text)
+                else:
+                    lines.append("\\" + text if text.startswith("#") else text)
             elif tag == "tbl":
                 table = Table(child, d)
                 for row in table.rows:
@@ -479,7 +527,8 @@ def _load_docx(path: Path, data: bytes) -> tuple[str, str | None]:
                         if t and (not cells or cells[-1] != t):  # merged cells repeat
                             cells.append(t)
                     if cells:
-                        lines.append(" ".join(cells))
+                        line = " ".join(cells)
+                        lines.append("\\" + line if line.startswith("#") else line)
         title = None
         try:
             title = d.core_properties.title or None
