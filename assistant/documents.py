@@ -22,8 +22,10 @@ __all__ = [
     "DocumentError",
     "discover",
     "document_id_for",
+    "id_clash_reason",
     "load_document",
     "load_documents",
+    "unreadable_reason",
 ]
 
 SUPPORTED_SUFFIXES = {".pdf", ".md", ".markdown", ".txt", ".docx", ".html", ".htm"}
@@ -90,10 +92,22 @@ def discover(corpus_dir: str | Path) -> list[Path]:
 def load_documents(
     paths: Iterable[str | Path], *, max_bytes: int | None = None
 ) -> tuple[list[Document], list[DocumentError]]:
-    """Load every path; a bad file is reported in the error list and does not stop the others."""
+    """Load every path; a bad file is reported in the error list and does not stop the others.
+
+    Two files with one document id (``base.md`` beside ``Base.txt``, a PDF beside its DOCX
+    named alike) would give colliding clause ids: the first path keeps the id, each later one
+    is refused with an error naming both files.
+    """
     docs: list[Document] = []
     errors: list[DocumentError] = []
+    owners: dict[str, Path] = {}
     for path in paths:
+        ident = document_id_for(path)
+        owner = owners.get(ident)
+        if owner is not None:
+            errors.append(DocumentError(path, id_clash_reason(ident, owner)))
+            continue
+        owners[ident] = Path(path)
         try:
             docs.append(load_document(path, max_bytes=max_bytes))
         except DocumentError as err:
@@ -101,6 +115,13 @@ def load_documents(
         except Exception as err:  # pragma: no cover - load_document wraps everything already
             errors.append(DocumentError(path, f"cannot read: {_short(err)}"))
     return docs, errors
+
+
+def id_clash_reason(ident: str, owner: str | Path) -> str:
+    return (
+        f"document id '{ident}' is already taken by {Path(owner).name}; "
+        "rename one of the two files (the id comes from the file name)"
+    )
 
 
 # --------------------------------------------------------------------------- entry point
@@ -152,9 +173,17 @@ def load_document(path: str | Path, *, max_bytes: int | None = None) -> Document
     full = "\n".join(page.text for page in pages)
     if not full.strip():
         raise DocumentError(p, "no text")
+    problem = unreadable_reason(full)
+    if problem:
+        # a layer of glyph names or run-together words would index as garbage clauses that
+        # then answer unrelated questions: refuse it like a scanned PDF
+        raise DocumentError(p, f"{problem}; run OCR first" if fmt == "pdf" else problem)
 
     doc_id = document_id_for(p)
-    title = _clean_title(meta_title) or _first_line_title(full) or doc_id
+    title = _clean_title(meta_title)
+    if _placeholder_title(title):
+        title = ""
+    title = title or _cover_title(pages[0].text if fmt == "pdf" else full) or doc_id
     return Document(
         id=doc_id,
         title=title,
@@ -214,6 +243,81 @@ def _first_line_title(text: str) -> str:
         if line:
             return " ".join(line.split())[:_TITLE_MAX].strip()
     return ""
+
+
+# Title metadata that names no document: editor defaults, file names, a cover's classification
+# codes. Seen in real files: "标题", "书", "ICS 65.020.20", "Microsoft Word - 报告.doc".
+_PLACEHOLDER_TITLE_RE = re.compile(
+    r"^(?:untitled.*|title|document\d*|microsoft (?:word|powerpoint|excel) - .*|.*\.(?:docx?|pdf|rtf|odt|txt|wps)"
+    r"|无标题.*|标题\s*\d*|文档\s*\d*|新建.*文档.*|[\u3400-\u9fff]|(?:ICS|CCS)\b.*|[\d\s.\-_/]*)$",
+    re.I,
+)
+# Cover lines that are not the title: classification codes, standard numbers, issuing lines
+_COVER_NOISE_RE = re.compile(
+    r"^(?:(?:ICS|CCS)\b.*|[A-Z]{1,4}(?:/[A-Z]{1,2})? ?\d{0,6}(?:\.\d{1,3})? ?[-—–] ?\d{4}\b.*"
+    r"|[A-Z]{1,4}(?:/[A-Z]{1,2})? ?\d{0,3}|.{0,12}(?:国家|行业|地方|团体|企业)标准|.*(?:发布|实施)"
+    r"|\d{4} ?[-年].*|[\d .\-–—/IVXivx]*|(?:page|第) ?\d+.*)$",
+    re.I,
+)
+
+
+def _placeholder_title(title: str) -> bool:
+    return bool(title) and bool(_PLACEHOLDER_TITLE_RE.match(title.strip()))
+
+
+def _cover_title(text: str, scan: int = 15) -> str:
+    """The first line of the cover (or first heading) that is not a code, number or date line."""
+    seen = 0
+    for line in text.splitlines():
+        line = " ".join(line[:300].strip().lstrip("#").split())  # a title is short: bound the work
+        if not line:
+            continue
+        seen += 1
+        if seen > scan:
+            break
+        if _COVER_NOISE_RE.match(line) or not any(ch.isalpha() for ch in line):
+            continue
+        return line[:_TITLE_MAX].strip()
+    return _first_line_title(text)
+
+
+# --------------------------------------------------------------------------- readable text?
+
+# "/G21/G22/G23": pypdf's output for glyphs whose font maps to no Unicode
+_GLYPH_NAME_RE = re.compile(r"/(?:[A-Za-z]{1,3}[0-9A-Fa-f]{1,5}|uni[0-9A-Fa-f]{4,6}|glyph\d{1,5}|cid:?\d{1,5})")
+_LATIN_RUN_RE = re.compile(r"[A-Za-z]+")
+
+
+def unreadable_reason(text: str) -> str | None:
+    """Why an extracted text layer is not language, or None when it reads as text.
+
+    Measured over the whole document so that one odd table does not refuse a good file:
+    glyph names covering a third of the characters, unmapped characters (private use,
+    replacement, unassigned) over 30 %, Latin text whose letters sit mostly in "words" over
+    25 letters (a layer that lost its spaces: ``Verifythatinputisdecoded…``), or a text with
+    almost no letters at all.
+    """
+    chars = [ch for ch in text if not ch.isspace()]
+    total = len(chars)
+    if total < 40:
+        return None  # too little to judge; a short note is not refused
+    glyphs = sum(len(m) for m in _GLYPH_NAME_RE.findall(text))
+    if glyphs > 0.3 * total:
+        return "the text layer is glyph names (/G21/G22…), not text: its fonts map to no characters"
+    bad = sum(1 for ch in chars if ch == "\ufffd" or unicodedata.category(ch) in ("Co", "Cn", "Cc"))
+    if bad > 0.3 * total:
+        return "the text layer is mostly unmapped characters (fonts without a Unicode mapping)"
+    letters = sum(1 for ch in chars if ch.isalpha())
+    if total >= 200 and letters < 0.25 * total:
+        return "the text layer is not language (almost no letters)"
+    cjk = sum(1 for ch in chars if _is_cjk(ch))
+    latin_runs = [len(m) for m in _LATIN_RUN_RE.findall(text)]
+    latin = sum(latin_runs)
+    if latin >= 200 and cjk < 0.2 * max(1, letters):
+        long_runs = [n for n in latin_runs if n > 25]
+        if len(long_runs) >= 5 and sum(long_runs) > 0.4 * latin:
+            return "the text layer has lost the spaces between words (Verifythatinputisdecoded…)"
+    return None
 
 
 def _normalise_lines(text: str) -> str:
@@ -706,7 +810,7 @@ def _load_pdf(path: Path) -> tuple[list[Page], str | None]:
     if not all_text.strip():
         raise DocumentError(path, "no text layer (scanned PDF? run OCR first)")
     if _garbled(all_text):
-        raise DocumentError(path, "no usable text layer (fonts without Unicode mapping; run OCR)")
+        raise DocumentError(path, "no usable text layer (fonts without Unicode mapping); run OCR first")
     return pages, title
 
 
