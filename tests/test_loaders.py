@@ -160,3 +160,25 @@ def test_markdown_numbered_lists_under_dotted_headings_stay_body_text(tmp_path):
         encoding="utf-8",
     )
     assert [c.number for c in parse_clauses(load_document(path))] == ["4.5", "5"]
+
+
+def test_markdown_markup_rewritten_without_backtracking_keeps_its_meaning():
+    from assistant.documents import _clean_markdown
+
+    raw = (
+        "---\ntitle: x\n---\n## 1 Scope ##\n# Language C#\n<!-- hidden -->kept **bold** and __under__ "
+        "[link](http://a.b \"t\") ![img](p.png) `code`\n| a | b |\n| --- | :---: |\n| 1 | 2 |\n"
+        "> quoted  \nline\\\n- - -\n\n\n\n<!-- never closed"
+    )
+    assert _clean_markdown(raw).splitlines() == [
+        "## 1 Scope",
+        "# Language C#",
+        "kept bold and under link img code",
+        "| a | b |",
+        "",
+        "| 1 | 2 |",
+        "quoted",
+        "line",
+        "",
+        "<!-- never closed",
+    ]
