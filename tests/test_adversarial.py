@@ -121,3 +121,18 @@ def test_splitters_are_linear(text):
     passages = split_passages(clause)
     assert time.perf_counter() - start < BOUND_S
     assert spans and passages  # the text is still split, not dropped
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["1" + " " * N + "x", "1" + ".1" * (N // 4) + "." * (N // 2) + "1", "第" * N, "clause " * (N // 7)],
+)
+def test_clause_number_patterns_over_question_text_are_linear(question):
+    from assistant.lexical import tokenize, warm_up
+    from assistant.retrieval import clause_numbers_in
+
+    warm_up()  # the Chinese segmenter's dictionary load is not part of the cost measured
+    start = time.perf_counter()
+    clause_numbers_in(question)
+    tokenize(question)
+    assert time.perf_counter() - start < BOUND_S
