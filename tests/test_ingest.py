@@ -176,3 +176,25 @@ def test_hand_placed_twins_index_one_and_name_the_other(base, fake_settings, cap
     code, out, _ = _run(capsys, *base, "search", "staffing", "--json")
     ids = [hit["id"] for hit in json.loads(out)]
     assert len(ids) == len(set(ids))
+
+
+def test_upload_of_a_glyph_name_pdf_is_422_and_leaves_nothing(operator_settings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+    from assistant.embedding import FakeEmbedder
+    from assistant.service import Assistant
+    from conftest import OPERATOR_KEY
+
+    assistant = Assistant(operator_settings, embedder=FakeEmbedder())
+    assistant.open()
+    before = sorted(p.name for p in operator_settings.corpus_dir.iterdir() if p.is_file())
+    data = _pdf(tmp_path / "glyphs.pdf", GLYPH_LINES, glyph_names=True).read_bytes()
+    with TestClient(create_app(operator_settings, assistant)) as client:
+        response = client.post(
+            "/api/documents", headers={"Authorization": f"Bearer {OPERATOR_KEY}"}, files={"file": ("glyphs.pdf", data)}
+        )
+    assert response.status_code == 422
+    assert "glyph names" in response.json()["detail"] and "run OCR first" in response.json()["detail"]
+    after = sorted(p.name for p in operator_settings.corpus_dir.iterdir() if p.is_file())
+    assert after == before and not list((operator_settings.corpus_dir / ".staging").rglob("*.pdf"))
