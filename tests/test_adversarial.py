@@ -97,7 +97,7 @@ def test_html_loader_is_linear(tmp_path, name):
     assert _run(path) < BOUND_S
 
 
-@pytest.mark.parametrize("run", ["!" * N, " " * N, "." * N, "#" * N + " x"])
+@pytest.mark.parametrize("run", ["!" * N, " " * N, "." * N, "#" * N + " x", "Verify" + " 1" * (N // 2) + " x"])
 def test_docx_loader_is_linear(tmp_path, run):
     docx = pytest.importorskip("docx")
     d = docx.Document()

@@ -401,7 +401,7 @@ _ANNEX_ITEM_RE = re.compile(r"^([A-Z])\.(\d{1,3}(?:\.\d{1,3}){0,4})\s+(\S.*)$")
 # body rows "1.1.1 Verify…": a dotted number with at least two levels, then text
 _BODY_DOTTED_RE = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){1,5})\s+(\S.*)$")
 # trailing table columns of a requirement row: level ticks, CWE / NIST / version numbers
-_ROW_COLUMNS_RE = re.compile(r"(?:\s+(?:[✓✔√]|\d{1,5}(?:\.\d{1,5})*|/))+$")
+_ROW_COLUMN_RE = re.compile(r"[✓✔√]|\d{1,5}(?:\.\d{1,5}){0,4}|/")
 
 
 def _md_heading(text: str) -> _Head | None:
@@ -423,10 +423,17 @@ def _md_heading(text: str) -> _Head | None:
 
 
 def _row_title(rest: str) -> str:
-    """A requirement row's text without its trailing level-tick / reference columns."""
-    m = _ROW_COLUMNS_RE.search(rest)
-    if m and any(ch in m.group() for ch in "✓✔√"):
-        return rest[: m.start()].strip()
+    """A requirement row's text without its trailing level-tick / reference columns.
+
+    Token by token from the right (an unanchored regex ending in ``+$`` would retry the whole
+    tail from every space: quadratic on a long row of numbers).
+    """
+    tokens = rest.split()
+    keep = len(tokens)
+    while keep > 1 and _ROW_COLUMN_RE.fullmatch(tokens[keep - 1]):
+        keep -= 1
+    if any(ch in token for token in tokens[keep:] for ch in "✓✔√"):
+        return " ".join(tokens[:keep])
     return rest.strip()
 
 
