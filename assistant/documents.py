@@ -295,7 +295,7 @@ def unreadable_reason(text: str) -> str | None:
     glyph names covering a third of the characters, unmapped characters (private use,
     replacement, unassigned) over 30 %, Latin text whose letters sit mostly in "words" over
     25 letters (a layer that lost its spaces: ``Verifythatinputisdecoded…``), or a text with
-    almost no letters at all.
+    almost no letters at all (under 15 % of the characters).
     """
     chars = [ch for ch in text if not ch.isspace()]
     total = len(chars)
@@ -308,7 +308,7 @@ def unreadable_reason(text: str) -> str | None:
     if bad > 0.3 * total:
         return "the text layer is mostly unmapped characters (fonts without a Unicode mapping)"
     letters = sum(1 for ch in chars if ch.isalpha())
-    if total >= 200 and letters < 0.25 * total:
+    if total >= 200 and letters < 0.15 * total:  # low: tables of figures are still documents
         return "the text layer is not language (almost no letters)"
     cjk = sum(1 for ch in chars if _is_cjk(ch))
     latin_runs = [len(m) for m in _LATIN_RUN_RE.findall(text)]
