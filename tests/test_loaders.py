@@ -182,3 +182,23 @@ def test_markdown_markup_rewritten_without_backtracking_keeps_its_meaning():
         "",
         "<!-- never closed",
     ]
+
+
+def test_markdown_requirement_table_rows_under_prefixed_headings(tmp_path):
+    """The ASVS release Markdown: `## V1.1 …` headings, requirements as `| **1.1.1** | … | ✓ |` rows."""
+    path = tmp_path / "asvs.md"
+    path.write_text(
+        "# V1 Architecture, Design and Threat Modeling\n\n## V1.1 Secure Software Development Lifecycle\n\n"
+        "| # | Description | L1 | L2 | L3 | CWE |\n| :---: | :--- | :---: | :---: | :---: | :---: |\n"
+        "| **1.1.1** | Verify the use of a secure software development lifecycle. ([C1](https://owasp.org/)) | | ✓ | ✓ | |\n"
+        "| **1.1.2** | Verify the use of threat modeling for every design change. | | ✓ | ✓ | 1053 |\n",
+        encoding="utf-8",
+    )
+    by = {c.number: c for c in parse_clauses(load_document(path))}
+    assert by["1.1.1"].title == "Verify the use of a secure software development lifecycle. (C1)"
+    assert by["1.1.2"].title == "Verify the use of threat modeling for every design change."
+    assert by["1.1.2"].path == [
+        "V1 Architecture, Design and Threat Modeling",
+        "V1.1 Secure Software Development Lifecycle",
+        "1.1.2 Verify the use of threat modeling for every design change.",
+    ]
