@@ -202,3 +202,14 @@ def test_markdown_requirement_table_rows_under_prefixed_headings(tmp_path):
         "V1.1 Secure Software Development Lifecycle",
         "1.1.2 Verify the use of threat modeling for every design change.",
     ]
+
+
+def test_markdown_articles_under_chinese_list_headings(tmp_path):
+    path = tmp_path / "rules.md"
+    path.write_text(
+        "# 管理办法\n\n## 一、总则\n\n第一条 为了规范服务，制定本办法。\n\n第二条 本办法适用于呼叫中心。\n\n"
+        "## 二、附则\n\n第三条 本办法自发布之日起施行。\n",
+        encoding="utf-8",
+    )
+    clauses = [c for c in parse_clauses(load_document(path)) if not c.number.startswith("¶")]
+    assert [(c.number, c.path[0]) for c in clauses] == [("第一条", "一 总则"), ("第二条", "一 总则"), ("第三条", "二 附则")]

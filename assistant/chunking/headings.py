@@ -448,13 +448,14 @@ def _markdown_body_heads(lines: Sequence[_Line], toc: set[int], heads: list[_Hea
     Two kinds, each only where the headings give evidence for it, so that ordinary numbered
     lists in a body never become clauses:
 
-    - statute articles (第X条) when the headings are chapters / sections (第X章, 第X节) or carry no
-      numbers; the articles must form a plausible numbering chain of their own;
+    - statute articles (第X条) when the headings are chapters / sections (第X章, 第X节, 一、) or
+      carry no numbers; the articles must form a plausible numbering chain of their own;
     - dotted ids that extend the number of the heading they sit under (``1.1.1`` under
       ``V1.1``, ``C.1`` under ``Appendix C``): requirement rows of a table.
     """
     numbered = [h for h in heads if h.family not in ("front", "md")]
-    statute_ok = all(h.family == "statute" and h.rank < 4 for h in numbered)
+    # articles are the clauses unless the headings are dotted or are articles themselves
+    statute_ok = not any(h.family == "dotted" or (h.family == "statute" and h.rank == 4) for h in numbered)
     by_index = {h.index: h for h in heads}
     body: list[_Head] = []
     articles: list[_Head] = []
