@@ -715,13 +715,14 @@ def _docx_paragraph_text(element) -> str:
 
 
 def _docx_table_rows(table) -> list[str]:
-    """One line per table row, its cells' text joined by spaces, from the XML.
+    """One line per table row, its cells' text joined by spaces, from the XML; a column-label
+    row above rows of clause ids is left out.
 
     python-docx's ``row.cells`` resolves the whole grid for every row (a 3,000-row table took
     9 s). A cell continuing a vertical merge is empty here, so merged text is not repeated on
     every row it spans; nested tables' text stays in its cell.
     """
-    rows: list[str] = []
+    rows: list[list[str]] = []
     for tr in table.iterchildren(_W + "tr"):
         cells: list[str] = []
         for tc in tr.iterchildren(_W + "tc"):
@@ -729,8 +730,15 @@ def _docx_table_rows(table) -> list[str]:
             if t and (not cells or cells[-1] != t):
                 cells.append(t)
         if cells:
-            rows.append(" ".join(cells))
-    return rows
+            rows.append(cells)
+    if len(rows) >= 2 and not _ROW_ID_RE.match(rows[0][0]) and all(_ROW_ID_RE.match(r[0]) for r in rows[1:3]):
+        # a column-label row ("# Description L1 L2 L3 CWE") above numbered requirement rows: the
+        # labels mean nothing without the grid and would become the text of the section above
+        rows = rows[1:]
+    return [" ".join(cells) for cells in rows]
+
+
+_ROW_ID_RE = re.compile(r"^(?:[A-Z]{0,2}\d{1,3}(?:\.\d{1,3})+|[A-Z]\.\d{1,3}(?:\.\d{1,3})*)$")
 
 
 def _outline_level(element) -> int:
