@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="add documents to the corpus and (re)build the index")
     ingest.add_argument("paths", nargs="*", type=Path, help="files to add to the corpus folder first")
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument("--strict", action="store_true",
+                        help="exit 1 when any file was skipped (by default only when nothing was indexed)")
     ingest.set_defaults(handler=cmd_ingest)
 
     ask = commands.add_parser("ask", help="answer a question with cited clauses")
@@ -126,25 +128,27 @@ def open_assistant(args: argparse.Namespace, quiet: bool = False):
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from assistant.documents import DocumentError, load_document
+    """Copy the given files into the corpus and rebuild.
+
+    Exit 0 when something was indexed, even if bad files were skipped (each is named with its
+    reason, and the count is stated); 1 when nothing could be indexed, or with --strict when any
+    file was skipped.
+    """
     from assistant.index import IndexError_
     from assistant.service import Assistant
 
     settings = load_settings(args)
-    failed = 0
-    for path in args.paths:
-        try:
-            document = load_document(path, max_bytes=settings.max_upload_bytes)
-        except DocumentError as exc:
-            print(f"skipped {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        settings.corpus_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, settings.corpus_dir / path.name)
-        print(f"added {path} to {settings.corpus_dir} as document {document.id}")
-    if args.paths and failed == len(args.paths):
+    skipped = 0
+    added = 0
+    for path, reason in _stage_ingest(args.paths, settings):
+        if reason is not None:
+            print(f"skipped {path}: {reason}", file=sys.stderr)
+            skipped += 1
+        else:
+            added += 1
+    if args.paths and not added:
         # Nothing new to index: leave the index as it is rather than rebuild the same corpus.
-        print("error: no file was added; the index is unchanged", file=sys.stderr)
+        print(f"error: no file was added ({skipped} skipped); the index is unchanged", file=sys.stderr)
         return 1
 
     assistant = Assistant(settings)
@@ -156,13 +160,65 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write the new index ({exc}); the previous index is unchanged") from exc
     for error in assistant.last_build_errors:
         print(f"skipped {error}", file=sys.stderr)
-        failed += 1
+        skipped += 1
     counts = index.manifest.counts
     print(
         f"indexed {counts['documents']} documents, {counts['clauses']} clauses, "
         f"{counts['passages']} passages into {settings.index_dir} (version {index.version})"
     )
-    return 1 if failed else 0
+    if skipped:
+        print(f"skipped {skipped} file{'s' if skipped != 1 else ''} that could not be indexed (named above)",
+              file=sys.stderr)
+    if not counts["documents"]:
+        return 1
+    return 1 if skipped and args.strict else 0
+
+
+def _stage_ingest(paths: list[Path], settings: Settings):
+    """Check and copy each path into the corpus folder; yields (path, None) or (path, reason)."""
+    from assistant.documents import DocumentError, discover, document_id_for, id_clash_reason, load_document
+
+    corpus = settings.corpus_dir
+    taken = {}
+    for existing in discover(corpus):
+        taken.setdefault(document_id_for(existing), existing)
+    claimed: dict[str, Path] = {}
+    for path in paths:
+        target = corpus / path.name
+        already_there = target.exists() and _same_file(path, target)
+        try:
+            document = load_document(path, max_bytes=settings.max_upload_bytes)
+        except DocumentError as exc:
+            yield path, exc.reason
+            continue
+        owner = claimed.get(document.id)
+        if owner is None:
+            existing = taken.get(document.id)
+            # the same name replaces the corpus copy; another name with the same id would collide
+            if existing is not None and existing.name != path.name:
+                owner = existing
+        if owner is not None:
+            yield path, id_clash_reason(document.id, owner)
+            continue
+        claimed[document.id] = path
+        if already_there:
+            print(f"{path} is already in {corpus} as document {document.id}; reindexing it")
+        else:
+            try:
+                corpus.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+            except OSError as exc:
+                yield path, f"cannot copy into {corpus}: {exc.strerror or exc}"
+                continue
+            print(f"added {path} to {corpus} as document {document.id}")
+        yield path, None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -100,9 +100,11 @@ _NUMBER_PATTERNS = [
     # clause 4.5, section 5, article 12, rule 3.6
     re.compile(rf"\b(?:clause|section|article|chapter|rule|paragraph|art\.?|§)\s*({_ARABIC_NUMBER})\b", re.I),
     # a bare dotted number anywhere: 4.5, 5.3.1
-    re.compile(r"(?<![\d.])(\d+(?:\.\d+)+)(?![\d.]*\d)"),
+    # (`(?!\.*\d)` says what `(?![\d.]*\d)` said, without rescanning a run of dots per candidate)
+    re.compile(r"(?<![\d.])(\d+(?:\.\d+)+)(?!\.*\d)"),
     # the whole question is a number: "4", "4."
-    re.compile(r"^\s*(\d+)\s*\.?\s*$"),
+    # (no two `\s*` side by side: "1" + 2,000 spaces + "x" took 93 ms, quadratic)
+    re.compile(r"^\s*(\d+)(?:\s*\.)?\s*$"),
 ]
 
 

@@ -116,7 +116,7 @@ def parse_clauses(doc: Document) -> list[Clause]:
     if not lines:
         return []
     joiner = _Joiner(lines, doc.format)
-    has_md_headings = doc.format == "markdown" and sum(1 for line in lines if line.md_depth) >= 2
+    has_md_headings = doc.format in ("markdown", "docx") and sum(1 for line in lines if line.md_depth) >= 2
     if has_md_headings:
         toc = _markdown_toc(lines)
         heads = _markdown_headings(lines, toc)

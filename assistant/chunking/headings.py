@@ -394,25 +394,122 @@ def _detect_headings(lines: Sequence[_Line], toc: set[int], joiner: _Joiner) -> 
     return best
 
 
+# "V1 Architecture…", "V2.1 Password Security" (ASVS): letter-prefixed section ids
+_PREFIXED_RE = re.compile(r"^([A-Z]{1,2})(\d{1,3}(?:\.\d{1,3}){0,4})\s+(\S.*)$")
+# "C.1 Verify…" under "Appendix C": annex-lettered items
+_ANNEX_ITEM_RE = re.compile(r"^([A-Z])\.(\d{1,3}(?:\.\d{1,3}){0,4})\s+(\S.*)$")
+# body rows "1.1.1 Verify…": a dotted number with at least two levels, then text
+_BODY_DOTTED_RE = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){1,5})\s+(\S.*)$")
+# trailing table columns of a requirement row: level ticks, CWE / NIST / version numbers
+_ROW_COLUMN_RE = re.compile(r"[✓✔√]|\d{1,5}(?:\.\d{1,5}){0,4}|/")
+
+
+def _md_heading(text: str) -> _Head | None:
+    """The numbering of one explicit (Markdown / Word-styled) heading's text, or None."""
+    probe = [_Line(text, None)]
+    for fn in (_dotted_candidate, _statute_candidate, _cnlist_candidate):
+        head = fn(0, probe)
+        if head is not None:
+            if head.family == "dotted" and head.consumed:
+                return None
+            if head.rest and head.family != "statute":
+                head.title, head.rest = (head.title + " " + head.rest).strip(), ""
+            return head
+    m = _PREFIXED_RE.match(text)
+    if m:
+        key = tuple(int(x) for x in m.group(2).split("."))
+        return _Head(0, "dotted", len(key), key, m.group(1) + m.group(2), m.group(3).strip())
+    return None
+
+
+def _row_title(rest: str) -> str:
+    """A requirement row's text without its trailing level-tick / reference columns.
+
+    Token by token from the right (an unanchored regex ending in ``+$`` would retry the whole
+    tail from every space: quadratic on a long row of numbers).
+    """
+    tokens = rest.split()
+    keep = len(tokens)
+    while keep > 1 and _ROW_COLUMN_RE.fullmatch(tokens[keep - 1]):
+        keep -= 1
+    if any(ch in token for token in tokens[keep:] for ch in "✓✔√"):
+        return " ".join(tokens[:keep])
+    return rest.strip()
+
+
+def _annex_letter(head: _Head) -> str | None:
+    m = re.match(r"^(?:附录|Annex|Appendix)\s*([A-Z])$", head.marker)
+    return m.group(1) if m else None
+
+
+def _markdown_body_heads(lines: Sequence[_Line], toc: set[int], heads: list[_Head]) -> list[_Head]:
+    """Numbered clauses in the body under explicit headings.
+
+    Two kinds, each only where the headings give evidence for it, so that ordinary numbered
+    lists in a body never become clauses:
+
+    - statute articles (第X条) when the headings are chapters / sections (第X章, 第X节, 一、) or
+      carry no numbers; the articles must form a plausible numbering chain of their own;
+    - dotted ids that extend the number of the heading they sit under (``1.1.1`` under
+      ``V1.1``, ``C.1`` under ``Appendix C``): requirement rows of a table.
+    """
+    numbered = [h for h in heads if h.family not in ("front", "md")]
+    # articles are the clauses unless the headings are dotted or are articles themselves
+    statute_ok = not any(h.family == "dotted" or (h.family == "statute" and h.rank == 4) for h in numbered)
+    by_index = {h.index: h for h in heads}
+    body: list[_Head] = []
+    articles: list[_Head] = []
+    parent: _Head | None = None  # nearest numbered heading above
+    for i, line in enumerate(lines):
+        if i in toc:
+            continue
+        if line.md_depth:
+            head = by_index.get(i)
+            if head is not None and (head.family == "dotted" or _annex_letter(head)):
+                parent = head
+            elif head is not None and head.family == "front":
+                parent = None
+            continue
+        text = line.text
+        if statute_ok and text.startswith("第"):
+            head = _statute_candidate(i, lines)
+            if head is not None and head.rank == 4:
+                articles.append(head)
+            continue
+        if parent is None:
+            continue
+        if parent.family == "dotted":
+            m = _BODY_DOTTED_RE.match(text)
+            if not m:
+                continue
+            key = tuple(int(x) for x in m.group(1).split("."))
+            if len(key) <= len(parent.key) or key[: len(parent.key)] != parent.key:
+                continue
+            rest = m.group(2).strip()
+            body.append(_Head(i, "dotted", len(key), key, m.group(1), _row_title(rest), rest=rest))
+        else:
+            m = _ANNEX_ITEM_RE.match(text)
+            if not m or m.group(1) != _annex_letter(parent):
+                continue
+            key = tuple(int(x) for x in m.group(2).split("."))
+            rest = m.group(3).strip()
+            number = f"{m.group(1)}.{m.group(2)}"
+            body.append(_Head(i, "annex", 1 + len(key), key, number, _row_title(rest), rest=rest))
+    if len(articles) >= 2:
+        body.extend(h for h in _validate_ranked(articles))
+    return body
+
+
 def _markdown_headings(lines: Sequence[_Line], toc: set[int]) -> list[_Head]:
-    """Explicit Markdown headings; the numbering is parsed from the heading text."""
+    """Explicit Markdown (or Word-styled) headings, plus the numbered clauses in their bodies."""
     heads: list[_Head] = []
     numbered_depths: list[int] = []
     raw: list[tuple[int, _Head | None]] = []
     for i, line in enumerate(lines):
         if not line.md_depth or i in toc:
             continue
-        probe = [_Line(line.text, None)]
-        head = None
-        for fn in (_dotted_candidate, _statute_candidate, _cnlist_candidate):
-            head = fn(0, probe)
-            if head is not None:
-                break
-        if head is not None and head.family == "dotted" and head.consumed:
-            head = None
+        head = _md_heading(line.text)
         if head is not None:
-            if head.rest and head.family != "statute":
-                head.title, head.rest = (head.title + " " + head.rest).strip(), ""
             head.index = i
             numbered_depths.append(line.md_depth)
         raw.append((i, head))
@@ -428,12 +525,14 @@ def _markdown_headings(lines: Sequence[_Line], toc: set[int]) -> list[_Head]:
                 continue  # the document title
             fh = _front_heading(text)
             if fh:
-                head = _Head(i, "front", 0, (), fh[0], fh[1])
+                head = _Head(i, "front", 0, (), fh[0], fh[1].lstrip(":：-—– ").strip() or fh[0])
             elif top_depth is None or depth <= top_depth:
                 head = _Head(i, "front", 0, (), text, text)
             else:
                 head = _Head(i, "md", 99, (), text, text, depth=depth)  # unnumbered sub-heading
         heads.append(head)
+    heads.extend(_markdown_body_heads(lines, toc, heads))
+    heads.sort(key=lambda h: h.index)
     return heads
 
 

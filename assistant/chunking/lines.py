@@ -23,6 +23,8 @@ class _Line:
 
 
 _MD_HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
+# the DOCX loader writes Word heading levels 1-9 as '#' marks and escapes a body '#' as '\#'
+_DOCX_HEADING_RE = re.compile(r"^(#{1,9}) (.*)$")
 
 
 _PAGE_NUM_RE = re.compile(
@@ -115,6 +117,12 @@ def _doc_lines(doc: Document) -> list[_Line]:
                         continue
                 elif t.startswith("|") and t.endswith("|"):
                     t = " ".join(c.strip() for c in t.strip("|").split("|") if c.strip())
+            elif doc.format == "docx":
+                m = _DOCX_HEADING_RE.match(t)
+                if m:
+                    depth, t = len(m.group(1)), m.group(2).strip()
+                elif t.startswith("\\#"):
+                    t = t[1:]
             block_format = doc.format in ("docx", "html")
             lines.append(
                 _Line(t, page.number if doc.has_pages else None, pending_break or block_format, depth)

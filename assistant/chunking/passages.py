@@ -8,7 +8,8 @@ from ..records import Clause, Passage
 
 # --------------------------------------------------------------------------- passages
 
-_SENT_END_RE = re.compile(r"[。！？；!?;]+[”’\"')）]*|\.+[”’\"')）]*(?=\s|$)|\n")
+# `(?<!\.)`: a run of dots is tried from its first dot only (linear; issue 15)
+_SENT_END_RE = re.compile(r"[。！？；!?;]+[”’\"')）]*|(?<!\.)\.+[”’\"')）]*(?=\s|$)|\n")
 
 
 def _sentence_spans(text: str) -> list[tuple[int, int]]:
