@@ -129,6 +129,7 @@ def parse_clauses(doc: Document) -> list[Clause]:
 
     clauses: list[Clause] = []
     title_key = re.sub(r"\s+", "", doc.title)
+    labels = {page.number: page.label for page in doc.pages} if doc.has_pages else {}
 
     def part_of_title(text: str) -> bool:  # a cover title, possibly wrapped over several lines
         key = re.sub(r"\s+", "", text)
@@ -176,6 +177,8 @@ def parse_clauses(doc: Document) -> list[Clause]:
                 page_start=page_start,
                 page_end=page_end,
                 lang=doc.lang,
+                page_label_start=labels.get(page_start),
+                page_label_end=labels.get(page_end),
             )
         )
     return clauses

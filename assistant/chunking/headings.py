@@ -71,7 +71,39 @@ def _title_ok(title: str, *, allow_empty: bool = False) -> bool:
     return True
 
 
-_DOTTED_RE = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,5})\.?(?:\s+(\S.*)|(?<=\d)([" + _CJK_CHARS + r"].*))?$")
+_DOTTED_RE = re.compile(
+    r"^((?:V|[A-Z]\.)?\d{1,3}(?:\.\d{1,3}){0,5})\.?(?:\s+(\S.*)|(?<=\d)([" + _CJK_CHARS + r"].*))?$"
+)
+_ANNEX_BASE = 1000  # annex letters sort after every chapter number: A.1 -> (1000, 1)
+# the level-tick / CWE / NIST columns that follow a requirement in ASVS-style tables
+_TICK_COLUMNS_RE = re.compile(r"(?:\s+o)?\s+[✓✔](?:\s.*)?$")
+
+
+def _number_key(number: str) -> tuple[int, ...]:
+    """ "4.2" -> (4, 2); "V1.1" -> (1, 1) (same numbering as its requirements 1.1.1); "A.1" -> (1000, 1)."""
+    if number[0] == "V":
+        number = number[1:]
+    if number[0].isalpha():
+        return (_ANNEX_BASE + ord(number[0]) - ord("A"),) + tuple(int(x) for x in number[2:].split("."))
+    return tuple(int(x) for x in number.split("."))
+
+
+def _provision_title(text: str, limit: int = 120) -> str:
+    """The first words of an untitled provision or requirement, as its title."""
+    text = _TICK_COLUMNS_RE.sub("", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space > limit // 2 and not _CJK_RE.search(cut) else cut
+
+
+def _provision_ok(text: str) -> bool:
+    """A numbered line that starts a provision's own sentence, not a wrapped cross-reference."""
+    first = text[:1]
+    if not first or not (first.isupper() or _CJK_RE.match(first) or first in "“\"(（"):
+        return False
+    return not _CONT_START_ZH.match(text)
 _STATUTE_RE = re.compile(
     rf"^第\s*([{_CN_NUM}\d]{{1,6}})\s*(编|章|节|条)(之[{_CN_NUM}]{{1,3}})?(?:\s*(.*))?$"
 )
@@ -107,8 +139,10 @@ def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
         return None
     number = m.group(1)
     title = (m.group(2) or m.group(3) or "").strip()
-    key = tuple(int(x) for x in number.split("."))
-    if key[0] > 99:
+    key = _number_key(number)
+    if key[0] > 99 and key[0] < _ANNEX_BASE:
+        return None
+    if number[0].isalpha() and number[0] != "V" and len(key) > 4:
         return None
     weight = 1.0
     if m.group(3) and len(key) == 1:
@@ -116,6 +150,7 @@ def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
         # the title checks and the numbering chain decide, with less trust
         weight = 0.6
     consumed = 0
+    rest = ""
     if not title:
         # number-only line ("4.5") with the title on the next line
         if len(key) < 2 or i + 1 >= len(lines):
@@ -124,9 +159,18 @@ def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
         if not _title_ok(nxt) or _DOTTED_RE.match(nxt):
             return None
         title, consumed = nxt, 1
+    elif _TICK_COLUMNS_RE.search(title) and len(key) >= 2 and _provision_ok(title):
+        # a requirement row: its text, then level ticks and reference columns
+        title, rest = _provision_title(title), title
+        weight = 0.9
     elif not _title_ok(title):
-        return None
-    return _Head(i, "dotted", len(key), key, number, title, consumed=consumed, weight=weight)
+        # a GB-style untitled provision ("4.2 地理位置在北纬…。") or a requirement that wraps
+        # ("3.1.1 Limit system access to authorized users, …"): the clause is its own text
+        if len(key) < 2 or not _provision_ok(title):
+            return None
+        title, rest = _provision_title(title), title
+        weight = 0.7
+    return _Head(i, "dotted", len(key), key, number, title, rest=rest, consumed=consumed, weight=weight)
 
 
 def _split_title_body(rest: str) -> tuple[str, str]:
@@ -245,6 +289,11 @@ def _any_heading_like(text: str) -> bool:
 
 def _dotted_step(a: tuple[int, ...], b: tuple[int, ...]) -> float | None:
     """Penalty for heading number b following a (None = implausible)."""
+    if b[0] >= _ANNEX_BASE > a[0]:  # the first annex after the chapters
+        letter = b[0] - _ANNEX_BASE
+        if letter <= 3 and all(x == 1 for x in b[1:]) and len(b) <= 3:
+            return 0.2 * letter + 0.2 * (len(b) - 1)
+        return None
     if len(b) > len(a) and b[: len(a)] == a:
         extra = b[len(a) :]
         if all(x == 1 for x in extra) and len(extra) <= 2:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 # --------------------------------------------------------------------------- character classes
@@ -62,3 +63,21 @@ _WS_RE = re.compile(r"[\s\u3000\u00a0]+")
 
 def _clean_line(text: str) -> str:
     return _WS_RE.sub(" ", text).strip()
+
+
+# full-width digits, letters and dots at a line start ("４．２", "Ａ．１")
+_WIDE_PREFIX_RE = re.compile(r"^[\s０-９Ａ-Ｚ．。\uff0e]+")
+# a number printed with spaces after its dots ("3. 1", "5. 3. 1", "A. 1. 1"), as CNKI exports do
+_SPACED_NUMBER_RE = re.compile(r"^((?:[A-Z]|\d{1,3})(?:\s*\.\s*\d{1,3})+)(?=\s|[\u4e00-\u9fff]|$)")
+
+
+def _normalise_number(text: str) -> str:
+    """The clause number at a line start in its plain form: "５．３．１" / "5. 3. 1" -> "5.3.1"."""
+    m = _WIDE_PREFIX_RE.match(text)
+    if m and re.search(r"[０-９Ａ-Ｚ]", m.group(0)):
+        wide = unicodedata.normalize("NFKC", m.group(0)).replace("。", ".")
+        text = wide + text[m.end() :]
+    m = _SPACED_NUMBER_RE.match(text)
+    if m and " " in m.group(1):
+        text = re.sub(r"\s+", "", m.group(1)) + text[m.end() :]
+    return text
