@@ -16,13 +16,13 @@ from .headings import (
 )
 from .lines import _doc_lines, _Joiner, _Line
 from .text import _CJK_RE
-from .toc import _find_toc, _markdown_toc
+from .toc import _find_toc, _markdown_toc, _toc_outline
 
 # --------------------------------------------------------------------------- assembly
 
 
 def _label(head: _Head) -> str:
-    if head.family in ("front", "md"):
+    if head.family in ("front", "md", "plain"):
         return head.title if head.marker == head.title else f"{head.marker} {head.title}"
     return f"{head.marker} {head.title}".strip()
 
@@ -82,6 +82,10 @@ def _pop_for(stack: list[_Head], head: _Head) -> None:
         while stack and stack[-1].family == "md" and stack[-1].depth >= head.depth:
             stack.pop()
         return
+    if head.family == "plain":  # an unnumbered heading from the contents list: under the numbered ones
+        while stack and stack[-1].family in ("plain", "md"):
+            stack.pop()
+        return
     while stack:
         top = stack[-1]
         if top.family == "md":
@@ -122,7 +126,7 @@ def parse_clauses(doc: Document) -> list[Clause]:
         heads = _markdown_headings(lines, toc)
     else:
         toc = _find_toc(lines, _any_heading_like)
-        heads = _detect_headings(lines, toc, joiner)
+        heads = _detect_headings(lines, toc, joiner, _toc_outline(lines, toc))
     if not heads:
         body = [line for i, line in enumerate(lines) if i not in toc and not line.md_depth]
         return _paragraph_clauses(doc, body, joiner) if body else []

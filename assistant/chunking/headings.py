@@ -113,7 +113,11 @@ _DIGIT_PAREN_RE = re.compile(r"^(?:[（(]\s*(\d{1,2})\s*[)）]|(\d{1,2})\s*[)）
 _ALPHA_PAREN_RE = re.compile(r"^(?:[（(]([a-z])[)）]|([a-z])[)）])\s*(.*)$")
 _FRONT_WORDS_ZH = {"前言", "引言", "序言", "导言", "序", "总则说明", "参考文献", "编制说明", "后记", "索引"}
 _FRONT_WORDS_EN = {"foreword", "preface", "introduction", "bibliography", "references", "index", "acknowledgements", "acknowledgments"}
-_ANNEX_RE = re.compile(r"^(附\s*录\s*[A-Z]?|(?:Annex|Appendix)\s+[A-Z0-9]{1,2})(?:\s*(.*))?$")
+_ANNEX_RE = re.compile(
+    r"^(附\s*录\s*[A-Z]?|(?i:annex|appendix)\s+[A-Z0-9]{1,2}\b)(?:\s*(.*))?$"
+)
+# the annex kind printed on its own line under "附录A" / "Annex A"; the title is the line after
+_ANNEX_KIND_RE = re.compile(r"^[（(]\s*(?:规范性附录|资料性附录|规范性|资料性|normative|informative)\s*[)）]$", re.I)
 
 
 def _front_heading(text: str) -> tuple[str, str] | None:
@@ -125,11 +129,31 @@ def _front_heading(text: str) -> tuple[str, str] | None:
         return text.strip(), text.strip()
     m = _ANNEX_RE.match(text.strip())
     if m:
-        number = re.sub(r"\s+", "", m.group(1)) if m.group(1).startswith("附") else " ".join(m.group(1).split())
-        title = (m.group(2) or "").strip()
+        if m.group(1).startswith("附"):
+            number = re.sub(r"\s+", "", m.group(1))
+        else:
+            word, letter = m.group(1).split()
+            number = f"{word.capitalize()} {letter}"
+        title = (m.group(2) or "").strip().lstrip(":：—–-.． ").strip()
         if not title or (_width(title) <= 80 and not any(p in title for p in _SENTENCE_PUNCT)):
             return number, title or number
     return None
+
+
+def _annex_title(i: int, lines: Sequence[_Line]) -> tuple[str, int] | None:
+    """An annex heading without a title on its line: (title, lines consumed) from the lines after:
+    "附录A" / "（规范性附录）" / "术语" or "APPENDIX A" / "REFERENCES"."""
+    j = i + 1
+    if j < len(lines) and _ANNEX_KIND_RE.match(lines[j].text):
+        j += 1
+    if j >= len(lines) or lines[j].page != lines[i].page:
+        return None
+    nxt = lines[j].text
+    if not _title_ok(nxt) or _width(nxt) > 60 or _DOTTED_RE.match(nxt):
+        return None
+    if j == i + 1 and not (nxt.isupper() or _CJK_RE.search(nxt)):
+        return None  # without the annex kind line, only a title set apart (upper case, CJK)
+    return nxt, j - i
 
 
 def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
@@ -399,8 +423,17 @@ def _context_weight(i: int, lines: Sequence[_Line], joiner: _Joiner, toc: set[in
     return 0.4
 
 
-def _detect_headings(lines: Sequence[_Line], toc: set[int], joiner: _Joiner) -> list[_Head]:
-    """Pick the numbering family and return its validated headings (+ front matter headings)."""
+def _detect_headings(
+    lines: Sequence[_Line], toc: set[int], joiner: _Joiner, outline: dict[int, _Head] | None = None
+) -> list[_Head]:
+    """Pick the numbering family and return its validated headings (+ front matter headings).
+
+    `outline` holds the headings the document's own contents list located in the body (line
+    index -> head): they are the best evidence there is, so a candidate repeating one of their
+    numbers elsewhere (a table row, a figure) is not a candidate at all.
+    """
+    outline = outline or {}
+    placed = {h.marker: i for i, h in outline.items() if h.family == "dotted"}
     best: list[_Head] = []
     for family, fn in _FAMILIES.items():
         cands: list[_Head] = []
@@ -410,6 +443,8 @@ def _detect_headings(lines: Sequence[_Line], toc: set[int], joiner: _Joiner) -> 
                 continue
             head = fn(i, lines)
             if head is None:
+                continue
+            if family == "dotted" and placed.get(head.marker, i) != i:
                 continue
             head.weight *= _context_weight(i, lines, joiner, toc)
             cands.append(head)
@@ -428,19 +463,46 @@ def _detect_headings(lines: Sequence[_Line], toc: set[int], joiner: _Joiner) -> 
         if ok:
             best = accepted
             break
+    if outline and (not best or best[0].family == "dotted"):
+        best = _merge_outline(best, outline)
     if not best:
         return []
     taken = {h.index for h in best}
     for h in best:
         taken.update(range(h.index, h.index + h.consumed + 1))
+    dotted = bool(best) and any(h.family == "dotted" for h in best)
     for i, line in enumerate(lines):
         if i in toc or i in taken:
             continue
         fh = _front_heading(line.text)
         if fh:
-            best.append(_Head(i, "front", 0, (), fh[0], fh[1]))
+            head = _Head(i, "front", 0, (), fh[0], fh[1])
+            if fh[0] == fh[1] and fh[0][:1] in "附A":
+                found = _annex_title(i, lines)
+                if found:
+                    head.title, head.consumed = found
+            if dotted and re.match(r"^(?:附录|Annex |Appendix )([A-Z])$", fh[0]):
+                # an annex in a dotted document heads its A.1, A.2 …
+                head.family, head.rank = "dotted", 1
+                head.key = (_ANNEX_BASE + ord(fh[0][-1]) - ord("A"),)
+            best.append(head)
+            taken.update(range(i, i + head.consumed + 1))
     best.sort(key=lambda h: h.index)
     return best
+
+
+def _merge_outline(chain: list[_Head], outline: dict[int, _Head]) -> list[_Head]:
+    """Add the headings the contents list located in the body; a chain heading whose number the
+    contents list placed on another line (a table row repeating it) is dropped."""
+    placed = {h.marker: i for i, h in outline.items() if h.family == "dotted"}
+    out = [h for h in chain if h.index in outline or placed.get(h.marker, h.index) == h.index]
+    have = {h.index for h in out}
+    for i, head in outline.items():
+        if i in have:
+            continue
+        out.append(head)
+    out.sort(key=lambda h: h.index)
+    return out
 
 
 def _markdown_headings(lines: Sequence[_Line], toc: set[int]) -> list[_Head]:

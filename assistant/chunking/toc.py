@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
-from .headings import _title_ok
+from .headings import _ANNEX_BASE, _dotted_candidate, _front_heading, _Head, _title_ok
 from .lines import _Line
 from .text import _width
 
@@ -129,3 +130,110 @@ def _markdown_toc(lines: Sequence[_Line]) -> set[int]:
         if inside or _has_leader_entry(line.text) or _is_leader_only(line.text):
             toc.add(i)
     return toc
+
+
+# --------------------------------------------------------------------------- contents as evidence
+
+_CHAPTER_WORDS = {
+    w: n
+    for n, w in enumerate(
+        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split(), 1
+    )
+}
+_CHAPTER_RE = re.compile(r"^chapter\s+([a-z]+|\d{1,2})\b\s*(.*)$", re.I)
+
+
+def _match_key(text: str) -> str:
+    """Heading text compared between contents and body: NFKC, case, spaces and punctuation ignored."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch)[0] not in "PS")
+
+
+def _entry_head(text: str) -> _Head:
+    """A contents entry read as a heading (index filled in later)."""
+    m = _CHAPTER_RE.match(text)
+    if m:
+        word = m.group(1).lower()
+        value = int(word) if word.isdigit() else _CHAPTER_WORDS.get(word)
+        if value:
+            return _Head(-1, "dotted", 1, (value,), str(value), m.group(2).strip() or text)
+    fh = _front_heading(text)
+    if fh and fh[0] != fh[1] or fh and re.match(r"^(?:附录|Annex |Appendix )[A-Z]$", fh[0]):
+        key = ()
+        if re.match(r"^(?:附录|Annex |Appendix )[A-Z]$", fh[0]):
+            key = (_ANNEX_BASE + ord(fh[0][-1]) - ord("A"),)
+        return _Head(-1, "dotted" if key else "front", 1 if key else 0, key, fh[0], fh[1])
+    head = _dotted_candidate(0, [_Line(text, None)])
+    if head is not None and not head.rest:
+        return head
+    return _Head(-1, "plain", 99, (), text, text)
+
+
+def _infer_missing_levels(entries: list[_Head]) -> set[int]:
+    """Contents whose second-level numbers are missing from the text layer (NIST SP 800-63B
+    prints "4.1" in a font without text): an unnumbered entry inside a numbered chapter takes the
+    number the order implies — the parent of the numbered entry after it, or the next sibling."""
+    numbered = [e.key for e in entries if e.family == "dotted" and e.key and e.key[0] < _ANNEX_BASE]
+    inferred: set[int] = set()
+    if not any(len(k) >= 3 for k in numbered) or any(len(k) == 2 for k in numbered):
+        return inferred
+    last: tuple[int, ...] | None = None
+    for n, entry in enumerate(entries):
+        if entry.family == "dotted" and entry.key:
+            last = entry.key if entry.key[0] < _ANNEX_BASE else None
+            continue
+        if last is None or entry.family != "plain":
+            continue
+        nxt = entries[n + 1] if n + 1 < len(entries) else None
+        if nxt is not None and nxt.family == "dotted" and len(nxt.key) == 3 and nxt.key[0] == last[0] and nxt.key[:2] != last[:2]:
+            key = nxt.key[:2]
+        else:
+            key = (last[0], last[1] + 1) if len(last) >= 2 else (last[0], 1)
+        entry.family, entry.rank, entry.key = "dotted", 2, key
+        entry.marker = ".".join(str(x) for x in key)
+        inferred.add(n)
+        last = key
+    return inferred
+
+
+def _toc_outline(lines: Sequence[_Line], toc: set[int]) -> dict[int, _Head]:
+    """The headings of the document's contents list, located in the body: line index -> head."""
+    entries: list[_Head] = []
+    texts: list[str] = []
+    for i in sorted(toc):
+        t = lines[i].text
+        if not _has_leader_entry(t):
+            continue
+        text = _TRAILING_PAGE_RE.sub("", _LEADER_RE.split(t)[0].strip()).strip()
+        if text and not _is_toc_marker(text):
+            entries.append(_entry_head(text))
+            texts.append(text)
+    if len(entries) < 3:
+        return {}
+    inferred = _infer_missing_levels(entries)
+    body_start = max(toc) + 1
+    keys = [_match_key(line.text) for line in lines]
+    found: dict[int, _Head] = {}
+    cursor = body_start
+    for n, entry in enumerate(entries):
+        wanted = {_match_key(texts[n])}
+        if n in inferred:
+            wanted.add(_match_key(f"{entry.marker} {entry.title}"))
+        wanted.discard("")
+        if not wanted:
+            continue
+        for i in range(cursor, len(lines)):
+            if i in toc:
+                continue
+            hit = 0
+            if keys[i] in wanted:
+                hit = 1
+            elif i + 1 < len(lines) and keys[i] + keys[i + 1] in wanted and lines[i + 1].page == lines[i].page:
+                hit = 2
+            if hit:
+                head = _Head(i, entry.family, entry.rank, entry.key, entry.marker, entry.title, consumed=hit - 1)
+                found[i] = head
+                cursor = i + hit
+                break
+    return found
+
