@@ -83,11 +83,17 @@ def _pop_for(stack: list[_Head], head: _Head) -> None:
             stack.pop()
         return
     if head.family == "plain":  # an unnumbered heading from the contents list: under the numbered ones
-        while stack and stack[-1].family in ("plain", "md"):
+        while stack and (
+            stack[-1].family in ("plain", "md") or head.depth and stack[-1].family == "dotted" and stack[-1].rank >= head.depth
+        ):
             stack.pop()
         return
     while stack:
         top = stack[-1]
+        if top.family == "plain" and top.depth and head.family == "dotted" and head.rank == top.depth:
+            below = stack[-2] if len(stack) > 1 else None
+            if below is None or below.family == "dotted" and head.key[: len(below.key)] == below.key:
+                break  # a grouping sub-heading ("Basic Security Requirements") keeps its members
         if top.family == "md":
             stack.pop()
             continue

@@ -471,10 +471,13 @@ def _detect_headings(
     for h in best:
         taken.update(range(h.index, h.index + h.consumed + 1))
     dotted = bool(best) and any(h.family == "dotted" for h in best)
+    placed_front = {h.marker for h in outline.values()}
     for i, line in enumerate(lines):
         if i in toc or i in taken:
             continue
         fh = _front_heading(line.text)
+        if fh and fh[0] in placed_front:
+            continue  # the contents list placed this annex on another line: a table row here
         if fh:
             head = _Head(i, "front", 0, (), fh[0], fh[1])
             if fh[0] == fh[1] and fh[0][:1] in "附A":
@@ -487,8 +490,35 @@ def _detect_headings(
                 head.key = (_ANNEX_BASE + ord(fh[0][-1]) - ord("A"),)
             best.append(head)
             taken.update(range(i, i + head.consumed + 1))
+    best.extend(_repeated_headings(lines, toc, best))
     best.sort(key=lambda h: h.index)
     return best
+
+
+def _repeated_headings(lines: Sequence[_Line], toc: set[int], heads: list[_Head]) -> list[_Head]:
+    """Unnumbered sub-headings that recur in every chapter right above a numbered heading
+    ("Basic Security Requirements" / "Derived Security Requirements" in NIST SP 800-171)."""
+    starts = {h.index for h in heads}
+    taken = set(starts)
+    for h in heads:
+        taken.update(range(h.index, h.index + h.consumed + 1))
+    where: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        if i not in toc and i not in taken:
+            where.setdefault(line.text, []).append(i)
+    out = []
+    for text, indexes in where.items():
+        if len(indexes) < 3 or _width(text) > 60 or not _title_ok(text) or _any_heading_like(text):
+            continue
+        words = text.split()
+        if len(words) < 2 or not all(w[:1].isupper() for w in words if len(w) > 3):
+            continue
+        above = [i for i in indexes if i + 1 in starts]
+        if len(above) >= 3 and len(above) >= 0.3 * len(indexes):
+            # depth: the rank of the numbered headings it groups, so they stay under it
+            ranks = {h.index: h.rank for h in heads}
+            out.extend(_Head(i, "plain", 99, (), text, text, depth=ranks[i + 1]) for i in above)
+    return out
 
 
 def _merge_outline(chain: list[_Head], outline: dict[int, _Head]) -> list[_Head]:

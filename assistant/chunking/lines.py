@@ -72,19 +72,22 @@ def _strip_running(pages: list[list[str]]) -> list[list[str]]:
     # a dotted heading ("4.1 综述") can repeat at page tops in a short document: never a header
     heading_like = re.compile(r"^\d+(\.\d+)+(\s|$)")
 
+    zone = _zone(n)
+    # pages whose header/footer carries "… PAGE n": such a line is a header whatever precedes it
+    labelled = sum(1 for lines in pages if any(_LABELLED_PAGE_RE.match(t) for t in lines[:zone] + lines[-zone:]))
+
     def removable(line: str) -> bool:
         key = _norm_repeat(line)
         if len(line) > 120:
             return False
         if counts[key] < threshold:
             # a per-chapter header line carrying the page number ("CHAPTER THREE PAGE 10")
-            return n > 4 and counts[key] >= 3 and bool(_LABELLED_PAGE_RE.match(line))
+            return n > 4 and labelled >= threshold and bool(_LABELLED_PAGE_RE.match(line))
         if n == 2:  # too few pages to trust repetition: only page-number lines
             return bool(_PAGE_NUM_RE.match(key))
         return not heading_like.match(line)
 
     out = []
-    zone = _zone(n)
     for lines in pages:
         top = 0
         while top < min(zone, len(lines)) and removable(lines[top]):

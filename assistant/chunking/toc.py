@@ -204,7 +204,7 @@ def _toc_outline(lines: Sequence[_Line], toc: set[int]) -> dict[int, _Head]:
         t = lines[i].text
         if not _has_leader_entry(t):
             continue
-        text = _TRAILING_PAGE_RE.sub("", _LEADER_RE.split(t)[0].strip()).strip()
+        text = _LEADER_RE.split(t)[0].strip()  # the page number is after the leader
         if text and not _is_toc_marker(text):
             entries.append(_entry_head(text))
             texts.append(text)
