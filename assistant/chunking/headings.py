@@ -183,6 +183,17 @@ def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
         if not _title_ok(nxt) or _DOTTED_RE.match(nxt):
             return None
         title, consumed = nxt, 1
+    elif (
+        len(key) >= 2
+        and title[-1] not in _TERMINAL
+        and i + 1 < len(lines)
+        and lines[i + 1].page == lines[i].page
+        and lines[i + 1].text[:1].islower()
+        and _provision_ok(title)
+    ):
+        # a sentence that wraps onto the next line: a requirement, not a titled heading
+        title, rest = _provision_title(title), title
+        weight = 0.8
     elif _TICK_COLUMNS_RE.search(title) and len(key) >= 2 and _provision_ok(title):
         # a requirement row: its text, then level ticks and reference columns
         title, rest = _provision_title(title), title
@@ -451,6 +462,8 @@ def _detect_headings(
             skip_until = i + head.consumed
         if not cands:
             continue
+        if family == "dotted":
+            _table_run_penalty(cands)
         accepted = _validate_dotted(cands) if family == "dotted" else _validate_ranked(cands)
         if family == "dotted":
             ok = len(accepted) >= 3 or (
@@ -519,6 +532,26 @@ def _repeated_headings(lines: Sequence[_Line], toc: set[int], heads: list[_Head]
             ranks = {h.index: h.rank for h in heads}
             out.extend(_Head(i, "plain", 99, (), text, text, depth=ranks[i + 1]) for i in above)
     return out
+
+
+def _table_run_penalty(cands: list[_Head], run_min: int = 3) -> None:
+    """Rows of a table whose first column is a number ("1 实时流分辨率 BYTE", "2 …") sit on
+    consecutive lines at one level with no body between: such a run gets little trust, so the
+    real headings around it win the numbering chain."""
+    k = 0
+    while k < len(cands):
+        j = k
+        while (
+            j + 1 < len(cands)
+            and cands[j + 1].index == cands[j].index + 1 + cands[j].consumed
+            and len(cands[j + 1].key) == len(cands[k].key)
+            and not cands[j + 1].rest
+        ):
+            j += 1
+        if j - k + 1 >= run_min:
+            for c in cands[k : j + 1]:
+                c.weight *= 0.3
+        k = j + 1
 
 
 def _merge_outline(chain: list[_Head], outline: dict[int, _Head]) -> list[_Head]:
