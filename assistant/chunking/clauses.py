@@ -84,7 +84,9 @@ def _pop_for(stack: list[_Head], head: _Head) -> None:
         return
     if head.family == "plain":  # an unnumbered heading from the contents list: under the numbered ones
         while stack and (
-            stack[-1].family in ("plain", "md") or head.depth and stack[-1].family == "dotted" and stack[-1].rank >= head.depth
+            stack[-1].family == "md"
+            or stack[-1].family == "plain" and (head.container or head.depth or not stack[-1].container)
+            or head.depth and stack[-1].family == "dotted" and stack[-1].rank >= head.depth
         ):
             stack.pop()
         return
@@ -158,10 +160,6 @@ def parse_clauses(doc: Document) -> list[Clause]:
     bounds = [h.index for h in heads] + [len(lines)]
     for n, head in enumerate(heads):
         head.title = _tidy_title(head.title)
-        _pop_for(stack, head)
-        head.number = _qualified_number(head, stack)
-        path = [_label(h) for h in stack] + [_label(head)]
-        stack.append(head)
         body_lines: list[_Line] = []
         if head.rest:
             body_lines.append(_Line(head.rest, lines[head.index].page))
@@ -170,6 +168,18 @@ def parse_clauses(doc: Document) -> list[Clause]:
                 continue
             body_lines.append(lines[i])
         text = joiner.join(body_lines).strip()
+        nxt = heads[n + 1] if n + 1 < len(heads) else None
+        if head.family == "plain" and not text and not head.depth and nxt is not None:
+            # an unnumbered heading right above another heading heads it ("Frontispiece" /
+            # "About the Standard"; "Security Verification Requirements" / "V4.1 …")
+            if nxt.family == "dotted":
+                head.depth = nxt.rank
+            elif nxt.family == "plain":
+                head.container = True
+        _pop_for(stack, head)
+        head.number = _qualified_number(head, stack)
+        path = [_label(h) for h in stack] + [_label(head)]
+        stack.append(head)
         if not text:
             continue  # a heading without a body: only in its children's paths
         used[head.number] += 1

@@ -32,7 +32,8 @@ class _Head:
     consumed: int = 0  # following lines that belong to the heading (number-only heading lines)
     weight: float = 1.0
     number: str = ""  # final clause number (qualified where the marker repeats)
-    depth: int = 0  # Markdown '#' depth of an unnumbered sub-heading
+    depth: int = 0  # Markdown '#' depth; for "plain": rank of the numbered headings it groups
+    container: bool = False  # "plain" without a body of its own, heading the plain ones after it
 
 
 # Chinese text that continues a sentence ("5 个工作日内", "5.3.2 的要求") rather than a title
@@ -101,7 +102,7 @@ def _provision_title(text: str, limit: int = 120) -> str:
 def _provision_ok(text: str) -> bool:
     """A numbered line that starts a provision's own sentence, not a wrapped cross-reference."""
     first = text[:1]
-    if not first or not (first.isupper() or _CJK_RE.match(first) or first in "“\"(（"):
+    if not first or not (first.isupper() or _CJK_RE.match(first) or first in "“\"(（[【"):
         return False
     return not _CONT_START_ZH.match(text)
 _STATUTE_RE = re.compile(
@@ -183,6 +184,8 @@ def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
         if not _title_ok(nxt) or _DOTTED_RE.match(nxt):
             return None
         title, consumed = nxt, 1
+    elif len(key) >= 2 and title[0] in "[【" and title[-1] in "]】":
+        title, rest = title, title  # "1.4.2 [DELETED, NOT ACTIONABLE]": a requirement row all the same
     elif (
         len(key) >= 2
         and title[-1] not in _TERMINAL
