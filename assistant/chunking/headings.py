@@ -113,7 +113,7 @@ _CN_PAREN_RE = re.compile(rf"^[（(]\s*([{_CN_NUM}]{{1,4}})\s*[)）]\s*(.*)$")
 _DIGIT_PAREN_RE = re.compile(r"^(?:[（(]\s*(\d{1,2})\s*[)）]|(\d{1,2})\s*[)）]|(\d{1,2})、)\s*(.*)$")
 _ALPHA_PAREN_RE = re.compile(r"^(?:[（(]([a-z])[)）]|([a-z])[)）])\s*(.*)$")
 _FRONT_WORDS_ZH = {"前言", "引言", "序言", "导言", "序", "总则说明", "参考文献", "编制说明", "后记", "索引"}
-_FRONT_WORDS_EN = {"foreword", "preface", "introduction", "bibliography", "references", "index", "acknowledgements", "acknowledgments"}
+_FRONT_WORDS_EN = {"foreword", "preface", "introduction", "bibliography", "references", "index", "acknowledgements", "acknowledgments", "abstract", "keywords"}
 _ANNEX_RE = re.compile(
     r"^(附\s*录\s*[A-Z]?|(?i:annex|appendix)\s+[A-Z0-9]{1,2}\b)(?:\s*(.*))?$"
 )
@@ -507,8 +507,39 @@ def _detect_headings(
             best.append(head)
             taken.update(range(i, i + head.consumed + 1))
     best.extend(_repeated_headings(lines, toc, best))
+    if joiner.fmt == "pdf":
+        best.extend(_front_matter_headings(lines, toc, best, joiner))
     best.sort(key=lambda h: h.index)
     return best
+
+
+def _front_matter_headings(lines: Sequence[_Line], toc: set[int], heads: list[_Head], joiner: _Joiner) -> list[_Head]:
+    """Unnumbered headings of a PDF's front matter ("Authority", "Abstract", "Patent Disclosure
+    Notice"): before the first numbered heading, a short capitalised line standing alone between
+    the end of one paragraph and a full-width line opening the next."""
+    numbered = [h.index for h in heads if h.family == "dotted"]
+    if not numbered:
+        return []
+    taken = {h.index for h in heads}
+    out = []
+    for i in range(1, min(numbered)):
+        text = lines[i].text
+        if i in toc or i in taken or i + 1 >= len(lines) or i + 1 in toc:
+            continue
+        words = text.split()
+        if not 1 <= len(words) <= 6 or _width(text) > 50 or re.search(r"\d", text) or _CJK_RE.search(text):
+            continue
+        if text.isupper():
+            continue  # boxed side notes ("CAUTIONARY NOTE") are set in capitals
+        if not _title_ok(text) or not all(w[:1].isupper() for w in words if len(w) > 3 or w is words[0]):
+            continue
+        prev, nxt = lines[i - 1], lines[i + 1]
+        if prev.page == lines[i].page and (not prev.text or prev.text[-1] not in ".!?" or prev.text[-1] == ":"):
+            continue
+        if nxt.page != lines[i].page or not nxt.text[:1].isupper() or not joiner.is_full(nxt.text):
+            continue
+        out.append(_Head(i, "front", 0, (), text, text))
+    return out
 
 
 def _repeated_headings(lines: Sequence[_Line], toc: set[int], heads: list[_Head]) -> list[_Head]:
