@@ -1,6 +1,6 @@
 """Clause-parsing benchmark on real documents.
 
-For every document in ``../shared/realdocs`` (or ``--dir``) with a ``<stem>.truth.tsv`` beside it,
+For every document in ``../shared/realdocs`` and ``tests/data/parsing`` (or ``--dir``) with a ``<stem>.truth.tsv`` beside it,
 load it with the project's own loader and parser (``load_document`` + ``parse_clauses``) and score
 the clauses as the realdocs README defines:
 
@@ -41,7 +41,7 @@ from assistant.chunking import parse_clauses  # noqa: E402
 from assistant.documents import load_document  # noqa: E402
 from assistant.records import Clause, Document  # noqa: E402
 
-DEFAULT_DIR = REPO.parent / "shared" / "realdocs"
+DEFAULT_DIRS = [REPO.parent / "shared" / "realdocs", REPO / "tests" / "data" / "parsing"]
 
 
 # ------------------------------------------------------------------------------ normalisation
@@ -270,7 +270,8 @@ def compare(before: dict, after: dict) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="folder of documents + *.truth.tsv")
+    ap.add_argument("--dir", type=Path, action="append", help="folder of documents + *.truth.tsv (repeatable; "
+                    "default ../shared/realdocs and tests/data/parsing)")
     ap.add_argument("--doc", action="append", default=[], help="only this document stem (repeatable)")
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ap.add_argument("--misses", action="store_true", help="list unmatched rows, wrong clauses, wrong pages")
@@ -289,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if compare(json.loads(args.compare.read_text(encoding="utf-8")), current) else 0
 
     results = []
-    for doc_path, truth_path in documents_with_truth(args.dir, args.doc):
+    pairs = [pair for d in (args.dir or DEFAULT_DIRS) if d.is_dir() for pair in documents_with_truth(d, args.doc)]
+    for doc_path, truth_path in pairs:
         t0 = time.perf_counter()
         doc = load(doc_path, args.cache_dir)
         clauses = parse_clauses(doc)

@@ -274,3 +274,66 @@ def test_recurring_unnumbered_subheadings_group_their_clauses():
     got = by_number(clauses)
     assert got["3.2.1"].path == ["3 THE REQUIREMENTS", "3.2 FAMILY 2", "Basic Security Requirements", got["3.2.1"].path[-1]]
     assert got["3.2.2"].path[2] == "Derived Security Requirements"
+
+
+def test_bodiless_unnumbered_heading_heads_the_ones_below_and_deleted_rows_count():
+    toc = (
+        "Table of Contents\nFrontispiece ........ 2\nAbout the Standard ........ 2\n"
+        "Copyright and License ........ 2\nV1 Architecture ........ 2\nSecurity Verification Requirements ........ 2\n"
+        "V1.1 Secure Lifecycle ........ 2\n"
+    )
+    body = (
+        "Frontispiece\nAbout the Standard\nThe ASVS is a list of application security requirements.\n"
+        "Copyright and License\nVersion 4.0.3, October 2021.\n"
+        "V1 Architecture\nSecurity architecture is a lost art.\nSecurity Verification Requirements\n"
+        "V1.1 Secure Lifecycle\n1.1.1 Verify the use of a secure lifecycle.\n✓ ✓\n"
+        "1.1.2 [DELETED, NOT ACTIONABLE]\n1.1.3 Verify that all user stories contain security constraints.\n✓ ✓ 1110\n"
+    )
+    got = by_number(parse_clauses(doc_of([toc, body])))
+    assert got["About the Standard"].path == ["Frontispiece", "About the Standard"]
+    assert got["Copyright and License"].path == ["Frontispiece", "Copyright and License"]
+    assert got["1.1.1"].path[:3] == ["V1 Architecture", "Security Verification Requirements", "V1.1 Secure Lifecycle"]
+    assert got["1.1.2"].text == "[DELETED, NOT ACTIONABLE]"
+
+
+def test_front_matter_headings_before_the_first_numbered_heading():
+    front = (
+        "Authority\n"
+        "This publication has been developed by NIST in accordance with its statutory responsibilities under\n"
+        "the Federal Information Security Modernization Act of 2014, and it is not subject to copyright.\n"
+        "Patent Disclosure Notice\n"
+        "NOTICE: The Information Technology Laboratory has requested that holders of patent claims disclose\n"
+        "such patent claims to ITL, and no such patent claims have been identified to ITL.\n"
+        "CAUTIONARY NOTE\n"
+        "The security requirements in this publication apply only to components of nonfederal systems.\n"
+    )
+    body = "1 Introduction\n" + FILLER + "\n2 Fundamentals\n" + FILLER + "\n3 Requirements\n" + FILLER + "\n"
+    got = [c.number for c in parse_clauses(doc_of([front, body]))]
+    assert got[:2] == ["Authority", "Patent Disclosure Notice"]
+    assert "CAUTIONARY NOTE" not in got and got[-3:] == ["1", "2", "3"]
+
+
+def test_generated_cnki_style_standard_parses_as_its_truth_file():
+    """tests/data/parsing/cnki-style-standard.pdf (scripts/make_cnki_sample.py): every truth row
+    whose heading has a body is a clause with that title on that page; its printed page labels
+    come from the footer."""
+    from pathlib import Path
+
+    from assistant.documents import load_document
+
+    data = Path(__file__).parent / "data" / "parsing"
+    doc = load_document(data / "cnki-style-standard.pdf")
+    assert [p.label for p in doc.pages] == [None, "I", "II", "1", "2", "3", "4"]
+    clauses = by_number(parse_clauses(doc))
+    rows = [line.split("\t") for line in (data / "cnki-style-standard.truth.tsv").read_text("utf-8").splitlines()[1:]]
+    headless = {"4", "5", "5.1", "5.2", "6", "附录A", "附录B"}  # headings with no body: only in paths
+    for number, title, page in rows:
+        if number in headless:
+            assert any(p.startswith(f"{number} {title}") for c in clauses.values() for p in c.path[:-1]), number
+            continue
+        clause = clauses[number]
+        assert clause.page_start == int(page), number
+        assert clause.title == title if title else clause.text.startswith(clause.title), number
+    assert "1" in clauses and clauses["1"].title == "范围"
+    assert not {"29"} & set(clauses)
+    assert clauses["5.1.1"].path[:2] == ["5 技术要求", "5.1 数据格式"]

@@ -522,7 +522,7 @@ def _front_matter_headings(lines: Sequence[_Line], toc: set[int], heads: list[_H
         return []
     taken = {h.index for h in heads}
     out = []
-    for i in range(1, min(numbered)):
+    for i in range(min(numbered)):
         text = lines[i].text
         if i in toc or i in taken or i + 1 >= len(lines) or i + 1 in toc:
             continue
@@ -533,9 +533,9 @@ def _front_matter_headings(lines: Sequence[_Line], toc: set[int], heads: list[_H
             continue  # boxed side notes ("CAUTIONARY NOTE") are set in capitals
         if not _title_ok(text) or not all(w[:1].isupper() for w in words if len(w) > 3 or w is words[0]):
             continue
-        prev, nxt = lines[i - 1], lines[i + 1]
-        if prev.page == lines[i].page and (not prev.text or prev.text[-1] not in ".!?" or prev.text[-1] == ":"):
-            continue
+        prev, nxt = lines[i - 1] if i else None, lines[i + 1]
+        if prev is not None and prev.page == lines[i].page and prev.text[-1] not in ".!?":
+            continue  # not set apart: the previous paragraph runs on into it
         if nxt.page != lines[i].page or not nxt.text[:1].isupper() or not joiner.is_full(nxt.text):
             continue
         out.append(_Head(i, "front", 0, (), text, text))
