@@ -337,3 +337,19 @@ def test_generated_cnki_style_standard_parses_as_its_truth_file():
     assert "1" in clauses and clauses["1"].title == "范围"
     assert not {"29"} & set(clauses)
     assert clauses["5.1.1"].path[:2] == ["5 技术要求", "5.1 数据格式"]
+
+
+def test_ocr_layer_numbers_and_letter_spacing():
+    toc = (
+        "目 次\n7 检验规则 ........ 3\n7.4 抽样 ........ 3\n7.5 判定规则 ........ 3\n8 检验 ........ 4\n"
+        "8.1 检验分类 ........ 4\n8.2 出厂检验 ........ 4\n"
+    )
+    body = (
+        "7 检验规则\n7.4 抽样\n按批随机抽样。\n7,5 判定规则\n全部项目合格判为合格。\n"
+        "8 检验\n81 检验分类\n检验分为出厂检验和型式检验。\n8.2 出厂检验\n每批产品应进行出厂检验。\n"
+        "9 标 志\n9.1 地 理标 志产 品\n应标注产地。\n"
+    )
+    got = by_number(parse_clauses(doc_of([toc, body], lang="zh")))
+    assert got["7.5"].title == "判定规则"
+    assert got["8.1"].title == "检验分类" and "81" not in got
+    assert got["9.1"].title == "地理标志产品"

@@ -592,7 +592,15 @@ def _merge_outline(chain: list[_Head], outline: dict[int, _Head]) -> list[_Head]
     """Add the headings the contents list located in the body; a chain heading whose number the
     contents list placed on another line (a table row repeating it) is dropped."""
     placed = {h.marker: i for i, h in outline.items() if h.family == "dotted"}
-    out = [h for h in chain if h.index in outline or placed.get(h.marker, h.index) == h.index]
+    out = []
+    for h in chain:
+        o = outline.get(h.index)
+        if o is not None and o.family == "dotted" and o.marker != h.marker:
+            # the contents list matched this line without its punctuation: an OCR layer that lost
+            # the dot ("81 检验分类" for 8.1) takes the contents list's number
+            h.marker, h.key, h.rank = o.marker, o.key, o.rank
+        if o is not None or placed.get(h.marker, h.index) == h.index:
+            out.append(h)
     have = {h.index for h in out}
     for i, head in outline.items():
         if i in have:
@@ -651,9 +659,17 @@ def _markdown_headings(lines: Sequence[_Line], toc: set[int]) -> list[_Head]:
 _SPACED_CJK_RE = re.compile(rf"^[{_CJK_CHARS}](?: [{_CJK_CHARS}])+$")
 
 
+_CJK_TOKENS_RE = re.compile(rf"^[{_CJK_CHARS}]+(?: [{_CJK_CHARS}]+)+$")
+
+
 def _tidy_title(title: str) -> str:
-    """"总 则" (typographic letter spacing) -> "总则"."""
+    """"总 则" (typographic letter spacing) -> "总则"; "地 理标 志产 品" (an OCR layer's
+    irregular spacing: fragments of one or two characters) -> "地理标志产品"."""
     title = title.strip()
     if _SPACED_CJK_RE.match(title):
         return title.replace(" ", "")
+    if _CJK_TOKENS_RE.match(title):
+        tokens = title.split(" ")
+        if sum(len(t) for t in tokens) / len(tokens) <= 2:
+            return title.replace(" ", "")
     return title

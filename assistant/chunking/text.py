@@ -71,6 +71,9 @@ _WIDE_PREFIX_RE = re.compile(r"^[\s０-９Ａ-Ｚ．。\uff0e]+")
 _SPACED_NUMBER_RE = re.compile(r"^((?:[A-Z]|\d{1,3})(?:\s*\.\s*\d{1,3})+)(?=\s|[\u4e00-\u9fff]|$)")
 
 
+_COMMA_NUMBER_RE = re.compile(r"^(\d{1,2}[,，]\d{1,2}(?:\.\d{1,2})*)\s*(?=[\u4e00-\u9fff])")
+
+
 def _normalise_number(text: str) -> str:
     """The clause number at a line start in its plain form: "５．３．１" / "5. 3. 1" -> "5.3.1"."""
     m = _WIDE_PREFIX_RE.match(text)
@@ -80,4 +83,7 @@ def _normalise_number(text: str) -> str:
     m = _SPACED_NUMBER_RE.match(text)
     if m and " " in m.group(1):
         text = re.sub(r"\s+", "", m.group(1)) + text[m.end() :]
+    m = _COMMA_NUMBER_RE.match(text)
+    if m:  # an OCR layer read the dot as a comma: "7,5 判定规则"
+        text = m.group(1).replace(",", ".").replace("，", ".") + text[m.end(1) :]
     return text

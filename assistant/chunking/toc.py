@@ -164,7 +164,7 @@ def _entry_head(text: str) -> _Head:
             key = (_ANNEX_BASE + ord(fh[0][-1]) - ord("A"),)
         return _Head(-1, "dotted" if key else "front", 1 if key else 0, key, fh[0], fh[1])
     head = _dotted_candidate(0, [_Line(text, None)])
-    if head is not None and not head.rest:
+    if head is not None and not head.rest and 0 not in head.key[1:]:  # "4.0 版的新内容" is a version
         return head
     return _Head(-1, "plain", 99, (), text, text)
 
