@@ -353,3 +353,14 @@ def test_ocr_layer_numbers_and_letter_spacing():
     assert got["7.5"].title == "判定规则"
     assert got["8.1"].title == "检验分类" and "81" not in got
     assert got["9.1"].title == "地理标志产品"
+
+
+def test_short_gb_provisions_and_annex_kind_on_the_annex_line():
+    text = (
+        "5 感官要求\n5.1 色泽\n米粒应有光泽。\n5.2 应有光泽\n5.3 应无异味\n"
+        "6 标志\n6.1 一般\n应标注产地。\n"
+        "附录A （规范性附录） 检验规则\nA.1 组批\n同一批次为一批。\n"
+    )
+    got = by_number(parse_clauses(doc_of([text], lang="zh")))
+    assert got["5.2"].text == "应有光泽" and got["5.3"].text == "应无异味"
+    assert got["A.1"].path[0] == "附录A 检验规则"

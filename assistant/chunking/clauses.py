@@ -20,6 +20,9 @@ from .toc import _find_toc, _markdown_toc, _toc_outline
 
 # --------------------------------------------------------------------------- assembly
 
+# the modal verbs of a Chinese standard's provisions (应 / 不应 / 宜 / 可 / 须 / 不得)
+_PROVISION_WORD_RE = re.compile(r"^(?:应|不应|宜|不宜|可|须|必须|不得|严禁)")
+
 
 def _label(head: _Head) -> str:
     if head.family in ("front", "md", "plain"):
@@ -176,6 +179,16 @@ def parse_clauses(doc: Document) -> list[Clause]:
                 head.depth = nxt.rank
             elif nxt.family == "plain":
                 head.container = True
+        if (
+            not text
+            and head.family == "dotted"
+            and len(head.key) >= 2
+            and (nxt is None or nxt.key[: len(head.key)] != head.key)
+            and _PROVISION_WORD_RE.search(head.title)
+        ):
+            # a GB provision short enough to pass as a title ("5.2 应有光泽") with nothing under it:
+            # the provision is its own text
+            text = head.title
         _pop_for(stack, head)
         head.number = _qualified_number(head, stack)
         path = [_label(h) for h in stack] + [_label(head)]

@@ -121,6 +121,9 @@ _ANNEX_RE = re.compile(
 _ANNEX_KIND_RE = re.compile(r"^[（(]\s*(?:规范性附录|资料性附录|规范性|资料性|normative|informative)\s*[)）]$", re.I)
 
 
+_ANNEX_KIND_PREFIX_RE = re.compile(r"^[（(]\s*(?:规范性附录|资料性附录|规范性|资料性|normative|informative)\s*[)）]", re.I)
+
+
 def _front_heading(text: str) -> tuple[str, str] | None:
     """Unnumbered front/back matter headings: (number, title)."""
     compact = re.sub(r"\s+", "", text)
@@ -136,6 +139,7 @@ def _front_heading(text: str) -> tuple[str, str] | None:
             word, letter = m.group(1).split()
             number = f"{word.capitalize()} {letter}"
         title = (m.group(2) or "").strip().lstrip(":：—–-.． ").strip()
+        title = _ANNEX_KIND_PREFIX_RE.sub("", title).strip()  # "（规范性附录） 检验规则" on one line
         if not title or (_width(title) <= 80 and not any(p in title for p in _SENTENCE_PUNCT)):
             return number, title or number
     return None

@@ -230,6 +230,8 @@ def _toc_outline(lines: Sequence[_Line], toc: set[int]) -> dict[int, _Head]:
                 hit = 1
             elif i + 1 < len(lines) and keys[i] + keys[i + 1] in wanted and lines[i + 1].page == lines[i].page:
                 hit = 2
+            elif i + 2 < len(lines) and keys[i] + keys[i + 1] + keys[i + 2] in wanted and lines[i + 2].page == lines[i].page:
+                hit = 3  # "附录A" / "（规范性附录）" / "检验规则"
             if hit:
                 head = _Head(i, entry.family, entry.rank, entry.key, entry.marker, entry.title, consumed=hit - 1)
                 found[i] = head
