@@ -198,7 +198,7 @@ def parse_clauses(doc: Document) -> list[Clause]:
         used[head.number] += 1
         suffix = "" if used[head.number] == 1 else f"-{used[head.number]}"
         page_start = lines[head.index].page if doc.has_pages else None
-        page_end = body_lines[-1].page if doc.has_pages else None
+        page_end = (body_lines[-1].page if body_lines else page_start) if doc.has_pages else None
         clauses.append(
             Clause(
                 id=f"{doc.id}:{head.number}{suffix}",
