@@ -196,11 +196,24 @@ def _infer_missing_levels(entries: list[_Head]) -> set[int]:
     return inferred
 
 
+def _main_block(toc: set[int], gap: int = 6) -> list[int]:
+    """The longest run of contents lines (small gaps allowed): the contents list itself, not a
+    stray leader line further on (a form's "______" blank)."""
+    runs: list[list[int]] = []
+    for i in sorted(toc):
+        if runs and i - runs[-1][-1] <= gap:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return max(runs, key=len) if runs else []
+
+
 def _toc_outline(lines: Sequence[_Line], toc: set[int]) -> dict[int, _Head]:
     """The headings of the document's contents list, located in the body: line index -> head."""
+    block = _main_block(toc)
     entries: list[_Head] = []
     texts: list[str] = []
-    for i in sorted(toc):
+    for i in block:
         t = lines[i].text
         if not _has_leader_entry(t):
             continue
@@ -211,7 +224,7 @@ def _toc_outline(lines: Sequence[_Line], toc: set[int]) -> dict[int, _Head]:
     if len(entries) < 3:
         return {}
     inferred = _infer_missing_levels(entries)
-    body_start = max(toc) + 1
+    body_start = block[-1] + 1
     keys = [_match_key(line.text) for line in lines]
     found: dict[int, _Head] = {}
     cursor = body_start
