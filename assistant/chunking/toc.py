@@ -15,8 +15,8 @@ from .text import _width
 
 _TOC_MARKERS = {"目次", "目录", "contents", "tableofcontents", "目錄"}
 _LEADER_RE = re.compile(r"(?:\.{3,}|…{2,}|·{3,}|_{4,}|(?:\.\s){3,}\.?|(?:·\s){3,}|-{4,})")
-_TRAILING_PAGE_RE = re.compile(r"\s(?:\d{1,3}|[IVXLCDMivxlcdm]{1,6})$")
-_PURE_LEADER_RE = re.compile(r"^[\s.…·_\-]*\s*(?:\d{1,3}|[IVXLCDMivxlcdm]{1,6})?$")
+_TRAILING_PAGE_RE = re.compile(r"\s(?:\d{1,3}|[IVXLCDMivxlcdm]{1,6}|[Ⅰ-Ⅻⅰ-ⅻ])$")
+_PURE_LEADER_RE = re.compile(r"^[\s.…·_\-]*\s*(?:\d{1,3}|[IVXLCDMivxlcdm]{1,6}|[Ⅰ-Ⅻⅰ-ⅻ])?$")
 
 
 def _is_leader_only(text: str) -> bool:
@@ -29,7 +29,7 @@ def _has_leader_entry(text: str) -> bool:
     if not m:
         return False
     tail = text[m.end() :].strip(" .…·_-")
-    return tail == "" or bool(re.fullmatch(r"\d{1,3}|[IVXLCDMivxlcdm]{1,6}", tail))
+    return tail == "" or bool(re.fullmatch(r"\d{1,3}|[IVXLCDMivxlcdm]{1,6}|[Ⅰ-Ⅻⅰ-ⅻ]", tail))
 
 
 def _toc_key(text: str) -> str:
