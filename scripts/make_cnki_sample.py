@@ -9,6 +9,7 @@ annexes `附录A` / `（规范性附录）` / title on the next line. The truth 
 structure below, not from the parser's output.
 
     python scripts/make_cnki_sample.py        # writes tests/data/parsing/cnki-style-standard.{pdf,truth.tsv}
+                                              # and word-style-provincial-standard.{pdf,truth.tsv}
 
 Uses reportlab's built-in STSong-Light CID font (no font file needed; not embedded).
 """
@@ -214,6 +215,104 @@ def build(out_dir: Path = OUT) -> tuple[Path, Path]:
     return pdf, truth
 
 
+# A provincial standard made in Word: numbers without spaces, some glued to their text
+# ("4.2地理位置…"), no contents list, many untitled provisions, an annex.
+WORD_HEADER = "DB22/T 9999—2026"
+WORD_BODY: list[tuple[str, str | None, list[str]]] = [
+    ("1", "范围", ["本文件规定了地理标志产品某某大米的保护范围、术语和定义、自然环境、感官要求和检验方法。"]),
+    ("2", "规范性引用文件", ["下列文件中的内容通过文中的规范性引用而构成本文件必不可少的条款。"]),
+    ("3", "术语和定义", ["下列术语和定义适用于本文件。"]),
+    ("3.1", "某某大米", ["在保护范围内种植、加工的具有特定品质的大米。"]),
+    ("4", "自然环境", []),
+    ("4.1", None, ["产地位于某某市辖区内，地势平坦，土壤肥沃。"]),
+    ("4.2", None, ["地理位置在北纬 45°以北，东经 125°以东的区域，年日照时数 2600 h 以上。"]),
+    ("4.3", None, ["年平均气温在 3 ℃以上，无霜期 130 d 以上。"]),
+    ("5", "感官要求", []),
+    ("5.1", "色泽", ["米粒应有光泽，色泽均匀。"]),
+    ("5.2", "气味", []),
+    ("5.2.1", None, ["应有大米固有的自然清香味。"]),
+    ("5.2.2", None, ["不应有霉味、酸味等异味。"]),
+    ("5.3", "滋味", ["米饭应有油性、口感柔软、有嚼劲，冷后不回生。"]),
+    ("6", "检验方法", []),
+    ("6.1", "感官检验", ["按 GB/T 5492 的规定执行。"]),
+    ("6.2", "理化检验", ["按表 1 规定的方法检验。", "@TABLE"]),
+    ("附录A", "@ANNEX（规范性附录）|保护范围", []),
+    ("A.1", None, ["保护范围为某某市所辖的五个乡镇，见图 A.1。"]),
+]
+WORD_TABLE = [
+    "表 1 理化指标",
+    "序号 项目 指标",
+    "1 水分/% ≤15.5",
+    "2 垩白度/% ≤5.0",
+    "3 直链淀粉/% 15～20",
+    "4 碎米总量/% ≤7.5",
+]
+
+
+def render_word(path: Path) -> list[tuple[str, str, int]]:
+    w = Writer(path)
+    w.new_page("", header=False)  # cover: an ICS line first, as the issue saw become the title
+    w.line("ICS 67.060", 10)
+    w.line("B 22", 10)
+    w.line("某某省地方标准", 16, x=220)
+    w.line(WORD_HEADER, 11, x=380)
+    w.y -= 80
+    w.line("地理标志产品 某某大米", 20, x=170)
+    w.y -= 200
+    w.line("2026-01-01 发布                                   2026-03-01 实施", 11)
+    rows: list[tuple[str, str, int]] = []
+    page_no = 0
+
+    def next_page() -> None:
+        nonlocal page_no
+        page_no += 1
+        w.new_page(str(page_no))
+        w.c.setFont(FONT, 9)
+        w.c.drawString(72, 800, WORD_HEADER)  # header on the left, as Word layouts often put it
+
+    next_page()
+    for k, (number, title, paras) in enumerate(WORD_BODY):
+        if number.startswith("附录") or not w.room(4):
+            next_page()
+        if title is not None and title.startswith("@ANNEX"):
+            kind, real_title = title[len("@ANNEX") :].split("|")
+            w.line(number, 14, x=270)
+            w.line(kind, 10.5, x=250)
+            w.line(real_title, 14, x=250)
+            rows.append((number, real_title, w.page))
+            continue
+        if title is None:
+            first, *paras = paras
+            glue = "" if k % 2 else " "  # Word PDFs lose the space after the number now and then
+            wrapped = wrap(first, WIDTH - 3)
+            w.line(f"{number}{glue}{wrapped[0]}")
+            for t in wrapped[1:]:
+                w.line(t)
+            rows.append((number, "", w.page))
+        else:
+            w.line(f"{number} {title}", 11)
+            rows.append((number, title, w.page))
+        for para in paras:
+            for t in WORD_TABLE if para == "@TABLE" else wrap(para):
+                if not w.room(1):
+                    next_page()
+                w.line(t, 9.5, x=100) if para == "@TABLE" else w.line(t)
+    w.save()
+    return rows
+
+
+def build_word(out_dir: Path = OUT) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pdf = out_dir / "word-style-provincial-standard.pdf"
+    rows = render_word(pdf)
+    truth = out_dir / "word-style-provincial-standard.truth.tsv"
+    with truth.open("w", encoding="utf-8") as fh:
+        fh.write("number\ttitle\tpage\n")
+        for number, title, page in rows:
+            fh.write(f"{number}\t{title}\t{page}\n")
+    return pdf, truth
+
+
 if __name__ == "__main__":
-    for p in build():
+    for p in (*build(), *build_word()):
         print("wrote", p)
