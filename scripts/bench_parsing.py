@@ -206,7 +206,8 @@ def score(doc_name: str, rows: list[Row], clauses: list[Clause]) -> Score:
 
 def _code_hash() -> str:
     # a cached Document is only reused while the loader code is unchanged
-    return hashlib.sha1((REPO / "assistant" / "documents.py").read_bytes()).hexdigest()[:12]
+    code = b"".join((REPO / "assistant" / f).read_bytes() for f in ("documents.py", "chunking/lines.py"))
+    return hashlib.sha1(code).hexdigest()[:12]
 
 
 def load(path: Path, cache_dir: Path | None) -> Document:

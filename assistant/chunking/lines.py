@@ -125,21 +125,26 @@ def printed_page_labels(page_texts: Sequence[str]) -> list[str | None]:
         return [None] * n
     counts = _zone_counts(pages)
     threshold = max(3, math.ceil(0.3 * n))
-    number_re = re.compile(r"(?:^|\s|page\s*|第\s*)(\d{1,4}|[ivxlcdm]{1,7}|[Ⅰ-Ⅻⅰ-ⅻ])(?:\s*页)?$", re.I)
+    number_re = re.compile(
+        r"(?:^|\s|page\s*|第\s*)(\d{1,4}|[ivxlcdm]{1,7}|[Ⅰ-Ⅻⅰ-ⅻ])(?:\s*页)?(?:\s*[-–—]+)?$", re.I
+    )  # "12", "… 4.0.3 17", "PAGE 10", "第 3 页", "— 4 —"
+    # "第 3 页 共 10 页", "Page 3 of 10", "3 / 10": the page, not the total
+    of_total_re = re.compile(r"(?:第\s*(\d{1,4})\s*页\s*[,，]?\s*共\s*\d+\s*页|(?:page\s*)?(\d{1,4})\s*(?:of|/)\s*\d{1,4})$", re.I)
     labels: list[str | None] = []
     for lines in pages:
         best: tuple[int, str] | None = None
         zone = _zone(n)
         for line in lines[:zone] + lines[-zone:]:
             text = unicodedata.normalize("NFKC", line)
-            m = number_re.search(text)
+            m = of_total_re.search(text) or number_re.search(text)
             if not m or len(text) > 120:
                 continue
             key = _norm_repeat(line)
             count = counts[key]
-            if count < threshold and not (count >= 3 and _LABELLED_PAGE_RE.match(text)):
+            bare = n <= 6 and key == "#" and count >= 2  # a short document: a bare number on two pages
+            if count < threshold and not bare and not (count >= 3 and _LABELLED_PAGE_RE.match(text)):
                 continue
-            value = m.group(1)
+            value = next(g for g in m.groups() if g)
             if not value.isdigit() and _roman_value(value) is None:
                 continue
             if best is None or count > best[0]:
