@@ -92,6 +92,11 @@ def _number_key(number: str) -> tuple[int, ...]:
 def _provision_title(text: str, limit: int = 120) -> str:
     """The first words of an untitled provision or requirement, as its title."""
     text = _TICK_COLUMNS_RE.sub("", text).strip()
+    if _CJK_RE.search(text[:8]):
+        # Chinese: the words up to the first comma or full stop, as a title should read
+        m = re.match(r"^(.{4,30}?)[，。；：,;]", text)
+        text = m.group(1) if m else text[:30]
+        return text
     if len(text) <= limit:
         return text
     cut = text[:limit]
