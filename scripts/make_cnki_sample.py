@@ -87,8 +87,9 @@ def wrap(text: str, width: int = WIDTH) -> list[str]:
 
 
 class Writer:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, header: str = HEADER, header_x: float = 523) -> None:
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+        self.header, self.header_x = header, header_x
         self.c = canvas.Canvas(str(path), pagesize=A4)
         self.c.setTitle("标准")  # a placeholder title, as CNKI exports carry
         self.page = 0  # PDF page index
@@ -102,7 +103,10 @@ class Writer:
         self.footer = footer
         if header:
             self.c.setFont(FONT, 9)
-            self.c.drawRightString(523, 800, HEADER)
+            if self.header_x > 300:
+                self.c.drawRightString(self.header_x, 800, self.header)
+            else:
+                self.c.drawString(self.header_x, 800, self.header)
         if footer:
             self.c.setFont(FONT, 9)
             self.c.drawCentredString(297, 40, footer)
@@ -250,7 +254,7 @@ WORD_TABLE = [
 
 
 def render_word(path: Path) -> list[tuple[str, str, int]]:
-    w = Writer(path)
+    w = Writer(path, WORD_HEADER, 72)  # the header on the left, as Word layouts often put it
     w.new_page("", header=False)  # cover: an ICS line first, as the issue saw become the title
     w.line("ICS 67.060", 10)
     w.line("B 22", 10)
@@ -267,8 +271,6 @@ def render_word(path: Path) -> list[tuple[str, str, int]]:
         nonlocal page_no
         page_no += 1
         w.new_page(str(page_no))
-        w.c.setFont(FONT, 9)
-        w.c.drawString(72, 800, WORD_HEADER)  # header on the left, as Word layouts often put it
 
     next_page()
     for k, (number, title, paras) in enumerate(WORD_BODY):

@@ -110,6 +110,8 @@ def _provision_ok(text: str) -> bool:
     if not first or not (first.isupper() or _CJK_RE.match(first) or first in "“\"(（[【"):
         return False
     return not _CONT_START_ZH.match(text)
+
+
 _STATUTE_RE = re.compile(
     rf"^第\s*([{_CN_NUM}\d]{{1,6}})\s*(编|章|节|条)(之[{_CN_NUM}]{{1,3}})?(?:\s*(.*))?$"
 )
@@ -122,11 +124,10 @@ _FRONT_WORDS_EN = {"foreword", "preface", "introduction", "bibliography", "refer
 _ANNEX_RE = re.compile(
     r"^(附\s*录\s*[A-Z]?|(?i:annex|appendix)\s+[A-Z0-9]{1,2}\b)(?:\s*(.*))?$"
 )
-# the annex kind printed on its own line under "附录A" / "Annex A"; the title is the line after
-_ANNEX_KIND_RE = re.compile(r"^[（(]\s*(?:规范性附录|资料性附录|规范性|资料性|normative|informative)\s*[)）]$", re.I)
-
-
-_ANNEX_KIND_PREFIX_RE = re.compile(r"^[（(]\s*(?:规范性附录|资料性附录|规范性|资料性|normative|informative)\s*[)）]", re.I)
+# the annex kind under "附录A" / "Annex A" (the title on the line after it), or before its title
+_ANNEX_KIND = r"^[（(]\s*(?:规范性附录|资料性附录|规范性|资料性|normative|informative)\s*[)）]"
+_ANNEX_KIND_RE = re.compile(_ANNEX_KIND + "$", re.I)
+_ANNEX_KIND_PREFIX_RE = re.compile(_ANNEX_KIND, re.I)
 
 
 def _front_heading(text: str) -> tuple[str, str] | None:
