@@ -1,6 +1,6 @@
 """Clause-parsing benchmark on real documents.
 
-For every document in ``../shared/realdocs`` and ``tests/data/parsing`` (or ``--dir``) with a ``<stem>.truth.tsv`` beside it,
+For every document in ``../shared/realdocs``, ``tests/data/parsing`` and ``tests/data/parsing/heldout`` (or ``--dir``) with a ``<stem>.truth.tsv`` beside it,
 load it with the project's own loader and parser (``load_document`` + ``parse_clauses``) and score
 the clauses as the realdocs README defines:
 
@@ -41,7 +41,8 @@ from assistant.chunking import parse_clauses  # noqa: E402
 from assistant.documents import load_document  # noqa: E402
 from assistant.records import Clause, Document  # noqa: E402
 
-DEFAULT_DIRS = [REPO.parent / "shared" / "realdocs", REPO / "tests" / "data" / "parsing"]
+DEFAULT_DIRS = [REPO.parent / "shared" / "realdocs", REPO / "tests" / "data" / "parsing",
+                REPO / "tests" / "data" / "parsing" / "heldout"]
 
 
 # ------------------------------------------------------------------------------ normalisation
@@ -272,7 +273,7 @@ def compare(before: dict, after: dict) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", type=Path, action="append", help="folder of documents + *.truth.tsv (repeatable; "
-                    "default ../shared/realdocs and tests/data/parsing)")
+                    "default ../shared/realdocs, tests/data/parsing, tests/data/parsing/heldout)")
     ap.add_argument("--doc", action="append", default=[], help="only this document stem (repeatable)")
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ap.add_argument("--misses", action="store_true", help="list unmatched rows, wrong clauses, wrong pages")
