@@ -493,6 +493,9 @@ def _detect_headings(
         best = _merge_outline(best, outline)
     if not best:
         return []
+    if best[0].family == "dotted":
+        best.extend(_chapters_over_dotted(lines, toc, best))
+        best.sort(key=lambda h: h.index)
     taken = {h.index for h in best}
     for h in best:
         taken.update(range(h.index, h.index + h.consumed + 1))
@@ -521,6 +524,27 @@ def _detect_headings(
         best.extend(_front_matter_headings(lines, toc, best, joiner))
     best.sort(key=lambda h: h.index)
     return best
+
+
+def _chapters_over_dotted(lines: Sequence[_Line], toc: set[int], heads: list[_Head]) -> list[_Head]:
+    """"第一章 总则" above "1.1 目的" (guidance documents number chapters in words and their
+    clauses in digits): a chapter heading whose value is the first number of the dotted
+    headings after it, where no dotted heading of that chapter's own number exists."""
+    dotted = [h for h in heads if h.family == "dotted" and h.key and h.key[0] < _ANNEX_BASE]
+    singles = {h.key[0] for h in dotted if len(h.key) == 1}
+    out = []
+    for i, line in enumerate(lines):
+        if i in toc:
+            continue
+        head = _statute_candidate(i, lines)
+        if head is None or head.rank != 2 or not head.title or head.key[1]:
+            continue
+        value = head.key[0]
+        after = next((h for h in dotted if h.index > i), None)
+        if after is None or value in singles or len(after.key) < 2 or after.key[0] != value:
+            continue
+        out.append(_Head(i, "dotted", 1, (value,), head.marker, head.title))
+    return out
 
 
 def _front_matter_headings(lines: Sequence[_Line], toc: set[int], heads: list[_Head], joiner: _Joiner) -> list[_Head]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..records import Document
+from .ocr import repair_ocr_numbers
 from .text import _HARD_END, _clean_line, _join_text, _normalise_number, _width
 
 # --------------------------------------------------------------------------- lines
@@ -159,10 +160,10 @@ def _doc_lines(doc: Document) -> list[_Line]:
         pages = [[_clean_line(t) for t in p.text.splitlines()] for p in doc.pages]
         pages = [[t for t in page if t] for page in pages]
         pages = _strip_running(pages)
-        for page, texts in zip(doc.pages, pages, strict=True):
-            for t in texts:
-                lines.append(_Line(_normalise_number(t), page.number if doc.has_pages else None))
-        return lines
+        flat = [(page.number if doc.has_pages else None, _normalise_number(t)) for page, texts in
+                zip(doc.pages, pages, strict=True) for t in texts]
+        repaired = repair_ocr_numbers([t for _, t in flat])  # scanned PDFs carry OCR layers
+        return [_Line(t, number) for (number, _), t in zip(flat, repaired, strict=True)]
     for page in doc.pages:
         start = len(lines)
         pending_break = True

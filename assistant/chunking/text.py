@@ -66,7 +66,7 @@ def _clean_line(text: str) -> str:
 
 
 # full-width digits, letters and dots at a line start ("４．２", "Ａ．１")
-_WIDE_PREFIX_RE = re.compile(r"^[\s０-９Ａ-Ｚ．。\uff0e]+")
+_WIDE_PREFIX_RE = re.compile(r"^[\s0-9０-９A-ZＡ-Ｚ．。\uff0e]+")
 # a number printed with spaces after its dots ("3. 1", "5. 3. 1", "A. 1. 1"), as CNKI exports do
 _SPACED_NUMBER_RE = re.compile(r"^((?:[A-Z]|\d{1,3})(?:\s*\.\s*\d{1,3})+)(?=\s|[\u4e00-\u9fff]|$)")
 
@@ -77,7 +77,8 @@ _COMMA_NUMBER_RE = re.compile(r"^(\d{1,2}[,，]\d{1,2}(?:\.\d{1,2})*)\s*(?=[\u4e
 def _normalise_number(text: str) -> str:
     """The clause number at a line start in its plain form: "５．３．１" / "5. 3. 1" -> "5.3.1"."""
     m = _WIDE_PREFIX_RE.match(text)
-    if m and re.search(r"[０-９Ａ-Ｚ]", m.group(0)):
+    # full-width digits, or ASCII digits with full-width dots ("5．3．2", as CNKI exports mix them)
+    if m and (re.search(r"[０-９Ａ-Ｚ]", m.group(0)) or re.match(r"^\s*[0-9A-Z]{1,3}．\d", m.group(0))):
         wide = unicodedata.normalize("NFKC", m.group(0)).replace("。", ".")
         text = wide + text[m.end() :]
     m = _SPACED_NUMBER_RE.match(text)
