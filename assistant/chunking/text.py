@@ -53,6 +53,8 @@ def _join_text(a: str, b: str) -> str:
         return a
     if _CJK_ANY_RE.match(a[-1]) or _CJK_ANY_RE.match(b[0]):
         return a + b
+    if a[-1].isdigit() and (b[0].isdigit() or b[0] in ".%") and _CJK_RE.search(a[-12:]):
+        return a + b  # Chinese text wraps anywhere, inside a number too ("不少于 12" / "8 GB")
     if a.endswith("-") and len(a) > 1 and a[-2].isalpha() and b[0].islower():
         return a + b  # hyphenated wrap: keep the hyphen, drop the break
     return a + " " + b
