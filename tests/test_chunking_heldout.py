@@ -92,3 +92,17 @@ def test_heldout_standards_score_at_least_the_issue_targets(stem, floor):
     clauses = parse_clauses(load_document(HELDOUT / f"{stem}.pdf"))
     s = bench_parsing.score(stem, bench_parsing.read_truth(HELDOUT / f"{stem}.truth.tsv"), clauses)
     assert s.recall >= floor and s.precision >= floor and s.pages == 1.0, (s.misses, s.wrong)
+
+
+def test_table_number_cells_do_not_move_the_ocr_sequence():
+    # a table printed one cell per line: "6" / "粗纤维/%" must not pass for chapter 6, or the
+    # damaged "5 8" after the table would not be read as 5.8
+    texts = ["5.7 理化指标", "表 2 理化指标", "5", "茶多酚/%", "≥10.0", "6", "粗纤维/%", "≤16.5",
+             "5 8 污染物限量应符合 GB 2762 的规定。", "6 试验方法", "61 感官品质"]
+    out = repair_ocr_numbers(texts)
+    assert out[8].startswith("5.8 污染物") and out[5] == "6" and out[10] == "6.1 感官品质"
+
+
+def test_contents_entries_keep_the_ocr_sequence_going():
+    texts = ["目 次", "1 范围··········1", "2 要求··········1", "21 一般要求··········1", "2.2 安全··········2"]
+    assert repair_ocr_numbers(texts)[3] == "2.1 一般要求··········1"

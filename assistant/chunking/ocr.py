@@ -50,6 +50,18 @@ def _expected(last: tuple[int, ...] | None) -> set[tuple[int, ...]]:
     return exp
 
 
+_CHAPTER_TITLE_RE = re.compile(rf"^\s*[{_CJK_CHARS}][{_CJK_CHARS}、，和与及 ]{{0,24}}$")
+
+
+_LEADER_TAIL_RE = re.compile(r"\s*[.…·]{3,}\s*\S{1,4}$")  # a contents entry's leaders and page
+
+
+def _chapter_like(tail: str) -> bool:
+    """A chapter's title on its own line ("6 试验方法"), not a table row's cell ("6" alone,
+    "6 粗纤维/% ≤16.5"): a chapter number advances the sequence only with such a title."""
+    return bool(_CHAPTER_TITLE_RE.match(_LEADER_TAIL_RE.sub("", tail)))
+
+
 def _annex_key(letter: str) -> int:
     return _ANNEX_BASE + ord(letter) - ord("A")
 
@@ -81,7 +93,7 @@ def repair_ocr_numbers(texts: Sequence[str]) -> list[str]:
             key = tuple(int(x) for x in clean.group(2).split("."))
             if clean.group(1):
                 key = (_annex_key(clean.group(1)),) + key
-            if key in expected:
+            if key in expected and (len(key) > 1 or _chapter_like(text[clean.end() :])):
                 last = key
                 continue
         d = _DAMAGED_RE.match(text)
@@ -91,7 +103,7 @@ def repair_ocr_numbers(texts: Sequence[str]) -> list[str]:
             readings = _readings(groups)
             if letter:
                 readings = {(_annex_key(letter),) + r for r in readings}
-            hits = readings & expected
+            hits = {r for r in readings & expected if len(r) - bool(letter) > 1 or _chapter_like(text[d.end() :])}
             if len(hits) == 1:
                 last = hits.pop()
                 number = ".".join(str(x) for x in (last[1:] if letter else last))
