@@ -106,3 +106,9 @@ def test_table_number_cells_do_not_move_the_ocr_sequence():
 def test_contents_entries_keep_the_ocr_sequence_going():
     texts = ["目 次", "1 范围··········1", "2 要求··········1", "21 一般要求··········1", "2.2 安全··········2"]
     assert repair_ocr_numbers(texts)[3] == "2.1 一般要求··········1"
+
+
+def test_a_count_wrapped_to_a_line_start_is_not_a_damaged_number():
+    texts = ["2 受理", "经营者应在接到投诉后", "21 个工作日内处理完毕。", "21 期限", "应及时处理。"]
+    out = repair_ocr_numbers(texts)
+    assert out[2] == "21 个工作日内处理完毕。" and out[3] == "2.1 期限"

@@ -53,6 +53,8 @@ def _expected(last: tuple[int, ...] | None) -> set[tuple[int, ...]]:
 _CHAPTER_TITLE_RE = re.compile(rf"^\s*[{_CJK_CHARS}][{_CJK_CHARS}、，和与及 ]{{0,24}}$")
 
 
+# what follows a count in running text ("21 个工作日内" wrapped to a line start), never a title
+_COUNTED_RE = re.compile(r"^\s*(?:[个日天年月周次名人家项台套件位种类元万亿岁倍条款章节的之和与或至]|小时|分钟|工作日)")
 _LEADER_TAIL_RE = re.compile(r"\s*[.…·]{3,}\s*\S{1,4}$")  # a contents entry's leaders and page
 
 
@@ -97,7 +99,7 @@ def repair_ocr_numbers(texts: Sequence[str]) -> list[str]:
                 last = key
                 continue
         d = _DAMAGED_RE.match(text)
-        if d and last is not None and titled(d.end()):
+        if d and last is not None and titled(d.end()) and not _COUNTED_RE.match(text[d.end() :]):
             letter = d.group(1)
             groups = re.split(r"[\s.,，]+", d.group(2))
             readings = _readings(groups)
