@@ -25,6 +25,7 @@ document structure below, never from parser output. Four documents, all text inv
   no contents list, headings bold and larger, ``- 3 -`` footers, the title as running header.
 
     python scripts/make_heldout_standards.py   # writes tests/data/parsing/heldout/*.{pdf,truth.tsv}
+    python scripts/make_heldout_standards.py --sweep 1-20 --out /tmp/ocr-sweep   # random OCR damage
 
 Uses reportlab's built-in STSong-Light CID font (not embedded; pypdf maps it back to Unicode).
 """
@@ -739,7 +740,29 @@ def sb_ocr_random_spec() -> Spec:
 
 SPECS = [gb_spec, sb_spec, gb_ocr_spec, as_spec, gb_ocr_random_spec, sb_ocr_random_spec]
 
+def sweep(seeds: range, out_dir: Path) -> None:
+    """OCR layers of both standards with random number damage, one pair per seed (not kept in
+    the repository: a robustness check on damage nobody looked at)."""
+    for seed in seeds:
+        for make in (gb_ocr_random_spec, sb_ocr_random_spec):
+            spec = make()
+            spec.damage.seed = seed
+            spec.stem = f"{spec.stem}-seed{seed}"
+            build(spec, out_dir)
+
+
 if __name__ == "__main__":
-    for make in SPECS:
-        for p in build(make()):
-            print("wrote", p)
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sweep", metavar="A-B", help="write random-damage OCR layers for seeds A..B to --out")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    if args.sweep:
+        a, b = (int(x) for x in args.sweep.split("-"))
+        sweep(range(a, b + 1), args.out)
+        print(f"wrote {2 * (b - a + 1)} documents to {args.out}")
+    else:
+        for make in SPECS:
+            for p in build(make(), args.out):
+                print("wrote", p)

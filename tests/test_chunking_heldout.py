@@ -112,3 +112,18 @@ def test_a_count_wrapped_to_a_line_start_is_not_a_damaged_number():
     texts = ["2 受理", "经营者应在接到投诉后", "21 个工作日内处理完毕。", "21 期限", "应及时处理。"]
     out = repair_ocr_numbers(texts)
     assert out[2] == "21 个工作日内处理完毕。" and out[3] == "2.1 期限"
+
+
+def test_more_ocr_damage_from_the_random_sweep():
+    # glued annex letter, a surviving full-width dot, 。 read as "o", and a title that starts
+    # with 人 (not a count "21 人")
+    texts = ["附 录 A", "（资 料性附录）", "合同条款", "A.1 当事人", "A2 期限", "5.3.1 租赁期间应提供救援。",
+             "5 3．2 承租人不应转租o", "4.2 租赁车辆应保持整洁。", "43 人员要求"]
+    out = repair_ocr_numbers(texts)
+    assert out[4] == "A.2 期限" and out[6] == "5.3.2 承租人不应转租。" and out[8] == "4.3 人员要求"
+
+
+def test_annex_kind_spaced_out_by_an_ocr_layer_is_not_the_title():
+    body = "6 检验\n6.1 方法\n按规定执行。\n附 录 A\n（资 料性附录）\n汽车租赁合同主要条款\nA.1 合同当事人\n合同应载明当事人。\n"
+    clauses = parse_clauses(doc_of([body]))
+    assert any(p == "附录A 汽车租赁合同主要条款" for c in clauses for p in c.path)

@@ -125,7 +125,8 @@ _ANNEX_RE = re.compile(
     r"^(附\s*录\s*[A-Z]?|(?i:annex|appendix)\s+[A-Z0-9]{1,2}\b)(?:\s*(.*))?$"
 )
 # the annex kind under "附录A" / "Annex A" (the title on the line after it), or before its title
-_ANNEX_KIND = r"^[（(]\s*(?:规范性附录|资料性附录|规范性|资料性|normative|informative)\s*[)）]"
+# (an OCR layer may space the kind out: "（资 料性附录）")
+_ANNEX_KIND = r"^[（(]\s*(?:(?:规\s*范|资\s*料)\s*性(?:\s*附\s*录)?|normative|informative)\s*[)）]"
 _ANNEX_KIND_RE = re.compile(_ANNEX_KIND + "$", re.I)
 _ANNEX_KIND_PREFIX_RE = re.compile(_ANNEX_KIND, re.I)
 

@@ -17,7 +17,8 @@ from .text import _CJK_CHARS
 _ANNEX_BASE = 1000
 
 # a line-start number with a separator or glued digits an OCR layer may have damaged
-_DAMAGED_RE = re.compile(r"^(?:([A-Z])[\s.,，]\s*)?(\d{1,2}(?:[\s.,，]\s*\d{1,2}){0,3})(?=\s*(?:$|[" + _CJK_CHARS + r"]))")
+# (the annex letter may be glued to its digit: "A2 保护范围图"; a full-width dot may survive: "5 3．2")
+_DAMAGED_RE = re.compile(r"^(?:([A-Z])[\s.,，．]?\s*)?(\d{1,2}(?:[\s.,，．]\s*\d{1,2}){0,3})(?=\s*(?:$|[" + _CJK_CHARS + r"]))")
 _CLEAN_RE = re.compile(r"^(?:([A-Z])\.)?(\d{1,2}(?:\.\d{1,2})*)(?=\s|[" + _CJK_CHARS + r"]|$)")
 _ANNEX_RE = re.compile(r"^附\s*录\s*([A-Z])(?:\s|[（(]|$)")
 _TITLE_START_RE = re.compile(rf"^\s*[{_CJK_CHARS}]")
@@ -54,7 +55,11 @@ _CHAPTER_TITLE_RE = re.compile(rf"^\s*[{_CJK_CHARS}][{_CJK_CHARS}、，和与及
 
 
 # what follows a count in running text ("21 个工作日内" wrapped to a line start), never a title
-_COUNTED_RE = re.compile(r"^\s*(?:[个日天年月周次名人家项台套件位种类元万亿岁倍条款章节的之和与或至]|小时|分钟|工作日)")
+_COUNTED_RE = re.compile(
+    r"^\s*(?:[个天次倍岁元万亿的之和与或至]|小时|分钟|工作日|[日年月周](?:内|以|起|后|前|之|为|[，。]))"
+)
+# an OCR layer reads the ideographic full stop as a Latin "o" ("…处理办法o")
+_FULL_STOP_RE = re.compile(rf"(?<=[{_CJK_CHARS}])o(?=[{_CJK_CHARS}]|$)")
 _LEADER_TAIL_RE = re.compile(r"\s*[.…·]{3,}\s*\S{1,4}$")  # a contents entry's leaders and page
 
 
@@ -69,9 +74,11 @@ def _annex_key(letter: str) -> int:
 
 
 def repair_ocr_numbers(texts: Sequence[str]) -> list[str]:
-    """The texts with damaged line-start clause numbers rewritten (``52 茶树品种`` -> ``5.2 茶树品种``)."""
-    out = list(texts)
+    """The texts with damaged line-start clause numbers rewritten (``52 茶树品种`` -> ``5.2 茶树品种``)
+    and full stops read as ``o`` restored."""
     last: tuple[int, ...] | None = None  # the last clause number of the sequence (annex letters 1000+)
+    texts = [_FULL_STOP_RE.sub("。", t) if "o" in t else t for t in texts]
+    out = list(texts)
     for i, text in enumerate(texts):
         f = _FRONT_OCR_RE.match(text)
         if f:  # the heading alone, or its contents entry with leaders
@@ -101,7 +108,7 @@ def repair_ocr_numbers(texts: Sequence[str]) -> list[str]:
         d = _DAMAGED_RE.match(text)
         if d and last is not None and titled(d.end()) and not _COUNTED_RE.match(text[d.end() :]):
             letter = d.group(1)
-            groups = re.split(r"[\s.,，]+", d.group(2))
+            groups = re.split(r"[\s.,，．]+", d.group(2))
             readings = _readings(groups)
             if letter:
                 readings = {(_annex_key(letter),) + r for r in readings}
