@@ -90,7 +90,18 @@ class Damage:
     rate: float = 0.0
     space_rate: float = 0.0
     number_rate: float = 0.0  # share of clause numbers damaged at random (one dot lost / space / comma)
+    word_runs: bool = False  # draw each word as its own positioned run (an OCR engine's layer)
     seed: int = 7
+
+    def runs(self, s: str) -> list[str]:
+        """Words as an OCR engine segments them: at spaces, and CJK text in runs of 1-6 characters."""
+        out: list[str] = []
+        for word in s.split(" "):
+            while word:
+                n = self.rng.randint(1, 6)
+                out.append(word[:n])
+                word = word[n:]
+        return [w for w in out if w]
 
     def reset(self) -> None:
         self.rng = random.Random(self.seed)
@@ -156,7 +167,16 @@ class Renderer:
         if bold:  # fill and stroke, as a bold run of the same font looks in a Word export
             t.setTextRenderMode(2)
             self.c.setLineWidth(0.3)
-        t.textLine(s)
+        if self.damage and self.damage.word_runs:
+            # an OCR engine's text layer: each recognised word placed on its own (one text object,
+            # a text origin per word), so the extractor decides where spaces go
+            pos = x
+            for run in self.damage.runs(s):
+                t.setTextOrigin(pos, self.y)
+                t.textOut(run)
+                pos += width(run, size) + self.damage.rng.choice([0.0, 0.5, 2.5])
+        else:
+            t.textLine(s)
         self.c.drawText(t)
         self.y -= size * 1.8
 
@@ -738,13 +758,21 @@ def sb_ocr_random_spec() -> Spec:
     return spec
 
 
-SPECS = [gb_spec, sb_spec, gb_ocr_spec, as_spec, gb_ocr_random_spec, sb_ocr_random_spec]
+def gb_ocr_words_spec() -> Spec:
+    """Third round: the random-damage OCR layer with every word placed on its own."""
+    spec = gb_ocr_random_spec()
+    spec.damage.word_runs, spec.damage.seed = True, 31
+    spec.stem = "round3-gbt-national-standard-ocr-word-runs"
+    return spec
+
+
+SPECS = [gb_spec, sb_spec, gb_ocr_spec, as_spec, gb_ocr_random_spec, sb_ocr_random_spec, gb_ocr_words_spec]
 
 def sweep(seeds: range, out_dir: Path) -> None:
     """OCR layers of both standards with random number damage, one pair per seed (not kept in
     the repository: a robustness check on damage nobody looked at)."""
     for seed in seeds:
-        for make in (gb_ocr_random_spec, sb_ocr_random_spec):
+        for make in (gb_ocr_random_spec, sb_ocr_random_spec, gb_ocr_words_spec):
             spec = make()
             spec.damage.seed = seed
             spec.stem = f"{spec.stem}-seed{seed}"
