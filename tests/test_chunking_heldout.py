@@ -127,3 +127,23 @@ def test_annex_kind_spaced_out_by_an_ocr_layer_is_not_the_title():
     body = "6 检验\n6.1 方法\n按规定执行。\n附 录 A\n（资 料性附录）\n汽车租赁合同主要条款\nA.1 合同当事人\n合同应载明当事人。\n"
     clauses = parse_clauses(doc_of([body]))
     assert any(p == "附录A 汽车租赁合同主要条款" for c in clauses for p in c.path)
+
+
+def test_a_contents_entry_that_lost_its_dot_leaves_the_body_number_alone():
+    # the repair cannot help here (no 5 entry before it), so the outline itself must not
+    # renumber the body's clean 5.1 as "51"
+    toc = "目 次\n1 范围··········1\n4 保护范围··········1\n51 自然环境··········1\n5.2 茶树品种··········2\n"
+    body = "1 范围\n本文件规定了要求。\n4 保护范围\n见附录 A。\n5 要求\n5.1 自然环境\n产地土壤以红壤为主。\n5.2 茶树品种\n选用中小叶种。\n"
+    texts = toc.splitlines()
+    texts[3] = "5l 自然环境··········1"  # and an OCR "l" the repair does not read
+    got = by_number(parse_clauses(doc_of(["\n".join(texts), body])))
+    assert got["5.1"].path == ["5 要求", "5.1 自然环境"] and "51" not in got
+    got = by_number(parse_clauses(doc_of([toc.replace("4 保护范围··········1\n", ""), body])))
+    assert got["5.1"].path == ["5 要求", "5.1 自然环境"] and "51" not in got
+
+
+def test_contents_leaders_broken_up_by_an_ocr_layer():
+    toc = "目 次\n前言·· ····· ·· ·····Ⅱ\n1 范围· ·········· ·1\n2 要求········· ···1\n"
+    pages = [toc, "前 言\n本文件按照规则起草。\n", "1 范围\n本文件规定了要求。\n2 要求\n2.1 一般\n应符合规定。\n"]
+    got = by_number(parse_clauses(doc_of(pages)))
+    assert "前言" in got and got["前言"].page_start == 2 and not any("·" in n for n in got)

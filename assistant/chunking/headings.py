@@ -630,9 +630,14 @@ def _merge_outline(chain: list[_Head], outline: dict[int, _Head]) -> list[_Head]
     out = []
     for h in chain:
         o = outline.get(h.index)
-        if o is not None and o.family == "dotted" and o.marker != h.marker:
+        lost_in_contents = (
+            o is not None and o.marker.replace(".", "") == h.marker.replace(".", "")
+            and o.marker.count(".") < h.marker.count(".")
+        )
+        if o is not None and o.family == "dotted" and o.marker != h.marker and not lost_in_contents:
             # the contents list matched this line without its punctuation: an OCR layer that lost
-            # the dot ("81 检验分类" for 8.1) takes the contents list's number
+            # the dot ("81 检验分类" for 8.1) takes the contents list's number (but OCR loses dots,
+            # it does not add them: a damaged contents entry "51" leaves the body's 5.1 alone)
             h.marker, h.key, h.rank = o.marker, o.key, o.rank
         if o is not None or placed.get(h.marker, h.index) == h.index:
             out.append(h)

@@ -60,13 +60,13 @@ _COUNTED_RE = re.compile(
 )
 # an OCR layer reads the ideographic full stop as a Latin "o" ("…处理办法o")
 _FULL_STOP_RE = re.compile(rf"(?<=[{_CJK_CHARS}])o(?=[{_CJK_CHARS}]|$)")
-_LEADER_TAIL_RE = re.compile(r"\s*[.…·]{3,}\s*\S{1,4}$")  # a contents entry's leaders and page
+_LEADER_TAIL_RE = re.compile(r"\s*[.…·]{2,}")  # a contents entry's leaders (then its page)
 
 
 def _chapter_like(tail: str) -> bool:
     """A chapter's title on its own line ("6 试验方法"), not a table row's cell ("6" alone,
     "6 粗纤维/% ≤16.5"): a chapter number advances the sequence only with such a title."""
-    return bool(_CHAPTER_TITLE_RE.match(_LEADER_TAIL_RE.sub("", tail)))
+    return bool(_CHAPTER_TITLE_RE.match(_LEADER_TAIL_RE.split(tail)[0]))
 
 
 def _annex_key(letter: str) -> int:

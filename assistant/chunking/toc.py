@@ -15,6 +15,7 @@ from .text import _width
 
 _TOC_MARKERS = {"目次", "目录", "contents", "tableofcontents", "目錄"}
 _LEADER_RE = re.compile(r"(?:\.{3,}|…{2,}|·{3,}|_{4,}|(?:\.\s){3,}\.?|(?:·\s){3,}|-{4,})")
+_LEADER_STUB_RE = re.compile(r"(?:\s*[·…]|\s*\.{2,})+\s*$")
 _TRAILING_PAGE_RE = re.compile(r"\s(?:\d{1,3}|[IVXLCDMivxlcdm]{1,6}|[Ⅰ-Ⅻⅰ-ⅻ])$")
 _PURE_LEADER_RE = re.compile(r"^[\s.…·_\-]*\s*(?:\d{1,3}|[IVXLCDMivxlcdm]{1,6}|[Ⅰ-Ⅻⅰ-ⅻ])?$")
 
@@ -33,7 +34,7 @@ def _has_leader_entry(text: str) -> bool:
 
 
 def _toc_key(text: str) -> str:
-    t = _LEADER_RE.split(text)[0]
+    t = _LEADER_STUB_RE.sub("", _LEADER_RE.split(text)[0])
     t = _TRAILING_PAGE_RE.sub("", t.strip())
     return re.sub(r"[\s#]+", "", t).lower()
 
@@ -218,6 +219,7 @@ def _toc_outline(lines: Sequence[_Line], toc: set[int]) -> dict[int, _Head]:
         if not _has_leader_entry(t):
             continue
         text = _LEADER_RE.split(t)[0].strip()  # the page number is after the leader
+        text = _LEADER_STUB_RE.sub("", text)  # an OCR layer breaks leaders up: "前言·· ····Ⅱ"
         if text and not _is_toc_marker(text):
             entries.append(_entry_head(text))
             texts.append(text)
