@@ -766,13 +766,31 @@ def gb_ocr_words_spec() -> Spec:
     return spec
 
 
+def sb_ocr_words_spec() -> Spec:
+    spec = sb_ocr_random_spec()
+    spec.damage.word_runs, spec.damage.seed = True, 41
+    spec.stem = "round3-sbt-industry-standard-ocr-word-runs"
+    return spec
+
+
+def as_ocr_words_spec() -> Spec:
+    spec = as_spec()
+    spec.stem = "round3-association-guidance-ocr-word-runs"
+    spec.damage = Damage(
+        confusions={"的": "旳", "日": "曰", "人": "入", "未": "末", "土": "士", "干": "千", "。": "o", "，": ","},
+        rate=0.04, space_rate=0.03, number_rate=0.35, word_runs=True, seed=43,
+    )
+    return spec
+
+
 SPECS = [gb_spec, sb_spec, gb_ocr_spec, as_spec, gb_ocr_random_spec, sb_ocr_random_spec, gb_ocr_words_spec]
+SWEEP = (gb_ocr_random_spec, sb_ocr_random_spec, gb_ocr_words_spec, sb_ocr_words_spec, as_ocr_words_spec)
 
 def sweep(seeds: range, out_dir: Path) -> None:
     """OCR layers of both standards with random number damage, one pair per seed (not kept in
     the repository: a robustness check on damage nobody looked at)."""
     for seed in seeds:
-        for make in (gb_ocr_random_spec, sb_ocr_random_spec, gb_ocr_words_spec):
+        for make in SWEEP:
             spec = make()
             spec.damage.seed = seed
             spec.stem = f"{spec.stem}-seed{seed}"
@@ -789,7 +807,7 @@ if __name__ == "__main__":
     if args.sweep:
         a, b = (int(x) for x in args.sweep.split("-"))
         sweep(range(a, b + 1), args.out)
-        print(f"wrote {2 * (b - a + 1)} documents to {args.out}")
+        print(f"wrote {len(SWEEP) * (b - a + 1)} documents to {args.out}")
     else:
         for make in SPECS:
             for p in build(make(), args.out):

@@ -147,3 +147,9 @@ def test_contents_leaders_broken_up_by_an_ocr_layer():
     pages = [toc, "前 言\n本文件按照规则起草。\n", "1 范围\n本文件规定了要求。\n2 要求\n2.1 一般\n应符合规定。\n"]
     got = by_number(parse_clauses(doc_of(pages)))
     assert "前言" in got and got["前言"].page_start == 2 and not any("·" in n for n in got)
+
+
+def test_a_chapter_in_words_starts_the_ocr_sequence():
+    texts = ["前言", "本文件为团体标准。", "第一章总则", "11目的", "为规范客户信息的处理。", "第二章 组织与职责", "21 管理机构"]
+    out = repair_ocr_numbers(texts)
+    assert out[3] == "1.1 目的" and out[6] == "2.1 管理机构"

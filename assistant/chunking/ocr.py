@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .text import _CJK_CHARS
+from .text import _CJK_CHARS, _CN_NUM, _cn_to_int
 
 _ANNEX_BASE = 1000
 
@@ -20,6 +20,7 @@ _ANNEX_BASE = 1000
 # (the annex letter may be glued to its digit: "A2 保护范围图"; a full-width dot may survive: "5 3．2")
 _DAMAGED_RE = re.compile(r"^(?:([A-Z])[\s.,，．]?\s*)?(\d{1,2}(?:[\s.,，．]\s*\d{1,2}){0,3})(?=\s*(?:$|[" + _CJK_CHARS + r"]))")
 _CLEAN_RE = re.compile(r"^(?:([A-Z])\.)?(\d{1,2}(?:\.\d{1,2})*)(?=\s|[" + _CJK_CHARS + r"]|$)")
+_CHAPTER_RE = re.compile(rf"^第\s*([{_CN_NUM}\d]{{1,4}})\s*章")  # "第一章 总则" above "1.1 目的"
 _ANNEX_RE = re.compile(r"^附\s*录\s*([A-Z])(?:\s|[（(]|$)")
 _TITLE_START_RE = re.compile(rf"^\s*[{_CJK_CHARS}]")
 
@@ -87,6 +88,12 @@ def repair_ocr_numbers(texts: Sequence[str]) -> list[str]:
         m = _ANNEX_RE.match(text)
         if m:
             last = (_annex_key(m.group(1)),)
+            continue
+        m = _CHAPTER_RE.match(text)
+        if m:
+            value = int(m.group(1)) if m.group(1).isdigit() else _cn_to_int(m.group(1))
+            if value:
+                last = (value,)
             continue
 
         def titled(end: int) -> bool:  # a title (CJK) follows, on the line or on the next one
