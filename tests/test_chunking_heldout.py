@@ -153,3 +153,8 @@ def test_a_chapter_in_words_starts_the_ocr_sequence():
     texts = ["前言", "本文件为团体标准。", "第一章总则", "11目的", "为规范客户信息的处理。", "第二章 组织与职责", "21 管理机构"]
     out = repair_ocr_numbers(texts)
     assert out[3] == "1.1 目的" and out[6] == "2.1 管理机构"
+
+
+def test_separators_an_ocr_layer_doubles():
+    texts = ["附录 A（资料性 附录）", "合同主要条款", "A ,1合同当事人", "合同应载明当事人。", "A 2租赁期限"]
+    assert repair_ocr_numbers(texts)[2:] == ["A.1 合同当事人", "合同应载明当事人。", "A.2 租赁期限"]

@@ -18,7 +18,7 @@ _ANNEX_BASE = 1000
 
 # a line-start number with a separator or glued digits an OCR layer may have damaged
 # (the annex letter may be glued to its digit: "A2 保护范围图"; a full-width dot may survive: "5 3．2")
-_DAMAGED_RE = re.compile(r"^(?:([A-Z])[\s.,，．]?\s*)?(\d{1,2}(?:[\s.,，．]\s*\d{1,2}){0,3})(?=\s*(?:$|[" + _CJK_CHARS + r"]))")
+_DAMAGED_RE = re.compile(r"^(?:([A-Z])[\s.,，．]*)?(\d{1,2}(?:[\s.,，．]+\d{1,2}){0,3})(?=\s*(?:$|[" + _CJK_CHARS + r"]))")
 _CLEAN_RE = re.compile(r"^(?:([A-Z])\.)?(\d{1,2}(?:\.\d{1,2})*)(?=\s|[" + _CJK_CHARS + r"]|$)")
 _CHAPTER_RE = re.compile(rf"^第\s*([{_CN_NUM}\d]{{1,4}})\s*章")  # "第一章 总则" above "1.1 目的"
 _ANNEX_RE = re.compile(r"^附\s*录\s*([A-Z])(?:\s|[（(]|$)")
