@@ -7,7 +7,9 @@ Pipeline of `parse_clauses`:
    headers/footers are removed first: runs of lines at the top or bottom of a page (up to six
    lines high) that repeat on many pages with digits and Roman numerals normalised, and
    per-chapter `… PAGE n` lines. (`printed_page_labels` reads the page number the same lines
-   carry; the PDF loader stores it as `Page.label`.) Markdown `#` headings are marked.
+   carry; the PDF loader stores it as `Page.label`.) In PDFs, numbers an OCR layer damaged
+   (`52 茶树品种`, `5 4`, `A,2`, `3 1`, 艹刖 for 前言) are repaired where exactly one reading is
+   the next number of the document's own sequence. Markdown `#` headings are marked.
 2. Table of contents. A "目次"/"目录"/"Contents" block and any line with dot leaders and a
    page number are set aside. Its entries are then located in the body in order (compared
    without spaces and punctuation): the contents list is the best evidence of which lines are
@@ -22,8 +24,8 @@ Pipeline of `parse_clauses`:
    list placed elsewhere (a table row) is dropped, a run of same-level numbers on consecutive
    lines (a table's number column) gets little trust, and the longest plausible numbering chain
    is chosen by dynamic programming. Front/back matter words, annexes (`附录A` with its title
-   under `（规范性附录）`), unnumbered front-matter headings of PDFs and sub-headings recurring
-   above numbered clauses are added.
+   under `（规范性附录）`), `第X章` chapters above `1.1` clauses, unnumbered front-matter
+   headings of PDFs and sub-headings recurring above numbered clauses are added.
 4. Clauses. Each heading with a body becomes a Clause; headings without a body only appear in
    their children's paths (an unnumbered heading right above another heads it). Text before
    the first heading and documents without numbering become paragraph clauses "¶1", "¶2", ...
@@ -31,7 +33,7 @@ Pipeline of `parse_clauses`:
 `split_passages` cuts long clauses at sentence boundaries into Passages that cite the clause.
 
 Modules: `text` (character classes, small text helpers), `lines` (pages -> lines, running
-headers, re-joining wraps), `headings` (candidates and numbering chains), `toc` (contents
+headers, re-joining wraps), `ocr` (OCR-damaged numbers), `headings` (candidates and numbering chains), `toc` (contents
 detection), `clauses` (`parse_clauses`), `passages` (`split_passages`).
 """
 
