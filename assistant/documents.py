@@ -872,6 +872,17 @@ def _load_pdf(path: Path) -> tuple[list[Page], str | None]:
             for number, page in enumerate(reader.pages, start=1):
                 text = page.extract_text() or ""
                 pages.append(Page(number=number, text=_normalise_pdf_text(text)))
+            # printed page labels: the PDF's own /PageLabels, else the number in the header/footer
+            from .chunking.lines import printed_page_labels
+
+            try:
+                has_labels = "/PageLabels" in reader.trailer["/Root"]
+                labels = list(reader.page_labels) if has_labels else []
+            except Exception:  # noqa: BLE001 - a damaged label tree only loses the labels
+                labels = []
+            if len(labels) != len(pages):
+                labels = printed_page_labels([pg.text for pg in pages])
+            pages = [Page(number=pg.number, text=pg.text, label=lab) for pg, lab in zip(pages, labels)]
         except DocumentError:
             raise
         except FileNotDecryptedError:

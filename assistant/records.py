@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 class Page:
     number: int  # 1-based page number as printed by the reader; 1 for formats without pages
     text: str
+    label: str | None = None  # printed page label ("6", "iii") from /PageLabels or the footer/header
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Clause:
     page_start: int | None
     page_end: int | None
     lang: str
+    page_label_start: str | None = None  # printed page labels of page_start / page_end, if known
+    page_label_end: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

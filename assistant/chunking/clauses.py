@@ -16,13 +16,16 @@ from .headings import (
 )
 from .lines import _doc_lines, _Joiner, _Line
 from .text import _CJK_RE
-from .toc import _find_toc, _markdown_toc
+from .toc import _find_toc, _markdown_toc, _toc_outline
 
 # --------------------------------------------------------------------------- assembly
 
+# the modal verbs of a Chinese standard's provisions (应 / 不应 / 宜 / 可 / 须 / 不得)
+_PROVISION_WORD_RE = re.compile(r"^(?:应|不应|宜|不宜|可|须|必须|不得|严禁)")
+
 
 def _label(head: _Head) -> str:
-    if head.family in ("front", "md"):
+    if head.family in ("front", "md", "plain"):
         return head.title if head.marker == head.title else f"{head.marker} {head.title}"
     return f"{head.marker} {head.title}".strip()
 
@@ -82,8 +85,20 @@ def _pop_for(stack: list[_Head], head: _Head) -> None:
         while stack and stack[-1].family == "md" and stack[-1].depth >= head.depth:
             stack.pop()
         return
+    if head.family == "plain":  # an unnumbered heading from the contents list: under the numbered ones
+        while stack and (
+            stack[-1].family == "md"
+            or stack[-1].family == "plain" and (head.container or head.depth or not stack[-1].container)
+            or head.depth and stack[-1].family == "dotted" and stack[-1].rank >= head.depth
+        ):
+            stack.pop()
+        return
     while stack:
         top = stack[-1]
+        if top.family == "plain" and top.depth and head.family == "dotted" and head.rank == top.depth:
+            below = stack[-2] if len(stack) > 1 else None
+            if below is None or below.family == "dotted" and head.key[: len(below.key)] == below.key:
+                break  # a grouping sub-heading ("Basic Security Requirements") keeps its members
         if top.family == "md":
             stack.pop()
             continue
@@ -122,13 +137,14 @@ def parse_clauses(doc: Document) -> list[Clause]:
         heads = _markdown_headings(lines, toc)
     else:
         toc = _find_toc(lines, _any_heading_like)
-        heads = _detect_headings(lines, toc, joiner)
+        heads = _detect_headings(lines, toc, joiner, _toc_outline(lines, toc))
     if not heads:
         body = [line for i, line in enumerate(lines) if i not in toc and not line.md_depth]
         return _paragraph_clauses(doc, body, joiner) if body else []
 
     clauses: list[Clause] = []
     title_key = re.sub(r"\s+", "", doc.title)
+    labels = {page.number: page.label for page in doc.pages} if doc.has_pages else {}
 
     def part_of_title(text: str) -> bool:  # a cover title, possibly wrapped over several lines
         key = re.sub(r"\s+", "", text)
@@ -147,10 +163,6 @@ def parse_clauses(doc: Document) -> list[Clause]:
     bounds = [h.index for h in heads] + [len(lines)]
     for n, head in enumerate(heads):
         head.title = _tidy_title(head.title)
-        _pop_for(stack, head)
-        head.number = _qualified_number(head, stack)
-        path = [_label(h) for h in stack] + [_label(head)]
-        stack.append(head)
         body_lines: list[_Line] = []
         if head.rest:
             body_lines.append(_Line(head.rest, lines[head.index].page))
@@ -159,12 +171,34 @@ def parse_clauses(doc: Document) -> list[Clause]:
                 continue
             body_lines.append(lines[i])
         text = joiner.join(body_lines).strip()
+        nxt = heads[n + 1] if n + 1 < len(heads) else None
+        if head.family == "plain" and not text and not head.depth and nxt is not None:
+            # an unnumbered heading right above another heading heads it ("Frontispiece" /
+            # "About the Standard"; "Security Verification Requirements" / "V4.1 …")
+            if nxt.family == "dotted":
+                head.depth = nxt.rank
+            elif nxt.family == "plain":
+                head.container = True
+        if (
+            not text
+            and head.family == "dotted"
+            and len(head.key) >= 2
+            and (nxt is None or nxt.key[: len(head.key)] != head.key)
+            and _PROVISION_WORD_RE.search(head.title)
+        ):
+            # a GB provision short enough to pass as a title ("5.2 应有光泽") with nothing under it:
+            # the provision is its own text
+            text = head.title
+        _pop_for(stack, head)
+        head.number = _qualified_number(head, stack)
+        path = [_label(h) for h in stack] + [_label(head)]
+        stack.append(head)
         if not text:
             continue  # a heading without a body: only in its children's paths
         used[head.number] += 1
         suffix = "" if used[head.number] == 1 else f"-{used[head.number]}"
         page_start = lines[head.index].page if doc.has_pages else None
-        page_end = body_lines[-1].page if doc.has_pages else None
+        page_end = (body_lines[-1].page if body_lines else page_start) if doc.has_pages else None
         clauses.append(
             Clause(
                 id=f"{doc.id}:{head.number}{suffix}",
@@ -176,6 +210,8 @@ def parse_clauses(doc: Document) -> list[Clause]:
                 page_start=page_start,
                 page_end=page_end,
                 lang=doc.lang,
+                page_label_start=labels.get(page_start),
+                page_label_end=labels.get(page_end),
             )
         )
     return clauses

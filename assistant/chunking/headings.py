@@ -32,7 +32,8 @@ class _Head:
     consumed: int = 0  # following lines that belong to the heading (number-only heading lines)
     weight: float = 1.0
     number: str = ""  # final clause number (qualified where the marker repeats)
-    depth: int = 0  # Markdown '#' depth of an unnumbered sub-heading
+    depth: int = 0  # Markdown '#' depth; for "plain": rank of the numbered headings it groups
+    container: bool = False  # "plain" without a body of its own, heading the plain ones after it
 
 
 # Chinese text that continues a sentence ("5 个工作日内", "5.3.2 的要求") rather than a title
@@ -71,7 +72,46 @@ def _title_ok(title: str, *, allow_empty: bool = False) -> bool:
     return True
 
 
-_DOTTED_RE = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,5})\.?(?:\s+(\S.*)|(?<=\d)([" + _CJK_CHARS + r"].*))?$")
+_DOTTED_RE = re.compile(
+    r"^((?:V|[A-Z]\.)?\d{1,3}(?:\.\d{1,3}){0,5})\.?(?:\s+(\S.*)|(?<=\d)([" + _CJK_CHARS + r"].*))?$"
+)
+_ANNEX_BASE = 1000  # annex letters sort after every chapter number: A.1 -> (1000, 1)
+# the level-tick / CWE / NIST columns that follow a requirement in ASVS-style tables
+_TICK_COLUMNS_RE = re.compile(r"(?:\s+o)?\s+[✓✔](?:\s.*)?$")
+
+
+def _number_key(number: str) -> tuple[int, ...]:
+    """ "4.2" -> (4, 2); "V1.1" -> (1, 1) (same numbering as its requirements 1.1.1); "A.1" -> (1000, 1)."""
+    if number[0] == "V":
+        number = number[1:]
+    if number[0].isalpha():
+        return (_ANNEX_BASE + ord(number[0]) - ord("A"),) + tuple(int(x) for x in number[2:].split("."))
+    return tuple(int(x) for x in number.split("."))
+
+
+def _provision_title(text: str, limit: int = 120) -> str:
+    """The first words of an untitled provision or requirement, as its title."""
+    text = _TICK_COLUMNS_RE.sub("", text).strip()
+    if _CJK_RE.search(text[:8]):
+        # Chinese: the words up to the first comma or full stop, as a title should read
+        m = re.match(r"^(.{4,30}?)[，。；：,;]", text)
+        text = m.group(1) if m else text[:30]
+        return text
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space > limit // 2 and not _CJK_RE.search(cut) else cut
+
+
+def _provision_ok(text: str) -> bool:
+    """A numbered line that starts a provision's own sentence, not a wrapped cross-reference."""
+    first = text[:1]
+    if not first or not (first.isupper() or _CJK_RE.match(first) or first in "“\"(（[【"):
+        return False
+    return not _CONT_START_ZH.match(text)
+
+
 _STATUTE_RE = re.compile(
     rf"^第\s*([{_CN_NUM}\d]{{1,6}})\s*(编|章|节|条)(之[{_CN_NUM}]{{1,3}})?(?:\s*(.*))?$"
 )
@@ -80,8 +120,15 @@ _CN_PAREN_RE = re.compile(rf"^[（(]\s*([{_CN_NUM}]{{1,4}})\s*[)）]\s*(.*)$")
 _DIGIT_PAREN_RE = re.compile(r"^(?:[（(]\s*(\d{1,2})\s*[)）]|(\d{1,2})\s*[)）]|(\d{1,2})、)\s*(.*)$")
 _ALPHA_PAREN_RE = re.compile(r"^(?:[（(]([a-z])[)）]|([a-z])[)）])\s*(.*)$")
 _FRONT_WORDS_ZH = {"前言", "引言", "序言", "导言", "序", "总则说明", "参考文献", "编制说明", "后记", "索引"}
-_FRONT_WORDS_EN = {"foreword", "preface", "introduction", "bibliography", "references", "index", "acknowledgements", "acknowledgments"}
-_ANNEX_RE = re.compile(r"^(附\s*录\s*[A-Z]?|(?:Annex|Appendix)\s+[A-Z0-9]{1,2})(?:\s*(.*))?$")
+_FRONT_WORDS_EN = {"foreword", "preface", "introduction", "bibliography", "references", "index", "acknowledgements", "acknowledgments", "abstract", "keywords"}
+_ANNEX_RE = re.compile(
+    r"^(附\s*录\s*[A-Z]?|(?i:annex|appendix)\s+[A-Z0-9]{1,2}\b)(?:\s*(.*))?$"
+)
+# the annex kind under "附录A" / "Annex A" (the title on the line after it), or before its title
+# (an OCR layer may space the kind out: "（资 料性附录）")
+_ANNEX_KIND = r"^[（(]\s*(?:(?:规\s*范|资\s*料)\s*性(?:\s*附\s*录)?|normative|informative)\s*[)）]"
+_ANNEX_KIND_RE = re.compile(_ANNEX_KIND + "$", re.I)
+_ANNEX_KIND_PREFIX_RE = re.compile(_ANNEX_KIND, re.I)
 
 
 def _front_heading(text: str) -> tuple[str, str] | None:
@@ -93,11 +140,32 @@ def _front_heading(text: str) -> tuple[str, str] | None:
         return text.strip(), text.strip()
     m = _ANNEX_RE.match(text.strip())
     if m:
-        number = re.sub(r"\s+", "", m.group(1)) if m.group(1).startswith("附") else " ".join(m.group(1).split())
-        title = (m.group(2) or "").strip()
+        if m.group(1).startswith("附"):
+            number = re.sub(r"\s+", "", m.group(1))
+        else:
+            word, letter = m.group(1).split()
+            number = f"{word.capitalize()} {letter}"
+        title = (m.group(2) or "").strip().lstrip(":：—–-.． ").strip()
+        title = _ANNEX_KIND_PREFIX_RE.sub("", title).strip()  # "（规范性附录） 检验规则" on one line
         if not title or (_width(title) <= 80 and not any(p in title for p in _SENTENCE_PUNCT)):
             return number, title or number
     return None
+
+
+def _annex_title(i: int, lines: Sequence[_Line]) -> tuple[str, int] | None:
+    """An annex heading without a title on its line: (title, lines consumed) from the lines after:
+    "附录A" / "（规范性附录）" / "术语" or "APPENDIX A" / "REFERENCES"."""
+    j = i + 1
+    if j < len(lines) and _ANNEX_KIND_RE.match(lines[j].text):
+        j += 1
+    if j >= len(lines) or lines[j].page != lines[i].page:
+        return None
+    nxt = lines[j].text
+    if not _title_ok(nxt) or _width(nxt) > 60 or _DOTTED_RE.match(nxt):
+        return None
+    if j == i + 1 and not (nxt.isupper() or _CJK_RE.search(nxt)):
+        return None  # without the annex kind line, only a title set apart (upper case, CJK)
+    return nxt, j - i
 
 
 def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
@@ -107,8 +175,10 @@ def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
         return None
     number = m.group(1)
     title = (m.group(2) or m.group(3) or "").strip()
-    key = tuple(int(x) for x in number.split("."))
-    if key[0] > 99:
+    key = _number_key(number)
+    if key[0] > 99 and key[0] < _ANNEX_BASE:
+        return None
+    if number[0].isalpha() and number[0] != "V" and len(key) > 4:
         return None
     weight = 1.0
     if m.group(3) and len(key) == 1:
@@ -116,6 +186,7 @@ def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
         # the title checks and the numbering chain decide, with less trust
         weight = 0.6
     consumed = 0
+    rest = ""
     if not title:
         # number-only line ("4.5") with the title on the next line
         if len(key) < 2 or i + 1 >= len(lines):
@@ -124,9 +195,31 @@ def _dotted_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
         if not _title_ok(nxt) or _DOTTED_RE.match(nxt):
             return None
         title, consumed = nxt, 1
+    elif len(key) >= 2 and title[0] in "[【" and title[-1] in "]】":
+        title, rest = title, title  # "1.4.2 [DELETED, NOT ACTIONABLE]": a requirement row all the same
+    elif (
+        len(key) >= 2
+        and title[-1] not in _TERMINAL
+        and i + 1 < len(lines)
+        and lines[i + 1].page == lines[i].page
+        and lines[i + 1].text[:1].islower()
+        and _provision_ok(title)
+    ):
+        # a sentence that wraps onto the next line: a requirement, not a titled heading
+        title, rest = _provision_title(title), title
+        weight = 0.8
+    elif _TICK_COLUMNS_RE.search(title) and len(key) >= 2 and _provision_ok(title):
+        # a requirement row: its text, then level ticks and reference columns
+        title, rest = _provision_title(title), title
+        weight = 0.9
     elif not _title_ok(title):
-        return None
-    return _Head(i, "dotted", len(key), key, number, title, consumed=consumed, weight=weight)
+        # a GB-style untitled provision ("4.2 地理位置在北纬…。") or a requirement that wraps
+        # ("3.1.1 Limit system access to authorized users, …"): the clause is its own text
+        if len(key) < 2 or not _provision_ok(title):
+            return None
+        title, rest = _provision_title(title), title
+        weight = 0.7
+    return _Head(i, "dotted", len(key), key, number, title, rest=rest, consumed=consumed, weight=weight)
 
 
 def _split_title_body(rest: str) -> tuple[str, str]:
@@ -245,6 +338,11 @@ def _any_heading_like(text: str) -> bool:
 
 def _dotted_step(a: tuple[int, ...], b: tuple[int, ...]) -> float | None:
     """Penalty for heading number b following a (None = implausible)."""
+    if b[0] >= _ANNEX_BASE > a[0]:  # the first annex after the chapters
+        letter = b[0] - _ANNEX_BASE
+        if letter <= 3 and all(x == 1 for x in b[1:]) and len(b) <= 3:
+            return 0.2 * letter + 0.2 * (len(b) - 1)
+        return None
     if len(b) > len(a) and b[: len(a)] == a:
         extra = b[len(a) :]
         if all(x == 1 for x in extra) and len(extra) <= 2:
@@ -350,8 +448,17 @@ def _context_weight(i: int, lines: Sequence[_Line], joiner: _Joiner, toc: set[in
     return 0.4
 
 
-def _detect_headings(lines: Sequence[_Line], toc: set[int], joiner: _Joiner) -> list[_Head]:
-    """Pick the numbering family and return its validated headings (+ front matter headings)."""
+def _detect_headings(
+    lines: Sequence[_Line], toc: set[int], joiner: _Joiner, outline: dict[int, _Head] | None = None
+) -> list[_Head]:
+    """Pick the numbering family and return its validated headings (+ front matter headings).
+
+    `outline` holds the headings the document's own contents list located in the body (line
+    index -> head): they are the best evidence there is, so a candidate repeating one of their
+    numbers elsewhere (a table row, a figure) is not a candidate at all.
+    """
+    outline = outline or {}
+    placed = {h.marker: i for i, h in outline.items() if h.family == "dotted"}
     best: list[_Head] = []
     for family, fn in _FAMILIES.items():
         cands: list[_Head] = []
@@ -362,11 +469,15 @@ def _detect_headings(lines: Sequence[_Line], toc: set[int], joiner: _Joiner) -> 
             head = fn(i, lines)
             if head is None:
                 continue
+            if family == "dotted" and placed.get(head.marker, i) != i:
+                continue
             head.weight *= _context_weight(i, lines, joiner, toc)
             cands.append(head)
             skip_until = i + head.consumed
         if not cands:
             continue
+        if family == "dotted":
+            _table_run_penalty(cands)
         accepted = _validate_dotted(cands) if family == "dotted" else _validate_ranked(cands)
         if family == "dotted":
             ok = len(accepted) >= 3 or (
@@ -379,17 +490,39 @@ def _detect_headings(lines: Sequence[_Line], toc: set[int], joiner: _Joiner) -> 
         if ok:
             best = accepted
             break
+    if outline and (not best or best[0].family == "dotted"):
+        best = _merge_outline(best, outline)
     if not best:
         return []
+    if best[0].family == "dotted":
+        best.extend(_chapters_over_dotted(lines, toc, best))
+        best.sort(key=lambda h: h.index)
     taken = {h.index for h in best}
     for h in best:
         taken.update(range(h.index, h.index + h.consumed + 1))
+    dotted = bool(best) and any(h.family == "dotted" for h in best)
+    placed_front = {h.marker for h in outline.values()}
     for i, line in enumerate(lines):
         if i in toc or i in taken:
             continue
         fh = _front_heading(line.text)
+        if fh and fh[0] in placed_front:
+            continue  # the contents list placed this annex on another line: a table row here
         if fh:
-            best.append(_Head(i, "front", 0, (), fh[0], fh[1]))
+            head = _Head(i, "front", 0, (), fh[0], fh[1])
+            if fh[0] == fh[1] and fh[0][:1] in "附A":
+                found = _annex_title(i, lines)
+                if found:
+                    head.title, head.consumed = found
+            if dotted and re.match(r"^(?:附录|Annex |Appendix )([A-Z])$", fh[0]):
+                # an annex in a dotted document heads its A.1, A.2 …
+                head.family, head.rank = "dotted", 1
+                head.key = (_ANNEX_BASE + ord(fh[0][-1]) - ord("A"),)
+            best.append(head)
+            taken.update(range(i, i + head.consumed + 1))
+    best.extend(_repeated_headings(lines, toc, best))
+    if joiner.fmt == "pdf":
+        best.extend(_front_matter_headings(lines, toc, best, joiner))
     best.sort(key=lambda h: h.index)
     return best
 
@@ -498,6 +631,127 @@ def _markdown_body_heads(lines: Sequence[_Line], toc: set[int], heads: list[_Hea
     if len(articles) >= 2:
         body.extend(h for h in _validate_ranked(articles))
     return body
+def _chapters_over_dotted(lines: Sequence[_Line], toc: set[int], heads: list[_Head]) -> list[_Head]:
+    """"第一章 总则" above "1.1 目的" (guidance documents number chapters in words and their
+    clauses in digits): a chapter heading whose value is the first number of the dotted
+    headings after it, where no dotted heading of that chapter's own number exists."""
+    dotted = [h for h in heads if h.family == "dotted" and h.key and h.key[0] < _ANNEX_BASE]
+    singles = {h.key[0] for h in dotted if len(h.key) == 1}
+    out = []
+    for i, line in enumerate(lines):
+        if i in toc:
+            continue
+        head = _statute_candidate(i, lines)
+        if head is None or head.rank != 2 or not head.title or head.key[1]:
+            continue
+        value = head.key[0]
+        after = next((h for h in dotted if h.index > i), None)
+        if after is None or value in singles or len(after.key) < 2 or after.key[0] != value:
+            continue
+        out.append(_Head(i, "dotted", 1, (value,), head.marker, head.title))
+    return out
+
+
+def _front_matter_headings(lines: Sequence[_Line], toc: set[int], heads: list[_Head], joiner: _Joiner) -> list[_Head]:
+    """Unnumbered headings of a PDF's front matter ("Authority", "Abstract", "Patent Disclosure
+    Notice"): before the first numbered heading, a short capitalised line standing alone between
+    the end of one paragraph and a full-width line opening the next."""
+    numbered = [h.index for h in heads if h.family == "dotted"]
+    if not numbered:
+        return []
+    taken = {h.index for h in heads}
+    out = []
+    for i in range(min(numbered)):
+        text = lines[i].text
+        if i in toc or i in taken or i + 1 >= len(lines) or i + 1 in toc:
+            continue
+        words = text.split()
+        if not 1 <= len(words) <= 6 or _width(text) > 50 or re.search(r"\d", text) or _CJK_RE.search(text):
+            continue
+        if text.isupper():
+            continue  # boxed side notes ("CAUTIONARY NOTE") are set in capitals
+        if not _title_ok(text) or not all(w[:1].isupper() for w in words if len(w) > 3 or w is words[0]):
+            continue
+        prev, nxt = lines[i - 1] if i else None, lines[i + 1]
+        if prev is not None and prev.page == lines[i].page and prev.text[-1] not in ".!?":
+            continue  # not set apart: the previous paragraph runs on into it
+        if nxt.page != lines[i].page or not nxt.text[:1].isupper() or not joiner.is_full(nxt.text):
+            continue
+        out.append(_Head(i, "front", 0, (), text, text))
+    return out
+
+
+def _repeated_headings(lines: Sequence[_Line], toc: set[int], heads: list[_Head]) -> list[_Head]:
+    """Unnumbered sub-headings that recur in every chapter right above a numbered heading
+    ("Basic Security Requirements" / "Derived Security Requirements" in NIST SP 800-171)."""
+    starts = {h.index for h in heads}
+    taken = set(starts)
+    for h in heads:
+        taken.update(range(h.index, h.index + h.consumed + 1))
+    where: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        if i not in toc and i not in taken:
+            where.setdefault(line.text, []).append(i)
+    out = []
+    for text, indexes in where.items():
+        if len(indexes) < 3 or _width(text) > 60 or not _title_ok(text) or _any_heading_like(text):
+            continue
+        words = text.split()
+        if len(words) < 2 or not all(w[:1].isupper() for w in words if len(w) > 3):
+            continue
+        above = [i for i in indexes if i + 1 in starts]
+        if len(above) >= 3 and len(above) >= 0.3 * len(indexes):
+            # depth: the rank of the numbered headings it groups, so they stay under it
+            ranks = {h.index: h.rank for h in heads}
+            out.extend(_Head(i, "plain", 99, (), text, text, depth=ranks[i + 1]) for i in above)
+    return out
+
+
+def _table_run_penalty(cands: list[_Head], run_min: int = 3) -> None:
+    """Rows of a table whose first column is a number ("1 实时流分辨率 BYTE", "2 …") sit on
+    consecutive lines at one level with no body between: such a run gets little trust, so the
+    real headings around it win the numbering chain."""
+    k = 0
+    while k < len(cands):
+        j = k
+        while (
+            j + 1 < len(cands)
+            and cands[j + 1].index == cands[j].index + 1 + cands[j].consumed
+            and len(cands[j + 1].key) == len(cands[k].key)
+            and not cands[j + 1].rest
+        ):
+            j += 1
+        if j - k + 1 >= run_min:
+            for c in cands[k : j + 1]:
+                c.weight *= 0.3
+        k = j + 1
+
+
+def _merge_outline(chain: list[_Head], outline: dict[int, _Head]) -> list[_Head]:
+    """Add the headings the contents list located in the body; a chain heading whose number the
+    contents list placed on another line (a table row repeating it) is dropped."""
+    placed = {h.marker: i for i, h in outline.items() if h.family == "dotted"}
+    out = []
+    for h in chain:
+        o = outline.get(h.index)
+        lost_in_contents = (
+            o is not None and o.marker.replace(".", "") == h.marker.replace(".", "")
+            and o.marker.count(".") < h.marker.count(".")
+        )
+        if o is not None and o.family == "dotted" and o.marker != h.marker and not lost_in_contents:
+            # the contents list matched this line without its punctuation: an OCR layer that lost
+            # the dot ("81 检验分类" for 8.1) takes the contents list's number (but OCR loses dots,
+            # it does not add them: a damaged contents entry "51" leaves the body's 5.1 alone)
+            h.marker, h.key, h.rank = o.marker, o.key, o.rank
+        if o is not None or placed.get(h.marker, h.index) == h.index:
+            out.append(h)
+    have = {h.index for h in out}
+    for i, head in outline.items():
+        if i in have:
+            continue
+        out.append(head)
+    out.sort(key=lambda h: h.index)
+    return out
 
 
 def _markdown_headings(lines: Sequence[_Line], toc: set[int]) -> list[_Head]:
@@ -542,9 +796,17 @@ def _markdown_headings(lines: Sequence[_Line], toc: set[int]) -> list[_Head]:
 _SPACED_CJK_RE = re.compile(rf"^[{_CJK_CHARS}](?: [{_CJK_CHARS}])+$")
 
 
+_CJK_TOKENS_RE = re.compile(rf"^[{_CJK_CHARS}]+(?: [{_CJK_CHARS}]+)+$")
+
+
 def _tidy_title(title: str) -> str:
-    """"总 则" (typographic letter spacing) -> "总则"."""
+    """"总 则" (typographic letter spacing) -> "总则"; "地 理标 志产 品" (an OCR layer's
+    irregular spacing: fragments of one or two characters) -> "地理标志产品"."""
     title = title.strip()
     if _SPACED_CJK_RE.match(title):
         return title.replace(" ", "")
+    if _CJK_TOKENS_RE.match(title):
+        tokens = title.split(" ")
+        if sum(len(t) for t in tokens) / len(tokens) <= 2:
+            return title.replace(" ", "")
     return title
