@@ -9,20 +9,30 @@ Layout of ``index_dir``::
         vectors.faiss       passage vectors (FAISS inner-product index over normalised float32)
         sentences.json  sentence_vectors.npy   per-sentence vectors for highlighting
         bm25/               bm25s files
-    .build-*/               a build in progress (ignored; removed by the next build)
+    .build-<pid>-*/         a build in progress (ignored by readers)
+    .build.lock             held (flock) by whoever builds: one build at a time across processes
 
 A crash at any point leaves CURRENT pointing at the previous complete version.
+
+Every builder (``assistant ingest``, the server's start-up build, operator jobs) holds
+``build_lock(index_dir)`` while it builds. A scratch folder is therefore removed only by the
+build that made it, or by a later build once the lock is free again, which proves its owner is
+gone (it died mid-build).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -40,6 +50,7 @@ FORMAT_VERSION = 1
 # Bump when parsing, passage composition or BM25 terms change, so old artifacts count as stale.
 PIPELINE_VERSION = "3"
 CURRENT_POINTER = "CURRENT"
+BUILD_LOCK = ".build.lock"
 
 
 class IndexError_(RuntimeError):
@@ -56,6 +67,98 @@ class IndexCorrupt(IndexError_):
 
 class IndexStale(IndexError_):
     pass
+
+
+class BuildBusy(IndexError_):
+    """Another build holds the build lock and did not finish within the wait allowed."""
+
+
+# The lock is re-entrant per thread: a job holds it across its corpus change and the build it
+# starts, and the build takes it again. flock conflicts between two open() calls even within one
+# process, so other threads of this process wait like other processes do.
+_held: dict[str, tuple[int, int]] = {}  # real index path -> (owning thread, depth)
+_held_guard = threading.Lock()
+
+
+@contextmanager
+def build_lock(
+    index_dir: Path, *, on_wait: Callable[[str], None] | None = None, timeout: float | None = None
+) -> Iterator[None]:
+    """Hold the index folder's build lock: one builder at a time, across threads and processes.
+
+    When another builder holds it, ``on_wait`` is called once with a message saying who, and the
+    caller waits (at most ``timeout`` seconds, then BuildBusy; None waits for as long as it takes).
+    """
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    key = os.path.realpath(index_dir)
+    me = threading.get_ident()
+    with _held_guard:
+        owner, depth = _held.get(key, (None, 0))
+        if owner == me:
+            _held[key] = (me, depth + 1)
+    if owner == me:
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held[key] = (me, _held[key][1] - 1)
+        return
+    handle = open(index_dir / BUILD_LOCK, "a+b")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait(f"another build is running on {index_dir} ({_lock_holder(index_dir)}); "
+                        "waiting for it to finish")
+            _wait_for_lock(handle, timeout, index_dir)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {_now_utc()}\n".encode())
+        handle.flush()
+        with _held_guard:
+            _held[key] = (me, 1)
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held.pop(key, None)
+    finally:
+        handle.close()  # releases the flock
+
+
+def _wait_for_lock(handle, timeout: float | None, index_dir: Path) -> None:
+    if timeout is None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise BuildBusy(f"another build on {index_dir} ({_lock_holder(index_dir)}) "
+                                f"did not finish within {timeout:g} s") from None
+            time.sleep(0.05)
+
+
+def _lock_holder(index_dir: Path) -> str:
+    try:
+        return (index_dir / BUILD_LOCK).read_text(encoding="utf-8", errors="replace").strip() or "unknown holder"
+    except OSError:
+        return "unknown holder"
+
+
+def holds_build_lock(index_dir: Path) -> bool:
+    """Whether this thread holds the build lock of ``index_dir``."""
+    with _held_guard:
+        return _held.get(os.path.realpath(index_dir), (None, 0))[0] == threading.get_ident()
+
+
+def _now_utc() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 @dataclass
@@ -200,16 +303,24 @@ def build_index(
     *,
     progress: ProgressFactory | None = None,
 ) -> LoadedIndex:
-    """Build a new version next to the live one and switch to it once it verifies."""
-    errors, clauses, passages, fingerprint = corpus.errors, corpus.clauses, corpus.passages, corpus.fingerprint
+    """Build a new version next to the live one and switch to it once it verifies (under the
+    build lock; a caller that already holds it keeps it)."""
     if not corpus.documents:
-        raise IndexError_("no readable documents to index" + "".join(f"\n  {e}" for e in errors))
-    if not passages:
+        raise IndexError_("no readable documents to index" + "".join(f"\n  {e}" for e in corpus.errors))
+    if not corpus.passages:
         raise IndexError_("the documents contain no text to index")
 
-    index_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_builds(index_dir)
-    scratch = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
+    with build_lock(index_dir):
+        return _build_locked(index_dir, corpus, embedder, options, progress)
+
+
+def _build_locked(
+    index_dir: Path, corpus: PreparedCorpus, embedder: Embedder, options: BuildOptions,
+    progress: ProgressFactory | None,
+) -> LoadedIndex:
+    errors, clauses, passages, fingerprint = corpus.errors, corpus.clauses, corpus.passages, corpus.fingerprint
+    _remove_stale_builds(index_dir)  # we hold the lock, so their builders are gone
+    scratch = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=index_dir))
     os.chmod(scratch, 0o755)  # mkdtemp makes it private; replicas may read it as another user
     try:
         tick = progress("embedding passages", len(passages)) if progress else None
@@ -352,6 +463,7 @@ def _remove_old_versions(index_dir: Path, keep: set[str]) -> None:
 
 
 def _remove_stale_builds(index_dir: Path) -> None:
+    # caller holds build_lock: every scratch folder left belongs to a build that died
     for scratch in index_dir.glob(".build-*"):
         shutil.rmtree(scratch, ignore_errors=True)
 

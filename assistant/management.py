@@ -30,7 +30,6 @@ at the next start.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import queue
@@ -49,7 +48,7 @@ from typing import BinaryIO, Literal
 
 from assistant.config import Settings
 from assistant.documents import SUPPORTED_SUFFIXES, DocumentError, discover, document_id_for
-from assistant.index import CURRENT_POINTER, prepare_files
+from assistant.index import CURRENT_POINTER, build_lock, prepare_files
 from assistant.service import Assistant
 
 log = logging.getLogger("assistant.management")
@@ -90,6 +89,7 @@ class Job:
     version_after: str | None = None
     error: str | None = None
     skipped: list[str] = field(default_factory=list)  # other corpus files the build could not read
+    note: str | None = None  # what a running job is waiting for, e.g. another process's build
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -357,7 +357,8 @@ class DocumentManager:
         while True:
             job, apply = self._queue.get()
             try:
-                with self._across_processes():
+                with self._across_processes(job):
+                    job.note = None
                     self._run(job, apply)
             except BaseException:  # pragma: no cover - _run records every failure itself
                 log.exception("job %s crashed", job.id)
@@ -368,23 +369,18 @@ class DocumentManager:
                 self._queue.task_done()
 
     @contextmanager
-    def _across_processes(self):
-        """Hold an exclusive lock on ``<index>/.jobs.lock`` for the whole job, so that jobs of
-        several server processes on the same folders (``assistant serve --workers N``) also
-        run one at a time instead of removing each other's scratch folders."""
-        index_dir = Path(self.settings.index_dir)
-        try:
-            index_dir.mkdir(parents=True, exist_ok=True)
-            handle = open(index_dir / ".jobs.lock", "a+b")
-        except OSError as exc:  # the build will report the real problem
-            log.warning("cannot take the job lock in %s: %s", index_dir, exc)
+    def _across_processes(self, job: Job):
+        """Hold the index folder's build lock for the whole job (corpus change, build, undo), so
+        that jobs of several server processes on the same folders (``assistant serve --workers
+        N``) and `assistant ingest` run one at a time instead of removing each other's work."""
+        def waiting(message: str) -> None:
+            job.state = "running"
+            job.started_at = _now()
+            job.note = f"waiting for the build lock: {message}"
+            log.info("job %s: %s", job.id, job.note)
+
+        with build_lock(Path(self.settings.index_dir), on_wait=waiting):
             yield
-            return
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            yield
-        finally:
-            handle.close()  # releases the lock
 
     def _current_version(self) -> str | None:
         return self.assistant.status().get("version")

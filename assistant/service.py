@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from assistant.index import (
     LoadedIndex,
     ProgressFactory,
     build_index,
+    build_lock,
     check_fresh,
     load_index,
     prepare_files,
@@ -82,7 +83,6 @@ class Assistant:
         self.embedder = embedder or make_embedder(settings.embedder)
         self.reranker = reranker or make_reranker(settings.reranker)
         self._live: _Live | None = None
-        self._build_lock = threading.Lock()
         # Repeated questions skip the model (query vectors) or everything (answers, keyed by the
         # index version so a rebuilt index never serves stale answers).
         self._query_cache: LRUCache[np.ndarray] = LRUCache(settings.cache_size)
@@ -142,10 +142,12 @@ class Assistant:
         return why
 
     def rebuild(
-        self, paths: list[Path] | None = None, *, progress: ProgressFactory | None = None
+        self, paths: list[Path] | None = None, *, progress: ProgressFactory | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> LoadedIndex:
-        """Build a new index from the corpus (or the given files); serialised; swaps in on success."""
-        with self._build_lock:
+        """Build a new index from the corpus (or the given files) under the index folder's build
+        lock (``on_wait`` hears when another builder holds it); swaps in on success."""
+        with build_lock(self.settings.index_dir, on_wait=on_wait):
             corpus = prepare_files(
                 paths if paths is not None else self.corpus_paths(),
                 self.settings.passage_chars,

@@ -476,7 +476,7 @@ def test_upload_then_ask_over_http_while_other_clients_keep_asking(tmp_path, cor
 
 def test_jobs_of_two_servers_on_the_same_folders_do_not_overlap(operator_settings):
     """Two apps stand for two worker processes: each has its own job queue, and the file lock on
-    <index>/.jobs.lock (flock: separate opens conflict even within one process) keeps their
+    <index>/.build.lock (flock: separate opens conflict even within one process) keeps their
     builds from overlapping and from removing each other's scratch folders."""
     spans: list[tuple[float, float]] = []
     lock = threading.Lock()
@@ -509,7 +509,7 @@ def test_jobs_of_two_servers_on_the_same_folders_do_not_overlap(operator_setting
     assert len(ordered) >= 3
     for (_, end), (start, _) in zip(ordered, ordered[1:]):
         assert start >= end, "builds of two processes overlapped"
-    assert (operator_settings.index_dir / ".jobs.lock").exists()
+    assert (operator_settings.index_dir / ".build.lock").exists()
 
 
 def test_a_server_follows_an_index_switched_by_another_process(operator_settings, capsys):

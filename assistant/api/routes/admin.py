@@ -125,6 +125,7 @@ class JobOut(BaseModel):
     version_after: str | None = Field(description="Index version served when it ended (unchanged on failure).")
     error: str | None
     skipped: list[str] = Field(description="Other corpus files the build could not read.")
+    note: str | None = Field(None, description="What a running job waits for (another process's build).")
 
 
 class UploadedDocumentOut(DocumentOut):
