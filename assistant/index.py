@@ -23,7 +23,6 @@ gone (it died mid-build).
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -31,17 +30,24 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import parse_clauses, split_passages
 from assistant.config import DEFAULT_PASSAGE_CHARS
-from assistant.documents import Document, DocumentError, load_documents
 from assistant.embedding import Embedder
+from assistant.ingest import (  # noqa: F401 - re-exported: ingestion moved to assistant/ingest.py
+    PreparedCorpus,
+    corpus_fingerprint,
+    dense_text,
+    file_sha256 as _file_sha256,
+    index_text,
+    passages_for,
+    prepare_files,
+)
 from assistant.lexical import LexicalIndex
 from assistant.records import Clause, Passage
 from assistant.sentences import sentence_spans
@@ -224,74 +230,6 @@ class LoadedIndex:
         return self.manifest.version
 
 
-def corpus_fingerprint(paths: Iterable[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: p.name):
-        digest.update(path.name.encode())
-        digest.update(b"\0")
-        digest.update(_file_sha256(path).encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def index_text(document_title: str, clause: Clause, passage: Passage) -> str:
-    """What BM25 sees: the passage with its document and clause path as context."""
-    heading = " > ".join(clause.path) if clause.path else clause.title
-    return f"{document_title}\n{heading}\n{passage.text}".strip()
-
-
-def dense_text(clause: Clause, passage: Passage) -> str:
-    """What the dense model sees: the passage under the clause's own title only.
-
-    Document titles and ancestor headings are shared by many clauses; in the vector they pull
-    every clause towards the same point (ObliQA, dense alone: R@10 0.697 with them, 0.717
-    without). Words in them still count through BM25.
-    """
-    return f"{clause.title}\n{passage.text}".strip()
-
-
-@dataclass
-class PreparedCorpus:
-    """Clauses and passages ready to index, with what describes where they came from."""
-
-    documents: list[dict]
-    clauses: list[Clause]
-    passages: list[Passage]
-    fingerprint: str
-    errors: list[DocumentError] = field(default_factory=list)
-
-
-def passages_for(clauses: list[Clause], titles: dict[str, str], passage_chars: int) -> list[Passage]:
-    passages: list[Passage] = []
-    for clause in clauses:
-        for passage in split_passages(clause, max_chars=passage_chars):
-            passage.index_text = index_text(titles.get(clause.document, ""), clause, passage)
-            passage.dense_text = dense_text(clause, passage)
-            passages.append(passage)
-    return passages
-
-
-def prepare_files(paths: list[Path], passage_chars: int, max_bytes: int | None = None) -> PreparedCorpus:
-    documents, errors = load_documents(paths, max_bytes=max_bytes)
-    clauses = [clause for document in documents for clause in parse_clauses(document)]
-    titles = {d.id: d.title for d in documents}
-    return PreparedCorpus(
-        documents=[_document_summary(d) for d in documents],
-        clauses=clauses,
-        passages=passages_for(clauses, titles, passage_chars),
-        fingerprint=corpus_fingerprint(paths),
-        errors=errors,
-    )
-
-
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
 
@@ -328,11 +266,13 @@ def _build_locked(
         sentences: list[Sentence] = []
         sentence_vectors = None
         if options.sentence_vectors:
-            texts = []
-            for clause in clauses:
-                for start, end in sentence_spans(clause.text):
-                    sentences.append(Sentence(clause.id, start, end))
-                    texts.append(clause.text[start:end])
+            if corpus.sentences is not None:  # split ahead, in the build worker
+                sentences = [Sentence(*row) for row in corpus.sentences]
+            else:
+                sentences = [Sentence(clause.id, start, end)
+                             for clause in clauses for start, end in sentence_spans(clause.text)]
+            text_of = {clause.id: clause.text for clause in clauses}
+            texts = [text_of[s.clause_id][s.start:s.end] for s in sentences]
             tick = progress("embedding sentences", len(sentences)) if progress else None
             sentence_vectors = embedder.embed_passages(texts, progress=tick)
         lexical = LexicalIndex.build([p.index_text for p in passages])
@@ -381,22 +321,15 @@ def _build_locked(
         raise
 
 
-def _document_summary(document: Document) -> dict:
-    return {
-        "id": document.id,
-        "title": document.title,
-        "source": Path(document.source).name,
-        "format": document.format,
-        "lang": document.lang,
-        "pages": len(document.pages) if document.has_pages else None,
-    }
-
-
 def load_index(index_dir: Path) -> LoadedIndex:
     pointer = index_dir / CURRENT_POINTER
     if not pointer.exists():
         raise IndexMissing(f"no index in {index_dir} (run `assistant ingest`)")
-    version = pointer.read_text(encoding="utf-8").strip()
+    try:
+        version = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:  # a directory, unreadable, binary junk
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise IndexCorrupt(f"{pointer} is not a readable pointer file ({reason}); rebuild the index") from None
     root = index_dir / version
     if not version or "/" in version or not root.is_dir():
         raise IndexCorrupt(f"{pointer} names {version!r}, which is not an index version in {index_dir}")
@@ -441,6 +374,10 @@ def check_fresh(index: LoadedIndex, corpus_paths: list[Path], options: BuildOpti
 
 
 def _point_current(index_dir: Path, version: str) -> None:
+    pointer = index_dir / CURRENT_POINTER
+    if pointer.is_dir() and not pointer.is_symlink():
+        # Damage (a rename cannot replace a directory): kept aside for a look, not deleted.
+        os.replace(pointer, index_dir / f".{CURRENT_POINTER}.damaged-{time.time_ns()}")
     tmp = index_dir / f".{CURRENT_POINTER}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         handle.write(version + "\n")

@@ -16,7 +16,9 @@ from assistant.api import create_app
 from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.index import load_index
-from assistant.management import ManagementError, sanitise_filename
+from assistant.api.routes.admin import status_for
+from assistant.filenames import sanitise_filename
+from assistant.refusals import ManagementError
 from assistant.service import Assistant
 from conftest import OPERATOR_KEY
 from live_server import start_server
@@ -211,7 +213,7 @@ def test_sanitise_filename(raw, expected):
 def test_sanitise_filename_refuses(raw, status):
     with pytest.raises(ManagementError) as caught:
         sanitise_filename(raw)
-    assert caught.value.status == status
+    assert status_for(caught.value) == status
 
 
 def test_duplicate_upload_is_409_unless_replace(client, operator_settings):
