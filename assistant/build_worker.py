@@ -28,6 +28,7 @@ _POLL_S = 0.1  # how often a wait looks at the cancel flag
 # A healthy child is kept between builds (starting one costs about half a second), and replaced
 # after this many documents so that what the parser's heap grew to is given back.
 _REUSE_DOCUMENTS = 200
+_START_S = 60.0  # for a fresh worker to import the loaders, on a loaded machine
 _idle: "_Child | None" = None
 _idle_guard = threading.Lock()
 
@@ -40,7 +41,16 @@ def _take_child() -> "_Child":
         return child
     if child is not None:
         child.stop(force=True)
-    return _Child()
+    child = _Child()
+    try:
+        kind, _ = _wait(child, _START_S, None)
+    except BaseException:
+        child.stop(force=True)
+        raise
+    if kind != "ready":
+        child.stop(force=True)
+        raise RuntimeError(f"the build worker did not start ({kind}); see the server log")
+    return child
 
 
 def _park_child(child: "_Child") -> None:
@@ -68,6 +78,7 @@ class _Request:
 
 
 def _serve(inbox: Connection, outbox: Connection) -> None:  # runs in the child
+    outbox.send(("ready", None))  # imports done: the time limits count from here
     while True:
         try:
             request = inbox.recv()

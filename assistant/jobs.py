@@ -366,7 +366,8 @@ class DocumentManager:
             job.state = "cancelled" if cancelled else "failed"
             job.version_after = self._current_version()
             job.finished_at = _now()
-            log.error("job %s %s: %s (serving %s)", job.id, job.state, message, job.version_after)
+            (log.warning if cancelled else log.error)(
+                "job %s %s: %s (serving %s)", job.id, job.state, message, job.version_after)
             if self.on_fail is not None:
                 self.on_fail(job)
             if not isinstance(exc, Exception):
