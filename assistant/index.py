@@ -240,21 +240,23 @@ def build_index(
     options: BuildOptions,
     *,
     progress: ProgressFactory | None = None,
+    embed_batch: int = 32,
 ) -> LoadedIndex:
     """Build a new version next to the live one and switch to it once it verifies (under the
-    build lock; a caller that already holds it keeps it)."""
+    build lock; a caller that already holds it keeps it). ``embed_batch``: texts per model call;
+    smaller batches let a serving process's questions at the model sooner."""
     if not corpus.documents:
         raise IndexError_("no readable documents to index" + "".join(f"\n  {e}" for e in corpus.errors))
     if not corpus.passages:
         raise IndexError_("the documents contain no text to index")
 
     with build_lock(index_dir):
-        return _build_locked(index_dir, corpus, embedder, options, progress)
+        return _build_locked(index_dir, corpus, embedder, options, progress, embed_batch)
 
 
 def _build_locked(
     index_dir: Path, corpus: PreparedCorpus, embedder: Embedder, options: BuildOptions,
-    progress: ProgressFactory | None,
+    progress: ProgressFactory | None, embed_batch: int,
 ) -> LoadedIndex:
     errors, clauses, passages, fingerprint = corpus.errors, corpus.clauses, corpus.passages, corpus.fingerprint
     _remove_stale_builds(index_dir)  # we hold the lock, so their builders are gone
@@ -262,7 +264,8 @@ def _build_locked(
     os.chmod(scratch, 0o755)  # mkdtemp makes it private; replicas may read it as another user
     try:
         tick = progress("embedding passages", len(passages)) if progress else None
-        vectors = embedder.embed_passages([p.dense_text or p.index_text for p in passages], progress=tick)
+        vectors = embedder.embed_passages([p.dense_text or p.index_text for p in passages],
+                                          batch_size=embed_batch, progress=tick)
         sentences: list[Sentence] = []
         sentence_vectors = None
         if options.sentence_vectors:
@@ -274,7 +277,7 @@ def _build_locked(
             text_of = {clause.id: clause.text for clause in clauses}
             texts = [text_of[s.clause_id][s.start:s.end] for s in sentences]
             tick = progress("embedding sentences", len(sentences)) if progress else None
-            sentence_vectors = embedder.embed_passages(texts, progress=tick)
+            sentence_vectors = embedder.embed_passages(texts, batch_size=embed_batch, progress=tick)
         lexical = LexicalIndex.build([p.index_text for p in passages])
 
         _write_json(scratch / "documents.json", corpus.documents)

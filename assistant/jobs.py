@@ -342,7 +342,7 @@ class DocumentManager:
         finish: Callable[[bool], None] | None = None
         try:
             finish = entry.apply()
-            index = self.assistant.rebuild(cancel=entry.cancel)
+            index = self.assistant.rebuild(cancel=entry.cancel, serving=self.assistant.ready)
             if job.action == "upload" and not any(d["id"] == job.document for d in index.documents):
                 problems = [str(e) for e in self.assistant.last_build_errors if Path(e.path).name == job.file]
                 raise UnreadableDocument("the document was not indexed" + (f": {problems[0]}" if problems else ""))

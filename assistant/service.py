@@ -59,6 +59,11 @@ class NotReady(RuntimeError):
     """No index is loaded yet."""
 
 
+# A question that arrives during a rebuild waits for the batch the model is on: 8 texts instead
+# of 32 make that wait a quarter as long (docs/reliability.md, "Builds").
+SERVING_EMBED_BATCH = 8
+
+
 @dataclass
 class BuildNeeded:
     """Why the index on disk cannot simply be served."""
@@ -178,11 +183,13 @@ class Assistant:
     def rebuild(
         self, paths: list[Path] | None = None, *, progress: ProgressFactory | None = None,
         on_wait: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
+        serving: bool = False,
     ) -> LoadedIndex:
         """Build a new index from the corpus (or the given files) under the index folder's build
         lock (``on_wait`` hears when another builder holds it); swaps in on success. Documents
         are read in the build worker with the per-document caps; setting ``cancel`` stops the
-        build (build_worker.Cancelled) and leaves the live index as it was."""
+        build (build_worker.Cancelled) and leaves the live index as it was. ``serving``: questions
+        are being answered meanwhile, so the model is taken in smaller batches."""
         with build_lock(self.settings.index_dir, on_wait=on_wait):
             corpus = prepare_corpus(
                 paths if paths is not None else self.corpus_paths(),
@@ -193,7 +200,8 @@ class Assistant:
                 cancel=cancel,
             )
             index = build_index(self.settings.index_dir, corpus, self.embedder, self.build_options(),
-                                progress=_cancellable(progress, cancel))
+                                progress=_build_ticks(progress, cancel),
+                                embed_batch=SERVING_EMBED_BATCH if serving else 32)
             self.last_build_errors = corpus.errors
             self._install(index)
             return index
@@ -288,16 +296,14 @@ class Assistant:
         }
 
 
-def _cancellable(progress: ProgressFactory | None, cancel: threading.Event | None) -> ProgressFactory | None:
+def _build_ticks(progress: ProgressFactory | None, cancel: threading.Event | None) -> ProgressFactory:
     """A progress factory whose ticks (one per embedded batch) stop the build once cancelled."""
-    if cancel is None:
-        return progress
 
     def factory(label: str, total: int):
         inner = progress(label, total) if progress else None
 
         def tick(count: int) -> None:
-            if cancel.is_set():
+            if cancel is not None and cancel.is_set():
                 raise Cancelled()
             if inner is not None:
                 inner(count)
