@@ -72,18 +72,18 @@ class Settings(BaseSettings):
 
     # Per-document caps: a file over one is refused with the cap's name and not indexed.
     max_document_chars: int | None = Field(
-        5_000_000, ge=1, description="Most characters of text one document may expand to; unset: no cap."
+        5_000_000, ge=1, description="Most characters of text one document may expand to."
     )
     max_document_paragraphs: int | None = Field(
-        100_000, ge=1, description="Most non-empty lines (paragraphs) in one document; unset: no cap."
+        100_000, ge=1, description="Most non-empty lines (paragraphs) in one document."
     )
-    max_document_clauses: int | None = Field(20_000, ge=1, description="Most clauses in one document; unset: no cap.")
+    max_document_clauses: int | None = Field(20_000, ge=1, description="Most clauses in one document.")
     max_document_sentences: int | None = Field(
-        200_000, ge=1, description="Most sentences in one document (each is embedded); unset: no cap."
+        200_000, ge=1, description="Most sentences in one document (each is embedded)."
     )
     max_document_seconds: float | None = Field(
         60.0, gt=0, description="Seconds the build worker may spend reading and splitting one document (and "
-        "checking an upload); past it the document is quarantined; unset: no limit."
+        "checking an upload); past it the document is quarantined."
     )
 
     @field_validator("allowed_origins", mode="before")
