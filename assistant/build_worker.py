@@ -21,7 +21,15 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from assistant.documents import DocumentError
-from assistant.ingest import DocumentCaps, PreparedCorpus, PreparedDocument, assemble, corpus_fingerprint, prepare_document
+from assistant.ingest import (
+    Cancelled,
+    DocumentCaps,
+    PreparedCorpus,
+    PreparedDocument,
+    assemble,
+    corpus_fingerprint,
+    prepare_document,
+)
 from assistant.quarantine import Quarantine
 
 _POLL_S = 0.1  # how often a wait looks at the cancel flag
@@ -63,10 +71,6 @@ def _park_child(child: "_Child") -> None:
             child, _idle = None, child
     if child is not None:
         child.stop()
-
-
-class Cancelled(Exception):
-    """The caller's cancel event was set: the work was stopped."""
 
 
 @dataclass

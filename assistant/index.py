@@ -40,6 +40,7 @@ import numpy as np
 from assistant.config import DEFAULT_PASSAGE_CHARS
 from assistant.embedding import Embedder
 from assistant.ingest import (  # noqa: F401 - re-exported: ingestion moved to assistant/ingest.py
+    Cancelled,
     PreparedCorpus,
     corpus_fingerprint,
     dense_text,
@@ -88,12 +89,14 @@ _held_guard = threading.Lock()
 
 @contextmanager
 def build_lock(
-    index_dir: Path, *, on_wait: Callable[[str], None] | None = None, timeout: float | None = None
+    index_dir: Path, *, on_wait: Callable[[str], None] | None = None, timeout: float | None = None,
+    cancel: threading.Event | None = None,
 ) -> Iterator[None]:
     """Hold the index folder's build lock: one builder at a time, across threads and processes.
 
     When another builder holds it, ``on_wait`` is called once with a message saying who, and the
-    caller waits (at most ``timeout`` seconds, then BuildBusy; None waits for as long as it takes).
+    caller waits (at most ``timeout`` seconds, then BuildBusy; None waits for as long as it
+    takes; setting ``cancel`` stops the wait with Cancelled).
     """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -118,7 +121,7 @@ def build_lock(
             if on_wait is not None:
                 on_wait(f"another build is running on {index_dir} ({_lock_holder(index_dir)}); "
                         "waiting for it to finish")
-            _wait_for_lock(handle, timeout, index_dir)
+            _wait_for_lock(handle, timeout, index_dir, cancel)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {_now_utc()}\n".encode())
@@ -134,17 +137,19 @@ def build_lock(
         handle.close()  # releases the flock
 
 
-def _wait_for_lock(handle, timeout: float | None, index_dir: Path) -> None:
-    if timeout is None:
+def _wait_for_lock(handle, timeout: float | None, index_dir: Path, cancel: threading.Event | None) -> None:
+    if timeout is None and cancel is None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         return
-    deadline = time.monotonic() + timeout
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except BlockingIOError:
-            if time.monotonic() >= deadline:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled() from None
+            if deadline is not None and time.monotonic() >= deadline:
                 raise BuildBusy(f"another build on {index_dir} ({_lock_holder(index_dir)}) "
                                 f"did not finish within {timeout:g} s") from None
             time.sleep(0.05)

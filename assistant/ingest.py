@@ -17,6 +17,10 @@ from assistant.records import Clause, Passage
 from assistant.sentences import sentence_spans
 
 
+class Cancelled(Exception):
+    """The caller's cancel event was set: a build stopped where it was (assistant/jobs.py)."""
+
+
 @dataclass(frozen=True)
 class DocumentCaps:
     """Bounds on the work one document may cause; None: no bound. The settings that set them

@@ -308,6 +308,9 @@ class DocumentManager:
                         continue
                     job.note = None if job.action != "startup" else job.note
                     self._run(entry)
+            except Cancelled:  # while it waited for another process's build
+                with self._lock:
+                    self._finish_cancelled(entry)
             except BaseException:  # pragma: no cover - _run records every failure itself
                 log.exception("job %s crashed", job.id)
             finally:
@@ -328,7 +331,7 @@ class DocumentManager:
             job.note = f"waiting for the build lock: {message}"
             log.info("job %s: %s", job.id, job.note)
 
-        return build_lock(Path(self.settings.index_dir), on_wait=waiting)
+        return build_lock(Path(self.settings.index_dir), on_wait=waiting, cancel=entry.cancel)
 
     def _current_version(self) -> str | None:
         return self.assistant.status().get("version")

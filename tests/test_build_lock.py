@@ -151,6 +151,31 @@ def test_a_server_reindex_waits_for_ingest(built_big, tmp_path):
     assert _scratch(work.index_dir) == []
 
 
+def test_a_job_waiting_for_the_build_lock_says_so_and_can_be_cancelled(operator_settings):
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+    from assistant.embedding import FakeEmbedder
+    from assistant.service import Assistant
+
+    assistant = Assistant(operator_settings, embedder=FakeEmbedder())
+    assistant.open()
+    with TestClient(create_app(operator_settings, assistant)) as client:
+        before = client.get("/healthz").json()["version"]
+        with build_lock(operator_settings.index_dir):  # another builder (this thread) holds it
+            job_id = client.post("/api/reindex", headers=AUTH).json()["job"]["id"]
+
+            def job() -> dict:
+                return next(j for j in client.get("/api/index/status", headers=AUTH).json()["jobs"] if j["id"] == job_id)
+
+            _wait_for(lambda: "waiting for the build lock" in (job()["note"] or ""), 10, "the job to wait")
+            assert job()["state"] == "running" and "another build is running" in job()["note"]
+            assert client.post(f"/api/jobs/{job_id}/cancel", headers=AUTH).status_code == 200
+            _wait_for(lambda: job()["state"] == "cancelled", 5, "the job to be cancelled")
+        assert client.get("/healthz").json()["version"] == before
+        assert client.app.state.document_manager.wait_idle(10)
+
+
 def test_build_lock_is_reentrant_per_thread_and_exclusive_across_threads(tmp_path):
     order: list[str] = []
     with build_lock(tmp_path):
