@@ -153,7 +153,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     assistant = Assistant(settings)
     try:
-        index = assistant.rebuild(progress=progress_bars(not args.quiet))
+        index = assistant.rebuild(progress=progress_bars(not args.quiet),
+                                  on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     except IndexError_ as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:  # disk full, read-only, file size limit: the build was abandoned

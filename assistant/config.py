@@ -70,6 +70,22 @@ class Settings(BaseSettings):
         f"{SEARCH_RATE_FACTOR} times ASSISTANT_RATE_LIMIT (300/minute by default); 0 turns it off.",
     )
 
+    # Per-document caps: a file over one is refused with the cap's name and not indexed.
+    max_document_chars: int | None = Field(
+        5_000_000, ge=1, description="Most characters of text one document may expand to."
+    )
+    max_document_paragraphs: int | None = Field(
+        100_000, ge=1, description="Most non-empty lines (paragraphs) in one document."
+    )
+    max_document_clauses: int | None = Field(20_000, ge=1, description="Most clauses in one document.")
+    max_document_sentences: int | None = Field(
+        200_000, ge=1, description="Most sentences in one document (each is embedded)."
+    )
+    max_document_seconds: float | None = Field(
+        60.0, gt=0, description="Seconds the build worker may spend reading and splitting one document (and "
+        "checking an upload); past it the document is quarantined."
+    )
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value):

@@ -54,6 +54,8 @@ class _BatchedEmbedder:
         self._model = None
         # The native engines are not documented as thread-safe: one call at a time.
         self._lock = threading.Lock()
+        self._turn = threading.Condition()  # guards _queries_waiting
+        self._queries_waiting = 0
 
     @property
     def dimension(self) -> int:
@@ -71,10 +73,32 @@ class _BatchedEmbedder:
         raise NotImplementedError
 
     def _run(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
-        self.warm_up()
+        if self._model is None:
+            self.warm_up()
         texts = [text if text.strip() else " " for text in texts]
-        with self._lock:
+        if is_query:
+            self._take_for_query()
+        else:
+            # Questions go first: a rebuild's batches wait while one is waiting. The lock is not
+            # fair, and a build thread that releases it between batches takes it straight back.
+            with self._turn:
+                while self._queries_waiting:
+                    self._turn.wait(0.1)
+            self._lock.acquire()
+        try:
             return normalise(self._encode(texts, is_query))
+        finally:
+            self._lock.release()
+
+    def _take_for_query(self) -> None:
+        with self._turn:
+            self._queries_waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._turn:
+                self._queries_waiting -= 1
+                self._turn.notify_all()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

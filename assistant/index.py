@@ -9,29 +9,46 @@ Layout of ``index_dir``::
         vectors.faiss       passage vectors (FAISS inner-product index over normalised float32)
         sentences.json  sentence_vectors.npy   per-sentence vectors for highlighting
         bm25/               bm25s files
-    .build-*/               a build in progress (ignored; removed by the next build)
+    .build-<pid>-*/         a build in progress (ignored by readers)
+    .build.lock             held (flock) by whoever builds: one build at a time across processes
 
 A crash at any point leaves CURRENT pointing at the previous complete version.
+
+Every builder (``assistant ingest``, the server's start-up build, operator jobs) holds
+``build_lock(index_dir)`` while it builds. A scratch folder is therefore removed only by the
+build that made it, or by a later build once the lock is free again, which proves its owner is
+gone (it died mid-build).
 """
 
 from __future__ import annotations
 
-import hashlib
+import fcntl
 import json
 import os
 import shutil
+import socket
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import parse_clauses, split_passages
 from assistant.config import DEFAULT_PASSAGE_CHARS
-from assistant.documents import Document, DocumentError, load_documents
 from assistant.embedding import Embedder
+from assistant.ingest import (  # noqa: F401 - re-exported: ingestion moved to assistant/ingest.py
+    Cancelled,
+    PreparedCorpus,
+    corpus_fingerprint,
+    dense_text,
+    file_sha256 as _file_sha256,
+    index_text,
+    passages_for,
+    prepare_files,
+)
 from assistant.lexical import LexicalIndex
 from assistant.records import Clause, Passage
 from assistant.sentences import sentence_spans
@@ -40,6 +57,7 @@ FORMAT_VERSION = 1
 # Bump when parsing, passage composition or BM25 terms change, so old artifacts count as stale.
 PIPELINE_VERSION = "3"
 CURRENT_POINTER = "CURRENT"
+BUILD_LOCK = ".build.lock"
 
 
 class IndexError_(RuntimeError):
@@ -56,6 +74,102 @@ class IndexCorrupt(IndexError_):
 
 class IndexStale(IndexError_):
     pass
+
+
+class BuildBusy(IndexError_):
+    """Another build holds the build lock and did not finish within the wait allowed."""
+
+
+# The lock is re-entrant per thread: a job holds it across its corpus change and the build it
+# starts, and the build takes it again. flock conflicts between two open() calls even within one
+# process, so other threads of this process wait like other processes do.
+_held: dict[str, tuple[int, int]] = {}  # real index path -> (owning thread, depth)
+_held_guard = threading.Lock()
+
+
+@contextmanager
+def build_lock(
+    index_dir: Path, *, on_wait: Callable[[str], None] | None = None, timeout: float | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[None]:
+    """Hold the index folder's build lock: one builder at a time, across threads and processes.
+
+    When another builder holds it, ``on_wait`` is called once with a message saying who, and the
+    caller waits (at most ``timeout`` seconds, then BuildBusy; None waits for as long as it
+    takes; setting ``cancel`` stops the wait with Cancelled).
+    """
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    key = os.path.realpath(index_dir)
+    me = threading.get_ident()
+    with _held_guard:
+        owner, depth = _held.get(key, (None, 0))
+        if owner == me:
+            _held[key] = (me, depth + 1)
+    if owner == me:
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held[key] = (me, _held[key][1] - 1)
+        return
+    handle = open(index_dir / BUILD_LOCK, "a+b")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait(f"another build is running on {index_dir} ({_lock_holder(index_dir)}); "
+                        "waiting for it to finish")
+            _wait_for_lock(handle, timeout, index_dir, cancel)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {_now_utc()}\n".encode())
+        handle.flush()
+        with _held_guard:
+            _held[key] = (me, 1)
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held.pop(key, None)
+    finally:
+        handle.close()  # releases the flock
+
+
+def _wait_for_lock(handle, timeout: float | None, index_dir: Path, cancel: threading.Event | None) -> None:
+    if timeout is None and cancel is None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        return
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled() from None
+            if deadline is not None and time.monotonic() >= deadline:
+                raise BuildBusy(f"another build on {index_dir} ({_lock_holder(index_dir)}) "
+                                f"did not finish within {timeout:g} s") from None
+            time.sleep(0.05)
+
+
+def _lock_holder(index_dir: Path) -> str:
+    try:
+        return (index_dir / BUILD_LOCK).read_text(encoding="utf-8", errors="replace").strip() or "unknown holder"
+    except OSError:
+        return "unknown holder"
+
+
+def holds_build_lock(index_dir: Path) -> bool:
+    """Whether this thread holds the build lock of ``index_dir``."""
+    with _held_guard:
+        return _held.get(os.path.realpath(index_dir), (None, 0))[0] == threading.get_ident()
+
+
+def _now_utc() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 @dataclass
@@ -121,74 +235,6 @@ class LoadedIndex:
         return self.manifest.version
 
 
-def corpus_fingerprint(paths: Iterable[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: p.name):
-        digest.update(path.name.encode())
-        digest.update(b"\0")
-        digest.update(_file_sha256(path).encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def index_text(document_title: str, clause: Clause, passage: Passage) -> str:
-    """What BM25 sees: the passage with its document and clause path as context."""
-    heading = " > ".join(clause.path) if clause.path else clause.title
-    return f"{document_title}\n{heading}\n{passage.text}".strip()
-
-
-def dense_text(clause: Clause, passage: Passage) -> str:
-    """What the dense model sees: the passage under the clause's own title only.
-
-    Document titles and ancestor headings are shared by many clauses; in the vector they pull
-    every clause towards the same point (ObliQA, dense alone: R@10 0.697 with them, 0.717
-    without). Words in them still count through BM25.
-    """
-    return f"{clause.title}\n{passage.text}".strip()
-
-
-@dataclass
-class PreparedCorpus:
-    """Clauses and passages ready to index, with what describes where they came from."""
-
-    documents: list[dict]
-    clauses: list[Clause]
-    passages: list[Passage]
-    fingerprint: str
-    errors: list[DocumentError] = field(default_factory=list)
-
-
-def passages_for(clauses: list[Clause], titles: dict[str, str], passage_chars: int) -> list[Passage]:
-    passages: list[Passage] = []
-    for clause in clauses:
-        for passage in split_passages(clause, max_chars=passage_chars):
-            passage.index_text = index_text(titles.get(clause.document, ""), clause, passage)
-            passage.dense_text = dense_text(clause, passage)
-            passages.append(passage)
-    return passages
-
-
-def prepare_files(paths: list[Path], passage_chars: int, max_bytes: int | None = None) -> PreparedCorpus:
-    documents, errors = load_documents(paths, max_bytes=max_bytes)
-    clauses = [clause for document in documents for clause in parse_clauses(document)]
-    titles = {d.id: d.title for d in documents}
-    return PreparedCorpus(
-        documents=[_document_summary(d) for d in documents],
-        clauses=clauses,
-        passages=passages_for(clauses, titles, passage_chars),
-        fingerprint=corpus_fingerprint(paths),
-        errors=errors,
-    )
-
-
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
 
@@ -199,31 +245,44 @@ def build_index(
     options: BuildOptions,
     *,
     progress: ProgressFactory | None = None,
+    embed_batch: int = 32,
 ) -> LoadedIndex:
-    """Build a new version next to the live one and switch to it once it verifies."""
-    errors, clauses, passages, fingerprint = corpus.errors, corpus.clauses, corpus.passages, corpus.fingerprint
+    """Build a new version next to the live one and switch to it once it verifies (under the
+    build lock; a caller that already holds it keeps it). ``embed_batch``: texts per model call;
+    smaller batches let a serving process's questions at the model sooner."""
     if not corpus.documents:
-        raise IndexError_("no readable documents to index" + "".join(f"\n  {e}" for e in errors))
-    if not passages:
+        raise IndexError_("no readable documents to index" + "".join(f"\n  {e}" for e in corpus.errors))
+    if not corpus.passages:
         raise IndexError_("the documents contain no text to index")
 
-    index_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_builds(index_dir)
-    scratch = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
+    with build_lock(index_dir):
+        return _build_locked(index_dir, corpus, embedder, options, progress, embed_batch)
+
+
+def _build_locked(
+    index_dir: Path, corpus: PreparedCorpus, embedder: Embedder, options: BuildOptions,
+    progress: ProgressFactory | None, embed_batch: int,
+) -> LoadedIndex:
+    errors, clauses, passages, fingerprint = corpus.errors, corpus.clauses, corpus.passages, corpus.fingerprint
+    _remove_stale_builds(index_dir)  # we hold the lock, so their builders are gone
+    scratch = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=index_dir))
     os.chmod(scratch, 0o755)  # mkdtemp makes it private; replicas may read it as another user
     try:
         tick = progress("embedding passages", len(passages)) if progress else None
-        vectors = embedder.embed_passages([p.dense_text or p.index_text for p in passages], progress=tick)
+        vectors = embedder.embed_passages([p.dense_text or p.index_text for p in passages],
+                                          batch_size=embed_batch, progress=tick)
         sentences: list[Sentence] = []
         sentence_vectors = None
         if options.sentence_vectors:
-            texts = []
-            for clause in clauses:
-                for start, end in sentence_spans(clause.text):
-                    sentences.append(Sentence(clause.id, start, end))
-                    texts.append(clause.text[start:end])
+            if corpus.sentences is not None:  # split ahead, in the build worker
+                sentences = [Sentence(*row) for row in corpus.sentences]
+            else:
+                sentences = [Sentence(clause.id, start, end)
+                             for clause in clauses for start, end in sentence_spans(clause.text)]
+            text_of = {clause.id: clause.text for clause in clauses}
+            texts = [text_of[s.clause_id][s.start:s.end] for s in sentences]
             tick = progress("embedding sentences", len(sentences)) if progress else None
-            sentence_vectors = embedder.embed_passages(texts, progress=tick)
+            sentence_vectors = embedder.embed_passages(texts, batch_size=embed_batch, progress=tick)
         lexical = LexicalIndex.build([p.index_text for p in passages])
 
         _write_json(scratch / "documents.json", corpus.documents)
@@ -270,22 +329,15 @@ def build_index(
         raise
 
 
-def _document_summary(document: Document) -> dict:
-    return {
-        "id": document.id,
-        "title": document.title,
-        "source": Path(document.source).name,
-        "format": document.format,
-        "lang": document.lang,
-        "pages": len(document.pages) if document.has_pages else None,
-    }
-
-
 def load_index(index_dir: Path) -> LoadedIndex:
     pointer = index_dir / CURRENT_POINTER
     if not pointer.exists():
         raise IndexMissing(f"no index in {index_dir} (run `assistant ingest`)")
-    version = pointer.read_text(encoding="utf-8").strip()
+    try:
+        version = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:  # a directory, unreadable, binary junk
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise IndexCorrupt(f"{pointer} is not a readable pointer file ({reason}); rebuild the index") from None
     root = index_dir / version
     if not version or "/" in version or not root.is_dir():
         raise IndexCorrupt(f"{pointer} names {version!r}, which is not an index version in {index_dir}")
@@ -330,6 +382,10 @@ def check_fresh(index: LoadedIndex, corpus_paths: list[Path], options: BuildOpti
 
 
 def _point_current(index_dir: Path, version: str) -> None:
+    pointer = index_dir / CURRENT_POINTER
+    if pointer.is_dir() and not pointer.is_symlink():
+        # Damage (a rename cannot replace a directory): kept aside for a look, not deleted.
+        os.replace(pointer, index_dir / f".{CURRENT_POINTER}.damaged-{time.time_ns()}")
     tmp = index_dir / f".{CURRENT_POINTER}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         handle.write(version + "\n")
@@ -352,6 +408,7 @@ def _remove_old_versions(index_dir: Path, keep: set[str]) -> None:
 
 
 def _remove_stale_builds(index_dir: Path) -> None:
+    # caller holds build_lock: every scratch folder left belongs to a build that died
     for scratch in index_dir.glob(".build-*"):
         shutil.rmtree(scratch, ignore_errors=True)
 

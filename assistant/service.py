@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -24,10 +25,13 @@ from assistant.index import (
     LoadedIndex,
     ProgressFactory,
     build_index,
+    build_lock,
     check_fresh,
     load_index,
-    prepare_files,
 )
+from assistant.build_worker import Cancelled, prepare_corpus
+from assistant.ingest import DocumentCaps
+from assistant.quarantine import Quarantine
 from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker
 from assistant.retrieval import RetrievalConfig, Retriever
@@ -53,6 +57,22 @@ class QuestionError(ValueError):
 
 class NotReady(RuntimeError):
     """No index is loaded yet."""
+
+
+# A question that arrives during a rebuild waits for the batch the model is on: 8 texts instead
+# of 32 make that wait a quarter as long (docs/reliability.md, "Builds").
+SERVING_EMBED_BATCH = 8
+
+
+@dataclass
+class BuildNeeded:
+    """Why the index on disk cannot simply be served."""
+
+    reason: str
+    error: IndexError_  # raised when building is not allowed
+    outcome: str  # what open() reports after building
+    damaged: bool = False
+    serving_stale: bool = False  # the old version is installed meanwhile
 
 
 @dataclass
@@ -82,7 +102,6 @@ class Assistant:
         self.embedder = embedder or make_embedder(settings.embedder)
         self.reranker = reranker or make_reranker(settings.reranker)
         self._live: _Live | None = None
-        self._build_lock = threading.Lock()
         # Repeated questions skip the model (query vectors) or everything (answers, keyed by the
         # index version so a rebuilt index never serves stale answers).
         self._query_cache: LRUCache[np.ndarray] = LRUCache(settings.cache_size)
@@ -120,38 +139,69 @@ class Assistant:
         lexical.warm_up()
 
     def open(self, *, build_if_needed: bool | None = None, progress: ProgressFactory | None = None) -> str:
-        """Load the index, building it when missing or stale and allowed to. Returns what happened."""
+        """Load the index, building it when missing, stale or damaged and allowed to. Returns
+        what happened."""
         build_if_needed = self.settings.auto_build if build_if_needed is None else build_if_needed
+        plan = self.load_existing(serve_stale=build_if_needed)
+        if plan is None:
+            return "loaded"
+        if not build_if_needed:
+            raise plan.error
+        self.rebuild(progress=progress)
+        return plan.outcome
+
+    def load_existing(self, *, serve_stale: bool = True) -> "BuildNeeded | None":
+        """Install the index on disk when it is fresh (None); otherwise say why a build is needed.
+
+        A stale index built with this embedder is installed meanwhile (``serve_stale``) so that
+        questions keep being answered during the rebuild, unless files it contains have left
+        the corpus: removed documents are not served again. A damaged one is never installed.
+        """
         try:
             index = load_index(self.settings.index_dir)
-            stale = check_fresh(index, self.corpus_paths(), self.build_options())
-            if stale is None:
+        except IndexMissing as exc:
+            return BuildNeeded("no index yet", exc, "built (no index yet)")
+        except IndexError_ as exc:  # damaged, or an unreadable format
+            return BuildNeeded(f"the index is damaged: {exc}", exc, f"rebuilt (the index was damaged: {exc})",
+                               damaged=True)
+        paths = self.corpus_paths()
+        stale = check_fresh(index, paths, self.build_options())
+        if stale is None:
+            self._install(index)
+            return None
+        error = IndexStale(f"the index in {self.settings.index_dir} is stale: {stale}; run `assistant ingest`")
+        serving = False
+        if serve_stale and index.manifest.embedder == self.embedder.id and self._live is None:
+            removed = sorted({d.get("source") for d in index.documents} - {p.name for p in paths} - {None})
+            if removed:
+                stale += f"; the old index is not served meanwhile (files removed: {', '.join(removed)})"
+            else:
                 self._install(index)
-                return "loaded"
-            if not build_if_needed:
-                raise IndexStale(f"the index in {self.settings.index_dir} is stale: {stale}; run `assistant ingest`")
-            if index.manifest.embedder == self.embedder.id and self._live is None:
-                # Keep answering from the old version while the new one builds.
-                self._install(index)
-            why = f"rebuilt ({stale})"
-        except IndexMissing:
-            if not build_if_needed:
-                raise
-            why = "built (no index yet)"
-        self.rebuild(progress=progress)
-        return why
+                serving = True
+        return BuildNeeded(stale, error, f"rebuilt ({stale})", serving_stale=serving)
 
     def rebuild(
-        self, paths: list[Path] | None = None, *, progress: ProgressFactory | None = None
+        self, paths: list[Path] | None = None, *, progress: ProgressFactory | None = None,
+        on_wait: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
+        serving: bool = False,
     ) -> LoadedIndex:
-        """Build a new index from the corpus (or the given files); serialised; swaps in on success."""
-        with self._build_lock:
-            corpus = prepare_files(
+        """Build a new index from the corpus (or the given files) under the index folder's build
+        lock (``on_wait`` hears when another builder holds it); swaps in on success. Documents
+        are read in the build worker with the per-document caps; setting ``cancel`` stops the
+        build (build_worker.Cancelled) and leaves the live index as it was. ``serving``: questions
+        are being answered meanwhile, so the model is taken in smaller batches."""
+        with build_lock(self.settings.index_dir, on_wait=on_wait):
+            corpus = prepare_corpus(
                 paths if paths is not None else self.corpus_paths(),
                 self.settings.passage_chars,
                 max_bytes=self.settings.max_upload_bytes,
+                caps=DocumentCaps.from_settings(self.settings),
+                quarantine=Quarantine(self.settings.index_dir),
+                cancel=cancel,
             )
-            index = build_index(self.settings.index_dir, corpus, self.embedder, self.build_options(), progress=progress)
+            index = build_index(self.settings.index_dir, corpus, self.embedder, self.build_options(),
+                                progress=_build_ticks(progress, cancel),
+                                embed_batch=SERVING_EMBED_BATCH if serving else 32)
             self.last_build_errors = corpus.errors
             self._install(index)
             return index
@@ -244,6 +294,23 @@ class Assistant:
             "counts": manifest.counts,
             "load_errors": manifest.load_errors,
         }
+
+
+def _build_ticks(progress: ProgressFactory | None, cancel: threading.Event | None) -> ProgressFactory:
+    """A progress factory whose ticks (one per embedded batch) stop the build once cancelled."""
+
+    def factory(label: str, total: int):
+        inner = progress(label, total) if progress else None
+
+        def tick(count: int) -> None:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            if inner is not None:
+                inner(count)
+
+        return tick
+
+    return factory
 
 
 def _elapsed_ms(since: float) -> float:

@@ -16,7 +16,9 @@ from assistant.api import create_app
 from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.index import load_index
-from assistant.management import ManagementError, sanitise_filename
+from assistant.api.routes.admin import status_for
+from assistant.filenames import sanitise_filename
+from assistant.refusals import ManagementError
 from assistant.service import Assistant
 from conftest import OPERATOR_KEY
 from live_server import start_server
@@ -211,7 +213,7 @@ def test_sanitise_filename(raw, expected):
 def test_sanitise_filename_refuses(raw, status):
     with pytest.raises(ManagementError) as caught:
         sanitise_filename(raw)
-    assert caught.value.status == status
+    assert status_for(caught.value) == status
 
 
 def test_duplicate_upload_is_409_unless_replace(client, operator_settings):
@@ -476,7 +478,7 @@ def test_upload_then_ask_over_http_while_other_clients_keep_asking(tmp_path, cor
 
 def test_jobs_of_two_servers_on_the_same_folders_do_not_overlap(operator_settings):
     """Two apps stand for two worker processes: each has its own job queue, and the file lock on
-    <index>/.jobs.lock (flock: separate opens conflict even within one process) keeps their
+    <index>/.build.lock (flock: separate opens conflict even within one process) keeps their
     builds from overlapping and from removing each other's scratch folders."""
     spans: list[tuple[float, float]] = []
     lock = threading.Lock()
@@ -509,7 +511,7 @@ def test_jobs_of_two_servers_on_the_same_folders_do_not_overlap(operator_setting
     assert len(ordered) >= 3
     for (_, end), (start, _) in zip(ordered, ordered[1:]):
         assert start >= end, "builds of two processes overlapped"
-    assert (operator_settings.index_dir / ".jobs.lock").exists()
+    assert (operator_settings.index_dir / ".build.lock").exists()
 
 
 def test_a_server_follows_an_index_switched_by_another_process(operator_settings, capsys):

@@ -277,37 +277,84 @@ DAMAGE = ["vectors.faiss", "clauses.json truncated", "bm25 file deleted", "manif
 
 
 @pytest.mark.parametrize("what", DAMAGE)
-def test_damaged_index_is_reported_at_start(work, what, capsys):
+def test_damaged_index_is_reported_at_start(work, what, capsys, monkeypatch):
+    """With ASSISTANT_AUTO_BUILD off, a damaged index is reported, never served, and the public
+    is told "unavailable" (not "loading", which would have clients retry every 5 s forever)."""
     expected = _damage(work, what)
     with pytest.raises(IndexCorrupt, match=re.escape(expected)):
         load_index(work.index_dir)
 
     # the server starts, stays up and says what is wrong (it does not serve a damaged index)
-    with TestClient(create_app(work, Assistant(work, embedder=FakeEmbedder()))) as client:
+    manual = work.model_copy(update={"auto_build": False})
+    with TestClient(create_app(manual, Assistant(manual, embedder=FakeEmbedder()))) as client:
         deadline = time.monotonic() + 30
         while "error" not in (health := client.get("/healthz")).json() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert health.status_code == 503 and expected in health.json()["error"]
-        assert client.post("/api/ask", json={"question": "第4.5条"}).status_code == 503
+        assert health.json()["state"] == "unavailable"
+        asked = client.post("/api/ask", json={"question": "第4.5条"})
+        assert asked.status_code == 503 and "unavailable" in asked.json()["detail"]
+        assert "loading" not in asked.json()["detail"] and int(asked.headers["Retry-After"]) > 5
         status = client.get("/api/index/status", headers={"Authorization": f"Bearer {KEY}"}).json()
-        assert status["ready"] is False and expected in status["error"]
+        assert status["ready"] is False and expected in status["error"] and status["state"] == "unavailable"
 
     # the CLI says the same and exits non-zero
+    monkeypatch.setenv("ASSISTANT_AUTO_BUILD", "false")
     base = ["--corpus", str(work.corpus_dir), "--index", str(work.index_dir), "--embedder", "fake"]
     assert cli.main([*base, "ask", "clause 1.1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and expected in err
 
     # and `assistant ingest` repairs it
+    monkeypatch.delenv("ASSISTANT_AUTO_BUILD")
     assert cli.main([*base, "ingest", "--quiet"]) == 0
     capsys.readouterr()
     assert cli.main([*base, "ask", "clause 1.1 in handbook 0", "--json"]) == 0
 
 
+@pytest.mark.parametrize("what", ["vectors.faiss", "manifest.json garbage", "CURRENT is a directory"])
+def test_damaged_index_is_rebuilt_at_start_by_a_job_when_auto_build_is_on(work, what):
+    if what == "CURRENT is a directory":
+        pointer = work.index_dir / CURRENT_POINTER
+        pointer.unlink()
+        pointer.mkdir()
+        expected = "is not a readable pointer file"
+    else:
+        expected = _damage(work, what)
+    auth = {"Authorization": f"Bearer {KEY}"}
+    with TestClient(create_app(work, Assistant(work, embedder=FakeEmbedder()))) as client:
+        deadline = time.monotonic() + 30
+        while not (jobs := client.get("/api/index/status", headers=auth).json()["jobs"]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert jobs and jobs[0]["action"] == "startup" and expected in jobs[0]["note"]
+        assert client.app.state.document_manager.wait_idle(60)
+        status = client.get("/api/index/status", headers=auth).json()
+        assert status["jobs"][0]["state"] == "succeeded", status["jobs"]
+        assert status["ready"] is True and status["error"] is None and status["state"] == "ready"
+        assert client.post("/api/ask", json={"question": "clause 2.2 in handbook 0"}).status_code == 200
+    assert load_index(work.index_dir).version == status["version"]
+
+
+def test_current_that_is_a_directory_is_a_clean_cli_error(work, capsys, monkeypatch):
+    pointer = work.index_dir / CURRENT_POINTER
+    pointer.unlink()
+    pointer.mkdir()
+    monkeypatch.setenv("ASSISTANT_AUTO_BUILD", "false")
+    base = ["--corpus", str(work.corpus_dir), "--index", str(work.index_dir), "--embedder", "fake"]
+    assert cli.main([*base, "ask", "clause 1.1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "CURRENT is not a readable pointer file" in err and "Traceback" not in err
+    monkeypatch.delenv("ASSISTANT_AUTO_BUILD")
+    assert cli.main([*base, "ingest", "--quiet"]) == 0  # the build puts the directory aside
+    assert (work.index_dir / CURRENT_POINTER).is_file()
+    assert list(work.index_dir.glob(".CURRENT.damaged-*"))
+
+
 def test_damaged_index_is_repaired_by_an_http_reindex(work):
     _damage(work, "vectors.faiss")
     auth = {"Authorization": f"Bearer {KEY}"}
-    with TestClient(create_app(work, Assistant(work, embedder=FakeEmbedder()))) as client:
+    manual = work.model_copy(update={"auto_build": False})
+    with TestClient(create_app(manual, Assistant(manual, embedder=FakeEmbedder()))) as client:
         deadline = time.monotonic() + 30
         while "error" not in client.get("/healthz").json() and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -52,6 +52,7 @@ OPERATIONS = [
     ("DELETE", "/api/documents/{document_id}"),
     ("POST", "/api/reindex"),
     ("GET", "/api/index/status"),
+    ("POST", "/api/jobs/{job_id}/cancel"),
 ]
 
 

@@ -476,7 +476,7 @@ def test_upload_over_the_limit_is_413_on_a_real_socket(live):
         assert edge.status_code == 413 and "ASSISTANT_MAX_UPLOAD_BYTES" in edge.json()["detail"]
         after = client.get("/api/index/status").json()
         assert after["version"] == before["version"] and after["corpus"] == before["corpus"]
-        assert after["jobs"] == []
+        assert [j for j in after["jobs"] if j["action"] != "startup"] == []  # the first start builds as a job
         # the server is fine afterwards
         assert client.post("/api/ask", json={"question": "第4.5条"}).status_code == 200
 

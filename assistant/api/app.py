@@ -76,11 +76,25 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
 
 def _open_index(app: FastAPI) -> None:
+    """Load the index; a missing, stale or damaged one is rebuilt by a start-up job (visible in
+    /api/index/status) when ASSISTANT_AUTO_BUILD allows. Meanwhile a stale index is served
+    unless files it contains were removed (Assistant.load_existing); otherwise the public routes
+    answer 503 with the state "building"."""
     assistant: Assistant = app.state.assistant
+    settings: Settings = app.state.settings
     try:
         assistant.warm_up()
-        outcome = assistant.open()
-        log.info("index %s: %s", assistant.status().get("version"), outcome)
+        plan = assistant.load_existing(serve_stale=settings.auto_build)
+        if plan is None:
+            log.info("index %s: loaded", assistant.status().get("version"))
+            return
+        if not settings.auto_build:
+            raise plan.error
+        if plan.damaged:
+            app.state.load_error = str(plan.error)
+        job = app.state.document_manager.submit_startup(plan.reason)
+        log.info("start-up build (job %s): %s%s", job.id, plan.reason,
+                 "; serving the previous version meanwhile" if plan.serving_stale else "")
     except Exception as exc:  # surfaced on /healthz; the process keeps running to say why
         app.state.load_error = str(exc)
         log.error("cannot load the index: %s", exc)

@@ -19,10 +19,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from assistant.api.deps import index_state
 from assistant.api.ratelimit import Rate, TokenBuckets
 from assistant.api.schemas import DocumentOut, ErrorOut
 from assistant.config import Settings
-from assistant.management import DocumentManager, IndexFollower, ManagementError
+from assistant.follower import IndexFollower
+from assistant.jobs import DocumentManager
+from assistant import refusals
+from assistant.refusals import ManagementError
 from assistant.service import Assistant
 
 AUTH_FAILURES_PER_MINUTE = 10
@@ -37,7 +41,11 @@ def install(app: FastAPI, settings: Settings, assistant: Assistant) -> None:
     def swapped(version: str) -> None:
         app.state.load_error = None  # a start-up failure (a damaged index, say) is now repaired
 
-    app.state.document_manager = DocumentManager(assistant, settings, on_swap=swapped)
+    def failed(job) -> None:
+        if not assistant.ready:  # nothing served: the public is told "unavailable", operators why
+            app.state.load_error = f"{job.action} build failed: {job.error}"
+
+    app.state.document_manager = DocumentManager(assistant, settings, on_swap=swapped, on_fail=failed)
     app.state.index_follower = IndexFollower(assistant, settings.index_dir)
     app.include_router(router)
     app.add_middleware(FollowIndexMiddleware, follower=app.state.index_follower)
@@ -114,8 +122,8 @@ router = APIRouter(
 
 class JobOut(BaseModel):
     id: str
-    action: Literal["upload", "delete", "reindex"]
-    state: Literal["queued", "running", "succeeded", "failed"]
+    action: Literal["upload", "delete", "reindex", "startup"]
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     document: str | None
     file: str | None
     created_at: str
@@ -125,6 +133,8 @@ class JobOut(BaseModel):
     version_after: str | None = Field(description="Index version served when it ended (unchanged on failure).")
     error: str | None
     skipped: list[str] = Field(description="Other corpus files the build could not read.")
+    note: str | None = Field(None, description="What a running job waits for (another process's build); why "
+                             "a start-up build runs.")
 
 
 class UploadedDocumentOut(DocumentOut):
@@ -141,6 +151,13 @@ class JobAccepted(BaseModel):
     job: JobOut
 
 
+class QuarantinedOut(BaseModel):
+    file: str
+    sha256: str
+    reason: str
+    at: str
+
+
 class IndexStatusOut(BaseModel):
     ready: bool
     version: str | None = None
@@ -150,8 +167,13 @@ class IndexStatusOut(BaseModel):
     load_errors: list[str] = Field(default_factory=list, description="Corpus files the live index could not read.")
     error: str | None = Field(None, description="Why the index could not be loaded at startup.")
     corpus: list[str] = Field(description="Files in the corpus folder.")
+    state: Literal["loading", "building", "ready", "unavailable"] = Field(
+        description="What the public sees: loading at start, building (a start-up build with nothing to "
+        "serve meanwhile), ready, or unavailable (no usable index and none being built).")
     busy: bool = Field(description="A job is queued or running.")
     jobs: list[JobOut] = Field(description="Recent jobs, newest first.")
+    quarantine: list[QuarantinedOut] = Field(
+        description="Corpus files that stalled or crashed a build: skipped until the file is replaced.")
 
 
 _UPLOAD_BODY = {
@@ -171,8 +193,24 @@ _UPLOAD_BODY = {
 }
 
 
+# The one place where a refusal becomes an HTTP status.
+STATUS_FOR = {
+    refusals.InvalidRequest: 422,
+    refusals.UnsupportedFileType: 415,
+    refusals.UploadTooLarge: 413,
+    refusals.UnreadableDocument: 422,
+    refusals.StorageFailed: 507,
+    refusals.Conflict: 409,
+    refusals.NotFound: 404,
+}
+
+
+def status_for(exc: ManagementError) -> int:
+    return next((status for kind, status in STATUS_FOR.items() if isinstance(exc, kind)), 400)
+
+
 def _fail(exc: ManagementError) -> HTTPException:
-    return HTTPException(status_code=exc.status, detail=exc.message)
+    return HTTPException(status_code=status_for(exc), detail=exc.message)
 
 
 @router.post(
@@ -256,6 +294,27 @@ async def index_status(request: Request, manager: ManagerDep) -> JSONResponse:
     status = {"load_errors": [], **request.app.state.assistant.status()}
     status["error"] = request.app.state.load_error
     status["corpus"] = [path.name for path in manager.corpus_files()]
+    status["state"] = index_state(request.app)
     status["busy"] = manager.busy()
     status["jobs"] = manager.jobs()
+    status["quarantine"] = manager.quarantined()
     return JSONResponse(status, headers={"Cache-Control": "no-store"})
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    response_model=JobAccepted,
+    responses={404: {"model": ErrorOut, "description": "No such job"},
+               409: {"model": ErrorOut, "description": "The job has already finished"}},
+)
+async def cancel_job(
+    job_id: Annotated[str, Path(max_length=40, description="A job id from the status.")], manager: ManagerDep
+) -> JSONResponse:
+    """Cancel a queued job (it never runs) or a running one: its build stops at the next
+    document or batch of texts, its corpus change is undone and the live index stays as it was.
+    The job then reads `cancelled` in the status."""
+    try:
+        job = manager.cancel(job_id)
+    except ManagementError as exc:
+        raise _fail(exc) from exc
+    return JSONResponse({"job": job.to_dict()}, headers={"Cache-Control": "no-store"})
