@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from assistant.documents import DocumentError
+from assistant.documents import DocumentError, without_id_clashes
 from assistant.ingest import (
     Cancelled,
     DocumentCaps,
@@ -241,10 +241,11 @@ def prepare_corpus(
     worker. The fingerprint covers every file, so a start-up check does not rebuild for a file
     that is merely quarantined, and a replaced one makes the index stale."""
     fingerprint = corpus_fingerprint(paths)
-    todo, skipped = quarantine.split(paths) if quarantine is not None else (paths, [])
+    unique, clashes = without_id_clashes(paths)
+    todo, skipped = quarantine.split(unique) if quarantine is not None else (unique, [])
     prepared, errors = prepare_in_worker(todo, passage_chars, max_bytes=max_bytes, caps=caps,
                                          quarantine=quarantine, cancel=cancel)
-    return assemble(prepared, skipped + errors, fingerprint)
+    return assemble(prepared, clashes + skipped + errors, fingerprint)
 
 
 if __name__ == "__main__":

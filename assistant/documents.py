@@ -98,7 +98,22 @@ def load_documents(
     named alike) would give colliding clause ids: the first path keeps the id, each later one
     is refused with an error naming both files.
     """
+    unique, errors = without_id_clashes(paths)
     docs: list[Document] = []
+    for path in unique:
+        try:
+            docs.append(load_document(path, max_bytes=max_bytes))
+        except DocumentError as err:
+            errors.append(err)
+        except Exception as err:  # pragma: no cover - load_document wraps everything already
+            errors.append(DocumentError(path, f"cannot read: {_short(err)}"))
+    return docs, errors
+
+
+def without_id_clashes(paths: Iterable[str | Path]) -> tuple[list[Path], list[DocumentError]]:
+    """The paths in order, less each one whose document id an earlier path already holds
+    (reported as an error naming both files)."""
+    unique: list[Path] = []
     errors: list[DocumentError] = []
     owners: dict[str, Path] = {}
     for path in paths:
@@ -108,13 +123,8 @@ def load_documents(
             errors.append(DocumentError(path, id_clash_reason(ident, owner)))
             continue
         owners[ident] = Path(path)
-        try:
-            docs.append(load_document(path, max_bytes=max_bytes))
-        except DocumentError as err:
-            errors.append(err)
-        except Exception as err:  # pragma: no cover - load_document wraps everything already
-            errors.append(DocumentError(path, f"cannot read: {_short(err)}"))
-    return docs, errors
+        unique.append(Path(path))
+    return unique, errors
 
 
 def id_clash_reason(ident: str, owner: str | Path) -> str:

@@ -29,7 +29,7 @@ AUTH = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 SMALL = "# Wildlife annex\n\n## 1 Quokka handling\n\nStaff who handle a quokka must wear soft gloves.\n"
 
 
-def slow_markdown(clauses: int = 3000) -> str:
+def slow_markdown(clauses: int = 8000) -> str:
     """A plain, valid handbook that simply takes a few seconds to split (many clauses)."""
     lines = ["# Slow handbook\n"]
     for i in range(clauses):
@@ -114,9 +114,9 @@ def test_an_upload_over_a_cap_is_422_and_a_corpus_file_over_it_is_not_indexed(op
 
 @pytest.mark.system
 def test_a_document_that_runs_past_the_time_limit_is_quarantined_until_replaced(operator_settings):
-    settings = settings_with(operator_settings, max_document_seconds=0.5)
+    settings = settings_with(operator_settings, max_document_seconds=0.2)
     slow = settings.corpus_dir / "slow.md"
-    slow.write_text(slow_markdown(3000), encoding="utf-8")
+    slow.write_text(slow_markdown(), encoding="utf-8")
     assistant = Assistant(settings, embedder=FakeEmbedder())
     index = assistant.rebuild()
     assert "slow" not in {d["id"] for d in index.documents} and {"ccso-zh", "ccso-en"} <= {d["id"] for d in index.documents}
@@ -154,7 +154,7 @@ def test_a_document_that_kills_the_worker_is_quarantined_and_the_rest_is_indexed
     """The worker dies while reading a document (SIGKILL, as the OOM killer would send): the
     build goes on with a fresh worker, the document is named, quarantined and not indexed."""
     settings = settings_with(operator_settings, max_document_seconds=120)
-    (settings.corpus_dir / "aaa-slow.md").write_text(slow_markdown(3000), encoding="utf-8")
+    (settings.corpus_dir / "aaa-slow.md").write_text(slow_markdown(), encoding="utf-8")
     killed = threading.Event()
 
     def kill_worker() -> None:
@@ -184,12 +184,12 @@ def test_a_document_that_kills_the_worker_is_quarantined_and_the_rest_is_indexed
 
 @pytest.mark.system
 def test_the_upload_check_runs_in_the_worker_with_a_time_limit(operator_settings):
-    settings = settings_with(operator_settings, max_document_seconds=0.5)
+    settings = settings_with(operator_settings, max_document_seconds=0.2)
     assistant = Assistant(settings, embedder=FakeEmbedder())
     assistant.open()
     with TestClient(create_app(settings, assistant)) as client:
         started = time.monotonic()
-        refused = client.post("/api/documents", headers=AUTH, files={"file": ("slow.md", slow_markdown(3000).encode())})
+        refused = client.post("/api/documents", headers=AUTH, files={"file": ("slow.md", slow_markdown().encode())})
         assert time.monotonic() - started < 10
         assert refused.status_code == 422 and "ASSISTANT_MAX_DOCUMENT_SECONDS" in refused.json()["detail"]
         assert not (settings.corpus_dir / "slow.md").exists()
@@ -201,7 +201,7 @@ def test_the_upload_check_runs_in_the_worker_with_a_time_limit(operator_settings
 @pytest.mark.system
 def test_operators_cancel_a_queued_and_a_running_job(operator_settings):
     settings = settings_with(operator_settings, max_document_seconds=120)
-    (settings.corpus_dir / "slow.md").write_text(slow_markdown(3000), encoding="utf-8")
+    (settings.corpus_dir / "slow.md").write_text(slow_markdown(), encoding="utf-8")
     assistant = Assistant(settings, embedder=FakeEmbedder())
     with TestClient(create_app(settings, assistant)) as client:
         # the start-up build (the corpus changed) reads slow.md for a few seconds
