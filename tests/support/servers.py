@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -91,15 +91,17 @@ class Server:
 
     The environment is used as given (callers decide which ASSISTANT_* settings apply); the log
     goes to `log` when given (kept, for a failing test to show) or to a temporary file removed
-    at stop.
+    at stop. `command(port)` replaces the whole command line (another launcher of the same app,
+    such as `uvicorn --factory assistant.api.app:create_app --port PORT`).
     """
 
     def __init__(self, *, env: dict[str, str], cwd: Path = REPO, global_args: Sequence[str] = (),
-                 serve_args: Sequence[str] = (), log: Path | None = None) -> None:
+                 serve_args: Sequence[str] = (), log: Path | None = None,
+                 command: Callable[[int], list[str]] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.command = assistant_cmd(*global_args, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                                     *serve_args)
+        self.command = command(self.port) if command else assistant_cmd(
+            *global_args, "serve", "--host", "127.0.0.1", "--port", str(self.port), *serve_args)
         self.env = env
         self.cwd = cwd
         self._keep_log = log is not None
