@@ -14,9 +14,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis.checks import not_a_server_error
 
 from assistant.api import create_app
 from assistant.embedding import FakeEmbedder
@@ -69,6 +66,10 @@ def switchboard(read_only_app):
 
 @pytest.fixture(scope="module")
 def api_schema(switchboard):
+    # Imported here, not at the top: collecting this module for a run that deselects it (the fast
+    # path) then costs no hypothesis/schemathesis import.
+    import schemathesis
+
     return schemathesis.openapi.from_asgi("/openapi.json", switchboard)
 
 
@@ -93,6 +94,9 @@ OPERATIONS = [
 @pytest.mark.parametrize("method, path", OPERATIONS)
 def test_no_operation_answers_with_a_server_error(api_schema, switchboard, read_only_app, built, tmp_path,
                                                    method, path):
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis.checks import not_a_server_error
+
     operation = api_schema[path][method]
     mutating = (method, path) in MUTATING
     shared_state = state_of(read_only_app)
