@@ -60,8 +60,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
 import bench_helpers as H  # noqa: E402
-from bench_helpers import fmt, median, pct, rnd, table  # noqa: E402
-from tests.support.load import run_load  # noqa: E402
+from bench_helpers import fmt, rnd, table  # noqa: E402
+from tests.support.load import median, pct, run_load  # noqa: E402
 
 DEFAULT_SECTIONS = ["build", "ask", "http", "memory", "coldstart"]
 ALL_SECTIONS = ["build", "obliqa-build", "ask", "http", "memory", "memory-obliqa", "coldstart"]

@@ -13,8 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.support.load import median, pct  # noqa: E402,F401  (re-exported for bench.py)
-from tests.support.servers import Server, ServerError, stop_all_servers  # noqa: E402,F401
+from tests.support.servers import Server, ServerError, stop_all_servers  # noqa: E402,F401  (bench.py uses them as H.*)
 
 # ------------------------------------------------------------------------------ questions
 # A fixed, mixed list: topical questions in both languages, clause-number lookups, bare search
