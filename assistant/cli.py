@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from assistant.config import Settings
+from assistant.progress import progress_bars
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,25 +92,6 @@ def load_settings(args: argparse.Namespace) -> Settings:
     if args.embedder is not None:
         overrides["embedder"] = args.embedder
     return Settings(**overrides)
-
-
-def progress_bars(enabled: bool):
-    """A ProgressFactory drawing one tqdm bar per stage (on stderr)."""
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    def factory(label: str, total: int):
-        bar = tqdm(total=total, desc=label, unit="text", file=sys.stderr, leave=True)
-
-        def tick(count: int) -> None:
-            bar.update(count)
-            if bar.n >= total:
-                bar.close()
-
-        return tick
-
-    return factory
 
 
 def open_assistant(args: argparse.Namespace, quiet: bool = False):

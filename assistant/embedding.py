@@ -7,6 +7,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -252,22 +253,30 @@ class FakeEmbedder(_BatchedEmbedder):
     def _load(self):
         return object()
 
-    def _features(self, text: str) -> list[str]:
-        from assistant.lexical import tokenize
-
-        tokens = tokenize(text)
-        return tokens + [a + b for a, b in zip(tokens, tokens[1:])]
-
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
         for row, text in enumerate(texts):
-            for feature in self._features(text):
-                digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
-                bucket = int.from_bytes(digest[:4], "little") % self._dimension
-                out[row, bucket] += 1.0 if digest[4] & 1 else -1.0
-            if not out[row].any():
-                out[row, 0] = 1.0
+            out[row] = _fake_vector(text, self._dimension)
         return out
+
+
+# The unit tests build the same fixture corpus dozens of times in one process; its texts'
+# tokenising and hashing was a fifth of the fast test path. The vector is a pure function of
+# (text, dimension), so remembering it changes nothing but the time.
+@lru_cache(maxsize=32768)
+def _fake_vector(text: str, dimension: int) -> np.ndarray:
+    from assistant.lexical import tokenize
+
+    tokens = tokenize(text)
+    vector = np.zeros(dimension, dtype=np.float32)
+    for feature in tokens + [a + b for a, b in zip(tokens, tokens[1:])]:
+        digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+        bucket = int.from_bytes(digest[:4], "little") % dimension
+        vector[bucket] += 1.0 if digest[4] & 1 else -1.0
+    if not vector.any():
+        vector[0] = 1.0
+    vector.flags.writeable = False
+    return vector
 
 
 class CachedEmbedder:

@@ -166,7 +166,7 @@ def run_eval(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as scratch:
         progress = None
         if not args.json:
-            from assistant.cli import progress_bars
+            from assistant.progress import progress_bars
 
             progress = progress_bars(sys.stderr.isatty())
         index = build_index(Path(scratch), corpus, embedder, options, progress=progress)

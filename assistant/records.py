@@ -77,6 +77,9 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     took_ms: float = 0.0
     index_version: str = ""
+    # Stage -> milliseconds of this call (query embedding, retrieval stages, composition), for
+    # benchmarks and logs; a cached answer reports only "answer_cache".
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -233,6 +233,11 @@ class Assistant:
             self._query_cache.put(question, vector)
         return vector
 
+    def clear_caches(self) -> None:
+        """Forget every cached query vector and answer (benchmarks measure cold questions so)."""
+        self._query_cache.clear()
+        self._answer_cache.clear()
+
     def ask(self, question: str, k: int | None = None, document: str | None = None, lang: str | None = None) -> Answer:
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
@@ -241,17 +246,25 @@ class Assistant:
         key = (question, k, document, lang, live.index.version)
         cached = self._answer_cache.get(key)
         if cached is not None:
-            return replace(cached, took_ms=_elapsed_ms(started))
+            return replace(cached, took_ms=_elapsed_ms(started), timings_ms={"answer_cache": _elapsed_ms(started)})
+        timings: dict[str, float] = {}
+        mark = time.perf_counter()
         vector = self._query_vector(question)
+        timings["embed"] = _elapsed_ms(mark)
         result = live.retriever.search(question, k=max(k, 10), document=document, lang=lang, query_vector=vector)
+        _add_timings(timings, result.timings_ms)
         scope = None
         if document is not None or lang is not None:
-            scope = live.retriever.search(question, k=10, query_vector=vector).hits
+            unfiltered = live.retriever.search(question, k=10, query_vector=vector)
+            _add_timings(timings, unfiltered.timings_ms)
+            scope = unfiltered.hits
+        mark = time.perf_counter()
         answer = compose_answer(
             question, result.hits, vector, live.index, AnswerConfig(calibration=self.calibration), k, scope
         )
+        timings["compose"] = _elapsed_ms(mark)
         self._answer_cache.put(key, answer)
-        return replace(answer, took_ms=_elapsed_ms(started))
+        return replace(answer, took_ms=_elapsed_ms(started), timings_ms=timings)
 
     def search(
         self, query: str, k: int = 10, document: str | None = None, lang: str | None = None
@@ -315,6 +328,12 @@ def _build_ticks(progress: ProgressFactory | None, cancel: threading.Event | Non
 
 def _elapsed_ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000.0, 2)
+
+
+def _add_timings(into: dict[str, float], more: dict[str, float]) -> None:
+    """Adds a search's stage times to the call's (a filtered question searches twice)."""
+    for stage, ms in more.items():
+        into[stage] = round(into.get(stage, 0.0) + ms, 2)
 
 
 def single_threaded_blas() -> None:

@@ -16,12 +16,12 @@ obliqa-build   the same for the ObliQA corpus (BEIR corpus.jsonl, one clause per
                (labelled "extrapolated"). The index is written with the fingerprint of an
                empty corpus folder, so a server started with an empty --corpus serves it.
 ask            in-process Assistant.ask() over a fixed list of ~40 mixed questions, --repeat
-               rounds, with the query-embedding cache cleared before every call ("cold") and
-               with every question already cached ("warm"). Breakdown from the live code path:
-               query embedding (Assistant._query_vector + SearchResult.timings_ms["embed"]),
-               BM25 (lexical), vector search (dense), fusion (fusion + clause-number lookup),
-               answer composition (compose_answer), other (the rest of ask()). The floor is
-               query embedding + dense + lexical; ratio = total / floor.
+               rounds, with the query and answer caches cleared before every call ("cold") and
+               with every question already cached ("warm"). Breakdown from Answer.timings_ms
+               (Assistant.clear_caches() before each cold call): query embedding (embed), BM25
+               (lexical), vector search (dense), fusion (fusion + clause-number lookup), answer
+               composition (compose), other (the rest of ask()). The floor is query embedding +
+               dense + lexical; ratio = total / floor.
 http           /api/ask against `python -m assistant.cli serve` on a free loopback port
                (ASSISTANT_RATE_LIMIT=0, ASSISTANT_AUTO_BUILD=false), at each --concurrency
                level with its bounded request count, --http-rounds times; a fresh server for
@@ -44,7 +44,6 @@ same run. The machine's load average is recorded before and after each section.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -61,7 +60,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
 import bench_helpers as H  # noqa: E402
-from bench_helpers import fmt, median, pct, rnd, table  # noqa: E402
+from bench_helpers import fmt, rnd, table  # noqa: E402
+from tests.support.load import median, pct, run_load  # noqa: E402
 
 DEFAULT_SECTIONS = ["build", "ask", "http", "memory", "coldstart"]
 ALL_SECTIONS = ["build", "obliqa-build", "ask", "http", "memory", "memory-obliqa", "coldstart"]
@@ -231,91 +231,23 @@ def section_obliqa_build(ctx: "Context") -> dict:
 
 
 # ================================================================================ in-process ask
-class Probe:
-    """Times the parts of Assistant.ask() by wrapping what it calls; restores them afterwards.
-
-    Parts it cannot find (renamed or gone after a refactor) stay at zero and land in "other".
-    """
-
-    def __init__(self, assistant) -> None:
-        import assistant.service as service
-
-        self.assistant = assistant
-        self.service = service
-        self.current: dict[str, float] = {}
-        self.found: list[str] = []
-        self._restore: list = []
-        query_vector = getattr(assistant, "_query_vector", None)
-        if callable(query_vector):
-            assistant._query_vector = self._wrap("query_vector", query_vector)
-            self._restore.append(lambda: delattr(assistant, "_query_vector"))
-            self.found.append("Assistant._query_vector")
-        retriever = assistant.live.retriever
-        search = retriever.search
-
-        def timed_search(*args, **kwargs):
-            mark = time.perf_counter()
-            result = search(*args, **kwargs)
-            self.current["search_call"] = self.current.get("search_call", 0.0) + _ms(mark)
-            for key, value in (getattr(result, "timings_ms", None) or {}).items():
-                self.current[key] = self.current.get(key, 0.0) + float(value)
-            return result
-
-        retriever.search = timed_search
-        self._restore.append(lambda: delattr(retriever, "search"))
-        self.found.append("Retriever.search (timings_ms)")
-        compose = getattr(service, "compose_answer", None)
-        if callable(compose):
-            service.compose_answer = self._wrap("compose", compose)
-            self._restore.append(lambda: setattr(service, "compose_answer", compose))
-            self.found.append("service.compose_answer")
-
-    def _wrap(self, key: str, function):
-        def timed(*args, **kwargs):
-            mark = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self.current[key] = self.current.get(key, 0.0) + _ms(mark)
-
-        return timed
-
-    def call(self, question: str) -> dict:
-        self.current = {}
-        mark = time.perf_counter()
-        answer = self.assistant.ask(question)
-        total = _ms(mark)
-        raw = self.current
-        parts = {
-            "embed": raw.get("query_vector", 0.0) + raw.get("embed", 0.0),
-            "lexical": raw.get("lexical", 0.0),
-            "dense": raw.get("dense", 0.0),
-            "fusion": raw.get("fusion", 0.0) + raw.get("lookup", 0.0),
-            "compose": raw.get("compose", 0.0),
-        }
-        parts["other"] = total - sum(parts.values())
-        floor = parts["embed"] + parts["dense"] + parts["lexical"]
-        return {"total": total, **parts, "floor": floor, "abstained": bool(answer.abstained),
-                "citations": len(answer.citations)}
-
-    def close(self) -> None:
-        for undo in reversed(self._restore):
-            undo()
-
-
-def clear_caches(assistant) -> list[str]:
-    """Empties every `*_cache` attribute (with .clear()) of the assistant, its retriever and embedder."""
-    cleared = []
-    owners = [("assistant", assistant), ("retriever", getattr(assistant.live, "retriever", None)),
-              ("embedder", getattr(assistant, "embedder", None))]
-    for owner_name, owner in owners:
-        if owner is None:
-            continue
-        for name, value in list(vars(owner).items()):
-            if name.endswith("_cache") and hasattr(value, "clear"):
-                value.clear()
-                cleared.append(f"{owner_name}.{name}")
-    return cleared
+def timed_ask(assistant, question: str) -> dict:
+    """One Assistant.ask(), split into parts from the answer's own timings_ms."""
+    mark = time.perf_counter()
+    answer = assistant.ask(question)
+    total = _ms(mark)
+    stages = answer.timings_ms
+    parts = {
+        "embed": stages.get("embed", 0.0),
+        "lexical": stages.get("lexical", 0.0),
+        "dense": stages.get("dense", 0.0),
+        "fusion": stages.get("fusion", 0.0) + stages.get("lookup", 0.0),
+        "compose": stages.get("compose", 0.0),
+    }
+    parts["other"] = total - sum(parts.values())  # reranking, cache look-ups, cleaning, the call itself
+    floor = parts["embed"] + parts["dense"] + parts["lexical"]
+    return {"total": total, **parts, "floor": floor, "abstained": bool(answer.abstained),
+            "citations": len(answer.citations)}
 
 
 def summarise_calls(rounds: list[list[dict]]) -> dict:
@@ -351,27 +283,22 @@ def section_ask(ctx: "Context") -> dict:
     outcome = assistant.open(build_if_needed=False)
     open_s = time.perf_counter() - mark
     questions = list(H.QUESTIONS)
-    probe = Probe(assistant)
-    try:
-        cleared: list[str] = []
-        # Warm-up pass (not counted): first calls pay for lazy imports and allocations.
+    # Warm-up pass (not counted): first calls pay for lazy imports and allocations.
+    for question in questions:
+        assistant.clear_caches()
+        timed_ask(assistant, question)
+    log(f"ask: {len(questions)} questions x {ctx.args.repeat} rounds, cold cache (Assistant.clear_caches before each)")
+    cold = []
+    for _ in range(ctx.args.repeat):
+        calls = []
         for question in questions:
-            cleared = clear_caches(assistant)
-            probe.call(question)
-        log(f"ask: {len(questions)} questions x {ctx.args.repeat} rounds, cold cache (cleared: {', '.join(cleared)})")
-        cold = []
-        for _ in range(ctx.args.repeat):
-            calls = []
-            for question in questions:
-                clear_caches(assistant)
-                calls.append(probe.call(question))
-            cold.append(calls)
-        log(f"ask: {len(questions)} questions x {ctx.args.repeat} rounds, warm cache")
-        for question in questions:  # prime
-            probe.call(question)
-        warm = [[probe.call(question) for question in questions] for _ in range(ctx.args.repeat)]
-    finally:
-        probe.close()
+            assistant.clear_caches()
+            calls.append(timed_ask(assistant, question))
+        cold.append(calls)
+    log(f"ask: {len(questions)} questions x {ctx.args.repeat} rounds, warm cache")
+    for question in questions:  # prime
+        timed_ask(assistant, question)
+    warm = [[timed_ask(assistant, question) for question in questions] for _ in range(ctx.args.repeat)]
     per_question = {
         question: median([cold[r][i]["total"] for r in range(len(cold))]) for i, question in enumerate(questions)
     }
@@ -380,8 +307,8 @@ def section_ask(ctx: "Context") -> dict:
         "questions": len(questions),
         "index": outcome,
         "open_s": open_s,
-        "probed": probe.found,
-        "caches_cleared_for_cold": cleared,
+        "timings_from": "Answer.timings_ms",
+        "caches_cleared_for_cold": "Assistant.clear_caches()",
         "cold": summarise_calls(cold),
         "warm": summarise_calls(warm),
         "slowest_cold_p50_ms": [{"question": q, "ms": ms} for q, ms in slowest],
@@ -389,38 +316,14 @@ def section_ask(ctx: "Context") -> dict:
 
 
 # ================================================================================ HTTP
-async def _load(base_url: str, questions: list[str], concurrency: int, timeout: float) -> dict:
-    import httpx
-
-    results: list[tuple[float, str, float | None] | None] = [None] * len(questions)
-    cursor = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout, trust_env=False) as client:
-
-        async def worker() -> None:
-            nonlocal cursor
-            while cursor < len(questions):
-                i = cursor
-                cursor += 1
-                mark = time.perf_counter()
-                took = None
-                try:
-                    response = await client.post("/api/ask", json={"question": questions[i]})
-                    status = str(response.status_code)
-                    if response.status_code == 200:
-                        took = response.json().get("took_ms")
-                except httpx.HTTPError as exc:
-                    status = type(exc).__name__
-                results[i] = (_ms(mark), status, took)
-
-        mark = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        wall = time.perf_counter() - mark
-    ok = [r for r in results if r and r[1] == "200"]
+def _load(base_url: str, questions: list[str], concurrency: int, timeout: float) -> dict:
+    outcomes, wall = run_load(base_url, [("ask", q) for q in questions], concurrency, timeout=timeout)
     statuses: dict[str, int] = {}
-    for r in results:
-        statuses[r[1]] = statuses.get(r[1], 0) + 1
-    latencies = [r[0] for r in ok]
+    for o in outcomes:
+        key = str(o.status) if o.status is not None else o.error.split(" ")[0]
+        statuses[key] = statuses.get(key, 0) + 1
+    ok = [o for o in outcomes if o.status == 200]
+    latencies = [o.latency_ms for o in ok]
     return {
         "requests": len(questions),
         "statuses": statuses,
@@ -431,14 +334,14 @@ async def _load(base_url: str, questions: list[str], concurrency: int, timeout: 
         "p95_ms": pct(latencies, 95),
         "p99_ms": pct(latencies, 99),
         "max_ms": max(latencies) if latencies else None,
-        "server_took_p50_ms": pct([r[2] for r in ok if r[2] is not None], 50),
+        "server_took_p50_ms": pct([o.body.get("took_ms") for o in ok if o.body.get("took_ms") is not None], 50),
     }
 
 
 def _warm(server: H.Server) -> None:
     import httpx
 
-    with httpx.Client(base_url=server.base_url, timeout=60.0, trust_env=False) as client:
+    with httpx.Client(base_url=server.url, timeout=60.0, trust_env=False) as client:
         for question in H.WARMUP_QUESTIONS:
             client.post("/api/ask", json={"question": question})
 
@@ -446,7 +349,7 @@ def _warm(server: H.Server) -> None:
 def measured_load(server: H.Server, questions: list[str], concurrency: int, timeout: float) -> dict:
     server_cpu = server.cpu_seconds()
     client_cpu = time.process_time()
-    result = asyncio.run(_load(server.base_url, questions, concurrency, timeout))
+    result = _load(server.url, questions, concurrency, timeout)
     result["server_cpu_ms_per_request"] = (server.cpu_seconds() - server_cpu) * 1000 / max(1, len(questions))
     result["client_cpu_ms_per_request"] = (time.process_time() - client_cpu) * 1000 / max(1, len(questions))
     return result
@@ -463,7 +366,8 @@ def section_http(ctx: "Context") -> dict:
             log(f"http round {round_number + 1}/{ctx.args.http_rounds}: c={concurrency}, {count} requests "
                 f"({min(count, len(pool))} distinct questions), fresh server")
             with ctx.server(ctx.index_dir) as server:
-                ready_s = server.wait_ready()
+                server.wait_ready(timeout=600.0, interval=0.02, fail_on_error=True)
+                ready_s = server.ready_s
                 _warm(server)
                 result = measured_load(server, questions, concurrency, ctx.args.request_timeout)
                 result["distinct_questions"] = len(set(questions))
@@ -513,7 +417,8 @@ def section_http(ctx: "Context") -> dict:
 
 # ================================================================================ memory
 def _memory_run(ctx: "Context", server: H.Server, questions: list[str]) -> dict:
-    ready_s = server.wait_ready()
+    server.wait_ready(timeout=600.0, interval=0.02, fail_on_error=True)
+    ready_s = server.ready_s
     idle = server.memory_kib()
     load = measured_load(server, questions, 8, ctx.args.request_timeout)
     after = server.memory_kib()
@@ -588,8 +493,9 @@ def section_coldstart(ctx: "Context") -> dict:
         log(f"coldstart {n + 1}/{ctx.args.coldstart_runs}")
         with ctx.server(ctx.index_dir) as server:
             command = " ".join(server.command[1:]).replace(str(H.REPO) + "/", "")
-            ready_s = server.wait_ready(interval=0.01)
-            with httpx.Client(base_url=server.base_url, timeout=60.0, trust_env=False) as client:
+            server.wait_ready(timeout=600.0, interval=0.01, fail_on_error=True)
+            ready_s = server.ready_s
+            with httpx.Client(base_url=server.url, timeout=60.0, trust_env=False) as client:
                 statuses = []
                 while True:
                     response = client.post("/api/ask", json={"question": question})
@@ -641,7 +547,7 @@ class Context:
 
     def server(self, index_dir: Path, corpus_dir: Path | None = None, embedder: str | None = None,
                env: dict[str, str] | None = None) -> H.Server:
-        return H.Server(index_dir, corpus_dir or self.corpus, embedder or self.embedder.id,
+        return H.bench_server(index_dir, corpus_dir or self.corpus, embedder or self.embedder.id,
                         extra_args=self.args.server_args.split() if self.args.server_args else None, env=env)
 
     def given_index_stale(self) -> str | None:
@@ -842,7 +748,7 @@ def render(name: str, r: dict) -> str:
         lines.append(f"index: {r['index_dir']}")
     elif name == "ask":
         lines.append(f"{r['questions']} questions; index {r['index']} in {r['open_s']:.2f} s; "
-                     f"cold = caches cleared before each call ({', '.join(r['caches_cleared_for_cold']) or 'none found'})")
+                     f"cold = {r['caches_cleared_for_cold']} before each call; parts from {r['timings_from']}")
         rows = []
         for mode in ("cold", "warm"):
             s = r[mode]

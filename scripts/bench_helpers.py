@@ -1,23 +1,19 @@
-"""Pieces of scripts/bench.py that are not measurements: question sets, statistics, and a
-local server process (start on a free loopback port, wait until ready, read its memory, stop
-its whole process group).
+"""Pieces of scripts/bench.py that are not measurements: question sets, formatting, and the
+benchmark's server settings. The server process, the load loop and the percentiles are the
+shared ones in tests/support (servers.py, load.py), also used by scripts/loadtest.py and the tests.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.support.servers import Server, ServerError, stop_all_servers  # noqa: E402,F401  (bench.py uses them as H.*)
 
 # ------------------------------------------------------------------------------ questions
 # A fixed, mixed list: topical questions in both languages, clause-number lookups, bare search
@@ -164,18 +160,7 @@ def question_pool() -> list[str]:
     return pool
 
 
-# ------------------------------------------------------------------------------ statistics
-def pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
-
-
-def median(values: list[float | None]) -> float | None:
-    values = [v for v in values if v is not None]
-    return float(statistics.median(values)) if values else None
-
-
+# ------------------------------------------------------------------------------ formatting
 def rnd(value, digits: int = 2):
     if value is None:
         return None
@@ -212,188 +197,15 @@ def machine_load() -> dict:
     return {"loadavg_1m": round(one, 2), "loadavg_5m": round(five, 2), "cpus": os.cpu_count()}
 
 
-# ------------------------------------------------------------------------------ /proc
-def _status_fields(pid: int) -> dict[str, int]:
-    """VmRSS, VmHWM, ... in KiB from /proc/PID/status (empty when the process is gone)."""
-    out = {}
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
-            for line in handle:
-                key, _, rest = line.partition(":")
-                if key.startswith("Vm") or key.startswith("Rss"):
-                    parts = rest.split()
-                    if parts and parts[0].isdigit():
-                        out[key] = int(parts[0])
-    except OSError:
-        pass
-    return out
-
-
-def _group_pids(pgid: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:  # fields after the name: state ppid pgrp ...
-                pids.append(int(entry))
-        except (OSError, IndexError, ValueError):
-            continue
-    return pids
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds used so far by these processes."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / ticks
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # ------------------------------------------------------------------------------ server
-class ServerError(RuntimeError):
-    pass
-
-
-_LIVE_SERVERS: list["Server"] = []
-
-
-class Server:
-    """`python -m assistant.cli ... serve` on a free loopback port, in its own process group."""
-
-    def __init__(self, index_dir: Path, corpus_dir: Path, embedder: str, extra_args: list[str] | None = None,
-                 env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="assistant-bench-server-", suffix=".log", delete=False)
-        self.command = [
-            sys.executable, "-m", "assistant.cli",
-            "--index", str(index_dir), "--corpus", str(corpus_dir), "--embedder", embedder,
-            "serve", "--host", "127.0.0.1", "--port", str(self.port), *(extra_args or []),
-        ]
-        self.env = {
-            **os.environ,
-            "ASSISTANT_RATE_LIMIT": "0",
-            # Never rebuild behind the benchmark's back: a stale index is an error to report.
-            "ASSISTANT_AUTO_BUILD": "false",
-            "PYTHONUNBUFFERED": "1",
-            **(env or {}),
-        }
-        self.proc: subprocess.Popen | None = None
-        self.started_at = 0.0
-
-    def start(self) -> "Server":
-        self.started_at = time.perf_counter()
-        self.proc = subprocess.Popen(
-            self.command, cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-        _LIVE_SERVERS.append(self)
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def pids(self) -> list[int]:
-        """The server and any workers it started (its process group)."""
-        return _group_pids(self.pid) or [self.pid]
-
-    def log_tail(self, lines: int = 25) -> str:
-        try:
-            text = Path(self.log.name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def wait_ready(self, timeout: float = 600.0, interval: float = 0.02) -> float:
-        """Poll /healthz until 200; seconds since start. Raises with the log tail on failure."""
-        import httpx
-
-        deadline = time.perf_counter() + timeout
-        last = "no answer yet"
-        with httpx.Client(timeout=2.0, trust_env=False) as client:
-            while time.perf_counter() < deadline:
-                if self.proc.poll() is not None:
-                    raise ServerError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
-                try:
-                    response = client.get(self.base_url + "/healthz")
-                    if response.status_code == 200:
-                        return time.perf_counter() - self.started_at
-                    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
-                    if body.get("error"):
-                        raise ServerError(f"server cannot load the index: {body['error']}")
-                    last = f"healthz {response.status_code}"
-                except httpx.TransportError as exc:
-                    last = type(exc).__name__
-                time.sleep(interval)
-        raise ServerError(f"server not ready after {timeout:.0f} s ({last}):\n{self.log_tail()}")
-
-    def memory_kib(self) -> dict:
-        """VmRSS / VmHWM of the main process, and summed over its process group."""
-        main = _status_fields(self.pid)
-        group = [_status_fields(pid) for pid in self.pids()]
-        return {
-            "rss_kib": main.get("VmRSS"),
-            "hwm_kib": main.get("VmHWM"),
-            "group_processes": len(group),
-            "group_rss_kib": sum(g.get("VmRSS", 0) for g in group),
-            "group_hwm_kib": sum(g.get("VmHWM", 0) for g in group),
-        }
-
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.pids())
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-                try:
-                    os.killpg(self.proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    self.proc.wait(timeout=wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-        else:
-            # The leader is gone; make sure no worker of its group survives it.
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        self.log.close()
-        try:
-            os.unlink(self.log.name)
-        except OSError:
-            pass
-        if self in _LIVE_SERVERS:
-            _LIVE_SERVERS.remove(self)
-
-    def __enter__(self) -> "Server":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-def stop_all_servers() -> None:
-    for server in list(_LIVE_SERVERS):
-        server.stop()
+def bench_server(index_dir: Path, corpus_dir: Path, embedder: str, extra_args: list[str] | None = None,
+                 env: dict[str, str] | None = None) -> Server:
+    """The benchmark's server: the given index, corpus and model, no rate limit, and never a
+    rebuild behind the benchmark's back (a stale index is an error to report)."""
+    return Server(
+        env={**os.environ, "ASSISTANT_RATE_LIMIT": "0", "ASSISTANT_AUTO_BUILD": "false", "PYTHONUNBUFFERED": "1",
+             **(env or {})},
+        cwd=REPO,
+        global_args=["--index", str(index_dir), "--corpus", str(corpus_dir), "--embedder", embedder],
+        serve_args=extra_args or [],
+    )

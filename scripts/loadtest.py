@@ -21,19 +21,25 @@ they are the rate limiter working).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
 import json
 import random
 import socket
 import statistics
 import sys
-import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.support.load import pct, run_load  # noqa: E402
+from tests.support.servers import proc_status  # noqa: E402
 
 MAX_REQUESTS = 100_000
 MAX_CONCURRENCY = 256
@@ -96,15 +102,9 @@ def loopback_only(url: str) -> str:
 def memory(pid: int | None) -> dict | None:
     if pid is None:
         return None
-    values = {}
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                key, _, rest = line.partition(":")
-                if key in ("VmRSS", "VmHWM", "Threads"):
-                    values[key] = int(rest.split()[0])
-    except OSError as exc:
-        return {"error": str(exc)}
+    values = proc_status(pid)
+    if "VmRSS" not in values:
+        return {"error": f"no process {pid} (or no access to /proc/{pid}/status)"}
     return {"rss_mib": round(values["VmRSS"] / 1024, 1), "peak_rss_mib": round(values["VmHWM"] / 1024, 1),
             "threads": values.get("Threads")}
 
@@ -122,60 +122,34 @@ class Results:
 
 
 def percentile(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return round(ordered[rank], 1)
+    value = pct(values, p)
+    return None if value is None else round(value, 1)
 
 
-async def run(args: argparse.Namespace, base: str, pool: list[str]) -> tuple[Results, float]:
-    results = Results()
+def run(args: argparse.Namespace, base: str, pool: list[str]) -> tuple[Results, float]:
     rng = random.Random(args.seed + 1)
     order = [rng.randrange(len(pool)) for _ in range(args.requests)]
     kinds = ["ask", "search"] if args.path == "mixed" else [args.path]
-    next_index = 0
-    stop_at = time.monotonic() + args.max_seconds
-    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-    timeout = httpx.Timeout(args.timeout, connect=10.0)
-
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
-        async def worker() -> None:
-            nonlocal next_index
-            while next_index < len(order) and time.monotonic() < stop_at:
-                i = next_index
-                next_index += 1
-                question = pool[order[i]]
-                kind = kinds[i % len(kinds)]
-                started = time.perf_counter()
-                try:
-                    if kind == "ask":
-                        response = await client.post("/api/ask", json={"question": question})
-                    else:
-                        response = await client.get("/api/search", params={"q": question, "k": 5})
-                except httpx.TimeoutException as exc:
-                    results.errors[f"timeout ({type(exc).__name__})"] += 1
-                    continue
-                except httpx.TransportError as exc:  # refused, reset, closed mid-response
-                    results.errors[f"connection ({type(exc).__name__}: {str(exc)[:60]})"] += 1
-                    continue
-                finally:
-                    results.sent += 1
-                elapsed = (time.perf_counter() - started) * 1000
-                results.latencies_ms.append(elapsed)
-                results.statuses[response.status_code] += 1
-                if response.status_code == 200:
-                    results.ok_latencies_ms.append(elapsed)
-                    if kind == "ask":
-                        body = response.json()
-                        results.abstained += bool(body.get("abstained"))
-                        results.versions[body.get("index_version")] += 1
-                elif response.status_code == 429:
-                    results.retry_after[response.headers.get("Retry-After")] += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(args.concurrency)))
-        return results, time.perf_counter() - started
+    requests = [(kinds[i % len(kinds)], pool[n]) for i, n in enumerate(order)]
+    outcomes, seconds = run_load(base, requests, args.concurrency, timeout=args.timeout, max_seconds=args.max_seconds)
+    results = Results()
+    for outcome in outcomes:
+        if outcome is None:  # not sent: --max-seconds ran out
+            continue
+        results.sent += 1
+        if outcome.status is None:
+            results.errors[outcome.error] += 1
+            continue
+        results.latencies_ms.append(outcome.latency_ms)
+        results.statuses[outcome.status] += 1
+        if outcome.status == 200:
+            results.ok_latencies_ms.append(outcome.latency_ms)
+            if outcome.kind == "ask":
+                results.abstained += bool(outcome.body.get("abstained"))
+                results.versions[outcome.body.get("index_version")] += 1
+        elif outcome.status == 429:
+            results.retry_after[outcome.retry_after] += 1
+    return results, seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"loadtest: the server is not ready: {health_before}")
     pool = question_pool(max(1, args.distinct), args.seed)
     memory_before = memory(args.pid)
-    results, seconds = asyncio.run(run(args, base, pool))
+    results, seconds = run(args, base, pool)
     memory_after = memory(args.pid)
     health_after = httpx.get(base + "/healthz", timeout=10).json()
 

@@ -1,3 +1,5 @@
+"""Fixtures only; shared constants and builders live in tests/support (import them from there)."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,15 +10,20 @@ import pytest
 from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
+from tests.support.corpus import GUIDANCE, build_fake_index, working_copy
 
-DATA = Path(__file__).parent / "data"
-GUIDANCE = DATA / "guidance"
-OPERATOR_KEY = "test-operator-key-0123456789"
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """The guidance fixture and its fake-embedder index, built once; tests work on copies."""
+    root = tmp_path_factory.mktemp("built")
+    shutil.copytree(GUIDANCE, root / "corpus")
+    return build_fake_index(root)
 
 
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
-    """A private copy of the small guidance fixture, safe to modify."""
+    """A private copy of the small guidance fixture, safe to modify (no index next to it)."""
     target = tmp_path / "corpus"
     shutil.copytree(GUIDANCE, target)
     return target
@@ -24,6 +31,7 @@ def corpus_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fake_settings(tmp_path: Path, corpus_dir: Path) -> Settings:
+    """Settings over a private corpus copy; tmp_path/index does not exist until something builds it."""
     return Settings(
         _env_file=None,
         corpus_dir=corpus_dir,
@@ -34,33 +42,14 @@ def fake_settings(tmp_path: Path, corpus_dir: Path) -> Settings:
 
 
 @pytest.fixture
-def fake_assistant(fake_settings: Settings) -> Assistant:
+def fake_assistant(fake_settings: Settings, built: Path) -> Assistant:
+    """An open assistant over a private copy of the session's built index (same corpus bytes,
+    so it loads as fresh instead of being rebuilt for every test)."""
+    if not fake_settings.index_dir.exists():
+        shutil.copytree(built / "index", fake_settings.index_dir)
     assistant = Assistant(fake_settings, embedder=FakeEmbedder())
     assistant.open()
     return assistant
-
-
-def build_fake_index(root: Path) -> Path:
-    """Index root/corpus into root/index with the fake embedder; returns root."""
-    settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake")
-    Assistant(settings, embedder=FakeEmbedder()).open()
-    return root
-
-
-def working_copy(built: Path, target: Path) -> Settings:
-    """A private copy of a built corpus and index, with the operator routes on."""
-    shutil.copytree(built / "corpus", target / "corpus")
-    shutil.copytree(built / "index", target / "index")
-    return Settings(_env_file=None, corpus_dir=target / "corpus", index_dir=target / "index",
-                    embedder="fake", rate_limit="0", operator_key=OPERATOR_KEY)
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """The guidance fixture and its fake-embedder index, built once; tests work on copies."""
-    root = tmp_path_factory.mktemp("built")
-    shutil.copytree(GUIDANCE, root / "corpus")
-    return build_fake_index(root)
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from assistant.api.routes.admin import status_for
 from assistant.filenames import sanitise_filename
 from assistant.refusals import ManagementError
 from assistant.service import Assistant
-from conftest import OPERATOR_KEY
-from live_server import start_server
+from tests.support.corpus import OPERATOR_KEY
+from tests.support.live_server import start_server
 
 KEY = OPERATOR_KEY
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -415,6 +415,7 @@ def test_staged_uploads_of_a_dead_process_are_cleaned_at_start(operator_settings
 
 # -- end to end over a real server ------------------------------------------------------------------
 
+@pytest.mark.system
 def test_upload_then_ask_over_http_while_other_clients_keep_asking(tmp_path, corpus_dir):
     """A real `assistant serve` (uvicorn, fake embedder): one thread keeps asking while an
     operator uploads a document; the new document is then cited, and the asking thread saw only

@@ -24,7 +24,7 @@ from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.index import load_index
 from assistant.service import Assistant
-from conftest import DATA, OPERATOR_KEY
+from tests.support.corpus import DATA, OPERATOR_KEY
 
 KEY = OPERATOR_KEY
 AUTH = {"Authorization": f"Bearer {KEY}"}

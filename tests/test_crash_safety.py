@@ -30,8 +30,10 @@ from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.index import CURRENT_POINTER, IndexCorrupt, load_index
 from assistant.service import Assistant
-from conftest import OPERATOR_KEY, build_fake_index, working_copy
-from live_server import assistant_cmd, assistant_env, start_server
+from tests.support.corpus import OPERATOR_KEY, build_fake_index, working_copy
+from tests.support.live_server import assistant_cmd, assistant_env, start_server
+
+pytestmark = pytest.mark.system
 
 KEY = OPERATOR_KEY
 WORDS = ("staff customer service quality record training shift queue callback complaint escalation "

@@ -84,6 +84,7 @@ def test_q4_blocks_dequantise_low_nibbles_first_then_high_nibbles_times_the_scal
     assert weights[16:].tolist() == [(15 - 8) * 0.5] * 16
 
 
+@pytest.mark.system
 def test_e5_engine_module_imports_without_loading_torch():
     import subprocess
     import sys

@@ -25,8 +25,8 @@ from assistant.api.security import JSON_BODY_LIMIT, MAX_QUERY_STRING, PAGE_CSP
 from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
-from conftest import GUIDANCE, OPERATOR_KEY, working_copy
-from live_server import start_server
+from tests.support.corpus import GUIDANCE, OPERATOR_KEY, working_copy
+from tests.support.live_server import start_server
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = OPERATOR_KEY
@@ -442,6 +442,7 @@ def live(tmp_path_factory):
         server.stop()
 
 
+@pytest.mark.system
 def test_traversal_over_real_sockets(live):
     """Raw request lines, exactly as sent (an HTTP client library would normalise them)."""
     for prefix in ("/static/", "/widget.js/", "/documents/", "/api/clauses/"):
@@ -456,6 +457,7 @@ def test_traversal_over_real_sockets(live):
     assert httpx.get(live.url + "/api/documents").json()[0]["id"]
 
 
+@pytest.mark.system
 def test_upload_over_the_limit_is_413_on_a_real_socket(live):
     """Without a Content-Length (chunked), the limit is enforced on the stream; with one, the
     upload is refused before the body is read. Either way the client reads a 413."""
@@ -481,6 +483,7 @@ def test_upload_over_the_limit_is_413_on_a_real_socket(live):
         assert client.post("/api/ask", json={"question": "第4.5条"}).status_code == 200
 
 
+@pytest.mark.system
 def test_question_limits_on_a_real_socket(live):
     with httpx.Client(base_url=live.url, timeout=30) as client:
         huge = client.post("/api/ask", content=json.dumps({"question": "问" * 1_000_000}),
@@ -518,6 +521,7 @@ def test_loadtest_refuses_anything_but_loopback(url):
         _loadtest().loopback_only(url)
 
 
+@pytest.mark.system
 def test_loadtest_bounded_run_against_a_real_server(live, capsys):
     loadtest = _loadtest()
     assert loadtest.loopback_only(live.url + "/") == live.url

@@ -36,6 +36,7 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     took_ms: float
     index_version: str
+    timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage of this call.")
 
 
 class ClauseOut(BaseModel):
