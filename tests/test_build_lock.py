@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from assistant.index import build_lock, holds_build_lock, load_index
-from conftest import OPERATOR_KEY, build_fake_index, working_copy
-from live_server import assistant_cmd, assistant_env, start_server
+from tests.support.corpus import OPERATOR_KEY, build_fake_index, working_copy
+from tests.support.live_server import assistant_cmd, assistant_env, start_server
 
 AUTH = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 

@@ -22,8 +22,8 @@ from assistant.index import load_index
 from assistant.ingest import DocumentCaps, prepare_document
 from assistant.quarantine import Quarantine
 from assistant.service import Assistant
-from conftest import OPERATOR_KEY
-from live_server import start_server
+from tests.support.corpus import OPERATOR_KEY
+from tests.support.live_server import start_server
 
 AUTH = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 SMALL = "# Wildlife annex\n\n## 1 Quokka handling\n\nStaff who handle a quokka must wear soft gloves.\n"

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from assistant.api import create_app
 from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
-from conftest import OPERATOR_KEY
+from tests.support.corpus import OPERATOR_KEY
 
 AUTH = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 EXTRA = "# Parking\n\n## 1 Visitor parking\n\nVisitors park in bay C next to the quokka enclosure.\n"

@@ -184,7 +184,7 @@ def test_upload_of_a_glyph_name_pdf_is_422_and_leaves_nothing(operator_settings,
     from assistant.api import create_app
     from assistant.embedding import FakeEmbedder
     from assistant.service import Assistant
-    from conftest import OPERATOR_KEY
+    from tests.support.corpus import OPERATOR_KEY
 
     assistant = Assistant(operator_settings, embedder=FakeEmbedder())
     assistant.open()
