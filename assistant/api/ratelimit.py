@@ -5,11 +5,17 @@ A token bucket per client address and route group, in process: each client may s
 requests in a burst and then one more every ``period / limit`` seconds. A refused request gets
 429 with ``Retry-After`` (whole seconds until the next token) and a JSON ``detail``.
 
+A question costs what its tokens cost the model: the request takes one token as it arrives
+(before its body is read), and once the question is known the route charges the rest,
+``question_cost(tokens) - 1``, as debt that later requests wait out. Every real question
+measured (tests/data/abstention.jsonl, STARD, ObliQA: at most 112 model tokens) costs 1; the
+longest question accepted costs 4, so a client's allowance of those is a quarter as many.
+
 The client is ``scope["client"]`` (what Starlette calls ``request.client.host``): the TCP peer.
-``X-Forwarded-For`` is not read here. uvicorn replaces the peer with the forwarded address only
-when the connection comes from an address in its ``--forwarded-allow-ips`` (default
-``127.0.0.1``, i.e. a reverse proxy on the same machine), so behind a local proxy the limit is
-per real client, and a client on the internet cannot pick its own key.
+``X-Forwarded-For`` is not read here. ``assistant serve`` lets uvicorn replace the peer with the
+forwarded address only for connections from the addresses given in ``--forwarded-allow-ips``
+(default: none), the way to run behind a reverse proxy; otherwise a client could pick its own
+key, and rotate it, with a header.
 
 The state lives in one process: with several uvicorn workers each has its own buckets (the
 effective limit is multiplied by the number of workers).
@@ -28,6 +34,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 ASK_PATHS = frozenset({"/api/ask"})
+TOKENS_PER_UNIT = 128  # model tokens one unit of the rate limit pays for
 SEARCH_PATHS = frozenset({"/api/search"})
 LIMITED_PATHS = ASK_PATHS | SEARCH_PATHS
 
@@ -102,19 +109,43 @@ class TokenBuckets:
                 self._buckets.popitem(last=False)
             return wait
 
+    def charge(self, key: str, amount: float) -> None:
+        """Take ``amount`` more tokens, going into debt if need be (at most one full bucket),
+        which the client's next requests wait out."""
+        if amount <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.pop(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - at) * self.refill_per_s)
+            self._buckets[key] = (max(-self.capacity, tokens - amount), now)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+def question_cost(tokens: int) -> int:
+    """Units of the rate limit a question of this many model tokens costs (at least 1)."""
+    return max(1, math.ceil(tokens / TOKENS_PER_UNIT))
+
+
+def client_key(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
 
 
 class RateLimitMiddleware:
     """ASGI middleware: 429 for clients over the limit on the question routes; OPTIONS (CORS
     preflight) and every other route pass untouched."""
 
-    def __init__(self, app: ASGIApp, rate: Rate | None, paths: frozenset[str] = LIMITED_PATHS) -> None:
+    def __init__(self, app: ASGIApp, rate: Rate | None, paths: frozenset[str] = LIMITED_PATHS,
+                 buckets: TokenBuckets | None = None) -> None:
         self.app = app
         self.rate = rate
         self.paths = paths
-        self.buckets = TokenBuckets(rate) if rate is not None else None
+        self.buckets = buckets if buckets is not None else (TokenBuckets(rate) if rate is not None else None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -125,9 +156,7 @@ class RateLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        key = client[0] if client else "unknown"
-        wait = self.buckets.take(key)
+        wait = self.buckets.take(client_key(scope))
         if wait <= 0.0:
             await self.app(scope, receive, send)
             return

@@ -17,12 +17,21 @@ import hashlib
 import json
 import logging
 import re
+import time
 
 from fastapi import FastAPI, HTTPException
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.api.ratelimit import ASK_PATHS, LIMITED_PATHS, SEARCH_PATHS, Rate, RateLimitMiddleware, parse_rate
+from assistant.api.ratelimit import (
+    ASK_PATHS,
+    LIMITED_PATHS,
+    SEARCH_PATHS,
+    Rate,
+    RateLimitMiddleware,
+    TokenBuckets,
+    parse_rate,
+)
 from assistant.config import SEARCH_RATE_FACTOR, Settings
 
 log = logging.getLogger("assistant.api")
@@ -243,8 +252,10 @@ class BodyLimitMiddleware:
 class TimeoutMiddleware:
     """503 with Retry-After when a question takes longer than the time limit.
 
-    The work runs in a worker thread, which cannot be stopped: the thread finishes on its own
-    and its result is dropped. The client gets its answer at the limit instead of waiting."""
+    The work runs in a worker thread, which cannot be stopped; the deadline is put in the
+    request's state (``question_deadline``, time.monotonic()) so that the route hands it to the
+    model queue, which drops a question still waiting at its deadline instead of running it
+    after the 503. The client gets its answer at the limit instead of waiting."""
 
     def __init__(self, app: ASGIApp, paths: frozenset[str] = LIMITED_PATHS) -> None:
         self.app = app
@@ -256,6 +267,7 @@ class TimeoutMiddleware:
             return
         app_state = getattr(scope.get("app"), "state", None)
         timeout = getattr(app_state, "request_timeout_s", REQUEST_TIMEOUT_S)
+        scope.setdefault("state", {})["question_deadline"] = time.monotonic() + timeout
         started = False
         abandoned = False
 
@@ -303,9 +315,12 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.request_timeout_s = settings.request_timeout
     app.state.rate_limit = rate
     app.state.search_rate_limit = search_rate
+    # The routes charge a question's cost beyond its first unit to the same buckets.
+    app.state.ask_buckets = TokenBuckets(rate) if rate is not None else None
+    app.state.search_buckets = TokenBuckets(search_rate) if search_rate is not None else None
     # add_middleware puts each new one outside the previous ones.
     app.add_middleware(TimeoutMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_upload_bytes=settings.max_upload_bytes)
-    app.add_middleware(RateLimitMiddleware, rate=search_rate, paths=SEARCH_PATHS)
-    app.add_middleware(RateLimitMiddleware, rate=rate, paths=ASK_PATHS)
+    app.add_middleware(RateLimitMiddleware, rate=search_rate, paths=SEARCH_PATHS, buckets=app.state.search_buckets)
+    app.add_middleware(RateLimitMiddleware, rate=rate, paths=ASK_PATHS, buckets=app.state.ask_buckets)
     app.add_middleware(SecurityHeadersMiddleware)
