@@ -18,6 +18,10 @@ DEFAULT_EMBEDDER = "e5-small"
 # 600 0.792 / 0.638, 800 0.794 / 0.642, 1000 0.798 / 0.642, 1200 0.797 / 0.639; STARD and the
 # guidance's abstention set did not move (docs/benchmarks.md).
 DEFAULT_PASSAGE_CHARS = 1000
+# The longest question accepted. Real questions are far shorter (the measured sets' longest is
+# 356 characters, 112 model tokens; docs/reliability.md#fair-questions), and a question's model
+# time grows with its length: 500 keeps the longest one within one 512-token model window.
+MAX_QUESTION_CHARS = 500
 # A search box queries as you type (one request per pause), a question is asked once.
 SEARCH_RATE_FACTOR = 5
 
@@ -46,7 +50,10 @@ class Settings(BaseSettings):
         "unset uses the embedder's tuned default (0.845 for e5-small).",
     )
     top_k: int = Field(5, ge=1, le=50, description="Citations returned by default.")
-    max_question_chars: int = Field(2000, ge=1, description="Longest question accepted.")
+    max_question_chars: int = Field(
+        MAX_QUESTION_CHARS, ge=1, le=10_000,
+        description="Longest question accepted (real questions measured need at most 356; docs/reliability.md).",
+    )
     max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest document file accepted.")
     passage_chars: int = Field(
         DEFAULT_PASSAGE_CHARS, ge=100, description="Clauses longer than this are split into passages."

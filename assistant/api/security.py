@@ -40,7 +40,7 @@ log = logging.getLogger("assistant.api")
 JSON_BODY_LIMIT = 64 * 1024  # every route but the upload: a question is at most a few KB
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around an uploaded file
 # GET /api/search?q=...: uvicorn's HTTP parser refuses a request head over 16 KB anyway; a
-# question near the 2000-character limit in Chinese (9 bytes a character once percent-encoded)
+# question at the character limit in Chinese (9 bytes a character once percent-encoded)
 # belongs in POST /api/ask.
 MAX_QUERY_STRING = 16 * 1024
 REQUEST_TIMEOUT_S = 10.0  # /api/ask and /api/search; install() sets app.state.request_timeout_s
