@@ -355,6 +355,7 @@ class QueryTicket:
 
     client: str
     deadline: float | None = None  # time.monotonic() after which the answer is no use
+    capped: bool = True  # False when per-client limits are off (ASSISTANT_RATE_LIMIT=0)
 
 
 CURRENT_TICKET: ContextVar[QueryTicket | None] = ContextVar("assistant_query_ticket", default=None)
@@ -384,8 +385,10 @@ class QueryBatcher:
     after idle_seconds and starts again on demand.
 
     Fairness, for questions that carry a QueryTicket (HTTP):
-    - the queue is bounded: past ``max_pending`` questions, or ``max_per_client`` of one client,
-      embed() raises ModelBusy at once, before any work;
+    - the queue is bounded: past ``max_pending`` questions or ``max_pending_tokens`` model tokens
+      waiting (about as much model time as the 10 s time limit), or ``max_per_client`` questions
+      of one client (unless its ticket is not capped), embed() raises ModelBusy at once, before
+      any work;
     - batches are taken round-robin over clients, least recently served first, and hold at most
       ``batch_tokens`` (longest question x rows), so one client's long questions never ride in
       front of another's, and another client waits for at most one such batch;
@@ -398,20 +401,23 @@ class QueryBatcher:
         embedder: Embedder,
         max_batch: int = 32,
         idle_seconds: float = 30.0,
-        max_pending: int = 64,
-        max_per_client: int = 4,
-        batch_tokens: int = 1024,
+        max_pending: int = 256,
+        max_pending_tokens: int = 8192,
+        max_per_client: int = 8,
+        batch_tokens: int = 768,
     ) -> None:
         self.embedder = embedder
         self.max_batch = max_batch
         self.idle_seconds = idle_seconds
         self.max_pending = max_pending
+        self.max_pending_tokens = max_pending_tokens
         self.max_per_client = max_per_client
         self.batch_tokens = batch_tokens
         self._cond = threading.Condition()
         # client -> its waiting questions; order = least recently served first.
         self._queues: OrderedDict[str, deque[_PendingQuery]] = OrderedDict()
         self._waiting = 0
+        self._waiting_tokens = 0
         self._in_flight: dict[str, int] = {}  # client -> questions queued or running
         self._worker: threading.Thread | None = None
         self.dropped = 0  # questions dropped at their deadline without running
@@ -423,10 +429,16 @@ class QueryBatcher:
         mine = _PendingQuery(text, client, count_tokens(self.embedder, text), deadline)
         with self._cond:
             if ticket is not None:
-                self._admit(client)
+                self._admit(client, mine.tokens, ticket.capped)
             self._in_flight[client] = self._in_flight.get(client, 0) + 1
-            self._queues.setdefault(client, deque()).append(mine)
+            queue = self._queues.get(client)
+            if queue is None:
+                # A client with nothing waiting goes first: it is the least recently served.
+                queue = self._queues[client] = deque()
+                self._queues.move_to_end(client, last=False)
+            queue.append(mine)
             self._waiting += 1
+            self._waiting_tokens += mine.tokens
             if self._worker is None:
                 self._worker = threading.Thread(target=self._run, name="query-model", daemon=True)
                 self._worker.start()
@@ -450,13 +462,15 @@ class QueryBatcher:
             raise mine.error
         return mine.vector
 
-    def _admit(self, client: str) -> None:
-        if self._in_flight.get(client, 0) >= self.max_per_client:
+    def _admit(self, client: str, tokens: int, capped: bool) -> None:
+        if capped and self._in_flight.get(client, 0) >= self.max_per_client:
             raise ModelBusy(
                 f"too many questions at once from this client (at most {self.max_per_client} wait "
                 "for the model); wait for an answer before asking again", retry_after=1, per_client=True,
             )
-        if self._waiting >= self.max_pending:
+        if self._waiting >= self.max_pending or (
+            self._waiting and self._waiting_tokens + tokens > self.max_pending_tokens
+        ):
             raise ModelBusy(
                 f"the service is busy ({self._waiting} questions are waiting for the model); try again shortly",
                 retry_after=2, per_client=False,
@@ -467,6 +481,7 @@ class QueryBatcher:
         if queue is not None and item in queue:
             queue.remove(item)
             self._waiting -= 1
+            self._waiting_tokens -= item.tokens
             if not queue:
                 del self._queues[item.client]
 
@@ -485,6 +500,7 @@ class QueryBatcher:
                     late = queue.popleft()  # its caller is about to give up: never run it
                     late.error, late.done = QueryTimedOut("the question timed out waiting for the model"), True
                     self._waiting -= 1
+                    self._waiting_tokens -= late.tokens
                     self.dropped += 1
                 if not queue:
                     del self._queues[client]
@@ -495,6 +511,7 @@ class QueryBatcher:
                     continue
                 batch.append(queue.popleft())
                 self._waiting -= 1
+                self._waiting_tokens -= head.tokens
                 longest, added = width, True
                 del self._queues[client]
                 if queue:

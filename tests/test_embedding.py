@@ -224,10 +224,10 @@ def test_batches_go_round_robin_and_long_questions_do_not_carry_others():
     gate.release.set()
     for thread in threads:
         thread.join(5)
-    # After the call that was running: one hog question (the hog queued first), then the polite
-    # client's, alone (a short question does not ride along with a long one), then the rest.
-    assert [len(call) for call in gate.calls] == [1, 1, 1, 1, 1, 1, 1][: len(gate.calls)]
-    assert gate.calls[2] == ["short one"]
+    # After the call that was running: the polite client's question first (a client with nothing
+    # waiting is the least recently served), alone; then the hog's, one per call.
+    assert gate.calls[1] == ["short one"]
+    assert [len(call) for call in gate.calls] == [1] * 6
     assert all(isinstance(v, np.ndarray) for v in out.values())
 
 
@@ -245,3 +245,23 @@ def test_short_questions_from_many_clients_still_share_a_call():
     for thread in threads:
         thread.join(5)
     assert [len(call) for call in gate.calls] == [1, 10]
+
+
+def test_the_queue_is_bounded_by_model_tokens_too_and_uncapped_tickets_skip_the_client_cap():
+    from assistant.embedding import ModelBusy, QueryTicket
+
+    gate = Gate()
+    batcher = QueryBatcher(gate, max_pending_tokens=1000, max_per_client=1)
+    out = {}
+    threads = [_asker(batcher, "running", QueryTicket("a"), out)]
+    assert gate.started.wait(5)
+    threads.append(_asker(batcher, "长" * 450, QueryTicket("b", capped=False), out))
+    threads.append(_asker(batcher, "长" * 451, QueryTicket("b", capped=False), out))  # same client: not capped
+    _wait_until(lambda: batcher._waiting == 2)
+    with pytest.raises(ModelBusy) as shed:
+        batcher.embed("长" * 200, QueryTicket("c"))
+    assert not shed.value.per_client
+    gate.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert all(isinstance(v, np.ndarray) for v in out.values()) and len(out) == 3

@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 
 from assistant.api import create_app
 from assistant.api.ratelimit import Rate, RateLimitSettingError, TokenBuckets, parse_rate
-from assistant.api.security import JSON_BODY_LIMIT, MAX_QUERY_STRING, PAGE_CSP
-from assistant.config import Settings
+from assistant.api.security import JSON_BODY_LIMIT, MAX_QUERY_STRING
+from assistant.config import MAX_QUESTION_CHARS, Settings
 from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
 from conftest import GUIDANCE, OPERATOR_KEY, working_copy
@@ -178,11 +178,62 @@ def test_docs_page_gets_an_honest_relaxed_policy(client):
     assert client.get("/openapi.json").status_code == 200
 
 
-def test_page_csp_is_the_documented_one():
-    assert PAGE_CSP == (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
+def _readme_headers() -> dict[str, dict[str, str]]:
+    """The README's headers table: row label -> {header: value}."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    table = text.split("<!-- headers-table -->")[1].split("<!-- /headers-table -->")[0]
+    rows = {}
+    for line in table.strip().splitlines()[2:]:
+        label, stated = line.strip("|").split("|", 1)
+        rows[label.strip()] = dict(re.findall(r"`([A-Za-z-]+): ([^`]+)`", stated))
+    return rows
+
+
+def test_the_headers_the_readme_states_are_the_ones_sent(fake_settings, fake_assistant, client, tmp_path):
+    """Real responses of every kind carry exactly what the README says: pages, JSON answers and
+    errors from routes and from middleware, the widget, static files, the redirect."""
+    rows = _readme_headers()
+    every, = (v for k, v in rows.items() if k.startswith("every response"))
+    html, = (v for k, v in rows.items() if k.startswith("HTML pages"))
+    as_json, = (v for k, v in rows.items() if k.startswith("JSON"))
+    widget, = (v for k, v in rows.items() if k.startswith("`/widget.js`"))
+    docs, = (v for k, v in rows.items() if k.startswith("`/docs`"))
+    assert every and html and as_json and widget and docs
+
+    limited = Settings(**{**fake_settings.model_dump(), "rate_limit": "1/minute"})
+    with TestClient(create_app(limited, fake_assistant)) as strict:
+        strict.post("/api/ask", json={"question": "数据安全"})
+        too_many = strict.post("/api/ask", json={"question": "数据安全"})
+    no_index = fake_settings.model_copy(update={"auto_build": False, "index_dir": tmp_path / "none"})
+    loading = Assistant(no_index, embedder=FakeEmbedder())  # nothing to load: not ready
+    with TestClient(create_app(no_index, loading)) as cold:
+        not_ready = {"page": cold.get("/documents/ccso-zh"), "json": cold.post("/api/ask", json={"question": "x"})}
+    kinds = {
+        "html": [client.get(p) for p in HTML_PAGES] + [client.head("/search"), not_ready["page"]],
+        "json": [
+            client.post("/api/ask", json={"question": "数据安全"}), client.get("/api/search", params={"q": "录音"}),
+            client.get("/healthz"), client.get("/api/documents"), client.get("/api/clauses/nope"),
+            client.post("/api/ask", json={"nope": 1}), client.post("/api/ask", content=b"x" * (JSON_BODY_LIMIT + 1)),
+            client.get("/api/search?q=" + "q" * (MAX_QUERY_STRING + 1)), too_many, not_ready["json"],
+        ],
+        "widget": [client.get("/widget.js"), client.head("/widget.js")],
+        "static": [client.get("/static/search.js"), client.get("/static/pages.css")],
+    }
+    statuses = {r.status_code for r in kinds["json"]}
+    assert {200, 404, 413, 414, 422, 429, 503} <= statuses, statuses
+    for kind, responses in kinds.items():
+        for response in responses:
+            expected = dict(every)
+            expected.update({"html": html, "json": as_json, "widget": widget}.get(kind, {}))
+            for name, value in expected.items():
+                assert response.headers.get(name) == value, (kind, response.request.url, name)
+            if kind != "html":
+                assert "X-Frame-Options" not in response.headers, (kind, response.request.url)
+            if kind in ("widget", "static"):
+                assert "Content-Security-Policy" not in response.headers, (kind, response.request.url)
+    page = client.get("/docs")
+    assert page.headers["X-Frame-Options"] == docs["X-Frame-Options"]
+    assert "https://cdn.jsdelivr.net" in page.headers["Content-Security-Policy"]
 
 
 # -- rate limiting -----------------------------------------------------------------------------------
@@ -486,11 +537,11 @@ def test_question_limits_on_a_real_socket(live):
         huge = client.post("/api/ask", content=json.dumps({"question": "问" * 1_000_000}),
                            headers={"Content-Type": "application/json"})
         assert huge.status_code == 413
-        medium_url = client.get("/api/search", params={"q": "数" * 1300})  # 11.7 KB once encoded
+        medium_url = client.get("/api/search", params={"q": "数" * MAX_QUESTION_CHARS})  # 4.5 KB encoded
         assert medium_url.status_code == 200
         long_url = client.get("/api/search", params={"q": "q" * 20000})
         assert long_url.status_code in (400, 414)  # h11 refuses a request head over 16 KB first
-        long_question = client.post("/api/ask", json={"question": "问" * 2001})
+        long_question = client.post("/api/ask", json={"question": "问" * (MAX_QUESTION_CHARS + 1)})
         assert long_question.status_code == 400 and "too long" in long_question.json()["detail"]
         assert client.get("/healthz").status_code == 200
     # a 1 MB URL: h11 refuses a request head over 16 KB before the app sees it

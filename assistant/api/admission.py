@@ -27,7 +27,9 @@ def charge(request: Request, buckets: TokenBuckets | None, embedder: object, que
 
 def ticket(request: Request) -> QueryTicket:
     deadline = getattr(request.state, "question_deadline", None)
-    return QueryTicket(client=client_key(request.scope), deadline=deadline)
+    # With rate limiting off (a benchmark, a private deployment) no client is capped either.
+    capped = getattr(request.app.state, "rate_limit", None) is not None
+    return QueryTicket(client=client_key(request.scope), deadline=deadline, capped=capped)
 
 
 async def run_question(request: Request, work: Callable[..., T], *args) -> T:

@@ -47,11 +47,15 @@ REQUEST_TIMEOUT_S = 10.0  # /api/ask and /api/search; install() sets app.state.r
 UPLOAD_PATH = "/api/documents"
 
 # -- headers -------------------------------------------------------------------------------------
+# The one place the security headers are decided; routes set none of them. The README's
+# "Headers" table states the same values and tests/test_security.py reads them off real
+# responses of every kind.
+#
 # The HTML pages (search page, viewer) load only their own script and stylesheet files; no
-# inline script or style, no framing by other sites.
+# inline script or style, no framing by other sites, nothing else at all.
 PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 # JSON answers are data, never a document to render.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -69,15 +73,27 @@ _DOCS_CSP = (
     "base-uri 'none'; form-action 'self'"
 )
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+# Every response.
 COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+# HTML pages (and /docs, with its own CSP).
 HTML_HEADERS = {
+    "Content-Security-Policy": PAGE_CSP,
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+# JSON, whatever route or middleware made it.
+JSON_HEADERS = {"Content-Security-Policy": API_CSP}
+# /widget.js: a public script that other sites embed, readable cross-origin (e.g. with
+# <script crossorigin integrity=...>) and loadable by sites that isolate themselves
+# (Cross-Origin-Embedder-Policy). It carries no CSP; the embedding page's applies.
 WIDGET_PATH = "/widget.js"
+WIDGET_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+}
 
 
 def docs_csp(html: bytes) -> str:
@@ -88,9 +104,22 @@ def docs_csp(html: bytes) -> str:
     return _DOCS_CSP.format(hashes=hashes).replace("  ", " ")
 
 
+def headers_for(path: str, content_type: str) -> dict[str, str]:
+    """The security headers a response of this path and content type gets."""
+    headers = dict(COMMON_HEADERS)
+    content_type = content_type.lower()
+    if content_type.startswith("text/html"):
+        headers.update(HTML_HEADERS)
+    elif content_type.startswith("application/json"):
+        headers.update(JSON_HEADERS)
+    if path == WIDGET_PATH:
+        headers.update(WIDGET_HEADERS)
+    return headers
+
+
 class SecurityHeadersMiddleware:
-    """Adds the headers above. A header a route set itself is kept (the route knows best);
-    X-Frame-Options follows the page's frame-ancestors when the page chose its own policy."""
+    """Sets the headers above on every response (overriding any a route might set, so that
+    there is one source of truth)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -107,31 +136,11 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                self._decorate(path, headers)
+                for name, value in headers_for(path, headers.get("content-type", "")).items():
+                    headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-    @staticmethod
-    def _decorate(path: str, headers: MutableHeaders) -> None:
-        for name, value in COMMON_HEADERS.items():
-            headers.setdefault(name, value)
-        content_type = headers.get("content-type", "").lower()
-        if content_type.startswith("text/html"):
-            headers.setdefault("Content-Security-Policy", PAGE_CSP)
-            policy = headers["Content-Security-Policy"]
-            frame = re.search(r"frame-ancestors\s+([^;]*)", policy)
-            framing = frame.group(1).strip() if frame else ""
-            headers.setdefault("X-Frame-Options", "SAMEORIGIN" if framing == "'self'" else "DENY")
-            for name, value in HTML_HEADERS.items():
-                headers.setdefault(name, value)
-        elif content_type.startswith("application/json"):
-            headers.setdefault("Content-Security-Policy", API_CSP)
-        if path == WIDGET_PATH:
-            # A public script that other sites embed: readable cross-origin (e.g. with
-            # <script crossorigin integrity=...>). It carries no CSP; the embedding page's applies.
-            headers.setdefault("Access-Control-Allow-Origin", "*")
-            headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
 
     async def _docs(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None
@@ -150,11 +159,11 @@ class SecurityHeadersMiddleware:
                 return
             body = b"".join(chunks)
             headers = MutableHeaders(scope=start)
-            if headers.get("content-type", "").lower().startswith("text/html"):
+            content_type = headers.get("content-type", "")
+            for name, value in headers_for(scope["path"], content_type).items():
+                headers[name] = value
+            if content_type.lower().startswith("text/html"):
                 headers["Content-Security-Policy"] = docs_csp(body)
-                headers.setdefault("X-Frame-Options", "DENY")
-            for name, value in COMMON_HEADERS.items():
-                headers.setdefault(name, value)
             await send(start)
             await send({"type": "http.response.body", "body": body})
 

@@ -18,16 +18,8 @@ from assistant.records import Clause
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
-# Sent with the HTML pages served here; the pages need nothing beyond their own origin.
-PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
-PAGE_HEADERS = {
-    "Content-Security-Policy": PAGE_CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+# Security headers (CSP, framing, nosniff; the widget's cross-origin ones) are set for every
+# response in one place, assistant/api/security.py; the routes here set none.
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,19 +30,14 @@ async def widget_js() -> FileResponse:
     return FileResponse(
         STATIC_DIR / "widget.js",
         media_type="text/javascript; charset=utf-8",
-        headers={
-            "Cache-Control": "public, max-age=300",
-            # Loadable by sites that isolate themselves (Cross-Origin-Embedder-Policy).
-            "Cross-Origin-Resource-Policy": "cross-origin",
-            "X-Content-Type-Options": "nosniff",
-        },
+        headers={"Cache-Control": "public, max-age=300"},
     )
 
 
 @router.api_route("/search", methods=["GET", "HEAD"])
 async def search_page() -> FileResponse:
     """The internal search page; its script reads and writes the query string."""
-    return FileResponse(STATIC_DIR / "search.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+    return FileResponse(STATIC_DIR / "search.html", media_type="text/html; charset=utf-8")
 
 
 @router.get("/documents/")
@@ -66,15 +53,15 @@ async def viewer_page(document_id: str, request: Request) -> HTMLResponse:
         return HTMLResponse(
             _not_ready_page(),
             status_code=503,
-            headers={**PAGE_HEADERS, "Retry-After": "5", "Cache-Control": "no-store"},
+            headers={"Retry-After": "5", "Cache-Control": "no-store"},
         )
     documents = assistant.documents()
     document = next((doc for doc in documents if doc["id"] == document_id), None)
     if document is None:
-        return HTMLResponse(_not_found_page(document_id, documents), status_code=404, headers=PAGE_HEADERS)
+        return HTMLResponse(_not_found_page(document_id, documents), status_code=404)
     clauses = assistant.document_clauses(document_id)
     editions = _editions(assistant, document, documents)
-    return HTMLResponse(_viewer_page(document, clauses, editions), headers=PAGE_HEADERS)
+    return HTMLResponse(_viewer_page(document, clauses, editions))
 
 
 # -- rendering ------------------------------------------------------------------------------------
