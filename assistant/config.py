@@ -9,7 +9,9 @@ from pathlib import Path
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
+import re
+
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import NoDecode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,6 +24,10 @@ DEFAULT_PASSAGE_CHARS = 1000
 # 356 characters, 112 model tokens; docs/reliability.md#fair-questions), and a question's model
 # time grows with its length: 500 keeps the longest one within one 512-token model window.
 MAX_QUESTION_CHARS = 500
+# Operator keys travel in an HTTP header, which carries latin-1 at best: a key is printable ASCII
+# of the bearer-token alphabet (RFC 6750), long enough not to be guessed within the lockout.
+MIN_OPERATOR_KEY_CHARS = 16
+_BEARER_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
 # A search box queries as you type (one request per pause), a question is asked once.
 SEARCH_RATE_FACTOR = 5
 
@@ -77,9 +83,49 @@ class Settings(BaseSettings):
         f"{SEARCH_RATE_FACTOR} times ASSISTANT_RATE_LIMIT (300/minute by default); 0 turns it off.",
     )
 
+    @field_validator("operator_key", mode="before")
+    @classmethod
+    def _check_operator_key(cls, value):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not _BEARER_TOKEN.match(value):
+            raise ValueError(
+                "use only ASCII letters, digits and - . _ ~ + / (a header cannot carry other characters, "
+                "so such a key could never match)"
+            )
+        if len(value) < MIN_OPERATOR_KEY_CHARS:
+            raise ValueError(f"must be at least {MIN_OPERATOR_KEY_CHARS} characters (it is {len(value)})")
+        return value
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value):
         if isinstance(value, str):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
+
+
+class SettingsError(ValueError):
+    """One or more settings make no sense; the message has one line per setting."""
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """``ASSISTANT_TOP_K=0: Input should be greater than or equal to 1`` for each problem (the
+    secret operator key is never echoed)."""
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error.get("loc", ())) or "settings"
+        name = f"ASSISTANT_{field.upper()}"
+        message = error.get("msg", "invalid").removeprefix("Value error, ")
+        shown = "" if field == "operator_key" or "input" not in error else f"={error['input']!r}"
+        lines.append(f"{name}{shown}: {message}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment (and .env) with ``overrides``; SettingsError, one line, when
+    a value makes no sense (instead of pydantic's multi-line report)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_settings_error(exc)) from None

@@ -585,3 +585,85 @@ def test_loadtest_bounded_run_against_a_real_server(live, capsys):
     assert report["server_memory"]["after"]["rss_mib"] > 0
     with pytest.raises(SystemExit):
         loadtest.main(["--url", live.url, "--requests", "1000000"])
+
+
+# -- small hardening items (issue 15) ---------------------------------------------------------------
+
+def test_public_health_shows_no_file_names_or_paths_and_the_operator_status_keeps_them(
+    fake_settings, fake_assistant, tmp_path
+):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(fake_settings.corpus_dir, corpus)
+    (corpus / "board-minutes-confidential.pdf").write_bytes(b"%PDF-1.4 garbage")
+    settings = fake_settings.model_copy(update={"corpus_dir": corpus, "index_dir": tmp_path / "index"})
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    assert any("board-minutes" in error for error in assistant.status()["load_errors"])
+    with TestClient(create_app(settings, assistant)) as client:
+        health = client.get("/healthz")
+        operator = client.get("/api/index/status", headers=AUTH).json()
+    assert health.status_code == 200 and health.json()["documents_skipped"] == 1
+    assert "board-minutes" not in health.text and str(tmp_path) not in health.text
+    assert any("board-minutes" in error for error in operator["load_errors"])
+
+    broken = settings.model_copy(update={"index_dir": tmp_path / "absent", "auto_build": False})
+    with TestClient(create_app(broken, Assistant(broken, embedder=FakeEmbedder()))) as client:
+        deadline = time.monotonic() + 10
+        while "error" not in (health := client.get("/healthz")).json() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        operator = client.get("/api/index/status", headers=AUTH).json()
+    assert health.status_code == 503 and "error" in health.json()
+    assert str(tmp_path) not in health.text and "absent" not in health.text
+    assert "absent" in operator["error"]
+
+
+GET_ROUTES = ["/healthz", "/api/documents", "/api/clauses/ccso-zh:4.5", "/api/search?q=%E5%BD%95%E9%9F%B3",
+              "/search", "/documents/ccso-zh", "/widget.js", "/static/pages.css", "/openapi.json"]
+
+
+@pytest.mark.parametrize("path", GET_ROUTES)
+def test_head_is_answered_wherever_get_is(client, path):
+    get, head = client.get(path), client.head(path)
+    assert get.status_code == 200 and head.status_code == 200, (head.status_code, head.text)
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    if "content-length" in get.headers and path != "/api/search?q=%E5%BD%95%E9%9F%B3":  # took_ms varies
+        assert head.headers["content-length"] == get.headers["content-length"]
+
+
+def test_a_redirect_never_echoes_the_host_header(client):
+    response = client.get("/api/documents/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code == 307
+    assert "evil.example" not in response.headers["location"]
+    assert response.headers["location"] == "/api/documents"
+    viewer = client.get("/documents/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert viewer.status_code == 307 and "evil.example" not in viewer.headers["location"]
+
+
+@pytest.mark.system
+def test_a_rotating_forwarded_for_from_loopback_does_not_escape_the_rate_limit(built, tmp_path):
+    settings = working_copy(built, tmp_path)
+    server = start_server(tmp_path, settings.corpus_dir, settings.index_dir, rate_limit="3/minute")
+    try:
+        server.wait_ready()
+        statuses = [
+            httpx.post(server.url + "/api/ask", json={"question": "录音"}, timeout=30,
+                       headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+            for i in range(5)
+        ]
+    finally:
+        server.stop()
+    assert statuses[:3] == [200] * 3 and statuses[3:] == [429, 429]
+
+
+def test_forwarded_for_is_believed_from_the_proxies_named(built, tmp_path, monkeypatch):
+    import assistant.cli as cli_module
+
+    seen = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: seen.update(options))
+    settings = working_copy(built, tmp_path)
+    base = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), "--embedder", "fake"]
+    assert cli_module.main([*base, "serve"]) == 0
+    assert seen["proxy_headers"] is False
+    assert cli_module.main([*base, "serve", "--forwarded-allow-ips", "10.0.0.5"]) == 0
+    assert seen["proxy_headers"] is True and seen["forwarded_allow_ips"] == "10.0.0.5"

@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from assistant import __version__
 from assistant.api import security
+from assistant.api.protocol import HttpProtocolMiddleware
 from assistant.api.routes import admin
 from assistant.api.routes import ask, documents, health, pages, viewer
 from assistant.config import Settings
@@ -58,6 +59,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     # Security headers, body/URL limits, rate limit, time limit (see security.py); added before
     # CORS so that CORS stays the outermost middleware.
     security.install(app, settings)
+    # HEAD wherever GET is, and no Host echo in redirects; outside the headers so that a HEAD's
+    # headers are exactly its GET's.
+    app.add_middleware(HttpProtocolMiddleware)
     app.include_router(viewer.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
