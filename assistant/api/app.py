@@ -15,7 +15,7 @@ from assistant.api import security
 from assistant.api.protocol import HttpProtocolMiddleware
 from assistant.api.routes import admin
 from assistant.api.routes import ask, documents, health, pages, viewer
-from assistant.config import Settings
+from assistant.config import Settings, load_settings
 from assistant.service import Assistant
 
 log = logging.getLogger("assistant.api")
@@ -24,7 +24,7 @@ log = logging.getLogger("assistant.api")
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
     """Build the application. The index is loaded (or built) in the background at startup,
     so /healthz answers at once and reports 503 until the index is ready."""
-    settings = settings or Settings()
+    settings = settings or load_settings()  # SettingsError (one line) for a value that makes no sense
     assistant = assistant or Assistant(settings)
 
     @asynccontextmanager
