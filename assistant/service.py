@@ -28,6 +28,7 @@ from assistant.index import (
     load_index,
     prepare_files,
 )
+from assistant.memory import release_freed_memory
 from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker
 from assistant.retrieval import RetrievalConfig, Retriever
@@ -154,7 +155,9 @@ class Assistant:
             index = build_index(self.settings.index_dir, corpus, self.embedder, self.build_options(), progress=progress)
             self.last_build_errors = corpus.errors
             self._install(index)
-            return index
+        del corpus  # the build's documents and passages, before the trim
+        release_freed_memory()  # a build's peak would otherwise stay as RSS (docs/reliability.md)
+        return index
 
     def _install(self, index: LoadedIndex) -> None:
         if index.manifest.embedder != self.embedder.id:
