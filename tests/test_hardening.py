@@ -96,3 +96,15 @@ def test_ingest_on_a_full_disk_says_so_plainly(base, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "error: cannot write the new index (no space left on device (" in err
     assert "the previous index is unchanged" in err
+
+
+def test_a_rebuild_gives_its_freed_memory_back(fake_settings, monkeypatch):
+    import assistant.service as service
+    from assistant.embedding import FakeEmbedder
+    from assistant.memory import release_freed_memory
+
+    calls = []
+    monkeypatch.setattr(service, "release_freed_memory", lambda: calls.append(1) or True)
+    service.Assistant(fake_settings, embedder=FakeEmbedder()).rebuild()
+    assert calls == [1]
+    assert isinstance(release_freed_memory(), bool)  # glibc here: really called, no error
