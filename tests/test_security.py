@@ -415,6 +415,40 @@ def test_slow_question_gets_503_at_the_time_limit(fake_settings, fake_assistant)
     time.sleep(1.5)  # the abandoned thread finishes on its own
 
 
+def test_a_question_that_times_out_waiting_for_the_model_is_dropped_not_run_after_its_503(built, tmp_path):
+    import threading
+
+    class Gate(FakeEmbedder):
+        def __init__(self):
+            super().__init__()
+            self.ran: list[str] = []
+            self.busy, self.release = threading.Event(), threading.Event()
+
+        def embed_queries(self, texts):
+            self.ran += list(texts)
+            self.busy.set()
+            assert self.release.wait(20)
+            return super().embed_queries(texts)
+
+    settings = working_copy(built, tmp_path).model_copy(update={"request_timeout": 0.4})
+    gate = Gate()
+    assistant = Assistant(settings, embedder=gate)
+    assistant.open()
+    occupier = threading.Thread(target=assistant._query_vector, args=("occupies the model",), daemon=True)
+    with TestClient(create_app(settings, assistant)) as client:
+        occupier.start()
+        assert gate.busy.wait(10)
+        started = time.monotonic()
+        response = client.post("/api/ask", json={"question": "录音保存多久"})
+        took = time.monotonic() - started
+        gate.release.set()
+        occupier.join(10)
+        time.sleep(0.3)  # the model thread is free: a question still queued would run now
+        assert client.post("/api/ask", json={"question": "数据安全"}).status_code == 200
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5" and took < 2
+    assert "录音保存多久" not in gate.ran and assistant._batcher.dropped == 1
+
+
 # -- path traversal ----------------------------------------------------------------------------------
 
 TRAVERSALS = [
