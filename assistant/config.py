@@ -71,7 +71,9 @@ class Settings(BaseSettings):
         description="Origins allowed to call the API from a browser (comma-separated).",
     )
     operator_key: str | None = Field(
-        None, description="Bearer key for the document-management routes; unset turns them off."
+        None,
+        description=f"Bearer key for the document-management routes (at least {MIN_OPERATOR_KEY_CHARS} ASCII "
+        "characters of A-Za-z0-9-._~+/); unset turns them off.",
     )
     rate_limit: str = Field("60/minute", description="Per-client limit on /api/ask; 0 turns rate limiting off.")
     request_timeout: float = Field(

@@ -41,8 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {"ASSISTANT_OPERATOR_KEY": KEY, "ASSISTANT_AUTO_BUILD": "true"}
         questions = (H.question_pool() * 10)[: args.questions]
         steps = []
-        with H.Server(index, corpus, args.embedder, env=env) as server:
-            server.start()
+        with H.Server(index, corpus, args.embedder, env=env) as server:  # started by `with`
             server.wait_ready()
             auth = {"Authorization": f"Bearer {KEY}"}
             with httpx.Client(base_url=server.base_url, timeout=120) as client:
