@@ -217,7 +217,9 @@ def test_the_headers_the_readme_states_are_the_ones_sent(fake_settings, fake_ass
             client.get("/api/search?q=" + "q" * (MAX_QUERY_STRING + 1)), too_many, not_ready["json"],
         ],
         "widget": [client.get("/widget.js"), client.head("/widget.js")],
-        "static": [client.get("/static/search.js"), client.get("/static/pages.css")],
+        "static": [client.get("/static/search.js"), client.get("/static/pages.css"),
+                   client.options("/api/ask", headers={"Origin": "https://members.example.org",
+                                                       "Access-Control-Request-Method": "POST"})],
     }
     statuses = {r.status_code for r in kinds["json"]}
     assert {200, 404, 413, 414, 422, 429, 503} <= statuses, statuses

@@ -59,16 +59,13 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     # Security headers, body/URL limits, rate limit, time limit (see security.py); added before
     # CORS so that CORS stays the outermost middleware.
     security.install(app, settings)
-    # HEAD wherever GET is, and no Host echo in redirects; outside the headers so that a HEAD's
-    # headers are exactly its GET's.
-    app.add_middleware(HttpProtocolMiddleware)
     app.include_router(viewer.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     # Browsers on other origins (the sites that embed widget.js) may call the API only when
-    # their origin is listed. Keep this the last middleware added (= outermost), so that
-    # responses made by other middleware (a 429 from a rate limiter, say) carry the CORS
-    # headers too and the widget can read them; Retry-After is exposed for that reason.
+    # their origin is listed. Outside the limits, so that responses made by other middleware
+    # (a 429 from a rate limiter, say) carry the CORS headers too and the widget can read them;
+    # Retry-After is exposed for that reason.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
@@ -77,6 +74,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         expose_headers=["Retry-After"],
         max_age=600,
     )
+    # Outside CORS, so that every response carries the security headers, CORS preflights too.
+    app.add_middleware(security.SecurityHeadersMiddleware)
+    # HEAD wherever GET is, and no Host echo in redirects.
+    app.add_middleware(HttpProtocolMiddleware)
     return app
 
 

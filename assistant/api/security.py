@@ -1,11 +1,12 @@
 """Protections every request passes through: security headers, body and URL size limits, and a
-time limit on the question routes. ``install(app, settings)`` adds them (with the rate limiter
-from ratelimit.py) in this order, outermost first::
+time limit on the question routes. ``install(app, settings)`` adds the limits (with the rate
+limiter from ratelimit.py); create_app adds CORS and then SecurityHeadersMiddleware outside
+them. Outermost first::
 
-    (CORS, added last by create_app) -> SecurityHeaders -> RateLimit (ask) -> RateLimit (search)
+    HttpProtocol (protocol.py) -> SecurityHeaders -> CORS -> RateLimit (ask) -> RateLimit (search)
         -> BodyLimit -> Timeout -> routes
 
-so that a 413, 429 or 503 made here still carries the security headers, and CORS headers too.
+so that a 413, 429 or 503 made here still carries the security headers and the CORS headers.
 All are plain ASGI middleware: nothing is buffered except the small /docs page.
 """
 
@@ -332,4 +333,3 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(BodyLimitMiddleware, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(RateLimitMiddleware, rate=search_rate, paths=SEARCH_PATHS, buckets=app.state.search_buckets)
     app.add_middleware(RateLimitMiddleware, rate=rate, paths=ASK_PATHS, buckets=app.state.ask_buckets)
-    app.add_middleware(SecurityHeadersMiddleware)
