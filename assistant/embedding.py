@@ -389,9 +389,10 @@ class QueryBatcher:
       waiting (about as much model time as the 10 s time limit), or ``max_per_client`` questions
       of one client (unless its ticket is not capped), embed() raises ModelBusy at once, before
       any work;
-    - batches are taken round-robin over clients, least recently served first, and hold at most
-      ``batch_tokens`` (longest question x rows), so one client's long questions never ride in
-      front of another's, and another client waits for at most one such batch;
+    - batches are taken round-robin over clients, least recently served first (a client with
+      nothing waiting first), and hold at most ``batch_tokens`` (longest question x rows); a
+      question over ``solo_tokens`` runs alone, so one client's long questions never carry
+      another's short one, and another client waits for at most one long question;
     - a question whose deadline passes while it waits is dropped from the queue (QueryTimedOut),
       never run after its caller gave up.
     """
@@ -404,7 +405,8 @@ class QueryBatcher:
         max_pending: int = 256,
         max_pending_tokens: int = 8192,
         max_per_client: int = 8,
-        batch_tokens: int = 768,
+        batch_tokens: int = 1024,
+        solo_tokens: int = 256,
     ) -> None:
         self.embedder = embedder
         self.max_batch = max_batch
@@ -413,6 +415,7 @@ class QueryBatcher:
         self.max_pending_tokens = max_pending_tokens
         self.max_per_client = max_per_client
         self.batch_tokens = batch_tokens
+        self.solo_tokens = solo_tokens
         self._cond = threading.Condition()
         # client -> its waiting questions; order = least recently served first.
         self._queues: OrderedDict[str, deque[_PendingQuery]] = OrderedDict()
@@ -487,7 +490,8 @@ class QueryBatcher:
 
     def _take_batch(self) -> list[_PendingQuery]:
         """Round-robin over clients, one question per client per pass, while the batch stays
-        within batch_tokens (the first question always goes, however long)."""
+        within batch_tokens and holds no long question beside others (the first question always
+        goes, however long)."""
         batch: list[_PendingQuery] = []
         longest = 0
         added = True
@@ -507,8 +511,8 @@ class QueryBatcher:
                     continue
                 head = queue[0]
                 width = max(longest, head.tokens)
-                if batch and width * (len(batch) + 1) > self.batch_tokens:
-                    continue
+                if batch and (width > self.solo_tokens or width * (len(batch) + 1) > self.batch_tokens):
+                    continue  # a long question runs alone; a batch stays within batch_tokens
                 batch.append(queue.popleft())
                 self._waiting -= 1
                 self._waiting_tokens -= head.tokens

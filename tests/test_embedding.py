@@ -212,7 +212,7 @@ def test_batches_go_round_robin_and_long_questions_do_not_carry_others():
     from assistant.embedding import QueryTicket
 
     gate = Gate()
-    batcher = QueryBatcher(gate, max_per_client=8, batch_tokens=512)
+    batcher = QueryBatcher(gate, max_per_client=8)
     out = {}
     long_question = "长" * 400  # ~400 tokens: a batch of its own
     threads = [_asker(batcher, "first", QueryTicket("x"), out)]
