@@ -6,14 +6,13 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from assistant import cli
-from assistant.config import MIN_OPERATOR_KEY_CHARS, Settings, SettingsError, load_settings
+from assistant.config import MIN_OPERATOR_KEY_CHARS, SettingsError, load_settings
 from conftest import working_copy
 from live_server import assistant_cmd, assistant_env
 
