@@ -32,26 +32,38 @@ def _client(address: str, timeout: float = 30.0) -> httpx.Client:
     return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=timeout)
 
 
-@pytest.fixture
-def costly_server(built, tmp_path):
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.1)
+
+
+@pytest.fixture(params=["costly", pytest.param("e5-small", marks=pytest.mark.integration)])
+def costly_server(request, built, tmp_path):
+    """The simulated-cost model (fast to start), or the real e5-small (integration)."""
     settings = working_copy(built, tmp_path)
     port = free_port()
     env = assistant_env(settings.corpus_dir, settings.index_dir, rate_limit="60/minute", auto_build="false")
-    log = open(tmp_path / "server.log", "wb")
-    process = subprocess.Popen([sys.executable, str(HERE / "costly_server.py"), str(port)], cwd=tmp_path,
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    if request.param == "e5-small":
+        env["ASSISTANT_EMBEDDER"] = "e5-small"
+        subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--quiet"], cwd=tmp_path, env=env,
+                       check=True, capture_output=True, timeout=900)
+        command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)]
+    else:
+        command = [sys.executable, str(HERE / "costly_server.py"), str(port)]
+    log_path = tmp_path / "server.log"
+    log = open(log_path, "wb")
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+        _wait_healthy(url, process, log_path, 300)
         yield url
     finally:
         process.terminate()
