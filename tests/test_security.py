@@ -451,6 +451,36 @@ def test_a_question_that_times_out_waiting_for_the_model_is_dropped_not_run_afte
     assert "录音保存多久" not in gate.ran and assistant._batcher.dropped == 1
 
 
+def test_a_shed_question_is_429_or_503_with_retry_after_at_once(built, tmp_path):
+    settings = working_copy(built, tmp_path).model_copy(update={"rate_limit": "600/minute"})
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    with TestClient(create_app(settings, assistant)) as client:
+        assistant._batcher.max_per_client = 0  # this client already has its share waiting
+        per_client = client.post("/api/ask", json={"question": "录音保存多久"})
+        assistant._batcher.max_per_client, assistant._batcher.max_pending = 8, 0  # the queue is full
+        full = client.get("/api/search", params={"q": "数据安全"})
+        assistant._batcher.max_pending = 256
+        fine = client.post("/api/ask", json={"question": "录音保存多久"})
+    assert per_client.status_code == 429 and per_client.headers["Retry-After"] == "1"
+    assert "too many questions at once" in per_client.json()["detail"]
+    assert full.status_code == 503 and full.headers["Retry-After"] == "2" and "busy" in full.json()["detail"]
+    assert fine.status_code == 200
+
+
+def test_a_question_costs_its_tokens_against_the_clients_budget(built, tmp_path):
+    settings = working_copy(built, tmp_path).model_copy(update={"rate_limit": "8/minute"})
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    longest = "录" * settings.max_question_chars  # about 500 tokens: 4 units
+    with TestClient(create_app(settings, assistant)) as client:
+        statuses = [client.post("/api/ask", json={"question": longest[:-1] + str(i)}).status_code for i in range(3)]
+    assert statuses == [200, 200, 429]  # 8 units: two of the longest questions, not eight
+    with TestClient(create_app(settings, assistant)) as client:
+        short = [client.post("/api/ask", json={"question": f"录音 {i}"}).status_code for i in range(9)]
+    assert short == [200] * 8 + [429]  # a real question costs one unit
+
+
 # -- path traversal ----------------------------------------------------------------------------------
 
 TRAVERSALS = [
