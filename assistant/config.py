@@ -5,11 +5,10 @@ Built explicitly by the CLI or by create_app(); nothing here runs at import time
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from typing import Annotated
-
 import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import NoDecode
@@ -30,6 +29,48 @@ MIN_OPERATOR_KEY_CHARS = 16
 _BEARER_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
 # A search box queries as you type (one request per pause), a question is asked once.
 SEARCH_RATE_FACTOR = 5
+
+
+_PERIODS = {
+    "s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0,
+    "m": 60.0, "min": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hour": 3600.0, "hours": 3600.0,
+}  # fmt: skip
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$", re.I)
+
+
+class RateLimitSettingError(ValueError):
+    """ASSISTANT_RATE_LIMIT or ASSISTANT_SEARCH_RATE_LIMIT cannot be understood."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int  # requests ...
+    period: float  # ... per this many seconds
+
+    def __str__(self) -> str:
+        names = {1.0: "second", 60.0: "minute", 3600.0: "hour"}
+        return f"{self.limit}/{names.get(self.period, f'{self.period:g}s')}"
+
+
+def parse_rate(value: str | None, setting: str = "ASSISTANT_RATE_LIMIT") -> Rate | None:
+    """``"60/minute"`` -> Rate(60, 60.0); ``"0"`` (or empty) -> None (no limit).
+
+    Raises RateLimitSettingError with the accepted forms when the value makes no sense."""
+    text = (value or "").strip()
+    if text in ("", "0", "off", "none"):
+        return None
+    match = _RATE.match(text)
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _PERIODS:
+        raise RateLimitSettingError(
+            f"{setting}={value!r} is not a rate: use N/second, N/minute or N/hour "
+            f"(e.g. 60/minute), or 0 to turn rate limiting off"
+        )
+    limit = int(match.group(1))
+    if limit == 0:
+        return None
+    return Rate(limit, _PERIODS[unit])
 
 
 class Settings(BaseSettings):
@@ -97,6 +138,18 @@ class Settings(BaseSettings):
             )
         if len(value) < MIN_OPERATOR_KEY_CHARS:
             raise ValueError(f"must be at least {MIN_OPERATOR_KEY_CHARS} characters (it is {len(value)})")
+        return value
+
+    @field_validator("rate_limit", "search_rate_limit")
+    @classmethod
+    def _check_rate(cls, value):
+        if value is not None:
+            try:
+                parse_rate(value)
+            except RateLimitSettingError:
+                raise ValueError(
+                    "not a rate: use N/second, N/minute or N/hour (e.g. 60/minute), or 0 to turn it off"
+                ) from None
         return value
 
     @field_validator("allowed_origins", mode="before")

@@ -44,6 +44,8 @@ def test_cli_k_within_bounds_still_answers(base, capsys):
     ({"ASSISTANT_TOP_K": "many"}, "ASSISTANT_TOP_K='many': Input should be a valid integer"),
     ({"ASSISTANT_REQUEST_TIMEOUT": "-1"}, "ASSISTANT_REQUEST_TIMEOUT='-1'"),
     ({"ASSISTANT_AUTO_BUILD": "perhaps"}, "ASSISTANT_AUTO_BUILD='perhaps'"),
+    ({"ASSISTANT_RATE_LIMIT": "lots"}, "ASSISTANT_RATE_LIMIT='lots': not a rate"),
+    ({"ASSISTANT_MAX_QUESTION_CHARS": "0"}, "ASSISTANT_MAX_QUESTION_CHARS='0'"),
     ({"ASSISTANT_OPERATOR_KEY": "short"}, f"ASSISTANT_OPERATOR_KEY: must be at least {MIN_OPERATOR_KEY_CHARS}"),
     ({"ASSISTANT_OPERATOR_KEY": "clé-de-l-opérateur-secrète"}, "ASSISTANT_OPERATOR_KEY: use only ASCII"),
 ])

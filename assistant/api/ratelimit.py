@@ -25,60 +25,19 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+# The rate grammar lives with the settings, so a bad value stops every command at start.
+from assistant.config import Rate, RateLimitSettingError, parse_rate  # noqa: F401 (re-exported)
 
 ASK_PATHS = frozenset({"/api/ask"})
 TOKENS_PER_UNIT = 128  # model tokens one unit of the rate limit pays for
 SEARCH_PATHS = frozenset({"/api/search"})
 LIMITED_PATHS = ASK_PATHS | SEARCH_PATHS
-
-_PERIODS = {
-    "s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0,
-    "m": 60.0, "min": 60.0, "minute": 60.0, "minutes": 60.0,
-    "h": 3600.0, "hour": 3600.0, "hours": 3600.0,
-}  # fmt: skip
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$", re.I)
-
-
-class RateLimitSettingError(ValueError):
-    """ASSISTANT_RATE_LIMIT or ASSISTANT_SEARCH_RATE_LIMIT cannot be understood."""
-
-
-@dataclass(frozen=True)
-class Rate:
-    limit: int  # requests ...
-    period: float  # ... per this many seconds
-
-    def __str__(self) -> str:
-        names = {1.0: "second", 60.0: "minute", 3600.0: "hour"}
-        return f"{self.limit}/{names.get(self.period, f'{self.period:g}s')}"
-
-
-def parse_rate(value: str | None, setting: str = "ASSISTANT_RATE_LIMIT") -> Rate | None:
-    """``"60/minute"`` -> Rate(60, 60.0); ``"0"`` (or empty) -> None (no limit).
-
-    Raises RateLimitSettingError with the accepted forms when the value makes no sense."""
-    text = (value or "").strip()
-    if text in ("", "0", "off", "none"):
-        return None
-    match = _RATE.match(text)
-    unit = match.group(2).lower() if match else ""
-    if not match or unit not in _PERIODS:
-        raise RateLimitSettingError(
-            f"{setting}={value!r} is not a rate: use N/second, N/minute or N/hour "
-            f"(e.g. 60/minute), or 0 to turn rate limiting off"
-        )
-    limit = int(match.group(1))
-    if limit == 0:
-        return None
-    return Rate(limit, _PERIODS[unit])
-
 
 class TokenBuckets:
     """One bucket per key; thread-safe; remembers at most ``max_clients`` keys (the least
