@@ -15,13 +15,13 @@ from pydantic_settings import NoDecode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBEDDER = "e5-small"
-# Longer clauses are split into passages of at most this many characters. ObliQA dev R@10 / MAP@10:
-# 600 0.792 / 0.638, 800 0.794 / 0.642, 1000 0.798 / 0.642, 1200 0.797 / 0.639; STARD and the
-# guidance's abstention set did not move (docs/benchmarks.md).
+# Longer clauses are split into passages of at most this many characters: the best of the
+# lengths tried on ObliQA dev, with STARD and the guidance's abstention set unchanged
+# (docs/benchmarks.md, ObliQA, "passages up to ... characters").
 DEFAULT_PASSAGE_CHARS = 1000
-# The longest question accepted. Real questions are far shorter (the measured sets' longest is
-# 356 characters, 112 model tokens; docs/reliability.md#fair-questions), and a question's model
-# time grows with its length: 500 keeps the longest one within one 512-token model window.
+# The longest question accepted: above every real question measured, and short enough that the
+# longest Chinese one stays within one 512-token model window, since a question's model time
+# grows with its length (docs/reliability.md#fair-questions).
 MAX_QUESTION_CHARS = 500
 # Operator keys travel in an HTTP header, which carries latin-1 at best: a key is printable ASCII
 # of the bearer-token alphabet (RFC 6750), long enough not to be guessed within the lockout.
@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="Citations returned by default.")
     max_question_chars: int = Field(
         MAX_QUESTION_CHARS, ge=1, le=10_000,
-        description="Longest question accepted (real questions measured need at most 356; docs/reliability.md).",
+        description="Longest question accepted, in characters (docs/reliability.md#fair-questions).",
     )
     max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest document file accepted.")
     passage_chars: int = Field(

@@ -378,11 +378,11 @@ class QueryBatcher:
     """Runs the model for questions on a thread of its own; concurrent questions share one call.
 
     A caller queues its question and waits; the model thread takes a batch and runs it, so with
-    no contention a question goes straight through, and under load e5-small spends a few ms per
-    question in a batch against 8-11 ms one by one. One thread also keeps the model's working
-    memory in one malloc arena: when each batch ran on whichever request thread came first, a
-    server grew by ~60 MiB per 4,000 questions (glibc keeps an arena per thread). The thread ends
-    after idle_seconds and starts again on demand.
+    no contention a question goes straight through, and under load questions share model calls,
+    which costs far less per question than one by one. One thread also keeps the model's working
+    memory in one malloc arena (glibc keeps an arena per thread; when each batch ran on whichever
+    request thread came first, the server grew with traffic, docs/reliability.md#load). The
+    thread ends after idle_seconds and starts again on demand.
 
     Fairness, for questions that carry a QueryTicket (HTTP):
     - the queue is bounded: past ``max_pending`` questions or ``max_pending_tokens`` model tokens

@@ -8,8 +8,8 @@ requests in a burst and then one more every ``period / limit`` seconds. A refuse
 A question costs what its tokens cost the model: the request takes one token as it arrives
 (before its body is read), and once the question is known the route charges the rest,
 ``question_cost(tokens) - 1``, as debt that later requests wait out. Every real question
-measured (tests/data/abstention.jsonl, STARD, ObliQA: at most 112 model tokens) costs 1; the
-longest question accepted costs 4, so a client's allowance of those is a quarter as many.
+measured costs 1 (docs/reliability.md#fair-questions); the longest question accepted costs 4,
+so a client's allowance of those is a quarter as many.
 
 The client is ``scope["client"]`` (what Starlette calls ``request.client.host``): the TCP peer.
 ``X-Forwarded-For`` is not read here. ``assistant serve`` lets uvicorn replace the peer with the
