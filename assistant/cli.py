@@ -9,8 +9,15 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from assistant.config import Settings
+from pydantic import ValidationError
+
+from assistant.config import Settings, SettingsError, describe_settings_error
+from assistant.config import load_settings as settings_from_env
 from assistant.progress import progress_bars
+
+# The same bounds as the HTTP API's (AskRequest.k, GET /api/search k).
+ASK_K_MAX = 20
+SEARCH_K_MAX = 50
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,8 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `assistant ask ... | head` closed the pipe: not an error
         sys.stderr.close()
         return 0
-    except CliError as exc:
+    except (CliError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # settings built elsewhere (e.g. by the eval command)
+        print(f"error: {describe_settings_error(exc)}", file=sys.stderr)
         return 2
     except RuntimeError as exc:
         from assistant.embedding import EmbedderError
@@ -38,6 +48,21 @@ def main(argv: list[str] | None = None) -> int:
 
 class CliError(Exception):
     pass
+
+
+def bounded_int(low: int, high: int):
+    """An argparse type: an integer in [low, high], else a one-line usage error."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use {low} to {high}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="answer a question with cited clauses")
     ask.add_argument("question")
-    ask.add_argument("-k", type=int, default=None, help="citations at most")
+    ask.add_argument("-k", type=bounded_int(1, ASK_K_MAX), default=None, help=f"citations at most (1-{ASK_K_MAX})")
     ask.add_argument("--document", help="only this document id")
     ask.add_argument("--lang", choices=["zh", "en"], help="only clauses in this language")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
@@ -64,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = commands.add_parser("search", help="list the best-matching clauses with scores")
     search.add_argument("query")
-    search.add_argument("-k", type=int, default=10)
+    search.add_argument("-k", type=bounded_int(1, SEARCH_K_MAX), default=10, help=f"hits (1-{SEARCH_K_MAX})")
     search.add_argument("--document")
     search.add_argument("--lang", choices=["zh", "en"])
     search.add_argument("--json", action="store_true")
@@ -72,9 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the HTTP API, widget and pages")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1,
+    serve.add_argument("--port", type=bounded_int(0, 65535), default=8000)
+    serve.add_argument("--workers", type=bounded_int(1, 64), default=1,
                        help="worker processes (each loads the model and the index; one per core)")
+    serve.add_argument(
+        "--forwarded-allow-ips", default=None, metavar="ADDRESSES",
+        help="behind a reverse proxy: the proxy's addresses (comma-separated, or *), whose "
+        "X-Forwarded-For / X-Forwarded-Proto are believed; default: none, the TCP peer is the client",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     from assistant.evaluation import add_eval_command
@@ -91,7 +121,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
         overrides["index_dir"] = args.index
     if args.embedder is not None:
         overrides["embedder"] = args.embedder
-    return Settings(**overrides)
+    return settings_from_env(**overrides)
 
 
 def open_assistant(args: argparse.Namespace, quiet: bool = False):
@@ -140,7 +170,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except IndexError_ as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:  # disk full, read-only, file size limit: the build was abandoned
-        raise CliError(f"cannot write the new index ({exc}); the previous index is unchanged") from exc
+        raise CliError(f"cannot write the new index ({plain_os_error(exc)}); the previous index is unchanged") from exc
     for error in assistant.last_build_errors:
         print(f"skipped {error}", file=sys.stderr)
         skipped += 1
@@ -248,7 +278,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a setting that makes no sense, e.g. ASSISTANT_RATE_LIMIT
         raise CliError(str(exc)) from exc
     # Idle keep-alive connections close after 5 s; a stop waits at most 10 s for requests in flight.
-    timeouts = {"timeout_keep_alive": 5, "timeout_graceful_shutdown": 10}
+    # X-Forwarded-For is believed only from the proxies named with --forwarded-allow-ips: uvicorn's
+    # own default trusts 127.0.0.1, so any local process could pick (and rotate) its client
+    # address past the rate limits and the operator lockout.
+    proxies = (args.forwarded_allow_ips or "").strip()
+    timeouts = {"timeout_keep_alive": 5, "timeout_graceful_shutdown": 10,
+                "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
     if args.workers <= 1:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", **timeouts)
         return 0
@@ -260,6 +295,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run("assistant.api.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", **timeouts)
     return 0
+
+
+def plain_os_error(exc: OSError) -> str:
+    """An OSError in words an operator acts on: a full disk is said as such."""
+    import errno
+
+    plain = {
+        errno.ENOSPC: "no space left on device",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.EROFS: "read-only file system",
+    }.get(exc.errno)
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{plain}{where}" if plain else str(exc)
 
 
 def _pages(item: dict) -> str:

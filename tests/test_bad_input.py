@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from assistant import cli
 from assistant.api import create_app
-from assistant.config import Settings
+from assistant.config import MAX_QUESTION_CHARS, Settings
 from assistant.embedding import FakeEmbedder
 from assistant.index import load_index
 from assistant.service import Assistant
@@ -265,7 +265,7 @@ def test_a_1_mb_question_is_refused(client, settings):
         "\ud800 lone surrogate \udfff 4.5",
         "e\u0301\u0301\u0301\u0301 Z\u0351\u0352\u0353\u0354a\u0355\u0356lgo",  # combining marks
         "\ufeff\u200b\u200b 4.5 \u2028\u2029",
-        "数" * 2000,  # exactly the limit
+        "数" * MAX_QUESTION_CHARS,  # exactly the limit
     ],
 )
 def test_odd_questions_get_an_answer_not_an_error(client, question):

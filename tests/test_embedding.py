@@ -111,3 +111,158 @@ def test_the_model_thread_ends_when_idle_and_a_later_question_starts_another():
         time.sleep(0.01)
     assert batcher._worker is None
     assert np.allclose(batcher.embed("recordings"), first)
+
+
+# -- the model queue: bounded, fair, drops late work -------------------------------------------------
+
+class Gate(FakeEmbedder):
+    """A model call that blocks until released, recording what each call ran."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls: list[list[str]] = []
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def embed_queries(self, texts):
+        self.calls.append(list(texts))
+        self.started.set()
+        assert self.release.wait(10)
+        return super().embed_queries(texts)
+
+
+def _asker(batcher, text, ticket, out):
+    def run():
+        try:
+            out[text] = batcher.embed(text, ticket)
+        except Exception as exc:  # noqa: BLE001 - recorded for the assertions
+            out[text] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_a_full_model_queue_sheds_a_question_at_once_before_any_work():
+    from assistant.embedding import ModelBusy, QueryTicket
+
+    gate = Gate()
+    batcher = QueryBatcher(gate, max_pending=2, max_per_client=10)
+    out = {}
+    threads = [_asker(batcher, "running", QueryTicket("a"), out)]
+    assert gate.started.wait(5)
+    threads += [_asker(batcher, f"waiting {i}", QueryTicket(f"c{i}"), out) for i in range(2)]
+    _wait_until(lambda: batcher._waiting == 2)
+    started = time.monotonic()
+    with pytest.raises(ModelBusy) as shed:
+        batcher.embed("one too many", QueryTicket("d"))
+    assert time.monotonic() - started < 0.5 and not shed.value.per_client and shed.value.retry_after >= 1
+    gate.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert all(isinstance(out[t], np.ndarray) for t in ("running", "waiting 0", "waiting 1"))
+    assert "one too many" not in [text for call in gate.calls for text in call]
+
+
+def test_one_client_may_have_only_a_few_questions_waiting():
+    from assistant.embedding import ModelBusy, QueryTicket
+
+    gate = Gate()
+    batcher = QueryBatcher(gate, max_pending=100, max_per_client=2)
+    out = {}
+    threads = [_asker(batcher, f"mine {i}", QueryTicket("greedy"), out) for i in range(2)]
+    _wait_until(lambda: batcher._in_flight.get("greedy") == 2)
+    with pytest.raises(ModelBusy) as shed:
+        batcher.embed("mine 3", QueryTicket("greedy"))
+    assert shed.value.per_client
+    threads.append(_asker(batcher, "someone else", QueryTicket("other"), out))  # not refused
+    gate.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert isinstance(out["someone else"], np.ndarray)
+    assert batcher._in_flight == {}
+
+
+def test_a_question_past_its_deadline_is_dropped_and_never_run():
+    from assistant.embedding import QueryTicket, QueryTimedOut
+
+    gate = Gate()
+    batcher = QueryBatcher(gate)
+    out = {}
+    first = _asker(batcher, "occupies the model", QueryTicket("a"), out)
+    assert gate.started.wait(5)
+    started = time.monotonic()
+    with pytest.raises(QueryTimedOut):
+        batcher.embed("too late", QueryTicket("b", deadline=time.monotonic() + 0.2))
+    assert time.monotonic() - started < 1.0
+    gate.release.set()
+    first.join(5)
+    batcher.embed("after", QueryTicket("b"))
+    ran = [text for call in gate.calls for text in call]
+    assert "too late" not in ran and "after" in ran and batcher.dropped == 1
+
+
+def test_batches_go_round_robin_and_long_questions_do_not_carry_others():
+    from assistant.embedding import QueryTicket
+
+    gate = Gate()
+    batcher = QueryBatcher(gate, max_per_client=8)
+    out = {}
+    long_question = "长" * 400  # ~400 tokens: a batch of its own
+    threads = [_asker(batcher, "first", QueryTicket("x"), out)]
+    assert gate.started.wait(5)
+    threads += [_asker(batcher, long_question + str(i), QueryTicket("hog"), out) for i in range(4)]
+    _wait_until(lambda: batcher._waiting == 4)
+    threads.append(_asker(batcher, "short one", QueryTicket("polite"), out))
+    _wait_until(lambda: batcher._waiting == 5)
+    gate.release.set()
+    for thread in threads:
+        thread.join(5)
+    # After the call that was running: the polite client's question first (a client with nothing
+    # waiting is the least recently served), alone; then the hog's, one per call.
+    assert gate.calls[1] == ["short one"]
+    assert [len(call) for call in gate.calls] == [1] * 6
+    assert all(isinstance(v, np.ndarray) for v in out.values())
+
+
+def test_short_questions_from_many_clients_still_share_a_call():
+    from assistant.embedding import QueryTicket
+
+    gate = Gate()
+    batcher = QueryBatcher(gate)
+    out = {}
+    threads = [_asker(batcher, "first", QueryTicket("x"), out)]
+    assert gate.started.wait(5)
+    threads += [_asker(batcher, f"question {i} about recordings", QueryTicket(f"c{i}"), out) for i in range(10)]
+    _wait_until(lambda: batcher._waiting == 10)
+    gate.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert [len(call) for call in gate.calls] == [1, 10]
+
+
+def test_the_queue_is_bounded_by_model_tokens_too_and_uncapped_tickets_skip_the_client_cap():
+    from assistant.embedding import ModelBusy, QueryTicket
+
+    gate = Gate()
+    batcher = QueryBatcher(gate, max_pending_tokens=1000, max_per_client=1)
+    out = {}
+    threads = [_asker(batcher, "running", QueryTicket("a"), out)]
+    assert gate.started.wait(5)
+    threads.append(_asker(batcher, "长" * 450, QueryTicket("b", capped=False), out))
+    threads.append(_asker(batcher, "长" * 451, QueryTicket("b", capped=False), out))  # same client: not capped
+    _wait_until(lambda: batcher._waiting == 2)
+    with pytest.raises(ModelBusy) as shed:
+        batcher.embed("长" * 200, QueryTicket("c"))
+    assert not shed.value.per_client
+    gate.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert all(isinstance(v, np.ndarray) for v in out.values()) and len(out) == 3

@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 
 from assistant.api import create_app
 from assistant.api.ratelimit import Rate, RateLimitSettingError, TokenBuckets, parse_rate
-from assistant.api.security import JSON_BODY_LIMIT, MAX_QUERY_STRING, PAGE_CSP
-from assistant.config import Settings
+from assistant.api.security import JSON_BODY_LIMIT, MAX_QUERY_STRING
+from assistant.config import MAX_QUESTION_CHARS, Settings
 from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
 from tests.support.corpus import GUIDANCE, OPERATOR_KEY, working_copy
@@ -178,11 +178,64 @@ def test_docs_page_gets_an_honest_relaxed_policy(client):
     assert client.get("/openapi.json").status_code == 200
 
 
-def test_page_csp_is_the_documented_one():
-    assert PAGE_CSP == (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
+def _readme_headers() -> dict[str, dict[str, str]]:
+    """The README's headers table: row label -> {header: value}."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    table = text.split("<!-- headers-table -->")[1].split("<!-- /headers-table -->")[0]
+    rows = {}
+    for line in table.strip().splitlines()[2:]:
+        label, stated = line.strip("|").split("|", 1)
+        rows[label.strip()] = dict(re.findall(r"`([A-Za-z-]+): ([^`]+)`", stated))
+    return rows
+
+
+def test_the_headers_the_readme_states_are_the_ones_sent(fake_settings, fake_assistant, client, tmp_path):
+    """Real responses of every kind carry exactly what the README says: pages, JSON answers and
+    errors from routes and from middleware, the widget, static files, the redirect."""
+    rows = _readme_headers()
+    every, = (v for k, v in rows.items() if k.startswith("every response"))
+    html, = (v for k, v in rows.items() if k.startswith("HTML pages"))
+    as_json, = (v for k, v in rows.items() if k.startswith("JSON"))
+    widget, = (v for k, v in rows.items() if k.startswith("`/widget.js`"))
+    docs, = (v for k, v in rows.items() if k.startswith("`/docs`"))
+    assert every and html and as_json and widget and docs
+
+    limited = Settings(**{**fake_settings.model_dump(), "rate_limit": "1/minute"})
+    with TestClient(create_app(limited, fake_assistant)) as strict:
+        strict.post("/api/ask", json={"question": "数据安全"})
+        too_many = strict.post("/api/ask", json={"question": "数据安全"})
+    no_index = fake_settings.model_copy(update={"auto_build": False, "index_dir": tmp_path / "none"})
+    loading = Assistant(no_index, embedder=FakeEmbedder())  # nothing to load: not ready
+    with TestClient(create_app(no_index, loading)) as cold:
+        not_ready = {"page": cold.get("/documents/ccso-zh"), "json": cold.post("/api/ask", json={"question": "x"})}
+    kinds = {
+        "html": [client.get(p) for p in HTML_PAGES] + [client.head("/search"), not_ready["page"]],
+        "json": [
+            client.post("/api/ask", json={"question": "数据安全"}), client.get("/api/search", params={"q": "录音"}),
+            client.get("/healthz"), client.get("/api/documents"), client.get("/api/clauses/nope"),
+            client.post("/api/ask", json={"nope": 1}), client.post("/api/ask", content=b"x" * (JSON_BODY_LIMIT + 1)),
+            client.get("/api/search?q=" + "q" * (MAX_QUERY_STRING + 1)), too_many, not_ready["json"],
+        ],
+        "widget": [client.get("/widget.js"), client.head("/widget.js")],
+        "static": [client.get("/static/search.js"), client.get("/static/pages.css"),
+                   client.options("/api/ask", headers={"Origin": "https://members.example.org",
+                                                       "Access-Control-Request-Method": "POST"})],
+    }
+    statuses = {r.status_code for r in kinds["json"]}
+    assert {200, 404, 413, 414, 422, 429, 503} <= statuses, statuses
+    for kind, responses in kinds.items():
+        for response in responses:
+            expected = dict(every)
+            expected.update({"html": html, "json": as_json, "widget": widget}.get(kind, {}))
+            for name, value in expected.items():
+                assert response.headers.get(name) == value, (kind, response.request.url, name)
+            if kind != "html":
+                assert "X-Frame-Options" not in response.headers, (kind, response.request.url)
+            if kind in ("widget", "static"):
+                assert "Content-Security-Policy" not in response.headers, (kind, response.request.url)
+    page = client.get("/docs")
+    assert page.headers["X-Frame-Options"] == docs["X-Frame-Options"]
+    assert "https://cdn.jsdelivr.net" in page.headers["Content-Security-Policy"]
 
 
 # -- rate limiting -----------------------------------------------------------------------------------
@@ -364,6 +417,70 @@ def test_slow_question_gets_503_at_the_time_limit(fake_settings, fake_assistant)
     time.sleep(1.5)  # the abandoned thread finishes on its own
 
 
+def test_a_question_that_times_out_waiting_for_the_model_is_dropped_not_run_after_its_503(built, tmp_path):
+    import threading
+
+    class Gate(FakeEmbedder):
+        def __init__(self):
+            super().__init__()
+            self.ran: list[str] = []
+            self.busy, self.release = threading.Event(), threading.Event()
+
+        def embed_queries(self, texts):
+            self.ran += list(texts)
+            self.busy.set()
+            assert self.release.wait(20)
+            return super().embed_queries(texts)
+
+    settings = working_copy(built, tmp_path).model_copy(update={"request_timeout": 0.4})
+    gate = Gate()
+    assistant = Assistant(settings, embedder=gate)
+    assistant.open()
+    occupier = threading.Thread(target=assistant._query_vector, args=("occupies the model",), daemon=True)
+    with TestClient(create_app(settings, assistant)) as client:
+        occupier.start()
+        assert gate.busy.wait(10)
+        started = time.monotonic()
+        response = client.post("/api/ask", json={"question": "录音保存多久"})
+        took = time.monotonic() - started
+        gate.release.set()
+        occupier.join(10)
+        time.sleep(0.3)  # the model thread is free: a question still queued would run now
+        assert client.post("/api/ask", json={"question": "数据安全"}).status_code == 200
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5" and took < 2
+    assert "录音保存多久" not in gate.ran and assistant._batcher.dropped == 1
+
+
+def test_a_shed_question_is_429_or_503_with_retry_after_at_once(built, tmp_path):
+    settings = working_copy(built, tmp_path).model_copy(update={"rate_limit": "600/minute"})
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    with TestClient(create_app(settings, assistant)) as client:
+        assistant._batcher.max_per_client = 0  # this client already has its share waiting
+        per_client = client.post("/api/ask", json={"question": "录音保存多久"})
+        assistant._batcher.max_per_client, assistant._batcher.max_pending = 8, 0  # the queue is full
+        full = client.get("/api/search", params={"q": "数据安全"})
+        assistant._batcher.max_pending = 256
+        fine = client.post("/api/ask", json={"question": "录音保存多久"})
+    assert per_client.status_code == 429 and per_client.headers["Retry-After"] == "1"
+    assert "too many questions at once" in per_client.json()["detail"]
+    assert full.status_code == 503 and full.headers["Retry-After"] == "2" and "busy" in full.json()["detail"]
+    assert fine.status_code == 200
+
+
+def test_a_question_costs_its_tokens_against_the_clients_budget(built, tmp_path):
+    settings = working_copy(built, tmp_path).model_copy(update={"rate_limit": "8/minute"})
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    longest = "录" * settings.max_question_chars  # about 500 tokens: 4 units
+    with TestClient(create_app(settings, assistant)) as client:
+        statuses = [client.post("/api/ask", json={"question": longest[:-1] + str(i)}).status_code for i in range(3)]
+    assert statuses == [200, 200, 429]  # 8 units: two of the longest questions, not eight
+    with TestClient(create_app(settings, assistant)) as client:
+        short = [client.post("/api/ask", json={"question": f"录音 {i}"}).status_code for i in range(9)]
+    assert short == [200] * 8 + [429]  # a real question costs one unit
+
+
 # -- path traversal ----------------------------------------------------------------------------------
 
 TRAVERSALS = [
@@ -489,11 +606,11 @@ def test_question_limits_on_a_real_socket(live):
         huge = client.post("/api/ask", content=json.dumps({"question": "问" * 1_000_000}),
                            headers={"Content-Type": "application/json"})
         assert huge.status_code == 413
-        medium_url = client.get("/api/search", params={"q": "数" * 1300})  # 11.7 KB once encoded
+        medium_url = client.get("/api/search", params={"q": "数" * MAX_QUESTION_CHARS})  # 4.5 KB encoded
         assert medium_url.status_code == 200
         long_url = client.get("/api/search", params={"q": "q" * 20000})
         assert long_url.status_code in (400, 414)  # h11 refuses a request head over 16 KB first
-        long_question = client.post("/api/ask", json={"question": "问" * 2001})
+        long_question = client.post("/api/ask", json={"question": "问" * (MAX_QUESTION_CHARS + 1)})
         assert long_question.status_code == 400 and "too long" in long_question.json()["detail"]
         assert client.get("/healthz").status_code == 200
     # a 1 MB URL: h11 refuses a request head over 16 KB before the app sees it
@@ -538,3 +655,85 @@ def test_loadtest_bounded_run_against_a_real_server(live, capsys):
     assert report["server_memory"]["after"]["rss_mib"] > 0
     with pytest.raises(SystemExit):
         loadtest.main(["--url", live.url, "--requests", "1000000"])
+
+
+# -- small hardening items (issue 15) ---------------------------------------------------------------
+
+def test_public_health_shows_no_file_names_or_paths_and_the_operator_status_keeps_them(
+    fake_settings, fake_assistant, tmp_path
+):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(fake_settings.corpus_dir, corpus)
+    (corpus / "board-minutes-confidential.pdf").write_bytes(b"%PDF-1.4 garbage")
+    settings = fake_settings.model_copy(update={"corpus_dir": corpus, "index_dir": tmp_path / "index"})
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    assert any("board-minutes" in error for error in assistant.status()["load_errors"])
+    with TestClient(create_app(settings, assistant)) as client:
+        health = client.get("/healthz")
+        operator = client.get("/api/index/status", headers=AUTH).json()
+    assert health.status_code == 200 and health.json()["documents_skipped"] == 1
+    assert "board-minutes" not in health.text and str(tmp_path) not in health.text
+    assert any("board-minutes" in error for error in operator["load_errors"])
+
+    broken = settings.model_copy(update={"index_dir": tmp_path / "absent", "auto_build": False})
+    with TestClient(create_app(broken, Assistant(broken, embedder=FakeEmbedder()))) as client:
+        deadline = time.monotonic() + 10
+        while "error" not in (health := client.get("/healthz")).json() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        operator = client.get("/api/index/status", headers=AUTH).json()
+    assert health.status_code == 503 and "error" in health.json()
+    assert str(tmp_path) not in health.text and "absent" not in health.text
+    assert "absent" in operator["error"]
+
+
+GET_ROUTES = ["/healthz", "/api/documents", "/api/clauses/ccso-zh:4.5", "/api/search?q=%E5%BD%95%E9%9F%B3",
+              "/search", "/documents/ccso-zh", "/widget.js", "/static/pages.css", "/openapi.json"]
+
+
+@pytest.mark.parametrize("path", GET_ROUTES)
+def test_head_is_answered_wherever_get_is(client, path):
+    get, head = client.get(path), client.head(path)
+    assert get.status_code == 200 and head.status_code == 200, (head.status_code, head.text)
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    if "content-length" in get.headers and path != "/api/search?q=%E5%BD%95%E9%9F%B3":  # took_ms varies
+        assert head.headers["content-length"] == get.headers["content-length"]
+
+
+def test_a_redirect_never_echoes_the_host_header(client):
+    response = client.get("/api/documents/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code == 307
+    assert "evil.example" not in response.headers["location"]
+    assert response.headers["location"] == "/api/documents"
+    viewer = client.get("/documents/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert viewer.status_code == 307 and "evil.example" not in viewer.headers["location"]
+
+
+@pytest.mark.system
+def test_a_rotating_forwarded_for_from_loopback_does_not_escape_the_rate_limit(built, tmp_path):
+    settings = working_copy(built, tmp_path)
+    server = start_server(tmp_path, settings.corpus_dir, settings.index_dir, rate_limit="3/minute")
+    try:
+        server.wait_ready()
+        statuses = [
+            httpx.post(server.url + "/api/ask", json={"question": "录音"}, timeout=30,
+                       headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+            for i in range(5)
+        ]
+    finally:
+        server.stop()
+    assert statuses[:3] == [200] * 3 and statuses[3:] == [429, 429]
+
+
+def test_forwarded_for_is_believed_from_the_proxies_named(built, tmp_path, monkeypatch):
+    import assistant.cli as cli_module
+
+    seen = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: seen.update(options))
+    settings = working_copy(built, tmp_path)
+    base = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), "--embedder", "fake"]
+    assert cli_module.main([*base, "serve"]) == 0
+    assert seen["proxy_headers"] is False
+    assert cli_module.main([*base, "serve", "--forwarded-allow-ips", "10.0.0.5"]) == 0
+    assert seen["proxy_headers"] is True and seen["forwarded_allow_ips"] == "10.0.0.5"

@@ -12,9 +12,10 @@ from starlette.middleware.cors import CORSMiddleware
 
 from assistant import __version__
 from assistant.api import security
+from assistant.api.protocol import HttpProtocolMiddleware
 from assistant.api.routes import admin
 from assistant.api.routes import ask, documents, health, pages
-from assistant.config import Settings
+from assistant.config import Settings, load_settings
 from assistant.service import Assistant
 
 log = logging.getLogger("assistant.api")
@@ -23,7 +24,7 @@ log = logging.getLogger("assistant.api")
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
     """Build the application. The index is loaded (or built) in the background at startup,
     so /healthz answers at once and reports 503 until the index is ready."""
-    settings = settings or Settings()
+    settings = settings or load_settings()  # SettingsError (one line) for a value that makes no sense
     assistant = assistant or Assistant(settings)
 
     @asynccontextmanager
@@ -61,9 +62,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     # Browsers on other origins (the sites that embed widget.js) may call the API only when
-    # their origin is listed. Keep this the last middleware added (= outermost), so that
-    # responses made by other middleware (a 429 from a rate limiter, say) carry the CORS
-    # headers too and the widget can read them; Retry-After is exposed for that reason.
+    # their origin is listed. Outside the limits, so that responses made by other middleware
+    # (a 429 from a rate limiter, say) carry the CORS headers too and the widget can read them;
+    # Retry-After is exposed for that reason.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
@@ -72,6 +73,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         expose_headers=["Retry-After"],
         max_age=600,
     )
+    # Outside CORS, so that every response carries the security headers, CORS preflights too.
+    app.add_middleware(security.SecurityHeadersMiddleware)
+    # HEAD wherever GET is, and no Host echo in redirects.
+    app.add_middleware(HttpProtocolMiddleware)
     return app
 
 

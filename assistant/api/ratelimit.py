@@ -5,11 +5,17 @@ A token bucket per client address and route group, in process: each client may s
 requests in a burst and then one more every ``period / limit`` seconds. A refused request gets
 429 with ``Retry-After`` (whole seconds until the next token) and a JSON ``detail``.
 
+A question costs what its tokens cost the model: the request takes one token as it arrives
+(before its body is read), and once the question is known the route charges the rest,
+``question_cost(tokens) - 1``, as debt that later requests wait out. Every real question
+measured costs 1 (docs/reliability.md#fair-questions); the longest question accepted costs 4,
+so a client's allowance of those is a quarter as many.
+
 The client is ``scope["client"]`` (what Starlette calls ``request.client.host``): the TCP peer.
-``X-Forwarded-For`` is not read here. uvicorn replaces the peer with the forwarded address only
-when the connection comes from an address in its ``--forwarded-allow-ips`` (default
-``127.0.0.1``, i.e. a reverse proxy on the same machine), so behind a local proxy the limit is
-per real client, and a client on the internet cannot pick its own key.
+``X-Forwarded-For`` is not read here. ``assistant serve`` lets uvicorn replace the peer with the
+forwarded address only for connections from the addresses given in ``--forwarded-allow-ips``
+(default: none), the way to run behind a reverse proxy; otherwise a client could pick its own
+key, and rotate it, with a header.
 
 The state lives in one process: with several uvicorn workers each has its own buckets (the
 effective limit is multiplied by the number of workers).
@@ -19,59 +25,19 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+# The rate grammar lives with the settings, so a bad value stops every command at start.
+from assistant.config import Rate, RateLimitSettingError, parse_rate  # noqa: F401 (re-exported)
+
 ASK_PATHS = frozenset({"/api/ask"})
+TOKENS_PER_UNIT = 128  # model tokens one unit of the rate limit pays for
 SEARCH_PATHS = frozenset({"/api/search"})
 LIMITED_PATHS = ASK_PATHS | SEARCH_PATHS
-
-_PERIODS = {
-    "s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0,
-    "m": 60.0, "min": 60.0, "minute": 60.0, "minutes": 60.0,
-    "h": 3600.0, "hour": 3600.0, "hours": 3600.0,
-}  # fmt: skip
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$", re.I)
-
-
-class RateLimitSettingError(ValueError):
-    """ASSISTANT_RATE_LIMIT or ASSISTANT_SEARCH_RATE_LIMIT cannot be understood."""
-
-
-@dataclass(frozen=True)
-class Rate:
-    limit: int  # requests ...
-    period: float  # ... per this many seconds
-
-    def __str__(self) -> str:
-        names = {1.0: "second", 60.0: "minute", 3600.0: "hour"}
-        return f"{self.limit}/{names.get(self.period, f'{self.period:g}s')}"
-
-
-def parse_rate(value: str | None, setting: str = "ASSISTANT_RATE_LIMIT") -> Rate | None:
-    """``"60/minute"`` -> Rate(60, 60.0); ``"0"`` (or empty) -> None (no limit).
-
-    Raises RateLimitSettingError with the accepted forms when the value makes no sense."""
-    text = (value or "").strip()
-    if text in ("", "0", "off", "none"):
-        return None
-    match = _RATE.match(text)
-    unit = match.group(2).lower() if match else ""
-    if not match or unit not in _PERIODS:
-        raise RateLimitSettingError(
-            f"{setting}={value!r} is not a rate: use N/second, N/minute or N/hour "
-            f"(e.g. 60/minute), or 0 to turn rate limiting off"
-        )
-    limit = int(match.group(1))
-    if limit == 0:
-        return None
-    return Rate(limit, _PERIODS[unit])
-
 
 class TokenBuckets:
     """One bucket per key; thread-safe; remembers at most ``max_clients`` keys (the least
@@ -102,19 +68,43 @@ class TokenBuckets:
                 self._buckets.popitem(last=False)
             return wait
 
+    def charge(self, key: str, amount: float) -> None:
+        """Take ``amount`` more tokens, going into debt if need be (at most one full bucket),
+        which the client's next requests wait out."""
+        if amount <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.pop(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - at) * self.refill_per_s)
+            self._buckets[key] = (max(-self.capacity, tokens - amount), now)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+def question_cost(tokens: int) -> int:
+    """Units of the rate limit a question of this many model tokens costs (at least 1)."""
+    return max(1, math.ceil(tokens / TOKENS_PER_UNIT))
+
+
+def client_key(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
 
 
 class RateLimitMiddleware:
     """ASGI middleware: 429 for clients over the limit on the question routes; OPTIONS (CORS
     preflight) and every other route pass untouched."""
 
-    def __init__(self, app: ASGIApp, rate: Rate | None, paths: frozenset[str] = LIMITED_PATHS) -> None:
+    def __init__(self, app: ASGIApp, rate: Rate | None, paths: frozenset[str] = LIMITED_PATHS,
+                 buckets: TokenBuckets | None = None) -> None:
         self.app = app
         self.rate = rate
         self.paths = paths
-        self.buckets = TokenBuckets(rate) if rate is not None else None
+        self.buckets = buckets if buckets is not None else (TokenBuckets(rate) if rate is not None else None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -125,9 +115,7 @@ class RateLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        key = client[0] if client else "unknown"
-        wait = self.buckets.take(key)
+        wait = self.buckets.take(client_key(scope))
         if wait <= 0.0:
             await self.app(scope, receive, send)
             return

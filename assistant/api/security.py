@@ -1,11 +1,12 @@
 """Protections every request passes through: security headers, body and URL size limits, and a
-time limit on the question routes. ``install(app, settings)`` adds them (with the rate limiter
-from ratelimit.py) in this order, outermost first::
+time limit on the question routes. ``install(app, settings)`` adds the limits (with the rate
+limiter from ratelimit.py); create_app adds CORS and then SecurityHeadersMiddleware outside
+them. Outermost first::
 
-    (CORS, added last by create_app) -> SecurityHeaders -> RateLimit (ask) -> RateLimit (search)
+    HttpProtocol (protocol.py) -> SecurityHeaders -> CORS -> RateLimit (ask) -> RateLimit (search)
         -> BodyLimit -> Timeout -> routes
 
-so that a 413, 429 or 503 made here still carries the security headers, and CORS headers too.
+so that a 413, 429 or 503 made here still carries the security headers and the CORS headers.
 All are plain ASGI middleware: nothing is buffered except the small /docs page.
 """
 
@@ -17,12 +18,21 @@ import hashlib
 import json
 import logging
 import re
+import time
 
 from fastapi import FastAPI, HTTPException
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.api.ratelimit import ASK_PATHS, LIMITED_PATHS, SEARCH_PATHS, Rate, RateLimitMiddleware, parse_rate
+from assistant.api.ratelimit import (
+    ASK_PATHS,
+    LIMITED_PATHS,
+    SEARCH_PATHS,
+    Rate,
+    RateLimitMiddleware,
+    TokenBuckets,
+    parse_rate,
+)
 from assistant.config import SEARCH_RATE_FACTOR, Settings
 
 log = logging.getLogger("assistant.api")
@@ -31,18 +41,22 @@ log = logging.getLogger("assistant.api")
 JSON_BODY_LIMIT = 64 * 1024  # every route but the upload: a question is at most a few KB
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around an uploaded file
 # GET /api/search?q=...: uvicorn's HTTP parser refuses a request head over 16 KB anyway; a
-# question near the 2000-character limit in Chinese (9 bytes a character once percent-encoded)
+# question at the character limit in Chinese (9 bytes a character once percent-encoded)
 # belongs in POST /api/ask.
 MAX_QUERY_STRING = 16 * 1024
 REQUEST_TIMEOUT_S = 10.0  # /api/ask and /api/search; install() sets app.state.request_timeout_s
 UPLOAD_PATH = "/api/documents"
 
 # -- headers -------------------------------------------------------------------------------------
+# The one place the security headers are decided; routes set none of them. The README's
+# "Headers" table states the same values and tests/test_security.py reads them off real
+# responses of every kind.
+#
 # The HTML pages (search page, viewer) load only their own script and stylesheet files; no
-# inline script or style, no framing by other sites.
+# inline script or style, no framing by other sites, nothing else at all.
 PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 # JSON answers are data, never a document to render.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -60,15 +74,27 @@ _DOCS_CSP = (
     "base-uri 'none'; form-action 'self'"
 )
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+# Every response.
 COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+# HTML pages (and /docs, with its own CSP).
 HTML_HEADERS = {
+    "Content-Security-Policy": PAGE_CSP,
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+# JSON, whatever route or middleware made it.
+JSON_HEADERS = {"Content-Security-Policy": API_CSP}
+# /widget.js: a public script that other sites embed, readable cross-origin (e.g. with
+# <script crossorigin integrity=...>) and loadable by sites that isolate themselves
+# (Cross-Origin-Embedder-Policy). It carries no CSP; the embedding page's applies.
 WIDGET_PATH = "/widget.js"
+WIDGET_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+}
 
 
 def docs_csp(html: bytes) -> str:
@@ -79,9 +105,22 @@ def docs_csp(html: bytes) -> str:
     return _DOCS_CSP.format(hashes=hashes).replace("  ", " ")
 
 
+def headers_for(path: str, content_type: str) -> dict[str, str]:
+    """The security headers a response of this path and content type gets."""
+    headers = dict(COMMON_HEADERS)
+    content_type = content_type.lower()
+    if content_type.startswith("text/html"):
+        headers.update(HTML_HEADERS)
+    elif content_type.startswith("application/json"):
+        headers.update(JSON_HEADERS)
+    if path == WIDGET_PATH:
+        headers.update(WIDGET_HEADERS)
+    return headers
+
+
 class SecurityHeadersMiddleware:
-    """Adds the headers above. A header a route set itself is kept (the route knows best);
-    X-Frame-Options follows the page's frame-ancestors when the page chose its own policy."""
+    """Sets the headers above on every response (overriding any a route might set, so that
+    there is one source of truth)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -98,31 +137,11 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                self._decorate(path, headers)
+                for name, value in headers_for(path, headers.get("content-type", "")).items():
+                    headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-    @staticmethod
-    def _decorate(path: str, headers: MutableHeaders) -> None:
-        for name, value in COMMON_HEADERS.items():
-            headers.setdefault(name, value)
-        content_type = headers.get("content-type", "").lower()
-        if content_type.startswith("text/html"):
-            headers.setdefault("Content-Security-Policy", PAGE_CSP)
-            policy = headers["Content-Security-Policy"]
-            frame = re.search(r"frame-ancestors\s+([^;]*)", policy)
-            framing = frame.group(1).strip() if frame else ""
-            headers.setdefault("X-Frame-Options", "SAMEORIGIN" if framing == "'self'" else "DENY")
-            for name, value in HTML_HEADERS.items():
-                headers.setdefault(name, value)
-        elif content_type.startswith("application/json"):
-            headers.setdefault("Content-Security-Policy", API_CSP)
-        if path == WIDGET_PATH:
-            # A public script that other sites embed: readable cross-origin (e.g. with
-            # <script crossorigin integrity=...>). It carries no CSP; the embedding page's applies.
-            headers.setdefault("Access-Control-Allow-Origin", "*")
-            headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
 
     async def _docs(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None
@@ -141,11 +160,11 @@ class SecurityHeadersMiddleware:
                 return
             body = b"".join(chunks)
             headers = MutableHeaders(scope=start)
-            if headers.get("content-type", "").lower().startswith("text/html"):
+            content_type = headers.get("content-type", "")
+            for name, value in headers_for(scope["path"], content_type).items():
+                headers[name] = value
+            if content_type.lower().startswith("text/html"):
                 headers["Content-Security-Policy"] = docs_csp(body)
-                headers.setdefault("X-Frame-Options", "DENY")
-            for name, value in COMMON_HEADERS.items():
-                headers.setdefault(name, value)
             await send(start)
             await send({"type": "http.response.body", "body": body})
 
@@ -243,8 +262,10 @@ class BodyLimitMiddleware:
 class TimeoutMiddleware:
     """503 with Retry-After when a question takes longer than the time limit.
 
-    The work runs in a worker thread, which cannot be stopped: the thread finishes on its own
-    and its result is dropped. The client gets its answer at the limit instead of waiting."""
+    The work runs in a worker thread, which cannot be stopped; the deadline is put in the
+    request's state (``question_deadline``, time.monotonic()) so that the route hands it to the
+    model queue, which drops a question still waiting at its deadline instead of running it
+    after the 503. The client gets its answer at the limit instead of waiting."""
 
     def __init__(self, app: ASGIApp, paths: frozenset[str] = LIMITED_PATHS) -> None:
         self.app = app
@@ -256,6 +277,7 @@ class TimeoutMiddleware:
             return
         app_state = getattr(scope.get("app"), "state", None)
         timeout = getattr(app_state, "request_timeout_s", REQUEST_TIMEOUT_S)
+        scope.setdefault("state", {})["question_deadline"] = time.monotonic() + timeout
         started = False
         abandoned = False
 
@@ -303,9 +325,11 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.request_timeout_s = settings.request_timeout
     app.state.rate_limit = rate
     app.state.search_rate_limit = search_rate
+    # The routes charge a question's cost beyond its first unit to the same buckets.
+    app.state.ask_buckets = TokenBuckets(rate) if rate is not None else None
+    app.state.search_buckets = TokenBuckets(search_rate) if search_rate is not None else None
     # add_middleware puts each new one outside the previous ones.
     app.add_middleware(TimeoutMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_upload_bytes=settings.max_upload_bytes)
-    app.add_middleware(RateLimitMiddleware, rate=search_rate, paths=SEARCH_PATHS)
-    app.add_middleware(RateLimitMiddleware, rate=rate, paths=ASK_PATHS)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RateLimitMiddleware, rate=search_rate, paths=SEARCH_PATHS, buckets=app.state.search_buckets)
+    app.add_middleware(RateLimitMiddleware, rate=rate, paths=ASK_PATHS, buckets=app.state.ask_buckets)

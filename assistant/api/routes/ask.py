@@ -4,25 +4,27 @@ import time
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
+from assistant.api import admission
 from assistant.api.deps import AssistantDep
 from assistant.api.schemas import AnswerOut, AskRequest, ErrorOut, SearchOut
 from assistant.service import QuestionError
 
 router = APIRouter(prefix="/api", tags=["questions"])
 
-_ERRORS = {400: {"model": ErrorOut}, 422: {"description": "Malformed request"}, 503: {"model": ErrorOut}}
+_ERRORS = {400: {"model": ErrorOut}, 422: {"description": "Malformed request"},
+           429: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
 @router.post("/ask", response_model=AnswerOut, responses=_ERRORS)
-async def ask(body: AskRequest, assistant: AssistantDep) -> JSONResponse:
+async def ask(body: AskRequest, assistant: AssistantDep, request: Request) -> JSONResponse:
     """Answer a question with the clauses of the guidance that answer it, or abstain."""
+    admission.charge(request, request.app.state.ask_buckets, assistant.embedder, body.question)
     try:
         # The model call blocks; run it off the event loop so other requests keep moving.
-        answer = await run_in_threadpool(assistant.ask, body.question, body.k, body.document, body.lang)
+        answer = await admission.run_question(request, assistant.ask, body.question, body.k, body.document, body.lang)
     except QuestionError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     # The Answer is built by our own code: serialise it directly instead of validating it again.
@@ -32,6 +34,7 @@ async def ask(body: AskRequest, assistant: AssistantDep) -> JSONResponse:
 @router.get("/search", response_model=SearchOut, responses=_ERRORS)
 async def search(
     assistant: AssistantDep,
+    request: Request,
     q: Annotated[str, Query(description="Search words or a question.")],
     k: Annotated[int, Query(ge=1, le=50)] = 10,
     document: Annotated[str | None, Query(max_length=200)] = None,
@@ -39,8 +42,9 @@ async def search(
 ) -> dict:
     """Clauses ranked by relevance, with their scores; no abstention."""
     started = time.perf_counter()
+    admission.charge(request, request.app.state.search_buckets, assistant.embedder, q)
     try:
-        hits = await run_in_threadpool(assistant.search, q, k, document, lang)
+        hits = await admission.run_question(request, assistant.search, q, k, document, lang)
     except QuestionError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     return {"query": q, "hits": hits, "took_ms": round((time.perf_counter() - started) * 1000, 2)}

@@ -10,10 +10,10 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+
 # Security headers (CSP, framing, nosniff; the widget's cross-origin ones) are set for every
 # response in one place, assistant/api/security.py; the routes here set none.
-
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
 router = APIRouter(include_in_schema=False)
 
