@@ -32,13 +32,14 @@ from assistant.chunking import parse_clauses, split_passages
 from assistant.config import DEFAULT_PASSAGE_CHARS
 from assistant.documents import Document, DocumentError, load_documents
 from assistant.embedding import Embedder
+from assistant.ingest import add_sections
 from assistant.lexical import LexicalIndex
 from assistant.records import Clause, Passage
 from assistant.sentences import sentence_spans
 
 FORMAT_VERSION = 1
 # Bump when parsing, passage composition or BM25 terms change, so old artifacts count as stale.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"  # 4: section clauses synthesised at ingest
 CURRENT_POINTER = "CURRENT"
 
 
@@ -178,7 +179,7 @@ def passages_for(clauses: list[Clause], titles: dict[str, str], passage_chars: i
 
 def prepare_files(paths: list[Path], passage_chars: int, max_bytes: int | None = None) -> PreparedCorpus:
     documents, errors = load_documents(paths, max_bytes=max_bytes)
-    clauses = [clause for document in documents for clause in parse_clauses(document)]
+    clauses = add_sections([clause for document in documents for clause in parse_clauses(document)])
     titles = {d.id: d.title for d in documents}
     return PreparedCorpus(
         documents=[_document_summary(d) for d in documents],

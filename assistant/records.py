@@ -33,6 +33,9 @@ class Clause:
     page_start: int | None
     page_end: int | None
     lang: str
+    # Ids of the direct children of a section clause: a heading without a body of its own,
+    # synthesised at ingest (assistant/ingest.py). Empty for every clause the parser made.
+    children: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,6 +66,14 @@ class Citation:
     text: str
     highlights: list[tuple[int, int]]  # [start, end) character spans inside text
     score: float
+    kind: str = "guidance"  # the document's kind: "guidance" or "background" (corpus/documents.toml)
+    link: str = ""  # the viewer URL of the clause, with ?hl= for the quoted spans
+    # The same clause number in the other edition(s): {"id", "lang", "link"}.
+    also_in: list[dict] = field(default_factory=list)
+    # A section's direct children: {"id", "clause", "title", "link"}; [] for other clauses.
+    children: list[dict] = field(default_factory=list)
+    page_label: str | None = None  # printed page label range, "6", "6–7", "iii"
+    truncated: bool = False  # text was cut at a bound; the link gives the whole clause
 
 
 @dataclass
@@ -74,6 +85,10 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     took_ms: float = 0.0
     index_version: str = ""
+    # Only when abstained: the closest clauses, {"id", "document", "clause", "title", "lang",
+    # "link"}, offered as places to look, explicitly not as answers.
+    suggestions: list[dict] = field(default_factory=list)
+    contact: str | None = None  # ASSISTANT_REFUSAL_CONTACT, on refusals only
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -17,10 +17,12 @@ def test_ask_returns_the_answer_json(client, fake_assistant):
     response = client.post("/api/ask", json={"question": "第4.5条"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"question", "answer", "abstained", "reason", "citations", "took_ms", "index_version"}
+    assert set(body) == {"question", "answer", "abstained", "reason", "citations", "took_ms", "index_version",
+                         "suggestions", "contact"}
     citation = body["citations"][0]
     assert set(citation) == {"id", "document", "clause", "title", "path", "page_start", "page_end", "lang",
-                             "text", "highlights", "score"}
+                             "text", "highlights", "score", "kind", "link", "also_in", "children", "page_label",
+                             "truncated"}
     assert citation["id"] == "ccso-zh:4.5"
     direct = fake_assistant.ask("第4.5条").to_dict()
     direct.pop("took_ms"), body.pop("took_ms")

@@ -22,7 +22,9 @@ async def ask(body: AskRequest, assistant: AssistantDep) -> JSONResponse:
     """Answer a question with the clauses of the guidance that answer it, or abstain."""
     try:
         # The model call blocks; run it off the event loop so other requests keep moving.
-        answer = await run_in_threadpool(assistant.ask, body.question, body.k, body.document, body.lang)
+        answer = await run_in_threadpool(
+            assistant.ask, body.question, body.k, body.document, body.lang, body.include_background
+        )
     except QuestionError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     # The Answer is built by our own code: serialise it directly instead of validating it again.
@@ -37,7 +39,8 @@ async def search(
     document: Annotated[str | None, Query(max_length=200)] = None,
     lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
 ) -> dict:
-    """Clauses ranked by relevance, with their scores; no abstention."""
+    """Clauses ranked by relevance, with their scores and highlights; no abstention, but hits
+    below the relevance floor are marked `weak`."""
     started = time.perf_counter()
     try:
         hits = await run_in_threadpool(assistant.search, q, k, document, lang)
