@@ -556,7 +556,8 @@ def extractive_answer(
         numbers = [n for n, c in enumerate(citations) if c.lang == wanted] or list(range(len(citations)))
         cited = [c.clause for c in citations]
         # A section's lines repeat its children's lead sentences: when a child is cited, it speaks.
-        numbers = [n for n in numbers if not citations[n].children
+        # First, it answers a topic question: its lines are the answer.
+        numbers = [n for n in numbers if n == 0 or not citations[n].children
                    or not any(x.startswith(citations[n].clause + ".") for x in cited)] or numbers
         pool: list[tuple[float, int, _Unit]] = []
         for rank, number in enumerate(numbers):

@@ -100,7 +100,13 @@ def add_sections(clauses: list[Clause]) -> list[Clause]:
             if child is None:
                 continue
             separator = "：" if section.lang == "zh" else ": "
-            lead = lead_sentence(child.text) if child_id in by_id else ""
+            if child_id in by_id:
+                lead = lead_sentence(child.text)
+            else:
+                # A child section has no lead sentence: its own children's titles stand for it.
+                titles = [by_id[g].title if g in by_id else sections[g].title
+                          for g in child.children if g in by_id or g in sections]
+                lead = ("、" if section.lang == "zh" else ", ").join(t for t in titles if t)
             # Titles without numbers: a child's number in the text would make the section match
             # every question that names that child.
             head = child.title or child.number

@@ -360,6 +360,10 @@ class Retriever:
             rows = self.index.sentence_rows_by_clause.get(hit.clause.id)
             if rows:
                 hit.sentence = float((vectors[rows] @ query_vector).max())
+                if hit.clause.children:
+                    # A section's sentences are its children's; its own topic is its title, which
+                    # only its passage vector carries.
+                    hit.sentence = max(hit.sentence, self._clause_dense(hit.clause.id, query_vector))
 
     def _best_sentences(self, query_vector: np.ndarray) -> np.ndarray | None:
         """Each clause's best sentence cosine (-inf for a clause without sentences)."""
