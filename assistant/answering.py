@@ -576,8 +576,13 @@ def extractive_answer(
         pool.sort(key=lambda item: item[0], reverse=True)
         if pool:
             top = pool[0][0]
+            # The first citation is the best answer: its best sentence speaks whatever the others score.
+            lead = next((item for item in pool if item[1] == numbers[0]), None)
+            if lead is not None:
+                chosen[lead[1]] = [lead[2]]
+                pool = [item for item in pool if item is not lead]
             # Only sentences about as good as the best one: a weaker clause's sentence reads as noise.
-            for score, number, unit in pool[: config.answer_sentences]:
+            for score, number, unit in pool[: config.answer_sentences - len(chosen)]:
                 if score >= top - config.highlight_margin:
                     chosen.setdefault(number, []).append(unit)
         if not chosen:
