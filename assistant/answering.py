@@ -70,7 +70,7 @@ class AnswerConfig:
     # How much a clause's own best-sentence evidence and title match add to its fused score
     # when citations are ordered (fused scores are z-score sums, sentences cosines).
     sentence_weight: float = 4.0
-    title_weight: float = 0.5
+    title_weight: float = 2.0
 
     def kind(self, document: str) -> str:
         return self.kinds.get(document, DEFAULT_KIND)
@@ -270,16 +270,16 @@ def order_by_answer(
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     ordered = [hit for _, _, hit in scored]
     # A section's text repeats its children's lead sentences, so it matches whatever they match.
-    # It answers a topic question (its title is as close as any child's); a question one child
-    # answers better goes to that child: the section moves below it.
+    # It goes first only when its own title fits the question better than any retrieved part of
+    # it; otherwise the best-ranked part that fits as well answers, the section right after it.
     for hit in [h for h in ordered if h.clause.children]:
         prefix = hit.clause.number + "."
         below = [h for h in ordered[ordered.index(hit) + 1 :]
                  if h.clause.document == hit.clause.document and h.clause.number.startswith(prefix)]
-        better = [h for h in below if title_match[h.clause.id] > title_match[hit.clause.id]]
-        if better:
+        as_good = [h for h in below if title_match[h.clause.id] >= title_match[hit.clause.id]]
+        if as_good:
             ordered.remove(hit)
-            ordered.insert(ordered.index(better[-1]) + 1, hit)
+            ordered.insert(ordered.index(as_good[0]) + 1, hit)
     return ordered
 
 

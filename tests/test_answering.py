@@ -95,6 +95,24 @@ def test_a_topic_question_about_a_section_cites_it_with_its_children(client):
     assert body["answer"].split("\n")[0].endswith("[1]")
 
 
+def test_a_section_goes_below_a_part_of_it_that_fits_as_well():
+    section = _clause("7.3", "Writing: Each process shall be documented.", title="Process control",
+                      path=["7 Processes", "7.3 Process control"])
+    section.children = ["doc:7.3.1"]
+    child = _clause("7.3.1", "Each process shall be documented, including:", title="Contents of process documents",
+                    path=["7 Processes", "7.3 Process control", "7.3.1 Contents of process documents"])
+    other = _clause("8.1", "Performance is managed.", title="Performance")
+    from assistant.lexical import tokenize
+
+    hits = [Hit(section, 3.0, 0.8, 1.0, "search", sentence=0.9), Hit(other, 2.0, 0.8, 1.0, "search", sentence=0.8),
+            Hit(child, 1.0, 0.8, 1.0, "search", sentence=0.85)]
+    ordered = order_by_answer(hits, None, set(tokenize("contents of a process document")), None, CONFIG)
+    assert [h.clause.number for h in ordered] == ["7.3.1", "7.3", "8.1"]
+    # A question that fits the section's own title better keeps the section first.
+    ordered = order_by_answer(hits, None, set(tokenize("process control")), None, CONFIG)
+    assert [h.clause.number for h in ordered][0] == "7.3"
+
+
 def test_a_question_one_child_answers_better_cites_the_child_before_its_section(client):
     body = ask(client, "客户信息保密有什么要求")
     numbers = [c["clause"] for c in body["citations"]]
@@ -261,11 +279,12 @@ def test_citations_are_ordered_by_how_well_each_answers():
     hits = [Hit(a, 1.0, 0.8, 1.0, "search", sentence=0.80), Hit(b, 1.0, 0.8, 1.0, "search", sentence=0.80)]
     from assistant.lexical import tokenize
 
-    ordered = order_by_answer(hits, None, set(tokenize("training")), None, CONFIG)
+    config = AnswerConfig(calibration=Calibration(0.5), sentence_weight=4.0, title_weight=0.5)
+    ordered = order_by_answer(hits, None, set(tokenize("training")), None, config)
     assert [h.clause.number for h in ordered] == ["2", "1"]
     # A much closer sentence beats a title match.
     hits = [Hit(a, 1.0, 0.8, 1.0, "search", sentence=0.95), Hit(b, 1.0, 0.8, 1.0, "search", sentence=0.80)]
-    ordered = order_by_answer(hits, None, set(tokenize("training")), None, CONFIG)
+    ordered = order_by_answer(hits, None, set(tokenize("training")), None, config)
     assert [h.clause.number for h in ordered] == ["1", "2"]
 
 
