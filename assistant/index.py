@@ -39,7 +39,7 @@ from assistant.sentences import sentence_spans
 
 FORMAT_VERSION = 1
 # Bump when parsing, passage composition or BM25 terms change, so old artifacts count as stale.
-PIPELINE_VERSION = "4"  # 4: section clauses synthesised at ingest
+PIPELINE_VERSION = "5"  # 4-5: section clauses synthesised at ingest (assistant/ingest.py)
 CURRENT_POINTER = "CURRENT"
 
 

@@ -49,7 +49,10 @@ def lead_sentence(text: str) -> str:
         return ""
     start, end = spans[0]
     lead = text[start:end]
-    return lead if len(lead) <= LEAD_CHARS else lead[:LEAD_CHARS].rstrip() + "…"
+    if len(lead) > LEAD_CHARS:
+        return lead[:LEAD_CHARS].rstrip() + "…"
+    # A lead-in ("…采取以下措施：") without its list would read as a cut answer: say it goes on.
+    return re.sub(r"\s*[:：]\s*$", "…", lead)
 
 
 @dataclass
