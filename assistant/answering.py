@@ -633,6 +633,14 @@ def _with_lists(chosen: list[_Unit], units: list[_Unit]) -> list[_Unit]:
 # -- search results ---------------------------------------------------------------------------
 
 
+def order_search_hits(question: str, hits: list[Hit], index: LoadedIndex, config: AnswerConfig) -> list[Hit]:
+    """Search results in the order an answer would cite them (named clauses first), so the search
+    page and /api/ask agree on the best clause."""
+    named = [h for h in hits if h.matched_by == "number"]
+    rest = [h for h in hits if h.matched_by != "number"]
+    return named + order_by_answer(rest, None, topic_terms(question), index, config)
+
+
 def search_view(question: str, hits: list[Hit], query_vector: np.ndarray | None, index: LoadedIndex,
                 config: AnswerConfig) -> list[dict]:
     """What /api/search shows per hit besides the clause: the same highlights as an answer's, a

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import lexical
-from assistant.answering import AnswerConfig, Calibration, compose_answer, search_view
+from assistant.answering import AnswerConfig, Calibration, compose_answer, order_search_hits, search_view
 from assistant.cache import LRUCache
 from assistant.config import Settings
 from assistant.documents import DocumentError, discover
@@ -240,12 +240,14 @@ class Assistant:
         live = self.live
         vector = self._query_vector(query)
         result = live.retriever.search(query, k=k, document=document, lang=lang, query_vector=vector)
-        views = search_view(query, result.hits, vector, live.index, self.answer_config())
+        config = self.answer_config()
+        hits = order_search_hits(query, result.hits, live.index, config)
+        views = search_view(query, hits, vector, live.index, config)
         return [
             {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),
              "lexical": round(hit.lexical, 4), "matched_by": hit.matched_by,
              **({"rerank": round(hit.rerank, 4)} if hit.rerank is not None else {}), **view}
-            for hit, view in zip(result.hits, views)
+            for hit, view in zip(hits, views)
         ]
 
     # -- browsing ----------------------------------------------------------------------------
