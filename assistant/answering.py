@@ -475,6 +475,7 @@ _ASKS_NUMBER = re.compile(
 )
 _HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十两百]+\s*(?:个|天|日|小时|分钟|年|月|次|周|学时|%)")
 NUMBER_BONUS = 0.05
+BACKGROUND_LABEL = {"zh": "背景资料（非指导要求）：", "en": "Background (not the guidance): "}
 
 
 @dataclass
@@ -610,7 +611,9 @@ def extractive_answer(
             citation.highlights = sorted({span for unit in picked for span in unit.spans})
         marker = f"[{number + 1}]" if wanted == "zh" else f" [{number + 1}]"
         list_joiner = "\n" if citation.children or any(u.item for u in picked) else joiner
-        groups.append(list_joiner.join(pieces) + marker)
+        # Background is never read as the guidance's word, in the answer text either.
+        label = BACKGROUND_LABEL[wanted] if citation.kind != DEFAULT_KIND else ""
+        groups.append(label + list_joiner.join(pieces) + marker)
     return "\n".join(groups)
 
 

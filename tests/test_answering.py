@@ -173,6 +173,8 @@ def test_background_is_cited_only_when_asked_for_or_when_no_guidance_qualifies(c
     assert background and all(c["kind"] == "background" for c in background)
     only = ask(client, question, document="meeting-report-2022")
     assert only["citations"] and all(c["kind"] == "background" for c in only["citations"])
+    # Labelled in the answer text too, never read as the guidance's word.
+    assert all(line.startswith("Background (not the guidance): ") for line in only["answer"].split("\n"))
     guidance_question = ask(client, "通话录音保存期限是多久")
     assert {c["kind"] for c in guidance_question["citations"]} == {"guidance"}
 
