@@ -257,8 +257,8 @@ def order_by_answer(
     The fused score ranks passages; a clause whose one sentence says exactly what was asked, or
     whose title names the asked topic, answers better than one that merely shares many words.
     """
-    if len(hits) < 2:
-        return hits
+    if len(hits) < 2 or any(h.rerank is not None for h in hits):
+        return hits  # a reranker's order is the second stage's word; it is not re-ordered here
     scored = []
     title_match: dict[str, float] = {}
     for position, hit in enumerate(hits):
