@@ -1,16 +1,27 @@
-"""Compose the answer: cited clauses, highlighted sentences, an extractive summary, or abstention."""
+"""Compose the answer: cited clauses, highlighted sentences, an extractive summary, or abstention.
+
+What is cited: the clauses that answer, ordered by how well each answers; one citation per clause
+across language editions (the other edition under ``also_in``); guidance before background
+documents; a section (a heading without a body) with its children as links. What is said: the
+best sentences of the cited clauses, grouped per clause and in the clause's own order, with a
+list's lead-in and items kept together.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from assistant.editions import Editions, clause_link
 from assistant.index import LoadedIndex
+from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
-from assistant.records import Answer, Citation
-from assistant.retrieval import Hit, question_lang, topic_terms
+from assistant.records import Answer, Citation, Clause
+from assistant.retrieval import Hit, clause_numbers_in, question_lang, topic_terms
 from assistant.sentences import sentence_spans
 
 
@@ -47,6 +58,22 @@ class AnswerConfig:
     # A sentence joins the highlights when it is within this much of the clause's best sentence.
     highlight_margin: float = 0.04
     citation_margin: float = 0.03
+    # Document id -> "guidance" | "background" (corpus/documents.toml); unlisted: guidance.
+    kinds: dict[str, str] = field(default_factory=dict)
+    # Cite background documents alongside the guidance (otherwise only when no guidance qualifies).
+    include_background: bool = False
+    contact: str | None = None  # added to refusals
+    # Citation text is cut after the sentence that crosses this many characters (the highlights
+    # always stay inside); the link opens the whole clause.
+    citation_chars: int = 1500
+    suggestions: int = 3
+    # How much a clause's own best-sentence evidence and title match add to its fused score
+    # when citations are ordered (fused scores are z-score sums, sentences cosines).
+    sentence_weight: float = 4.0
+    title_weight: float = 2.0
+
+    def kind(self, document: str) -> str:
+        return self.kinds.get(document, DEFAULT_KIND)
 
 
 @dataclass
@@ -72,6 +99,15 @@ def abstention_reason(question: str, hits: list[Hit], calibration: Calibration) 
     return None
 
 
+def editions_of(index: LoadedIndex) -> Editions:
+    """The index's editions, worked out once per loaded index."""
+    editions = getattr(index, "_editions", None)
+    if editions is None:
+        editions = Editions(index.clauses)
+        index._editions = editions
+    return editions
+
+
 def compose_answer(
     question: str,
     hits: list[Hit],
@@ -80,63 +116,83 @@ def compose_answer(
     config: AnswerConfig,
     k: int,
     scope_hits: list[Hit] | None = None,
+    *,
+    document: str | None = None,
+    lang: str | None = None,
 ) -> Answer:
     """``scope_hits`` (an unfiltered search) decide whether the guidance covers the question when
-    ``hits`` were narrowed by a document or language filter: the filter chooses what to cite,
-    not whether the question is in scope."""
-    reason = abstention_reason(question, scope_hits if scope_hits is not None else hits, config.calibration)
-    if reason is None and not hits:
+    ``hits`` were narrowed by a document or language filter (``document``, ``lang``): the filter
+    chooses what to cite, not whether the question is in scope. They are also ranked first for
+    the filter: each is replaced by its counterpart in the wanted edition, so a Chinese question
+    filtered to the English edition cites what it would cite unfiltered, in English."""
+    editions = editions_of(index)
+    language = question_lang(question)
+    query_terms = topic_terms(question)
+    named = clause_numbers_in(question)
+    all_hits = scope_hits if scope_hits is not None else hits
+
+    if named and not query_terms and not any(h.matched_by == "number" for h in hits + (scope_hits or [])):
+        # A bare lookup of a number the guidance lacks: say so, do not answer with something else.
+        reason, nearest = missing_clause(named[0], index, config, document, lang or language)
+        return _refusal(question, reason, nearest or all_hits, index, config, language, lang)
+
+    reason = abstention_reason(question, all_hits, config.calibration)
+    if reason is None and not hits and not _mapped(scope_hits or [], editions, document, lang):
         reason = "No clause within the chosen document or language matches this question."
     if reason:
-        return Answer(question=question, answer="", abstained=True, reason=reason, index_version=index.version)
+        return _refusal(question, reason, all_hits, index, config, language, lang)
 
-    query_terms = topic_terms(question)
-    # "第4.5条" asks for that clause only; anything else retrieved would be noise.
-    bare_lookup = hits[0].matched_by == "number" and not query_terms
-    if bare_lookup:
-        kept = [h for h in hits if h.matched_by == "number"][:k]
+    if document is not None or lang is not None:
+        candidates = _dedupe(_mapped(scope_hits or [], editions, document, lang) + hits)
     else:
-        language = question_lang(question)
+        candidates = list(hits)
+    wanted_lang = lang or language
+    explicit_background = document is not None and config.kind(document) != DEFAULT_KIND
+
+    # "第4.5条" asks for that clause only; anything else retrieved would be noise.
+    bare_lookup = bool(candidates) and candidates[0].matched_by == "number" and not query_terms
+    if bare_lookup:
+        numbered = [h for h in candidates if h.matched_by == "number"]
+        # A bare number in a corpus with several documents means the guidance's clause.
+        numbered.sort(key=lambda h: config.kind(h.clause.document) != DEFAULT_KIND)
+        kept = _one_per_clause(numbered, editions, wanted_lang)[:k]
+    else:
         # Once the question is in scope, clauses a little below the bar still help the reader.
         floor = config.calibration.threshold - config.citation_margin
-        if scope_hits is not None and hits:
+        if scope_hits is not None and candidates:
             # Filtered to other clauses than the ones that put the question in scope: cite the
             # best of what the filter allows.
-            best = max(config.calibration.relevance(h, language) for h in hits)
+            best = max(config.calibration.relevance(h, language) for h in candidates)
             floor = min(floor, best - config.citation_margin)
-        relevant = [h for h in hits if h.matched_by != "number" and config.calibration.relevance(h, language) >= floor]
+        usable = [h for h in candidates if h.matched_by == "number" or substantive(h.clause)]
+        relevant = [h for h in usable if h.matched_by != "number" and config.calibration.relevance(h, language) >= floor]
+        if not (config.include_background or explicit_background):
+            guidance = [h for h in relevant if config.kind(h.clause.document) == DEFAULT_KIND]
+            # Background is cited only when no guidance clause qualifies.
+            relevant = guidance or relevant
+        numbered = [h for h in usable if h.matched_by == "number"]
+        ranked = _one_per_clause(order_by_answer(numbered + relevant, query_vector, query_terms, index, config),
+                                 editions, wanted_lang)
         # Clauses the question named are always cited; the best of the rest fill up to k.
-        chosen = {id(h) for h in hits if h.matched_by == "number"}
-        chosen.update(id(h) for h in relevant[: max(0, k - len(chosen))])
-        kept = [h for h in hits if id(h) in chosen]
+        named_keys = {editions.key(h.clause) for h in numbered}
+        room = max(0, k - len({key for key in named_keys}))
+        keep = {id(h) for h in ranked if editions.key(h.clause) in named_keys}
+        keep.update(id(h) for h in [h for h in ranked if id(h) not in keep][:room])
+        kept = [h for h in ranked if id(h) in keep][:k]
 
     citations: list[Citation] = []
     scored_by_citation: list[list[ScoredSentence]] = []
     for hit in kept:
-        sentences = score_sentences(hit.clause.id, hit.clause.text, query_vector, query_terms, index)
-        if bare_lookup:
-            highlights: list[tuple[int, int]] = []
-        else:
-            highlights = [(s.start, s.end) for s in pick_highlights(sentences, config)]
-        scored_by_citation.append(sentences)
         clause = hit.clause
-        citations.append(
-            Citation(
-                id=clause.id,
-                document=clause.document,
-                clause=clause.number,
-                title=clause.title,
-                path=list(clause.path),
-                page_start=clause.page_start,
-                page_end=clause.page_end,
-                lang=clause.lang,
-                text=clause.text,
-                highlights=sorted(highlights),
-                # The similarity the abstention decision uses (cosine scale); 1.0 for a bare lookup.
-                score=round(1.0 if bare_lookup else float(hit.similarity), 4),
-            )
-        )
+        sentences = score_sentences(clause.id, clause.text, query_vector, query_terms, index)
+        highlights = [] if bare_lookup else [(s.start, s.end) for s in pick_highlights(sentences, config)]
+        scored_by_citation.append(sentences)
+        citations.append(make_citation(clause, sorted(highlights), 1.0 if bare_lookup else hit.similarity,
+                                       index, config, editions))
     answer = extractive_answer(question, citations, scored_by_citation, config, bare_lookup)
+    for citation in citations:
+        _bound(citation, config.citation_chars)
+        citation.link = clause_link(index.clause_by_id[citation.id], citation.highlights)
     return Answer(
         question=question,
         answer=answer,
@@ -145,6 +201,231 @@ def compose_answer(
         citations=citations,
         index_version=index.version,
     )
+
+
+# -- what is cited ----------------------------------------------------------------------------
+
+
+def _mapped(hits: list[Hit], editions: Editions, document: str | None, lang: str | None) -> list[Hit]:
+    """Each hit as its counterpart that passes the filter (itself when it passes), in order."""
+    out = []
+    for hit in hits:
+        clause = hit.clause
+        if document is not None:
+            clause = editions.counterpart(clause, document)
+        if clause is not None and lang is not None:
+            clause = editions.in_lang(clause, lang)
+        if clause is not None and (document is None or clause.document == document):
+            out.append(hit if clause is hit.clause else _as(hit, clause))
+    return out
+
+
+def _as(hit: Hit, clause: Clause) -> Hit:
+    """The hit's scores for the same clause in another edition (the ranking was made on the hit)."""
+    return Hit(clause, hit.score, hit.dense, hit.lexical, hit.matched_by, hit.sentence, hit.rerank)
+
+
+def _dedupe(hits: list[Hit]) -> list[Hit]:
+    seen: set[str] = set()
+    out = []
+    for hit in hits:
+        if hit.clause.id not in seen:
+            seen.add(hit.clause.id)
+            out.append(hit)
+    return out
+
+
+def _one_per_clause(hits: list[Hit], editions: Editions, lang: str) -> list[Hit]:
+    """One hit per clause across editions, in the wanted language's edition where it has one."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for hit in hits:
+        key = editions.key(hit.clause)
+        if key in seen:
+            continue
+        seen.add(key)
+        preferred = editions.in_lang(hit.clause, lang)
+        out.append(hit if preferred is None or preferred is hit.clause else _as(hit, preferred))
+    return out
+
+
+def order_by_answer(
+    hits: list[Hit], query_vector: np.ndarray | None, query_terms: set[str], index: LoadedIndex, config: AnswerConfig
+) -> list[Hit]:
+    """Hits ordered by how well each answers: fused score, its best sentence, its title's words.
+
+    The fused score ranks passages; a clause whose one sentence says exactly what was asked, or
+    whose title names the asked topic, answers better than one that merely shares many words.
+    """
+    if len(hits) < 2 or any(h.rerank is not None for h in hits):
+        return hits  # a reranker's order is the second stage's word; it is not re-ordered here
+    scored = []
+    title_match: dict[str, float] = {}
+    for position, hit in enumerate(hits):
+        evidence = hit.similarity
+        title = _terms(hit.clause.title) if hit.clause.title else frozenset()
+        title_match[hit.clause.id] = len(query_terms & title) / len(query_terms) if query_terms else 0.0
+        score = hit.score + config.sentence_weight * evidence + config.title_weight * title_match[hit.clause.id]
+        scored.append((score, -position, hit))
+    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    ordered = [hit for _, _, hit in scored]
+    # A section's text repeats its children's lead sentences, so it matches whatever they match.
+    # It goes first only when its own title fits the question better than any retrieved part of
+    # it; otherwise the best-ranked part that fits as well answers, the section right after it.
+    for hit in [h for h in ordered if h.clause.children]:
+        prefix = hit.clause.number + "."
+        below = [h for h in ordered[ordered.index(hit) + 1 :]
+                 if h.clause.document == hit.clause.document and h.clause.number.startswith(prefix)]
+        as_good = [h for h in below if title_match[h.clause.id] >= title_match[hit.clause.id]]
+        if as_good:
+            ordered.remove(hit)
+            ordered.insert(ordered.index(as_good[0]) + 1, hit)
+    return ordered
+
+
+_DATE_LINE = re.compile(r"^[\s\d年月日/.:\-–—,]*$")
+_BULLET_ONLY = re.compile(r"^[\s•·\-–*]*\w+(?:\s+\w+)?\s*$")
+
+
+def substantive(clause: Clause) -> bool:
+    """Whether a clause says something: not only a date line, a bullet or a heading."""
+    for start, end in sentence_spans(clause.text):
+        sentence = clause.text[start:end].strip()
+        if _DATE_LINE.match(sentence) or _BULLET_ONLY.match(sentence):
+            continue
+        if sentence == clause.title or clause.title.startswith(sentence.rstrip("…")):
+            continue
+        words = len(sentence.split()) if not question_lang(sentence) == "zh" else len(sentence) // 2
+        if words >= 4:
+            return True
+    return False
+
+
+def make_citation(
+    clause: Clause,
+    highlights: list[tuple[int, int]],
+    score: float,
+    index: LoadedIndex,
+    config: AnswerConfig,
+    editions: Editions,
+) -> Citation:
+    children = []
+    for child_id in clause.children:
+        child = index.clause_by_id.get(child_id)
+        if child is not None:
+            children.append({"id": child.id, "clause": child.number, "title": child.title, "link": clause_link(child)})
+    return Citation(
+        id=clause.id,
+        document=clause.document,
+        clause=clause.number,
+        title=clause.title,
+        path=list(clause.path),
+        page_start=clause.page_start,
+        page_end=clause.page_end,
+        lang=clause.lang,
+        text=clause.text,
+        highlights=highlights,
+        # The similarity the abstention decision uses (cosine scale); 1.0 for a bare lookup.
+        score=round(float(score), 4),
+        kind=config.kind(clause.document),
+        link=clause_link(clause, highlights),
+        also_in=[{"id": o.id, "lang": o.lang, "link": clause_link(o)} for o in editions.others(clause)],
+        children=children,
+        page_label=page_label(clause),
+    )
+
+
+def page_label(clause: Clause) -> str | None:
+    """The printed page label range ("6", "6–7", "iii"); the page index where labels are unknown."""
+    start = getattr(clause, "page_label_start", None) or (str(clause.page_start) if clause.page_start else None)
+    end = getattr(clause, "page_label_end", None) or (str(clause.page_end) if clause.page_end else None)
+    if start is None:
+        return None
+    return start if end in (None, start) else f"{start}–{end}"
+
+
+def _bound(citation: Citation, limit: int) -> None:
+    """Cut a huge clause's text after the sentence that crosses ``limit`` (never before a highlight)."""
+    if len(citation.text) <= limit:
+        return
+    need = max([limit] + [end for _, end in citation.highlights])
+    cut = next((end for _, end in sentence_spans(citation.text) if end >= need), len(citation.text))
+    if cut < len(citation.text):
+        citation.text = citation.text[:cut]
+        citation.truncated = True
+
+
+# -- refusals ---------------------------------------------------------------------------------
+
+
+def _refusal(
+    question: str,
+    reason: str,
+    hits: list[Hit],
+    index: LoadedIndex,
+    config: AnswerConfig,
+    language: str,
+    lang: str | None,
+) -> Answer:
+    if config.contact:
+        reason = f"{reason} {config.contact}"
+    return Answer(
+        question=question,
+        answer="",
+        abstained=True,
+        reason=reason,
+        index_version=index.version,
+        suggestions=suggestions(hits, index, config, lang or language),
+        contact=config.contact,
+    )
+
+
+def suggestions(hits: list[Hit], index: LoadedIndex, config: AnswerConfig, lang: str) -> list[dict]:
+    """The closest clauses, guidance first, one per clause: places to look, not answers."""
+    editions = editions_of(index)
+    usable = [h for h in hits if substantive(h.clause)]
+    usable.sort(key=lambda h: config.kind(h.clause.document) != DEFAULT_KIND)  # stable
+    out = []
+    for hit in _one_per_clause(usable, editions, lang)[: config.suggestions]:
+        clause = hit.clause
+        out.append({"id": clause.id, "document": clause.document, "clause": clause.number,
+                    "title": clause.title, "lang": clause.lang, "link": clause_link(clause)})
+    return out
+
+
+def missing_clause(
+    number: str, index: LoadedIndex, config: AnswerConfig, document: str | None, lang: str
+) -> tuple[str, list[Hit]]:
+    """ "no clause 99.9 in ccso-zh; nearest: 9.9, 9.1" for the guidance document asked about, and
+    the nearest clauses (as hits, for the suggestions)."""
+    documents = [d["id"] for d in index.documents if document is None or d["id"] == document]
+    guidance = [d for d in documents if config.kind(d) == DEFAULT_KIND] or documents
+    langs = {c.document: c.lang for c in index.clauses}
+    guidance.sort(key=lambda d: langs.get(d) != lang)
+    if not guidance:
+        return f"no clause {number}.", []
+    target = guidance[0]
+    numbers = [c.number for c in index.clauses if c.document == target and not c.number.startswith("¶")]
+    nearest = nearest_numbers(number, numbers)
+    tail = f"; nearest: {', '.join(nearest)}" if nearest else ""
+    hits = [Hit(index.clause_by_id[f"{target}:{n}"], 0.0, 0.0, 0.0, "search") for n in nearest
+            if f"{target}:{n}" in index.clause_by_id]
+    return f"no clause {number} in {target}{tail}.", hits
+
+
+def nearest_numbers(number: str, numbers: list[str], count: int = 3) -> list[str]:
+    """Clause numbers that look most like the one asked for (a typo'd or mistaken number)."""
+    depth = number.count(".")
+
+    def closeness(candidate: str) -> tuple[float, int]:
+        ratio = difflib.SequenceMatcher(None, number, candidate).ratio()
+        return (ratio, -abs(candidate.count(".") - depth))
+
+    ranked = sorted(dict.fromkeys(numbers), key=closeness, reverse=True)
+    return [n for n in ranked[:count] if closeness(n)[0] > 0.3]
+
+
+# -- what is said -----------------------------------------------------------------------------
 
 
 def score_sentences(
@@ -180,6 +461,73 @@ def pick_highlights(sentences: list[ScoredSentence], config: AnswerConfig) -> li
     return [s for s in ranked[: config.highlights_per_clause] if s.score >= best - config.highlight_margin]
 
 
+# A list item: "a)", "b）", "(1)", "（一）", "1)", "①", "•", "-".
+_ITEM = re.compile(r"^\s*(?:[a-zA-Z][)）]|[(（][\w一二三四五六七八九十]{1,3}[)）]|\d{1,2}[)）]|[①-⑳]|[•·\-–*]\s)")
+_LEAD_IN = re.compile(r"[:：]\s*$")
+_NUMBERED_LINE = re.compile(r"^\s*(?:\d|第|附录|Annex|¶)")
+_ENDS_SENTENCE = re.compile(r"[.。!?！？;；:：\"”’)）]\s*$")
+# Questions asking for a number: a time limit, a duration, a count, a share.
+_ASKS_NUMBER = re.compile(
+    r"how (?:long|many|much|often|soon|quickly)|within|deadline|time limit|minimum|maximum|at least|at most|"
+    r"how frequent|what percentage|retention|retain|多久|多长|多少|几[个天次年月小分]|时限|期限|多快|频次|频率|比例|"
+    r"不少于|不超过|至少|最长|最多|何时|什么时候|天内|小时内",
+    re.IGNORECASE,
+)
+_HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十两百]+\s*(?:个|天|日|小时|分钟|年|月|次|周|学时|%)")
+NUMBER_BONUS = 0.05
+BACKGROUND_LABEL = {"zh": "背景资料（非指导要求）：", "en": "Background (not the guidance): "}
+
+
+@dataclass
+class _Unit:
+    """A readable piece of a clause: one or more sentence spans that belong together."""
+
+    start: int
+    end: int
+    spans: list[tuple[int, int]]
+    item: bool = False
+    lead_in: bool = False
+    block: int = -1  # the list (lead-in + items) it belongs to, -1 outside lists
+
+
+def units_of(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
+    """Sentence spans joined into readable units, with list lead-ins and items marked.
+
+    A span that does not start a sentence (a line break inside one, in a PDF) joins the one before,
+    and so does a span on the same line as a list item (its second sentence); a lead-in ("…以下
+    措施：") and the items after it share a block.
+    """
+    units: list[_Unit] = []
+    for start, end in spans:
+        piece = text[start:end]
+        is_item = bool(_ITEM.match(piece))
+        if units and not is_item:
+            previous = units[-1]
+            same_line = "\n" not in text[previous.end:start]
+            # A lowercase start continues a sentence broken at a line end; so does text after a
+            # line without end punctuation, unless it starts a numbered line of its own.
+            broken = not _ENDS_SENTENCE.search(text[previous.start:previous.end]) and not _NUMBERED_LINE.match(piece)
+            if piece[:1].islower() or (broken and not previous.item) or (previous.item and same_line):
+                previous.end = end
+                previous.spans.append((start, end))
+                continue
+        units.append(_Unit(start, end, [(start, end)], item=is_item))
+    block = -1
+    for position, unit in enumerate(units):
+        if unit.item:
+            if block == -1:
+                # Items without a lead-in still form a list of their own.
+                block = position
+            unit.block = block
+        else:
+            block = -1
+            unit.lead_in = bool(_LEAD_IN.search(text[unit.start:unit.end]))
+            if unit.lead_in and position + 1 < len(units) and units[position + 1].item:
+                block = position
+                unit.block = block
+    return units
+
+
 def extractive_answer(
     question: str,
     citations: list[Citation],
@@ -187,35 +535,150 @@ def extractive_answer(
     config: AnswerConfig,
     bare_lookup: bool,
 ) -> str:
-    """The best sentences across the citations, each marked with its citation number.
+    """The best sentences of the cited clauses, grouped per clause, each group marked [n].
 
     Sentences come from citations in the question's language when there are any, so an English
-    question is not answered with the Chinese edition's wording of the same clause.
+    question is not answered with the Chinese edition's wording of the same clause. A chosen list
+    item brings its lead-in and a chosen lead-in its items; the clause's order is kept; a sentence
+    already said is not said again. The chosen spans become the citation's highlights.
     """
     if not citations:
         return ""
+    wanted = question_lang(question)
+    asks_number = bool(_ASKS_NUMBER.search(question))
+    chosen: dict[int, list[_Unit]] = {}
+    units_by_citation: dict[int, list[_Unit]] = {}
     if bare_lookup:
         first = citations[0]
-        spans = sentence_spans(first.text)[: config.answer_sentences]
-        joiner, marker = ("", "[1]") if first.lang == "zh" else (" ", " [1]")
-        return joiner.join(first.text[s:e] for s, e in spans) + marker
-    wanted = question_lang(question)
-    numbers = [n for n, c in enumerate(citations) if c.lang == wanted] or list(range(len(citations)))
-    pool: list[tuple[float, int, ScoredSentence]] = []
-    for rank, number in enumerate(numbers):
-        highlighted = set(citations[number].highlights)
-        for sentence in scored[number]:
-            if (sentence.start, sentence.end) in highlighted:
-                # Earlier citations are better matches; prefer their sentences on ties.
-                pool.append((sentence.score - 0.01 * rank, number, sentence))
-    pool.sort(key=lambda item: item[0], reverse=True)
-    # Only sentences about as good as the best one: a weaker clause's sentence reads as noise.
-    chosen = [item for item in pool[: config.answer_sentences] if item[0] >= pool[0][0] - config.highlight_margin] if pool else []
-    if not chosen:
-        first = numbers[0]
-        spans = sentence_spans(citations[first].text)[:1]
-        return " ".join(f"{citations[first].text[s:e]} [{first + 1}]" for s, e in spans)
-    # Keep the order of citations, then of position inside the clause, so the answer reads naturally.
-    chosen.sort(key=lambda item: (item[1], item[2].start))
-    joiner, marker = ("", "[{}]") if wanted == "zh" else (" ", " [{}]")
-    return joiner.join(citations[n].text[s.start : s.end] + marker.format(n + 1) for _, n, s in chosen)
+        units = units_of(first.text, sentence_spans(first.text))
+        units_by_citation[0] = units
+        chosen[0] = units[: config.answer_sentences]
+    else:
+        numbers = [n for n, c in enumerate(citations) if c.lang == wanted] or list(range(len(citations)))
+        cited = [c.clause for c in citations]
+        # A section's lines repeat its children's lead sentences: when a child is cited, it speaks.
+        # First, it answers a topic question: its lines are the answer.
+        numbers = [n for n in numbers if n == 0 or not citations[n].children
+                   or not any(x.startswith(citations[n].clause + ".") for x in cited)] or numbers
+        pool: list[tuple[float, int, _Unit]] = []
+        for rank, number in enumerate(numbers):
+            citation = citations[number]
+            units = units_of(citation.text, [(s.start, s.end) for s in scored[number]])
+            units_by_citation[number] = units
+            score_of = {(s.start, s.end): s.score for s in scored[number]}
+            highlighted = set(citation.highlights)
+            for unit in units:
+                score = max(score_of.get(span, -1.0) for span in unit.spans)
+                if asks_number and _HAS_NUMBER.search(citation.text[unit.start:unit.end]):
+                    score += NUMBER_BONUS
+                if any(span in highlighted for span in unit.spans) or (asks_number and score > -1):
+                    # Earlier citations are better matches; prefer their sentences on ties.
+                    pool.append((score - 0.01 * rank, number, unit))
+        pool.sort(key=lambda item: item[0], reverse=True)
+        if pool:
+            top = pool[0][0]
+            # The first citation is the best answer: its best sentence speaks whatever the others score.
+            lead = next((item for item in pool if item[1] == numbers[0]), None)
+            if lead is not None:
+                chosen[lead[1]] = [lead[2]]
+                pool = [item for item in pool if item is not lead]
+            # Only sentences about as good as the best one: a weaker clause's sentence reads as noise.
+            for score, number, unit in pool[: config.answer_sentences - len(chosen)]:
+                if score >= top - config.highlight_margin:
+                    chosen.setdefault(number, []).append(unit)
+        if not chosen:
+            first = numbers[0]
+            units = units_by_citation[first]
+            chosen[first] = units[:1]
+    joiner = "" if wanted == "zh" else " "
+    groups: list[str] = []
+    said: set[str] = set()
+    for number in sorted(chosen):
+        units = units_by_citation[number]
+        picked = _with_lists(chosen[number], units)
+        citation = citations[number]
+        pieces = []
+        for unit in picked:
+            piece = citation.text[unit.start:unit.end].strip()
+            key = re.sub(r"\W+", "", piece.lower())
+            if not key or key in said:
+                continue
+            said.add(key)
+            pieces.append(piece)
+        if not pieces:
+            continue
+        if not bare_lookup:
+            citation.highlights = sorted({span for unit in picked for span in unit.spans})
+        marker = f"[{number + 1}]" if wanted == "zh" else f" [{number + 1}]"
+        list_joiner = "\n" if citation.children or any(u.item for u in picked) else joiner
+        # Background is never read as the guidance's word, in the answer text either.
+        label = BACKGROUND_LABEL[wanted] if citation.kind != DEFAULT_KIND else ""
+        groups.append(label + list_joiner.join(pieces) + marker)
+    return "\n".join(groups)
+
+
+# A list longer than this brings its first items and the chosen ones; the link has the rest.
+LIST_ITEMS = 8
+
+
+def _with_lists(chosen: list[_Unit], units: list[_Unit]) -> list[_Unit]:
+    """The chosen units with every list they touch made whole, in the clause's order."""
+    blocks = {u.block for u in chosen if u.block != -1}
+    picked = {id(u) for u in chosen}
+    for block in blocks:
+        members = [u for u in units if u.block == block]
+        picked.update(id(u) for u in members if not u.item)  # the lead-in
+        items = [u for u in members if u.item]
+        picked.update(id(u) for u in items[:LIST_ITEMS])
+    return [u for u in units if id(u) in picked]
+
+
+# -- search results ---------------------------------------------------------------------------
+
+
+def order_search_hits(question: str, hits: list[Hit], index: LoadedIndex, config: AnswerConfig) -> list[Hit]:
+    """Search results in the order an answer would cite them (named clauses first), so the search
+    page and /api/ask agree on the best clause."""
+    named = [h for h in hits if h.matched_by == "number"]
+    rest = [h for h in hits if h.matched_by != "number"]
+    return named + order_by_answer(rest, None, topic_terms(question), index, config)
+
+
+def search_view(question: str, hits: list[Hit], query_vector: np.ndarray | None, index: LoadedIndex,
+                config: AnswerConfig) -> list[dict]:
+    """What /api/search shows per hit besides the clause: the same highlights as an answer's, a
+    plain relevance label, and ``weak`` below the floor that an answer would cite down to."""
+    language = question_lang(question)
+    query_terms = topic_terms(question)
+    editions = editions_of(index)
+    high = config.calibration.threshold
+    floor = high - config.citation_margin
+    out = []
+    for hit in hits:
+        clause = hit.clause
+        named = hit.matched_by == "number"
+        relevance = config.calibration.relevance(hit, language)
+        if named or relevance >= high:
+            label = "high"
+        elif relevance >= floor:
+            label = "medium"
+        else:
+            label = "low"
+        sentences = score_sentences(clause.id, clause.text, query_vector, query_terms, index)
+        highlights = [] if named and not query_terms else sorted(
+            (s.start, s.end) for s in pick_highlights(sentences, config))
+        citation = make_citation(clause, highlights, hit.similarity, index, config, editions)
+        _bound(citation, config.citation_chars)
+        out.append({
+            "text": citation.text,
+            "highlights": citation.highlights,
+            "truncated": citation.truncated,
+            "weak": label == "low" or (not named and not substantive(clause)),
+            "relevance": label,
+            "kind": citation.kind,
+            "link": citation.link,
+            "page_label": citation.page_label,
+            "also_in": citation.also_in,
+            "child_links": citation.children,
+        })
+    return out

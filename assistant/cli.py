@@ -320,13 +320,20 @@ def _pages(item: dict) -> str:
 def format_answer(answer, color: bool = False) -> str:
     bold, dim, reset = ("\033[1m", "\033[2m", "\033[0m") if color else ("", "", "")
     if answer.abstained:
-        return f"{bold}No answer in the guidance.{reset} {answer.reason}"
+        lines = [f"{bold}No answer in the guidance.{reset} {answer.reason}"]
+        if answer.suggestions:
+            # Places to look, said as such: these are not answers.
+            lines.append("Closest clauses (not answers): " + "; ".join(
+                f"{s['clause']} {s['title']} ({s['document']})" for s in answer.suggestions))
+        return "\n".join(lines)
     lines = [f"{bold}Answer:{reset} {answer.answer}", ""]
     for number, citation in enumerate(answer.citations, 1):
         item = asdict(citation)
         lines.append(
             f"[{number}] {bold}{citation.clause} {citation.title}{reset} — {citation.document}{_pages(item)}"
-            f"  {dim}(score {citation.score:.3f}){reset}"
+            + (" [background, not guidance]" if citation.kind == "background" else "")
+            + "".join(f", also {o['id']}" for o in citation.also_in)
+            + f"  {dim}(score {citation.score:.3f}){reset}"
         )
         lines.append(f"    {dim}{' > '.join(citation.path)}{reset}")
         lines.append("    " + _mark(citation.text, citation.highlights, color).replace("\n", "\n    "))

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         description="Similarity below which the assistant says the guidance does not cover the question; "
         "unset uses the embedder's tuned default (0.845 for e5-small).",
     )
+    refusal_contact: str | None = Field(
+        None,
+        description="Optional contact line added to every refusal (e.g. \"Ask the service desk: 010-1234 5678\"); "
+        "unset: none.",
+    )
     top_k: int = Field(5, ge=1, le=50, description="Citations returned by default.")
     max_question_chars: int = Field(
         MAX_QUESTION_CHARS, ge=1, le=10_000,

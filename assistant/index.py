@@ -55,7 +55,7 @@ from assistant.sentences import sentence_spans
 
 FORMAT_VERSION = 1
 # Bump when parsing, passage composition or BM25 terms change, so old artifacts count as stale.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "5"  # 4: real-document parsing; 5: section clauses (assistant/sections.py)
 CURRENT_POINTER = "CURRENT"
 BUILD_LOCK = ".build.lock"
 

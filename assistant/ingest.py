@@ -14,6 +14,7 @@ from pathlib import Path
 from assistant.chunking import parse_clauses, split_passages
 from assistant.documents import Document, DocumentError, load_document, load_documents
 from assistant.records import Clause, Passage
+from assistant.sections import add_sections
 from assistant.sentences import sentence_spans
 
 
@@ -117,7 +118,7 @@ def prepare_document(
     if caps.paragraphs is not None:
         paragraphs = sum(1 for page in document.pages for line in page.text.splitlines() if line.strip())
         _over(path, "paragraphs", paragraphs, caps.paragraphs, "ASSISTANT_MAX_DOCUMENT_PARAGRAPHS")
-    clauses = parse_clauses(document)
+    clauses = add_sections(parse_clauses(document))
     _over(path, "clauses", len(clauses), caps.clauses, "ASSISTANT_MAX_DOCUMENT_CLAUSES")
     sentences: list[tuple[str, int, int]] = []
     for clause in clauses:
@@ -142,7 +143,7 @@ def prepare_files(paths: list[Path], passage_chars: int, max_bytes: int | None =
     """In this process, without caps: for benchmarks and tests that measure the pipeline itself.
     Builds of a corpus go through build_worker.prepare_corpus."""
     documents, errors = load_documents(paths, max_bytes=max_bytes)
-    clauses = [clause for document in documents for clause in parse_clauses(document)]
+    clauses = [clause for document in documents for clause in add_sections(parse_clauses(document))]
     titles = {d.id: d.title for d in documents}
     return PreparedCorpus(
         documents=[document_summary(d) for d in documents],

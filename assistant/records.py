@@ -36,6 +36,9 @@ class Clause:
     lang: str
     page_label_start: str | None = None  # printed page labels of page_start / page_end, if known
     page_label_end: str | None = None
+    # Ids of the direct children of a section clause: a heading without a body of its own,
+    # synthesised at ingest (assistant/sections.py). Empty for every clause the parser made.
+    children: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,6 +69,14 @@ class Citation:
     text: str
     highlights: list[tuple[int, int]]  # [start, end) character spans inside text
     score: float
+    kind: str = "guidance"  # the document's kind: "guidance" or "background" (corpus/documents.toml)
+    link: str = ""  # the viewer URL of the clause, with ?hl= for the quoted spans
+    # The same clause number in the other edition(s): {"id", "lang", "link"}.
+    also_in: list[dict] = field(default_factory=list)
+    # A section's direct children: {"id", "clause", "title", "link"}; [] for other clauses.
+    children: list[dict] = field(default_factory=list)
+    page_label: str | None = None  # printed page label range, "6", "6–7", "iii"
+    truncated: bool = False  # text was cut at a bound; the link gives the whole clause
 
 
 @dataclass
@@ -80,6 +91,10 @@ class Answer:
     # Stage -> milliseconds of this call (query embedding, retrieval stages, composition), for
     # benchmarks and logs; a cached answer reports only "answer_cache".
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # Only when abstained: the closest clauses, {"id", "document", "clause", "title", "lang",
+    # "link"}, offered as places to look, explicitly not as answers.
+    suggestions: list[dict] = field(default_factory=list)
+    contact: str | None = None  # ASSISTANT_REFUSAL_CONTACT, on refusals only
 
     def to_dict(self) -> dict:
         return asdict(self)

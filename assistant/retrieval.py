@@ -105,7 +105,33 @@ _NUMBER_PATTERNS = [
     # the whole question is a number: "4", "4."
     # (no two `\s*` side by side: "1" + 2,000 spaces + "x" took 93 ms, quadratic)
     re.compile(r"^\s*(\d+)(?:\s*\.)?\s*$"),
+    # 附录A, Annex A, Appendix B
+    re.compile(r"(附\s*录\s*[A-Z])(?![A-Za-z])"),
+    re.compile(r"\b((?:Annex|Appendix)\s+[A-Z])\b"),
 ]
+_ANNEX = re.compile(r"^(?:附\s*录\s*|(?:Annex|Appendix)\s+)([A-Z])$")
+
+
+def annex_key(number: str) -> str | None:
+    """附录A, Annex A and Appendix A are one annex across editions: "annex:A"."""
+    match = _ANNEX.match(number)
+    return f"annex:{match.group(1)}" if match else None
+
+
+def arabic_value(numeral: str) -> int | None:
+    """十二 -> 12, 一百零五 -> 105; None for anything else."""
+    digits = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    if not numeral or any(ch not in digits and ch not in "十百" for ch in numeral):
+        return None
+    total, current = 0, 0
+    for ch in numeral:
+        if ch in digits:
+            current = digits[ch]
+        else:
+            unit = 10 if ch == "十" else 100
+            total += (current or 1) * unit
+            current = 0
+    return total + current
 
 
 def clause_numbers_in(question: str) -> list[str]:
@@ -123,8 +149,9 @@ def clause_numbers_in(question: str) -> list[str]:
 
 # Words that only ask for a clause ("what does clause 4.5 say"), carrying no topic of their own.
 _LOOKUP_TEXT = (
-    "clause section article chapter rule paragraph say says said mean means state states show "
-    "规定 内容 说 讲 写 条款 条文 要求 什么 具体"
+    "clause section article chapter rule paragraph annex appendix say says said mean means state states show "
+    "open "
+    "规定 内容 说 讲 写 条款 条文 要求 什么 具体 第 章 条 节 款 附录 打开 查看"
 )
 
 
@@ -201,6 +228,9 @@ class Retriever:
         match = re.fullmatch(r"第([零〇一二三四五六七八九十百两\d]+)[条章节款]", number)
         if match:
             keys.append(match.group(1))
+        annex = annex_key(number)
+        if annex:
+            keys.append(annex)
         return keys
 
     def lookup_numbers(self, question: str, document: str | None, lang: str | None) -> list[Clause]:
@@ -210,6 +240,13 @@ class Retriever:
             candidates = list(self._clauses_by_number.get(number, []))
             if number.isdigit():
                 candidates += self._clauses_by_number.get(chinese_numeral(int(number)), [])
+            value = arabic_value(number)
+            if value is not None:
+                # 第十二章 / 第十二条 in a guidance numbered 1, 2, ...: chapter 12.
+                candidates += [c for c in self._clauses_by_number.get(str(value), []) if c not in candidates]
+            annex = annex_key(number)
+            if annex:
+                candidates += [c for c in self._clauses_by_number.get(annex, []) if c not in candidates]
             if not candidates:
                 # A heading without a body of its own ("4"): its first child in each edition.
                 candidates = list(self._first_children.get(number, {}).values())
@@ -325,6 +362,10 @@ class Retriever:
             rows = self.index.sentence_rows_by_clause.get(hit.clause.id)
             if rows:
                 hit.sentence = float((vectors[rows] @ query_vector).max())
+                if hit.clause.children:
+                    # A section's sentences are its children's; its own topic is its title, which
+                    # only its passage vector carries.
+                    hit.sentence = max(hit.sentence, self._clause_dense(hit.clause.id, query_vector))
 
     def _best_sentences(self, query_vector: np.ndarray) -> np.ndarray | None:
         """Each clause's best sentence cosine (-inf for a clause without sentences)."""

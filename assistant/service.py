@@ -6,13 +6,13 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from assistant import lexical
-from assistant.answering import AnswerConfig, Calibration, compose_answer
+from assistant.answering import AnswerConfig, Calibration, compose_answer, order_search_hits, search_view
 from assistant.cache import LRUCache
 from assistant.config import Settings
 from assistant.documents import DocumentError, discover
@@ -33,6 +33,8 @@ from assistant.build_worker import Cancelled, prepare_corpus
 from assistant.ingest import DocumentCaps
 from assistant.quarantine import Quarantine
 from assistant.memory import release_freed_memory
+from assistant.kinds import DEFAULT_KIND, KindsError, read_kinds
+from assistant.sections import is_section
 from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker
 from assistant.retrieval import RetrievalConfig, Retriever
@@ -82,6 +84,7 @@ class _Live:
 
     index: LoadedIndex
     retriever: Retriever
+    kinds: dict[str, str] = field(default_factory=dict)  # document id -> kind, where not guidance
 
 
 def clean_question(text: str, max_chars: int) -> str:
@@ -216,7 +219,26 @@ class Assistant:
             )
         config = RetrievalConfig.for_embedder(self.embedder.id)
         config.rerank_depth = self.settings.rerank_depth
-        self._live = _Live(index, Retriever(index, self.embedder, config, self.reranker))
+        self._live = _Live(index, Retriever(index, self.embedder, config, self.reranker), self._read_kinds())
+
+    def _read_kinds(self) -> dict[str, str]:
+        """Document kinds from the corpus folder's documents.toml, read when an index is installed."""
+        try:
+            return read_kinds(self.settings.corpus_dir)
+        except KindsError as exc:
+            # A broken sidecar must not take the service down; everything stays guidance, said loudly.
+            import logging
+
+            logging.getLogger(__name__).error("%s; every document is treated as guidance", exc)
+            return {}
+
+    def answer_config(self, include_background: bool = False) -> AnswerConfig:
+        return AnswerConfig(
+            calibration=self.calibration,
+            kinds=self.live.kinds,
+            include_background=include_background,
+            contact=self.settings.refusal_contact,
+        )
 
     @property
     def live(self) -> _Live:
@@ -241,12 +263,19 @@ class Assistant:
         self._query_cache.clear()
         self._answer_cache.clear()
 
-    def ask(self, question: str, k: int | None = None, document: str | None = None, lang: str | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        document: str | None = None,
+        lang: str | None = None,
+        include_background: bool = False,
+    ) -> Answer:
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         k = k or self.settings.top_k
         live = self.live
-        key = (question, k, document, lang, live.index.version)
+        key = (question, k, document, lang, include_background, live.index.version)
         cached = self._answer_cache.get(key)
         if cached is not None:
             return replace(cached, took_ms=_elapsed_ms(started), timings_ms={"answer_cache": _elapsed_ms(started)})
@@ -258,12 +287,14 @@ class Assistant:
         _add_timings(timings, result.timings_ms)
         scope = None
         if document is not None or lang is not None:
-            unfiltered = live.retriever.search(question, k=10, query_vector=vector)
+            # Ranked across every edition; compose_answer maps these to the filter's edition.
+            unfiltered = live.retriever.search(question, k=max(k, 10) * 2, query_vector=vector)
             _add_timings(timings, unfiltered.timings_ms)
             scope = unfiltered.hits
         mark = time.perf_counter()
         answer = compose_answer(
-            question, result.hits, vector, live.index, AnswerConfig(calibration=self.calibration), k, scope
+            question, result.hits, vector, live.index, self.answer_config(include_background), k, scope,
+            document=document, lang=lang,
         )
         timings["compose"] = _elapsed_ms(mark)
         self._answer_cache.put(key, answer)
@@ -274,14 +305,16 @@ class Assistant:
     ) -> list[dict]:
         query = clean_question(query, self.settings.max_question_chars)
         live = self.live
-        result = live.retriever.search(
-            query, k=k, document=document, lang=lang, query_vector=self._query_vector(query)
-        )
+        vector = self._query_vector(query)
+        result = live.retriever.search(query, k=k, document=document, lang=lang, query_vector=vector)
+        config = self.answer_config()
+        hits = order_search_hits(query, result.hits, live.index, config)
+        views = search_view(query, hits, vector, live.index, config)
         return [
             {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),
              "lexical": round(hit.lexical, 4), "matched_by": hit.matched_by,
-             **({"rerank": round(hit.rerank, 4)} if hit.rerank is not None else {})}
-            for hit in result.hits
+             **({"rerank": round(hit.rerank, 4)} if hit.rerank is not None else {}), **view}
+            for hit, view in zip(hits, views)
         ]
 
     # -- browsing ----------------------------------------------------------------------------
@@ -292,11 +325,16 @@ class Assistant:
         index = self.live.index
         counts: dict[str, int] = {}
         for clause in index.clauses:
-            counts[clause.document] = counts.get(clause.document, 0) + 1
-        return [{**doc, "clauses": counts.get(doc["id"], 0)} for doc in index.documents]
+            if not is_section(clause):
+                counts[clause.document] = counts.get(clause.document, 0) + 1
+        kinds = self.live.kinds
+        return [{**doc, "clauses": counts.get(doc["id"], 0), "kind": kinds.get(doc["id"], DEFAULT_KIND)}
+                for doc in index.documents]
 
     def document_clauses(self, document_id: str) -> list[Clause]:
-        return [c for c in self.live.index.clauses if c.document == document_id]
+        """The parsed clauses of a document in order; the synthesised sections are left out (the
+        viewer shows their headings from the clauses' paths)."""
+        return [c for c in self.live.index.clauses if c.document == document_id and not is_section(c)]
 
     def status(self) -> dict:
         if self._live is None:

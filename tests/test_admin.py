@@ -44,7 +44,8 @@ def operator_assistant(operator_settings: Settings) -> Assistant:
 
 
 def corpus_files(settings: Settings) -> list[str]:
-    return sorted(p.name for p in settings.corpus_dir.iterdir() if p.is_file())
+    # documents.toml is the corpus's kinds sidecar (assistant/kinds.py), not a document.
+    return sorted(p.name for p in settings.corpus_dir.iterdir() if p.is_file() and p.name != "documents.toml")
 
 
 def staging_leftovers(settings: Settings) -> list[Path]:

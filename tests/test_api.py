@@ -18,10 +18,11 @@ def test_ask_returns_the_answer_json(client, fake_assistant):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"question", "answer", "abstained", "reason", "citations", "took_ms", "index_version",
-                         "timings_ms"}
+                         "timings_ms", "suggestions", "contact"}
     citation = body["citations"][0]
     assert set(citation) == {"id", "document", "clause", "title", "path", "page_start", "page_end", "lang",
-                             "text", "highlights", "score"}
+                             "text", "highlights", "score", "kind", "link", "also_in", "children", "page_label",
+                             "truncated"}
     assert citation["id"] == "ccso-zh:4.5"
     direct = fake_assistant.ask("第4.5条").to_dict()
     for timing in ("took_ms", "timings_ms"):

@@ -53,9 +53,10 @@ def test_a_clause_number_asked_with_a_topic_is_evidence_not_an_order(fake_assist
     assert hits[0].clause.id == "ccso-en:4.5" and hits[0].matched_by == "number"
 
 
-def test_a_heading_without_body_returns_its_first_children(fake_assistant):
+def test_a_heading_without_body_is_found_as_its_section(fake_assistant):
     hits = fake_assistant.live.retriever.search("第4章", k=5).hits
-    assert hits[0].clause.number.startswith("4.")
+    assert hits[0].clause.id == "ccso-zh:4" and hits[0].matched_by == "number"
+    assert hits[0].clause.children[0] == "ccso-zh:4.1"
 
 
 def test_filters_by_document_and_language(fake_assistant):

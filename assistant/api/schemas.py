@@ -11,7 +11,38 @@ class AskRequest(BaseModel):
     question: str = Field(..., description="The question, in Chinese or English.", examples=["第4.5条"])
     k: int | None = Field(None, ge=1, le=20, description="How many clauses to cite at most.")
     document: str | None = Field(None, max_length=200, description="Only cite clauses of this document id.")
-    lang: Literal["zh", "en"] | None = Field(None, description="Only cite clauses in this language.")
+    lang: Literal["zh", "en"] | None = Field(
+        None,
+        description="Cite clauses in this language: clauses are ranked across every edition, then each is "
+        "cited in this language's edition.",
+    )
+    include_background: bool = Field(
+        False,
+        description="Cite background documents (reports, news) alongside the guidance; otherwise they are "
+        "cited only when no guidance clause answers.",
+    )
+
+
+class EditionOut(BaseModel):
+    id: str
+    lang: str
+    link: str
+
+
+class ChildOut(BaseModel):
+    id: str
+    clause: str
+    title: str
+    link: str
+
+
+class SuggestionOut(BaseModel):
+    id: str
+    document: str
+    clause: str
+    title: str
+    lang: str
+    link: str
 
 
 class CitationOut(BaseModel):
@@ -26,6 +57,12 @@ class CitationOut(BaseModel):
     text: str
     highlights: list[tuple[int, int]] = Field(description="[start, end) character spans inside text.")
     score: float
+    kind: Literal["guidance", "background"] = Field(description="The kind of the clause's document.")
+    link: str = Field(description="The viewer URL of the clause; ?hl= carries the highlighted spans.")
+    also_in: list[EditionOut] = Field(description="The same clause number in the other edition(s).")
+    children: list[ChildOut] = Field(description="A section's direct children; [] for other clauses.")
+    page_label: str | None = Field(description="Printed page label range, e.g. \"6\", \"6–7\", \"iii\".")
+    truncated: bool = Field(description="text was cut at a bound; the link opens the whole clause.")
 
 
 class AnswerOut(BaseModel):
@@ -36,6 +73,10 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     took_ms: float
     index_version: str
+    suggestions: list[SuggestionOut] = Field(
+        description="Only when abstained: the closest clauses, as places to look (not answers)."
+    )
+    contact: str | None = Field(description="The configured contact line, on refusals only.")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage of this call.")
 
 
@@ -49,6 +90,7 @@ class ClauseOut(BaseModel):
     page_start: int | None
     page_end: int | None
     lang: str
+    children: list[str] = Field([], description="A synthesised section's direct children (clause ids).")
 
 
 class SearchHitOut(ClauseOut):
@@ -57,6 +99,15 @@ class SearchHitOut(ClauseOut):
     lexical: float
     matched_by: str
     rerank: float | None = None  # only when a reranker re-ordered the hit
+    highlights: list[tuple[int, int]] = Field(description="[start, end) spans in text, as /api/ask marks them.")
+    weak: bool = Field(description="Below the relevance floor: shown, but not a match an answer would cite.")
+    relevance: Literal["high", "medium", "low"]
+    truncated: bool = Field(description="text was cut at a bound; the link opens the whole clause.")
+    kind: Literal["guidance", "background"]
+    link: str
+    page_label: str | None
+    also_in: list[EditionOut]
+    child_links: list[ChildOut] = Field([], description="A section's direct children, as links.")
 
 
 class SearchOut(BaseModel):
@@ -73,6 +124,7 @@ class DocumentOut(BaseModel):
     lang: str
     pages: int | None
     clauses: int
+    kind: Literal["guidance", "background"] = Field(description="guidance (default) or background (corpus/documents.toml).")
 
 
 class ErrorOut(BaseModel):

@@ -24,7 +24,9 @@ async def ask(body: AskRequest, assistant: AssistantDep, request: Request) -> JS
     admission.charge(request, request.app.state.ask_buckets, assistant.embedder, body.question)
     try:
         # The model call blocks; run it off the event loop so other requests keep moving.
-        answer = await admission.run_question(request, assistant.ask, body.question, body.k, body.document, body.lang)
+        answer = await admission.run_question(
+            request, assistant.ask, body.question, body.k, body.document, body.lang, body.include_background
+        )
     except QuestionError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     # The Answer is built by our own code: serialise it directly instead of validating it again.
@@ -40,7 +42,8 @@ async def search(
     document: Annotated[str | None, Query(max_length=200)] = None,
     lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
 ) -> dict:
-    """Clauses ranked by relevance, with their scores; no abstention."""
+    """Clauses ranked by relevance, with their scores and highlights; no abstention, but hits
+    below the relevance floor are marked `weak`."""
     started = time.perf_counter()
     admission.charge(request, request.app.state.search_buckets, assistant.embedder, q)
     try:

@@ -1,0 +1,417 @@
+"""Answer composition at the API level (issue 13): sections, editions, kinds, readable answers,
+plain clause lookups, refusals with suggestions, and /api/search's relevance and highlights."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.answering import (
+    AnswerConfig,
+    Calibration,
+    extractive_answer,
+    nearest_numbers,
+    order_by_answer,
+    page_label,
+    substantive,
+    units_of,
+)
+from assistant.api.app import create_app
+from assistant.config import Settings
+from assistant.embedding import FakeEmbedder
+from assistant.kinds import KindsError, read_kinds
+from assistant.sections import add_sections
+from assistant.records import Citation, Clause
+from assistant.retrieval import Hit
+from assistant.sentences import sentence_spans
+from assistant.service import Assistant
+
+from conftest import GUIDANCE
+
+
+@pytest.fixture
+def client(fake_assistant):
+    app = create_app(fake_assistant.settings, assistant=fake_assistant)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def ask(client, question: str, **extra) -> dict:
+    response = client.post("/api/ask", json={"question": question, **extra})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _clause(number: str, text: str, *, document: str = "doc", title: str = "", path=None, lang: str = "en",
+            pages=(None, None)) -> Clause:
+    return Clause(id=f"{document}:{number}", document=document, number=number, title=title,
+                  path=path if path is not None else [f"{number} {title}".strip()], text=text,
+                  page_start=pages[0], page_end=pages[1], lang=lang)
+
+
+# -- 2. sections --------------------------------------------------------------------------------
+
+
+def test_a_heading_without_a_body_becomes_a_section_of_its_children():
+    clauses = [
+        _clause("5.4.1", "Training shall cover all staff. It is planned yearly.", title="Training system",
+                path=["5 Personnel", "5.4 Training", "5.4.1 Training system"]),
+        _clause("5.4.2", "New staff get 40 hours.", title="Pre-service training",
+                path=["5 Personnel", "5.4 Training", "5.4.2 Pre-service training"]),
+        _clause("5.5", "Careers are planned.", title="Careers", path=["5 Personnel", "5.5 Careers"]),
+    ]
+    out = add_sections(clauses)
+    assert [c.number for c in out] == ["5", "5.4", "5.4.1", "5.4.2", "5.5"]
+    section = out[1]
+    assert section.id == "doc:5.4" and section.title == "Training" and section.path == ["5 Personnel", "5.4 Training"]
+    assert section.children == ["doc:5.4.1", "doc:5.4.2"]
+    # Retrieval text: each child's title and lead sentence, not the whole child.
+    assert section.text == "Training system: Training shall cover all staff.\nPre-service training: New staff get 40 hours."
+    assert out[0].children == ["doc:5.4", "doc:5.5"]
+    # The parser's clauses are left as they were.
+    assert all(not c.children for c in out if c.number in ("5.4.1", "5.4.2", "5.5"))
+
+
+def test_chapter_lookups_open_the_chapter_as_a_section(client):
+    for question, wanted in (("第十二章", "ccso-zh:12"), ("第十二条", "ccso-zh:12"), ("Chapter 12", "ccso-en:12")):
+        body = ask(client, question)
+        assert not body["abstained"], question
+        first = body["citations"][0]
+        assert first["id"] == wanted, question
+        children = first["children"]
+        assert [c["clause"] for c in children][:3] == ["12.1", "12.2", "12.3"]
+        assert children[0]["link"] == f"/documents/{first['document']}#12.1"
+        assert children[0]["title"]
+
+
+def test_a_topic_question_about_a_section_cites_it_with_its_children(client):
+    body = ask(client, "访问控制有哪些要求")
+    first = body["citations"][0]
+    assert first["clause"] == "11.4" and [c["clause"] for c in first["children"]] == ["11.4.1", "11.4.2", "11.4.3"]
+    # The answer speaks from the section first: its children's lead sentences.
+    assert body["answer"].split("\n")[0].endswith("[1]")
+
+
+def test_a_section_goes_below_a_part_of_it_that_fits_as_well():
+    section = _clause("7.3", "Writing: Each process shall be documented.", title="Process control",
+                      path=["7 Processes", "7.3 Process control"])
+    section.children = ["doc:7.3.1"]
+    child = _clause("7.3.1", "Each process shall be documented, including:", title="Contents of process documents",
+                    path=["7 Processes", "7.3 Process control", "7.3.1 Contents of process documents"])
+    other = _clause("8.1", "Performance is managed.", title="Performance")
+    from assistant.lexical import tokenize
+
+    hits = [Hit(section, 3.0, 0.8, 1.0, "search", sentence=0.9), Hit(other, 2.0, 0.8, 1.0, "search", sentence=0.8),
+            Hit(child, 1.0, 0.8, 1.0, "search", sentence=0.85)]
+    ordered = order_by_answer(hits, None, set(tokenize("contents of a process document")), None, CONFIG)
+    assert [h.clause.number for h in ordered] == ["7.3.1", "7.3", "8.1"]
+    # A question that fits the section's own title better keeps the section first.
+    ordered = order_by_answer(hits, None, set(tokenize("process control")), None, CONFIG)
+    assert [h.clause.number for h in ordered][0] == "7.3"
+
+
+def test_a_question_one_child_answers_better_cites_the_child_before_its_section(client):
+    body = ask(client, "客户信息保密有什么要求")
+    numbers = [c["clause"] for c in body["citations"]]
+    assert numbers[0] == "11.5"
+    assert "11" not in numbers or numbers.index("11") > numbers.index("11.5")
+
+
+def test_the_viewer_and_documents_list_leave_sections_out(client, fake_assistant):
+    clauses = client.get("/api/documents/ccso-zh/clauses").json()["clauses"]
+    assert "12" not in [c["number"] for c in clauses] and "12.1" in [c["number"] for c in clauses]
+    # ...but the section is a clause of its own through the clause route.
+    section = client.get("/api/clauses/ccso-zh:12").json()
+    assert section["children"][0] == "ccso-zh:12.1"
+
+
+# -- 3. one clause, one citation ------------------------------------------------------------------
+
+
+def test_each_clause_is_cited_once_in_the_questions_language_with_the_other_edition_under_also_in(client):
+    for question, lang, other in (("通话录音保存期限是多久", "zh", "en"), ("how long are call recordings kept", "en", "zh")):
+        body = ask(client, question)
+        numbers = [c["clause"] for c in body["citations"]]
+        assert len(numbers) == len(set(numbers)), numbers
+        assert all(c["lang"] == lang for c in body["citations"])
+        first = body["citations"][0]
+        assert first["clause"] == "11.6.1"
+        other_doc = f"ccso-{other}"
+        assert first["also_in"] == [{"id": f"{other_doc}:11.6.1", "lang": other, "link": f"/documents/{other_doc}#11.6.1"}]
+
+
+def test_the_lang_filter_ranks_across_editions_then_cites_the_requested_edition(client):
+    for question, lang in (("通话录音保存期限是多久", "en"), ("how long are call recordings kept", "zh"),
+                           ("制定战略计划前应收集哪些信息", "en")):
+        unfiltered = ask(client, question)
+        filtered = ask(client, question, lang=lang)
+        assert filtered["citations"] and all(c["lang"] == lang for c in filtered["citations"])
+        assert filtered["citations"][0]["clause"] == unfiltered["citations"][0]["clause"]
+
+
+# -- 4. guidance before background ---------------------------------------------------------------
+
+
+def test_documents_carry_their_kind(client):
+    kinds = {d["id"]: d["kind"] for d in client.get("/api/documents").json()}
+    assert kinds == {"ccso-zh": "guidance", "ccso-en": "guidance", "meeting-report-2022": "background"}
+
+
+def test_background_is_cited_only_when_asked_for_or_when_no_guidance_qualifies(client):
+    question = "Who attended the publicity and implementation meeting in Beijing?"
+    plain = ask(client, question)
+    kinds = {c["kind"] for c in plain["citations"]}
+    # Never mixed in unasked: either the guidance answers, or only background does (labelled so).
+    assert kinds in ({"guidance"}, {"background"})
+    if kinds == {"background"}:
+        assert all(c["document"] == "meeting-report-2022" for c in plain["citations"])
+    wider = ask(client, question, include_background=True)
+    background = [c for c in wider["citations"] if c["document"] == "meeting-report-2022"]
+    assert background and all(c["kind"] == "background" for c in background)
+    only = ask(client, question, document="meeting-report-2022")
+    assert only["citations"] and all(c["kind"] == "background" for c in only["citations"])
+    # Labelled in the answer text too, never read as the guidance's word.
+    assert all(line.startswith("Background (not the guidance): ") for line in only["answer"].split("\n"))
+    guidance_question = ask(client, "通话录音保存期限是多久")
+    assert {c["kind"] for c in guidance_question["citations"]} == {"guidance"}
+
+
+def test_a_date_line_or_bare_heading_is_never_an_answer():
+    assert not substantive(_clause("¶1", "Publicity and implementation meeting\n2022-10-22\n  • Detail",
+                                   title="Publicity and implementation meeting"))
+    assert not substantive(_clause("¶2", "2022-10-22"))
+    assert substantive(_clause("¶3", "Nearly 200 people attended the meeting in Beijing on June 27."))
+
+
+def test_the_kinds_sidecar_is_checked(tmp_path: Path):
+    assert read_kinds(tmp_path) == {}
+    (tmp_path / "documents.toml").write_text('[report]\nkind = "news"\n', encoding="utf-8")
+    with pytest.raises(KindsError, match="kind must be one of guidance, background"):
+        read_kinds(tmp_path)
+    (tmp_path / "documents.toml").write_text("[report\n", encoding="utf-8")
+    with pytest.raises(KindsError, match="cannot read"):
+        read_kinds(tmp_path)
+
+
+# -- 5. readable extractive answers --------------------------------------------------------------
+
+
+def test_a_list_comes_with_its_lead_in_and_all_its_items(client):
+    for question in ("制定战略计划前应收集哪些信息", "What information should be collected before drawing up the strategic plan?"):
+        answer = ask(client, question)["answer"]
+        lines = answer.split("\n")
+        assert re.search(r"[:：]$", lines[0]), answer
+        assert [line[:2] for line in lines[1:5]] == ["a)", "b)", "c)", "d)"], answer
+
+
+def _citation(text: str, highlights, lang: str = "en", number: str = "1") -> Citation:
+    return Citation(id=f"doc:{number}", document="doc", clause=number, title="", path=[], page_start=None,
+                    page_end=None, lang=lang, text=text, highlights=highlights, score=0.5)
+
+
+def _scores(text: str, best: int, others: float = 0.1) -> list:
+    from assistant.answering import ScoredSentence
+
+    return [ScoredSentence(s, e, 0.9 if i == best else others) for i, (s, e) in enumerate(sentence_spans(text))]
+
+
+CONFIG = AnswerConfig(calibration=Calibration(0.5))
+
+
+def test_an_item_never_appears_without_its_lead_in():
+    text = "Complaints are handled fairly. A complaint is escalated when:\na) it is not resolved in 5 days;\nb) the customer asks."
+    spans = sentence_spans(text)
+    scored = _scores(text, best=3)  # the best sentence is item b)
+    citation = _citation(text, [spans[3]])
+    answer = extractive_answer("when is a complaint escalated", [citation], [scored], CONFIG, False)
+    assert answer == "A complaint is escalated when:\na) it is not resolved in 5 days;\nb) the customer asks. [1]"
+    assert citation.highlights == spans[1:]
+
+
+def test_sentences_keep_their_order_and_are_never_repeated():
+    text = "First rule applies. Second rule applies. First rule applies."
+    spans = sentence_spans(text)
+    from assistant.answering import ScoredSentence
+
+    scored = [ScoredSentence(*spans[0], 0.9), ScoredSentence(*spans[1], 0.88), ScoredSentence(*spans[2], 0.9)]
+    citation = _citation(text, spans)
+    answer = extractive_answer("which rule applies", [citation], [scored], CONFIG, False)
+    assert answer == "First rule applies. Second rule applies. [1]"
+
+
+def test_a_fragment_never_starts_mid_sentence():
+    text = "Recordings shall be kept for\nsix months at least. Access is logged."
+    units = units_of(text, sentence_spans(text))
+    assert [text[u.start:u.end] for u in units] == ["Recordings shall be kept for\nsix months at least.", "Access is logged."]
+
+
+def test_a_sentence_with_the_asked_for_number_is_preferred():
+    text = "Complaints shall be handled promptly and politely. Complaints shall be resolved within 5 working days."
+    spans = sentence_spans(text)
+    from assistant.answering import ScoredSentence
+
+    scored = [ScoredSentence(*spans[0], 0.82), ScoredSentence(*spans[1], 0.80)]
+    citation = _citation(text, [spans[0]])
+    config = AnswerConfig(calibration=Calibration(0.5), highlight_margin=0.0, answer_sentences=1)
+    answer = extractive_answer("how long may a complaint take to resolve?", [citation], [scored], config, False)
+    assert answer == "Complaints shall be resolved within 5 working days. [1]"
+    # Without a question about a number, the closest sentence wins.
+    citation = _citation(text, [spans[0]])
+    assert extractive_answer("how are complaints handled?", [citation], [scored], config, False).startswith("Complaints shall be handled")
+
+
+def test_the_answer_is_grouped_per_clause(client):
+    body = ask(client, "how long are call recordings kept and who may access them")
+    groups = body["answer"].split("\n")
+    markers = [re.findall(r"\[(\d+)\]", g) for g in groups]
+    assert all(len(m) == 1 for m in markers), body["answer"]
+    assert len({m[0] for m in markers}) == len(markers)
+
+
+# -- 1. the right first clause ------------------------------------------------------------------
+
+
+def test_citations_are_ordered_by_how_well_each_answers():
+    # Equal fused scores: the clause whose best sentence is closer and whose title names the topic wins.
+    a = _clause("1", "Staff get training.", title="Working hours")
+    b = _clause("2", "Staff get training.", title="Training")
+    hits = [Hit(a, 1.0, 0.8, 1.0, "search", sentence=0.80), Hit(b, 1.0, 0.8, 1.0, "search", sentence=0.80)]
+    from assistant.lexical import tokenize
+
+    config = AnswerConfig(calibration=Calibration(0.5), sentence_weight=4.0, title_weight=0.5)
+    ordered = order_by_answer(hits, None, set(tokenize("training")), None, config)
+    assert [h.clause.number for h in ordered] == ["2", "1"]
+    # A much closer sentence beats a title match.
+    hits = [Hit(a, 1.0, 0.8, 1.0, "search", sentence=0.95), Hit(b, 1.0, 0.8, 1.0, "search", sentence=0.80)]
+    ordered = order_by_answer(hits, None, set(tokenize("training")), None, config)
+    assert [h.clause.number for h in ordered] == ["1", "2"]
+
+
+# -- 6. clause lookups said plainly -------------------------------------------------------------
+
+
+def test_a_number_the_guidance_lacks_is_a_plain_refusal_with_the_nearest_clauses(client):
+    body = ask(client, "clause 99.9")
+    assert body["abstained"] and body["citations"] == []
+    assert body["reason"].startswith("no clause 99.9 in ccso-en; nearest: ")
+    nearest = body["reason"].split("nearest: ")[1].rstrip(".").split(", ")
+    assert [s["clause"] for s in body["suggestions"]] == nearest
+    body = ask(client, "第99.9条")
+    assert body["abstained"] and body["reason"].startswith("no clause 99.9 in ccso-zh; nearest: ")
+
+
+def test_nearest_numbers_look_like_the_asked_one():
+    assert nearest_numbers("99.9", ["1", "9.9", "9.1", "12.4", "4.5"])[0] == "9.9"
+    assert nearest_numbers("11.77", ["11.7", "11.7.1", "2"])[0] == "11.7"
+
+
+def _corpus(tmp_path: Path, files: dict[str, str]) -> Assistant:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path / "index", embedder="fake", rate_limit="0")
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    return assistant
+
+
+GUIDE = """# Guide
+
+## 1 Scope
+
+This guide applies to every call centre that answers customers by telephone.
+
+## 2 Hours
+
+Call centres shall answer calls from 8:00 to 21:00 every day.
+
+## Annex A Forms
+
+The complaint form shall record the caller, the time and the outcome.
+"""
+
+REPORT = """# Report
+
+## 1 Opening
+
+The meeting opened with a speech by the chair about the new guide.
+"""
+
+
+def test_a_bare_number_prefers_the_guidance_and_annexes_are_lookups(tmp_path: Path):
+    assistant = _corpus(tmp_path, {"guide.md": GUIDE, "report.md": REPORT,
+                                   "documents.toml": '[report]\nkind = "background"\n'})
+    answer = assistant.ask("1")
+    assert not answer.abstained and answer.citations[0].document == "guide"
+    assert answer.citations[0].kind == "guidance"
+    annex = [c for c in assistant.live.index.clauses if c.document == "guide" and "A" in c.number]
+    if annex:  # the parser recognised the annex heading
+        number = annex[0].number
+        for question in ("Annex A", "附录A"):
+            cited = assistant.ask(question)
+            assert not cited.abstained and cited.citations[0].clause == number, question
+
+
+# -- 7. useful refusals -------------------------------------------------------------------------
+
+
+def test_a_refusal_carries_suggestions_and_the_contact_line(tmp_path: Path):
+    shutil.copytree(GUIDANCE, tmp_path / "corpus")
+    settings = Settings(_env_file=None, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
+                        embedder="fake", rate_limit="0", abstain_threshold=0.99,
+                        refusal_contact="Call the service desk on 010-1234 5678.")
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    answer = assistant.ask("通话录音保存多久")
+    assert answer.abstained and answer.citations == []
+    assert answer.reason.endswith("Call the service desk on 010-1234 5678.")
+    assert answer.contact == "Call the service desk on 010-1234 5678."
+    assert 2 <= len(answer.suggestions) <= 3
+    first = answer.suggestions[0]
+    assert set(first) == {"id", "document", "clause", "title", "lang", "link"}
+    assert first["link"].startswith(f"/documents/{first['document']}#")
+    assert len({s["clause"] for s in answer.suggestions}) == len(answer.suggestions)
+    assert all(s["document"] != "meeting-report-2022" for s in answer.suggestions)
+    # An answered question carries no suggestions and no contact line.
+    answered = assistant.ask("第4.5条")
+    assert not answered.abstained and answered.suggestions == [] and answered.contact is None
+
+
+# -- 8. /api/search -----------------------------------------------------------------------------
+
+
+def test_search_marks_weak_hits_labels_relevance_and_highlights_like_ask(client):
+    body = client.get("/api/search", params={"q": "通话录音保存期限", "k": 10}).json()
+    hits = body["hits"]
+    assert hits[0]["relevance"] == "high" and not hits[0]["weak"]
+    assert any(h["weak"] for h in hits) and all(h["relevance"] == "low" for h in hits if h["weak"])
+    assert {h["relevance"] for h in hits} <= {"high", "medium", "low"}
+    first = hits[0]
+    assert first["highlights"] and first["link"].startswith(f"/documents/{first['document']}")
+    asked = ask(client, "通话录音保存期限")
+    assert asked["citations"][0]["id"] == first["id"]
+    assert first["kind"] == "guidance" and first["page_label"] is None  # Markdown has no pages
+
+
+def test_huge_clauses_are_cut_with_the_highlights_kept(client):
+    body = client.get("/api/search", params={"q": "information security incident emergency response steps", "k": 5}).json()
+    long = [h for h in body["hits"] if h["id"] == "ccso-en:11.9.2"]
+    assert long and long[0]["truncated"] and len(long[0]["text"]) < 3960
+    assert all(end <= len(long[0]["text"]) for _, end in long[0]["highlights"])
+    for hit in body["hits"]:
+        whole = client.get(f"/api/clauses/{hit['id']}").json()["text"]
+        assert hit["truncated"] == (len(whole) > 1500) and whole.startswith(hit["text"])
+
+
+def test_page_labels_come_from_printed_labels_or_page_numbers():
+    assert page_label(_clause("1", "x", pages=(6, 6))) == "6"
+    assert page_label(_clause("1", "x", pages=(6, 7))) == "6–7"
+    assert page_label(_clause("1", "x")) is None
+    labelled = _clause("1", "x", pages=(3, 3))
+    labelled.page_label_start, labelled.page_label_end = "iii", "iv"
+    assert page_label(labelled) == "iii–iv"
