@@ -30,7 +30,7 @@ from assistant.retrieval import Hit
 from assistant.sentences import sentence_spans
 from assistant.service import Assistant
 
-from conftest import GUIDANCE
+from tests.support.corpus import GUIDANCE
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ import httpx
 import numpy as np
 import pytest
 
-from conftest import working_copy
-from live_server import assistant_env, free_port
+from tests.support.corpus import working_copy
+from tests.support.live_server import assistant_env
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.system
 

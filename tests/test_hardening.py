@@ -13,8 +13,8 @@ import pytest
 
 from assistant import cli
 from assistant.config import MIN_OPERATOR_KEY_CHARS, SettingsError, load_settings
-from conftest import working_copy
-from live_server import assistant_cmd, assistant_env
+from tests.support.corpus import working_copy
+from tests.support.live_server import assistant_cmd, assistant_env
 
 
 @pytest.fixture
