@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from assistant.abstention import Calibration, ScopeDecision
 from assistant.index import LoadedIndex
 from assistant.lexical import tokenize
 from assistant.records import Answer, Citation
@@ -18,25 +19,6 @@ from assistant.sentences import sentence_spans
 def _terms(sentence: str) -> frozenset[str]:
     """Index terms of a clause sentence; cached because the same clauses are cited again and again."""
     return frozenset(tokenize(sentence))
-
-
-@dataclass
-class Calibration:
-    """Puts the similarity of any question/clause language pair on one scale.
-
-    The similarity is the question's best match among the clause's sentences (a question is
-    usually answered by one sentence; whole-passage cosines blur it). Cosine levels differ by
-    language pair: with multilingual-e5-small, Chinese pairs sit about 0.065 higher than English
-    ones and a Chinese question against English text lower, so each pair gets a shift before the
-    threshold is applied.
-    Tuned per embedder on tests/data/abstention.jsonl (scripts/eval_abstention.py --sweep).
-    """
-
-    threshold: float
-    shifts: dict[tuple[str, str], float] = field(default_factory=dict)
-
-    def relevance(self, hit: Hit, question_language: str) -> float:
-        return hit.similarity + self.shifts.get((question_language, hit.clause.lang), 0.0)
 
 
 @dataclass
@@ -56,22 +38,6 @@ class ScoredSentence:
     score: float
 
 
-def abstention_reason(question: str, hits: list[Hit], calibration: Calibration) -> str | None:
-    if not hits:
-        return "The guidance has no clause that matches this question."
-    if any(hit.matched_by == "number" for hit in hits):
-        return None  # the question named a clause the guidance has: that clause is in scope
-    language = question_lang(question)
-    best = max(hits, key=lambda h: calibration.relevance(h, language))
-    score = calibration.relevance(best, language)
-    if score < calibration.threshold:
-        return (
-            "The guidance does not appear to cover this question "
-            f"(closest clause {best.clause.number} scored {score:.3f}, below the threshold {calibration.threshold:.3f})."
-        )
-    return None
-
-
 def compose_answer(
     question: str,
     hits: list[Hit],
@@ -80,11 +46,15 @@ def compose_answer(
     config: AnswerConfig,
     k: int,
     scope_hits: list[Hit] | None = None,
+    decision: ScopeDecision | None = None,
 ) -> Answer:
-    """``scope_hits`` (an unfiltered search) decide whether the guidance covers the question when
-    ``hits`` were narrowed by a document or language filter: the filter chooses what to cite,
-    not whether the question is in scope."""
-    reason = abstention_reason(question, scope_hits if scope_hits is not None else hits, config.calibration)
+    """``decision`` (abstention.ScopeModel.decide, made by the service on an unfiltered search)
+    says whether the guidance covers the question; a document or language filter chooses what
+    to cite, not whether the question is in scope. ``scope_hits`` are those unfiltered hits."""
+    if decision is not None:
+        reason = decision.reason if decision.abstain else None
+    else:
+        reason = None if hits else "The guidance has no clause that matches this question."
     if reason is None and not hits:
         reason = "No clause within the chosen document or language matches this question."
     if reason:
@@ -99,6 +69,11 @@ def compose_answer(
         language = question_lang(question)
         # Once the question is in scope, clauses a little below the bar still help the reader.
         floor = config.calibration.threshold - config.citation_margin
+        if hits:
+            # The scope decision has said the question is covered: its best clause is cited even
+            # when its cosine is below the old cutoff.
+            best = max(config.calibration.relevance(h, language) for h in hits)
+            floor = min(floor, best - config.citation_margin)
         if scope_hits is not None and hits:
             # Filtered to other clauses than the ones that put the question in scope: cite the
             # best of what the filter allows.

@@ -74,6 +74,10 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     took_ms: float = 0.0
     index_version: str = ""
+    # Fitted probability that the guidance covers the question (abstention.py; 1.0 for a
+    # question naming a clause); uncertain: answered, but close to the threshold.
+    confidence: float = 0.0
+    uncertain: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,7 +15,9 @@ from assistant.lexical import tokenize
 from assistant.records import Clause
 
 if TYPE_CHECKING:
+    from assistant.abstention import IndexProfile
     from assistant.embedding import Embedder
+    from assistant.query import QueryAnalysis
     from assistant.index import LoadedIndex
     from assistant.reranking import Reranker
 
@@ -90,6 +93,10 @@ class SearchResult:
     hits: list[Hit]
     query_vector: np.ndarray | None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # Every passage's plain cosine and BM25 score for the question (views, not copies): the
+    # scope decision normalises the best scores against the question's own distribution.
+    cosines: np.ndarray | None = None
+    lexical_scores: np.ndarray | None = None
 
 
 _ARABIC_NUMBER = r"\d+(?:\.\d+)*"
@@ -189,6 +196,29 @@ class Retriever:
             [document_rows.setdefault(c.document, len(document_rows)) for c in index.clauses], dtype=np.int64
         )
         self._matrix = passage_matrix(index.vectors)
+        self._profile: IndexProfile | None = None
+        self._profile_lock = threading.Lock()
+
+    @property
+    def profile(self) -> IndexProfile:
+        """This index's statistics for the scope decision and typo correction (built once)."""
+        if self._profile is None:
+            with self._profile_lock:
+                if self._profile is None:
+                    from assistant.abstention import IndexProfile
+
+                    self._profile = IndexProfile(self.index, self._matrix)
+        return self._profile
+
+    @property
+    def passage_vectors(self) -> np.ndarray:
+        """Every passage's vector (a read-only view of the FAISS index), in index.passages order."""
+        return self._matrix
+
+    def analyse(self, question: str) -> QueryAnalysis:
+        from assistant.query import analyse
+
+        return analyse(question, self.profile.vocabulary)
 
     def _doc_of(self, clause_id: str) -> str:
         return self.index.clause_by_id[clause_id].document
@@ -201,10 +231,13 @@ class Retriever:
             keys.append(match.group(1))
         return keys
 
-    def lookup_numbers(self, question: str, document: str | None, lang: str | None) -> list[Clause]:
-        wanted = question_lang(question)
+    def lookup_numbers(
+        self, question: str, document: str | None, lang: str | None, analysis: QueryAnalysis | None = None
+    ) -> list[Clause]:
+        wanted = analysis.lang if analysis is not None else question_lang(question)
+        numbers = analysis.clause_numbers if analysis is not None else clause_numbers_in(question)
         results: list[Clause] = []
-        for number in clause_numbers_in(question):
+        for number in numbers:
             candidates = list(self._clauses_by_number.get(number, []))
             if number.isdigit():
                 candidates += self._clauses_by_number.get(chinese_numeral(int(number)), [])
@@ -227,18 +260,24 @@ class Retriever:
         document: str | None = None,
         lang: str | None = None,
         query_vector: np.ndarray | None = None,
+        analysis: QueryAnalysis | None = None,
     ) -> SearchResult:
+        """Hits for the question; ``analysis`` (from analyse()) supplies its language, numbers and
+        the text to match, which drops an asking template and corrects misspelt words."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        numbered = self.lookup_numbers(question, document, lang)
+        if analysis is None:
+            analysis = self.analyse(question)
+        text = analysis.search_text
+        numbered = self.lookup_numbers(question, document, lang, analysis)
         timings["lookup"] = _ms(started)
 
         mark = time.perf_counter()
         if query_vector is None:
-            query_vector = self.embed_query(question)
+            query_vector = self.embed_query(text)
         timings["embed"] = _ms(mark)
 
-        language = question_lang(question)
+        language = analysis.lang
         mask = self._mask(document, lang)
         n = len(self.index.passages)
         candidates = min(self.config.candidates, n)
@@ -269,7 +308,7 @@ class Retriever:
         timings["dense"] = _ms(mark)
 
         mark = time.perf_counter()
-        lexical_all = self.index.lexical.scores(question)
+        lexical_all = self.index.lexical.scores(text)
         # Words shared across languages (an English question against the English abbreviations
         # inside a Chinese clause) are accidents, not evidence.
         same_language = self._passage_langs == language
@@ -280,7 +319,7 @@ class Retriever:
 
         mark = time.perf_counter()
         rows = np.union1d(dense_rows, lexical_rows)
-        if numbered and topic_terms(question):
+        if numbered and analysis.terms:
             boosted = [r for c in numbered for r in self.index.passage_rows_by_clause.get(c.id, [])]
             rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
             hits = self._fuse(rows, dense_all, cosines, lexical_all, language, boost_clauses={c.id for c in numbered})
@@ -300,7 +339,7 @@ class Retriever:
         hits = hits[:k]
         self._score_sentences(hits, query_vector)
         timings["fusion"] = _ms(mark) - timings.get("rerank", 0.0)
-        return SearchResult(hits, query_vector, timings)
+        return SearchResult(hits, query_vector, timings, cosines=cosines, lexical_scores=lexical_all)
 
     def _rerank(self, question: str, hits: list[Hit], timings: dict[str, float]) -> list[Hit]:
         """The reranker's order for the best `rerank_depth` hits; the rest keep the fused order."""

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant import lexical
-from assistant.answering import AnswerConfig, Calibration, compose_answer
+from assistant.abstention import Calibration, ScopeModel
+from assistant.answering import AnswerConfig, compose_answer
 from assistant.cache import LRUCache
 from assistant.config import Settings
 from assistant.documents import DocumentError, discover
@@ -32,11 +33,10 @@ from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker
 from assistant.retrieval import RetrievalConfig, Retriever
 
-# Abstention calibration per embedder (threshold, and shifts per question/clause language pair):
-# cosine scales differ a lot between models. Tuned on tests/data/abstention.jsonl
-# (scripts/eval_abstention.py --sweep); see docs/benchmarks.md. For e5-small, Chinese-Chinese
-# cosines sit high and a Chinese question against English text low. -0.07 fitted that set best
-# but made an in-scope question outside it (客户信息保密有哪些要求？, tests/integration) abstain.
+# Cosine level per embedder (threshold, and shifts per question/clause language pair) below
+# which a retrieved clause is not cited once the question is in scope (the scope decision
+# itself is abstention.ScopeModel). Cosine scales differ a lot between models; for e5-small,
+# Chinese-Chinese cosines sit high and a Chinese question against English text low.
 _E5_CALIBRATION = (0.845, {("zh", "zh"): -0.065, ("zh", "en"): 0.03, ("en", "zh"): -0.03})
 DEFAULT_CALIBRATIONS = {
     "e5-small": _E5_CALIBRATION,
@@ -89,6 +89,7 @@ class Assistant:
         self._answer_cache: LRUCache[Answer] = LRUCache(settings.cache_size)
         self._batcher = QueryBatcher(self.embedder)
         self.last_build_errors: list[DocumentError] = []
+        self._scope_model: ScopeModel | None = None
 
     # -- settings-derived --------------------------------------------------------------
     @property
@@ -97,13 +98,20 @@ class Assistant:
             threshold, shifts = DEFAULT_ST_CALIBRATION
         else:
             threshold, shifts = DEFAULT_CALIBRATIONS.get(self.embedder.id, (0.5, {}))
-        if self.settings.abstain_threshold is not None:
-            threshold = self.settings.abstain_threshold
         return Calibration(threshold, dict(shifts))
 
     @property
-    def threshold(self) -> float:
-        return self.calibration.threshold
+    def scope_model(self) -> ScopeModel:
+        if self._scope_model is None:
+            self._scope_model = ScopeModel.load(self.embedder.id)
+        return self._scope_model
+
+    @property
+    def min_confidence(self) -> float:
+        """The confidence below which the assistant abstains (setting, else the fitted default)."""
+        if self.settings.min_confidence is not None:
+            return self.settings.min_confidence
+        return self.scope_model.min_confidence
 
     def build_options(self) -> BuildOptions:
         return BuildOptions(embedder_id=self.embedder.id, passage_chars=self.settings.passage_chars)
@@ -163,7 +171,9 @@ class Assistant:
             )
         config = RetrievalConfig.for_embedder(self.embedder.id)
         config.rerank_depth = self.settings.rerank_depth
-        self._live = _Live(index, Retriever(index, self.embedder, config, self.reranker))
+        retriever = Retriever(index, self.embedder, config, self.reranker)
+        retriever.profile  # noqa: B018 - built now, at load, not on the first question
+        self._live = _Live(index, retriever)
 
     @property
     def live(self) -> _Live:
@@ -192,14 +202,27 @@ class Assistant:
         cached = self._answer_cache.get(key)
         if cached is not None:
             return replace(cached, took_ms=_elapsed_ms(started))
-        vector = self._query_vector(question)
-        result = live.retriever.search(question, k=max(k, 10), document=document, lang=lang, query_vector=vector)
-        scope = None
-        if document is not None or lang is not None:
-            scope = live.retriever.search(question, k=10, query_vector=vector).hits
-        answer = compose_answer(
-            question, result.hits, vector, live.index, AnswerConfig(calibration=self.calibration), k, scope
+        retriever = live.retriever
+        analysis = retriever.analyse(question)
+        vector = self._query_vector(analysis.search_text)
+        result = retriever.search(
+            question, k=max(k, 10), document=document, lang=lang, query_vector=vector, analysis=analysis
         )
+        scope_result = result
+        if document is not None or lang is not None:
+            scope_result = retriever.search(question, k=10, query_vector=vector, analysis=analysis)
+        decision = self.scope_model.decide(analysis, scope_result, retriever, self.min_confidence)
+        answer = compose_answer(
+            question,
+            result.hits,
+            vector,
+            live.index,
+            AnswerConfig(calibration=self.calibration),
+            k,
+            scope_result.hits if scope_result is not result else None,
+            decision=decision,
+        )
+        answer = replace(answer, confidence=round(decision.confidence, 4), uncertain=decision.uncertain)
         self._answer_cache.put(key, answer)
         return replace(answer, took_ms=_elapsed_ms(started))
 
@@ -207,9 +230,11 @@ class Assistant:
         self, query: str, k: int = 10, document: str | None = None, lang: str | None = None
     ) -> list[dict]:
         query = clean_question(query, self.settings.max_question_chars)
-        live = self.live
-        result = live.retriever.search(
-            query, k=k, document=document, lang=lang, query_vector=self._query_vector(query)
+        retriever = self.live.retriever
+        analysis = retriever.analyse(query)
+        result = retriever.search(
+            query, k=k, document=document, lang=lang, query_vector=self._query_vector(analysis.search_text),
+            analysis=analysis,
         )
         return [
             {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),

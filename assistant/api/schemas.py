@@ -36,6 +36,10 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     took_ms: float
     index_version: str
+    confidence: float = Field(
+        description="Fitted probability in [0, 1] that the guidance covers the question (1 for a named clause)."
+    )
+    uncertain: bool = Field(description="Answered, but close to the abstention threshold: may not be covered.")
 
 
 class ClauseOut(BaseModel):
