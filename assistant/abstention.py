@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.query import QueryAnalysis, Vocabulary, content_terms
+from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_words
 
 if TYPE_CHECKING:
     from assistant.index import LoadedIndex
@@ -108,6 +108,7 @@ class IndexProfile:
         self.vocabulary = Vocabulary(
             [c.text for c in index.clauses] + [c.title for c in index.clauses] + list(titles.values())
         )
+        english_words()  # loaded now rather than on the first misspelt question
         self.pseudo = _pseudo_levels(index, passage_matrix, self.PSEUDO_SAMPLE)
         self._terms_lock = threading.Lock()
         self._terms: dict[str, frozenset[str]] = {}

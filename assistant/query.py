@@ -101,6 +101,14 @@ def _apply(text: str, corrections: dict[str, str]) -> str:
     return _WORD.sub(lambda m: corrections.get(m.group(0).lower(), m.group(0)), text)
 
 
+@lru_cache(maxsize=1)
+def english_words():
+    """A set-like English word list (loads in about 2 s: call it at start-up, not per question)."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(distance=1).word_frequency
+
+
 def _stem(word: str) -> str:
     from assistant.lexical import _stemmer
 
@@ -113,9 +121,12 @@ _WORD = re.compile(r"[A-Za-z][a-z]+(?:'[a-z]+)?")
 class Vocabulary:
     """The corpus's English words, for correcting misspelt question words ("pasword").
 
-    A question word is looked up only when the corpus does not know it; the closest corpus word
-    by normalised Indel similarity (rapidfuzz) replaces it when the two are close enough. Words
-    of four letters or fewer are left alone: too many real words lie one edit apart.
+    A question word is looked up only when neither the corpus nor an English dictionary
+    (pyspellchecker's word list) knows it: a real word the guidance does not use ("married",
+    "ahead") is evidence that the question is about something else, not a typo of "carried" or
+    "head". The closest corpus word by normalised Indel similarity (rapidfuzz) replaces it when
+    the two are close enough. Words of four letters or fewer are left alone: too many real words
+    lie one edit apart.
     """
 
     def __init__(self, texts, min_ratio: float = 85.0, min_length: int = 5) -> None:
@@ -147,7 +158,7 @@ class Vocabulary:
             word = match.group(0).lower()
             if len(word) < self.min_length or word in self.counts or word in ENGLISH_STOPWORDS or word in found:
                 continue
-            if _stem(word) in self._stems:
+            if _stem(word) in self._stems or word in english_words():
                 continue
             best = process.extractOne(word, self._words, scorer=fuzz.ratio, score_cutoff=self.min_ratio)
             if best is not None and best[0] != word:

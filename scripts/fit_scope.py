@@ -88,10 +88,8 @@ def guidance_rows(path: Path, cache_dir: Path, embedder: str) -> list[dict]:
     for item, analysis, vector in zip(items, analyses, vectors):
         result = retriever.search(item["question"], k=10, query_vector=vector, analysis=analysis)
         gold = set(item.get("gold") or [])
-        top = result.hits[0].clause if result.hits else None
-        right = bool(top and (top.number in gold or any(top.number.startswith(g + ".") for g in gold)))
-        top3 = [h.clause.number for h in result.hits[:3]]
-        right3 = any(n in gold or any(n.startswith(g + ".") for g in gold) for n in top3)
+        right = bool(result.hits) and _is_right(result.hits[0].clause, gold)
+        right3 = any(_is_right(h.clause, gold) for h in result.hits[:3])
         rows.append({
             "id": item["id"], "answerable": bool(item["answerable"]), "lang": item.get("lang", analysis.lang),
             "split": item.get("split", "fit"), "signals": signals(analysis, result, retriever),
@@ -99,6 +97,11 @@ def guidance_rows(path: Path, cache_dir: Path, embedder: str) -> list[dict]:
             "question": item["question"],
         })
     return rows
+
+
+def _is_right(clause, gold: set[str]) -> bool:
+    """The gold clause, one of its sub-clauses, or the gold document (for questions about one)."""
+    return clause.number in gold or clause.document in gold or any(clause.number.startswith(g + ".") for g in gold)
 
 
 def load_rows(name: str, cache_dir: Path, refresh: bool, compute) -> list[dict]:
