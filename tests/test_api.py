@@ -17,7 +17,9 @@ def test_ask_returns_the_answer_json(client, fake_assistant):
     response = client.post("/api/ask", json={"question": "第4.5条"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"question", "answer", "abstained", "reason", "citations", "took_ms", "index_version"}
+    assert set(body) == {"question", "answer", "abstained", "reason", "citations", "took_ms", "index_version",
+                         "confidence", "uncertain"}
+    assert body["confidence"] == 1.0 and body["uncertain"] is False  # a named clause is in scope
     citation = body["citations"][0]
     assert set(citation) == {"id", "document", "clause", "title", "path", "page_start", "page_end", "lang",
                              "text", "highlights", "score"}
