@@ -207,8 +207,10 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever)
         top_document = hits[0].clause.document
         out["doc_share"] = sum(h.clause.document == top_document for h in hits[:10]) / min(10, len(hits))
         vectors = retriever.index.sentence_vectors
-        if vectors is not None and len(vectors) > 1 and result.query_vector is not None:
+        sentence_cosines = result.sentence_cosines
+        if sentence_cosines is None and vectors is not None and len(vectors) > 1 and result.query_vector is not None:
             sentence_cosines = vectors @ result.query_vector
+        if sentence_cosines is not None and sentence_cosines.size > 1:
             spread = float(sentence_cosines.std()) or 1e-3
             out["sent_z"] = (float(sentence_cosines.max()) - float(sentence_cosines.mean())) / spread
         out["cross"] = 1.0 if best.clause.lang != analysis.lang else 0.0

@@ -97,6 +97,7 @@ class SearchResult:
     # scope decision normalises the best scores against the question's own distribution.
     cosines: np.ndarray | None = None
     lexical_scores: np.ndarray | None = None
+    sentence_cosines: np.ndarray | None = None  # every sentence's cosine, where retrieval needed them
 
 
 _ARABIC_NUMBER = r"\d+(?:\.\d+)*"
@@ -289,7 +290,12 @@ class Retriever:
         dense_all = cosines
         discount = self.config.sentence_discount.get(language)
         # Every sentence only where sentences rank clauses; otherwise the hits' own, below.
-        best_sentences = self._best_sentences(query_vector) if discount is not None else None
+        sentence_cosines = None
+        if discount is not None and self.index.sentence_vectors is not None and len(self.index.sentence_vectors):
+            sentence_cosines = self.index.sentence_vectors @ query_vector
+        best_sentences = (
+            self._best_per_clause(self._sentence_clause_rows, sentence_cosines) if sentence_cosines is not None else None
+        )
         if best_sentences is not None:
             # Only the question's own language: across languages, short sentences drew unrelated
             # text in (Chinese small talk matched English news sentences).
@@ -339,7 +345,9 @@ class Retriever:
         hits = hits[:k]
         self._score_sentences(hits, query_vector)
         timings["fusion"] = _ms(mark) - timings.get("rerank", 0.0)
-        return SearchResult(hits, query_vector, timings, cosines=cosines, lexical_scores=lexical_all)
+        return SearchResult(
+            hits, query_vector, timings, cosines=cosines, lexical_scores=lexical_all, sentence_cosines=sentence_cosines
+        )
 
     def _rerank(self, question: str, hits: list[Hit], timings: dict[str, float]) -> list[Hit]:
         """The reranker's order for the best `rerank_depth` hits; the rest keep the fused order."""

@@ -69,13 +69,13 @@ def _qrels(path: Path) -> dict[str, set[str]]:
     return out
 
 
-def guidance_rows(path: Path, cache_dir: Path, embedder: str) -> list[dict]:
+def guidance_rows(path: Path, cache_dir: Path, embedder: str, corpus_dir: Path = ROOT / "corpus") -> list[dict]:
     from assistant.abstention import signals
     from assistant.config import Settings
     from assistant.embedding import CachedEmbedder, make_embedder
     from assistant.service import Assistant
 
-    settings = Settings(_env_file=None, corpus_dir=ROOT / "corpus", index_dir=cache_dir / "guidance-index",
+    settings = Settings(_env_file=None, corpus_dir=corpus_dir, index_dir=cache_dir / f"guidance-index-{embedder}",
                         embedder=embedder)
     cached = CachedEmbedder(make_embedder(embedder), cache_dir)
     assistant = Assistant(settings, embedder=cached)
@@ -192,6 +192,25 @@ def reliability(model: ScopeModel, groups: dict[str, list[dict]], bins: int = 5)
     return out
 
 
+FAKE_FEATURES = ["cov_corpus", "cov_top", "cov_top1", "cov_title", "bm25_norm", "miss_idf"]
+
+
+def fit_test_embedder(args) -> int:
+    rows = guidance_rows(ROOT / "tests" / "data" / "abstention.jsonl", args.cache_dir, "fake",
+                         corpus_dir=ROOT / "tests" / "data" / "guidance")
+    model = fit([rows], FAKE_FEATURES, args.l2)
+    model.min_confidence = operating_point(model, [rows], 0.1)
+    model.meta = {"embedder": "fake", "fitted_on": ["tests/data/abstention.jsonl over tests/data/guidance"],
+                  "command": "scripts/fit_scope.py --test-embedder --write"}
+    report = {"fake": score(model, rows, model.min_confidence)}
+    if args.write:
+        path = PARAMS_DIR / "fake.json"
+        path.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
+        report["written"] = str(path)
+    print(json.dumps(report))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "eval")
@@ -203,9 +222,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh", action="store_true", help="recompute the cached signals")
     parser.add_argument("--write", action="store_true", help="write assistant/scope_params/<embedder>.json")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--test-embedder", action="store_true",
+        help="fit the fake (test) embedder's parameters: lexical signals only, on tests/data/abstention.jsonl "
+        "over the test guidance fixture (its vectors carry no meaning)",
+    )
     args = parser.parse_args(argv)
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     features = args.features.split(",") if args.features else FEATURES
+    if args.test_embedder:
+        return fit_test_embedder(args)
 
     data = {name: load_rows(name, args.cache_dir, args.refresh,
                             lambda name=name, split=split: benchmark_rows(name, split, args.cache_dir, args.embedder))
