@@ -371,13 +371,6 @@ class Retriever:
             if rows:
                 hit.sentence = float((vectors[rows] @ query_vector).max())
 
-    def _best_sentences(self, query_vector: np.ndarray) -> np.ndarray | None:
-        """Each clause's best sentence cosine (-inf for a clause without sentences)."""
-        vectors = self.index.sentence_vectors
-        if vectors is None or not len(vectors):
-            return None
-        return self._best_per_clause(self._sentence_clause_rows, vectors @ query_vector)
-
     def best_passage_cosines(self, query_vector: np.ndarray) -> np.ndarray:
         """Each clause's best passage cosine, in index.clauses order: the embedder alone, unfused."""
         return self._best_per_clause(self._passage_clause_rows, self._matrix @ query_vector)
