@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from assistant.editions import Editions, clause_link
+from assistant.abstention import Calibration, ScopeDecision
 from assistant.index import LoadedIndex
 from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
@@ -29,25 +30,6 @@ from assistant.sentences import sentence_spans
 def _terms(sentence: str) -> frozenset[str]:
     """Index terms of a clause sentence; cached because the same clauses are cited again and again."""
     return frozenset(tokenize(sentence))
-
-
-@dataclass
-class Calibration:
-    """Puts the similarity of any question/clause language pair on one scale.
-
-    The similarity is the question's best match among the clause's sentences (a question is
-    usually answered by one sentence; whole-passage cosines blur it). Cosine levels differ by
-    language pair: with multilingual-e5-small, Chinese pairs sit about 0.065 higher than English
-    ones and a Chinese question against English text lower, so each pair gets a shift before the
-    threshold is applied.
-    Tuned per embedder on tests/data/abstention.jsonl (scripts/eval_abstention.py --sweep).
-    """
-
-    threshold: float
-    shifts: dict[tuple[str, str], float] = field(default_factory=dict)
-
-    def relevance(self, hit: Hit, question_language: str) -> float:
-        return hit.similarity + self.shifts.get((question_language, hit.clause.lang), 0.0)
 
 
 @dataclass
@@ -83,22 +65,6 @@ class ScoredSentence:
     score: float
 
 
-def abstention_reason(question: str, hits: list[Hit], calibration: Calibration) -> str | None:
-    if not hits:
-        return "The guidance has no clause that matches this question."
-    if any(hit.matched_by == "number" for hit in hits):
-        return None  # the question named a clause the guidance has: that clause is in scope
-    language = question_lang(question)
-    best = max(hits, key=lambda h: calibration.relevance(h, language))
-    score = calibration.relevance(best, language)
-    if score < calibration.threshold:
-        return (
-            "The guidance does not appear to cover this question "
-            f"(closest clause {best.clause.number} scored {score:.3f}, below the threshold {calibration.threshold:.3f})."
-        )
-    return None
-
-
 def editions_of(index: LoadedIndex) -> Editions:
     """The index's editions, worked out once per loaded index."""
     editions = getattr(index, "_editions", None)
@@ -119,6 +85,7 @@ def compose_answer(
     *,
     document: str | None = None,
     lang: str | None = None,
+    decision: ScopeDecision | None = None,
 ) -> Answer:
     """``scope_hits`` (an unfiltered search) decide whether the guidance covers the question when
     ``hits`` were narrowed by a document or language filter (``document``, ``lang``): the filter
@@ -136,7 +103,12 @@ def compose_answer(
         reason, nearest = missing_clause(named[0], index, config, document, lang or language)
         return _refusal(question, reason, nearest or all_hits, index, config, language, lang)
 
-    reason = abstention_reason(question, all_hits, config.calibration)
+    # ``decision`` (abstention.ScopeModel.decide, made by the service on the unfiltered search)
+    # says whether the guidance covers the question.
+    if decision is not None:
+        reason = decision.reason if decision.abstain else None
+    else:
+        reason = None if all_hits else "The guidance has no clause that matches this question."
     if reason is None and not hits and not _mapped(scope_hits or [], editions, document, lang):
         reason = "No clause within the chosen document or language matches this question."
     if reason:
@@ -159,7 +131,10 @@ def compose_answer(
     else:
         # Once the question is in scope, clauses a little below the bar still help the reader.
         floor = config.calibration.threshold - config.citation_margin
-        if scope_hits is not None and candidates:
+        if candidates:
+            # The scope decision has said the question is covered: its best clause is cited even
+            # when its cosine is below the old cutoff; filtered to other clauses than the ones that
+            # put the question in scope, the best of what the filter allows is cited.
             # Filtered to other clauses than the ones that put the question in scope: cite the
             # best of what the filter allows.
             best = max(config.calibration.relevance(h, language) for h in candidates)

@@ -91,10 +91,13 @@ class Settings(BaseSettings):
         "hits (none ships on PyPI, so it needs a model hub or a local copy); unset: no second stage.",
     )
     rerank_depth: int = Field(30, ge=1, le=200, description="Hits the reranker re-scores, when there is one.")
-    abstain_threshold: float | None = Field(
+    min_confidence: float | None = Field(
         None,
-        description="Similarity below which the assistant says the guidance does not cover the question; "
-        "unset uses the embedder's tuned default (0.845 for e5-small).",
+        ge=0.0,
+        le=1.0,
+        description="Confidence (0-1, the fitted probability that the guidance covers the question) below "
+        "which the assistant abstains; unset uses the operating point shipped with the embedder's scope "
+        "parameters (assistant/scope_params).",
     )
     refusal_contact: str | None = Field(
         None,

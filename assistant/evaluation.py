@@ -2,6 +2,10 @@
 
 Each corpus record becomes one clause (its `_id` is what gets scored), indexed by the same code
 that indexes the guidance: passages, heading context, dense vectors, BM25, fusion.
+
+When the queries carry ``metadata.answerable`` (the scope sets), the unanswerable ones are kept
+and the scope decision is scored too: AUROC of the confidence, false and correct abstention at
+the shipped operating point, and Recall@10 on the answerable queries (under "scope").
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.config import DEFAULT_PASSAGE_CHARS
@@ -28,8 +32,11 @@ METRICS = ("recall@10", "map@10", "ndcg@10", "recall@100", "success@10")
 @dataclass
 class Benchmark:
     records: list[dict]
-    queries: dict[str, str]
+    queries: dict[str, str]  # the queries with relevance judgements
     qrels: dict[str, set[str]]
+    # Scope sets only: every query (answerable or not) and its label; empty otherwise.
+    scope_queries: dict[str, str] = field(default_factory=dict)
+    answerable: dict[str, bool] = field(default_factory=dict)
 
 
 def load_benchmark(corpus: Path, queries: Path, qrels: Path, limit: int | None = None) -> Benchmark:
@@ -42,14 +49,25 @@ def load_benchmark(corpus: Path, queries: Path, qrels: Path, limit: int | None =
             if float(row[2]) > 0:
                 relevant.setdefault(row[0], set()).add(row[1])
     questions = {}
+    scope_queries: dict[str, str] = {}
+    answerable: dict[str, bool] = {}
     for line in queries.read_text(encoding="utf-8").splitlines():
         if line.strip():
             item = json.loads(line)
+            label = (item.get("metadata") or {}).get("answerable")
+            if isinstance(label, bool):
+                # An answerable query without judgements cannot be scored for recall: left out.
+                if label and item["_id"] not in relevant:
+                    continue
+                scope_queries[item["_id"]] = item["text"]
+                answerable[item["_id"]] = label
             if item["_id"] in relevant:
                 questions[item["_id"]] = item["text"]
     if limit:
         questions = dict(list(questions.items())[:limit])
-    return Benchmark(records, questions, {q: relevant[q] for q in questions})
+        scope_queries = dict(list(scope_queries.items())[:limit])
+        answerable = {q: answerable[q] for q in scope_queries}
+    return Benchmark(records, questions, {q: relevant[q] for q in questions}, scope_queries, answerable)
 
 
 def records_to_clauses(records: list[dict]) -> tuple[list[Clause], list[dict]]:
@@ -142,7 +160,8 @@ def evaluate(
     return result
 
 
-def run_eval(args: argparse.Namespace) -> dict:
+def run_eval(args: argparse.Namespace, rows_out: list | None = None) -> dict:
+    """The report; ``rows_out`` (scope sets) receives each query's ScopeRow, for fitting."""
     from assistant.embedding import CachedEmbedder, make_embedder
     from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
     from assistant.lexical import LexicalIndex
@@ -179,7 +198,18 @@ def run_eval(args: argparse.Namespace) -> dict:
         def rank_pipeline(question: str) -> list[str]:
             return [hit.clause.id for hit in retriever.search(question, k=100).hits]
 
-        report = {"pipeline": evaluate(rank_pipeline, benchmark, progress=not args.json)}
+        if benchmark.answerable:
+            from assistant.abstention import ScopeModel
+
+            model = ScopeModel.load(embedder.id)
+            rows = collect_scope_rows(retriever, embedder, benchmark, progress=not args.json)
+            if rows_out is not None:
+                rows_out.extend(rows)
+            report = {"pipeline": evaluate_ranked(rows, benchmark)}
+            report["scope"] = score_scope(rows, model, args.min_confidence)
+            report["scope"]["recall@10"] = report["pipeline"]["recall@10"]
+        else:
+            report = {"pipeline": evaluate(rank_pipeline, benchmark, progress=not args.json)}
         report["pipeline"]["index_build_s"] = round(build_seconds, 1)
 
         baselines = args.baseline or []
@@ -200,6 +230,75 @@ def run_eval(args: argparse.Namespace) -> dict:
     report["queries"] = len(benchmark.queries)
     report["passages"] = len(corpus.passages)
     return report
+
+
+@dataclass
+class ScopeRow:
+    query_id: str
+    answerable: bool
+    ranked: list[str]  # clause ids, best first (up to 100)
+    signals: dict[str, float]
+    named: bool  # the question named a clause the index has (decided without the model)
+    latency_ms: float
+
+
+def collect_scope_rows(retriever, embedder, benchmark: Benchmark, progress: bool = False) -> list[ScopeRow]:
+    """Every scope query through the real path: analysis, retrieval, the decision's signals.
+
+    Query vectors are encoded in one batch first (through the cache when there is one); the
+    latency is then retrieval and signals only.
+    """
+    from assistant.abstention import signals
+
+    items = list(benchmark.scope_queries.items())
+    analyses = [retriever.analyse(text) for _, text in items]
+    vectors = embedder.embed_queries([a.search_text for a in analyses]) if items else []
+    rows = []
+    for done, ((query_id, text), analysis, vector) in enumerate(zip(items, analyses, vectors), 1):
+        started = time.perf_counter()
+        result = retriever.search(text, k=100, query_vector=vector, analysis=analysis)
+        values = signals(analysis, result, retriever)
+        named = any(h.matched_by == "number" for h in result.hits[:10])
+        rows.append(ScopeRow(query_id, benchmark.answerable[query_id], [h.clause.id for h in result.hits], values,
+                             named, (time.perf_counter() - started) * 1000))
+        if progress and done % 200 == 0:
+            print(f"  {done}/{len(items)} queries", file=sys.stderr)
+    return rows
+
+
+def evaluate_ranked(rows: list[ScopeRow], benchmark: Benchmark) -> dict[str, float]:
+    """The retrieval metrics of evaluate(), over the answerable rows of a scope run."""
+    scored = [row for row in rows if row.query_id in benchmark.qrels]
+    totals = dict.fromkeys(METRICS, 0.0)
+    for row in scored:
+        for name, value in score_ranking(row.ranked, benchmark.qrels[row.query_id]).items():
+            totals[name] += value
+    result = {name: round(value / len(scored), 4) if scored else 0.0 for name, value in totals.items()}
+    result["median_latency_ms"] = round(statistics.median([r.latency_ms for r in scored]), 2) if scored else 0.0
+    result["queries"] = len(scored)
+    return result
+
+
+def score_scope(rows: list[ScopeRow], model, min_confidence: float | None = None) -> dict[str, float]:
+    """AUROC of the confidence, abstention rates at the operating point, Recall@10 when answering."""
+    from assistant.abstention import auroc
+
+    import numpy as np
+
+    threshold = model.min_confidence if min_confidence is None else min_confidence
+    confidence = np.array([1.0 if r.named else model.confidence(r.signals) for r in rows])
+    labels = np.array([r.answerable for r in rows], dtype=bool)
+    abstained = confidence < threshold
+    answerable, unanswerable = labels.sum(), (~labels).sum()
+    return {
+        "auroc": round(auroc(confidence, labels), 4),
+        "false_abstention": round(float((abstained & labels).sum() / answerable), 4) if answerable else None,
+        "correct_abstention": round(float((abstained & ~labels).sum() / unanswerable), 4) if unanswerable else None,
+        "uncertain": round(float(((~abstained) & (confidence < threshold + model.uncertain_margin)).mean()), 4),
+        "min_confidence": threshold,
+        "answerable": int(answerable),
+        "unanswerable": int(unanswerable),
+    }
 
 
 def _dense_ranker(retriever) -> Callable[[str], list[str]]:
@@ -246,6 +345,9 @@ def add_eval_command(commands) -> None:
     parser.add_argument("--rerank-depth", type=int, help="hits the reranker re-scores (default: 30)")
     parser.add_argument("--passage-chars", type=int, default=DEFAULT_PASSAGE_CHARS)
     parser.add_argument("--limit", type=int, help="only the first N queries (quick checks)")
+    parser.add_argument(
+        "--min-confidence", type=float, help="scope sets: the operating point scored (default: the shipped one)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=cmd_eval)
 
@@ -267,4 +369,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for metric in (*METRICS, "median_latency_ms"):
         print(f"{metric:<20}" + "".join(f"{report[name][metric]:>12}" for name in columns))
     print(f"index build: {report['pipeline']['index_build_s']} s")
+    if "scope" in report:
+        scope = report["scope"]
+        print(f"scope ({scope['answerable']} answerable, {scope['unanswerable']} not, min confidence "
+              f"{scope['min_confidence']}): AUROC {scope['auroc']}, false abstention {scope['false_abstention']}, "
+              f"correct abstention {scope['correct_abstention']}, recall@10 {scope['recall@10']}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,7 +15,9 @@ from assistant.lexical import tokenize
 from assistant.records import Clause
 
 if TYPE_CHECKING:
+    from assistant.abstention import IndexProfile
     from assistant.embedding import Embedder
+    from assistant.query import QueryAnalysis
     from assistant.index import LoadedIndex
     from assistant.reranking import Reranker
 
@@ -90,6 +93,11 @@ class SearchResult:
     hits: list[Hit]
     query_vector: np.ndarray | None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # Every passage's plain cosine and BM25 score for the question (views, not copies): the
+    # scope decision normalises the best scores against the question's own distribution.
+    cosines: np.ndarray | None = None
+    lexical_scores: np.ndarray | None = None
+    sentence_cosines: np.ndarray | None = None  # every sentence's cosine, where retrieval needed them
 
 
 _ARABIC_NUMBER = r"\d+(?:\.\d+)*"
@@ -218,6 +226,29 @@ class Retriever:
             [document_rows.setdefault(c.document, len(document_rows)) for c in index.clauses], dtype=np.int64
         )
         self._matrix = passage_matrix(index.vectors)
+        self._profile: IndexProfile | None = None
+        self._profile_lock = threading.Lock()
+
+    @property
+    def profile(self) -> IndexProfile:
+        """This index's statistics for the scope decision and typo correction (built once)."""
+        if self._profile is None:
+            with self._profile_lock:
+                if self._profile is None:
+                    from assistant.abstention import IndexProfile
+
+                    self._profile = IndexProfile(self.index, self._matrix)
+        return self._profile
+
+    @property
+    def passage_vectors(self) -> np.ndarray:
+        """Every passage's vector (a read-only view of the FAISS index), in index.passages order."""
+        return self._matrix
+
+    def analyse(self, question: str) -> QueryAnalysis:
+        from assistant.query import analyse
+
+        return analyse(question, self.profile.vocabulary)
 
     def _doc_of(self, clause_id: str) -> str:
         return self.index.clause_by_id[clause_id].document
@@ -233,10 +264,13 @@ class Retriever:
             keys.append(annex)
         return keys
 
-    def lookup_numbers(self, question: str, document: str | None, lang: str | None) -> list[Clause]:
-        wanted = question_lang(question)
+    def lookup_numbers(
+        self, question: str, document: str | None, lang: str | None, analysis: QueryAnalysis | None = None
+    ) -> list[Clause]:
+        wanted = analysis.lang if analysis is not None else question_lang(question)
+        numbers = analysis.clause_numbers if analysis is not None else clause_numbers_in(question)
         results: list[Clause] = []
-        for number in clause_numbers_in(question):
+        for number in numbers:
             candidates = list(self._clauses_by_number.get(number, []))
             if number.isdigit():
                 candidates += self._clauses_by_number.get(chinese_numeral(int(number)), [])
@@ -266,18 +300,24 @@ class Retriever:
         document: str | None = None,
         lang: str | None = None,
         query_vector: np.ndarray | None = None,
+        analysis: QueryAnalysis | None = None,
     ) -> SearchResult:
+        """Hits for the question; ``analysis`` (from analyse()) supplies its language, numbers and
+        the text to match, which drops an asking template and corrects misspelt words."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        numbered = self.lookup_numbers(question, document, lang)
+        if analysis is None:
+            analysis = self.analyse(question)
+        text = analysis.search_text
+        numbered = self.lookup_numbers(question, document, lang, analysis)
         timings["lookup"] = _ms(started)
 
         mark = time.perf_counter()
         if query_vector is None:
-            query_vector = self.embed_query(question)
+            query_vector = self.embed_query(text)
         timings["embed"] = _ms(mark)
 
-        language = question_lang(question)
+        language = analysis.lang
         mask = self._mask(document, lang)
         n = len(self.index.passages)
         candidates = min(self.config.candidates, n)
@@ -289,7 +329,12 @@ class Retriever:
         dense_all = cosines
         discount = self.config.sentence_discount.get(language)
         # Every sentence only where sentences rank clauses; otherwise the hits' own, below.
-        best_sentences = self._best_sentences(query_vector) if discount is not None else None
+        sentence_cosines = None
+        if discount is not None and self.index.sentence_vectors is not None and len(self.index.sentence_vectors):
+            sentence_cosines = self.index.sentence_vectors @ query_vector
+        best_sentences = (
+            self._best_per_clause(self._sentence_clause_rows, sentence_cosines) if sentence_cosines is not None else None
+        )
         if best_sentences is not None:
             # Only the question's own language: across languages, short sentences drew unrelated
             # text in (Chinese small talk matched English news sentences).
@@ -308,7 +353,7 @@ class Retriever:
         timings["dense"] = _ms(mark)
 
         mark = time.perf_counter()
-        lexical_all = self.index.lexical.scores(question)
+        lexical_all = self.index.lexical.scores(text)
         # Words shared across languages (an English question against the English abbreviations
         # inside a Chinese clause) are accidents, not evidence.
         same_language = self._passage_langs == language
@@ -319,7 +364,7 @@ class Retriever:
 
         mark = time.perf_counter()
         rows = np.union1d(dense_rows, lexical_rows)
-        if numbered and topic_terms(question):
+        if numbered and analysis.terms:
             boosted = [r for c in numbered for r in self.index.passage_rows_by_clause.get(c.id, [])]
             rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
             hits = self._fuse(rows, dense_all, cosines, lexical_all, language, boost_clauses={c.id for c in numbered})
@@ -339,7 +384,9 @@ class Retriever:
         hits = hits[:k]
         self._score_sentences(hits, query_vector)
         timings["fusion"] = _ms(mark) - timings.get("rerank", 0.0)
-        return SearchResult(hits, query_vector, timings)
+        return SearchResult(
+            hits, query_vector, timings, cosines=cosines, lexical_scores=lexical_all, sentence_cosines=sentence_cosines
+        )
 
     def _rerank(self, question: str, hits: list[Hit], timings: dict[str, float]) -> list[Hit]:
         """The reranker's order for the best `rerank_depth` hits; the rest keep the fused order."""
@@ -366,13 +413,6 @@ class Retriever:
                     # A section's sentences are its children's; its own topic is its title, which
                     # only its passage vector carries.
                     hit.sentence = max(hit.sentence, self._clause_dense(hit.clause.id, query_vector))
-
-    def _best_sentences(self, query_vector: np.ndarray) -> np.ndarray | None:
-        """Each clause's best sentence cosine (-inf for a clause without sentences)."""
-        vectors = self.index.sentence_vectors
-        if vectors is None or not len(vectors):
-            return None
-        return self._best_per_clause(self._sentence_clause_rows, vectors @ query_vector)
 
     def best_passage_cosines(self, query_vector: np.ndarray) -> np.ndarray:
         """Each clause's best passage cosine, in index.clauses order: the embedder alone, unfused."""

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant import lexical
-from assistant.answering import AnswerConfig, Calibration, compose_answer, order_search_hits, search_view
+from assistant.abstention import Calibration, ScopeModel
+from assistant.answering import AnswerConfig, compose_answer, order_search_hits, search_view
 from assistant.cache import LRUCache
 from assistant.config import Settings
 from assistant.documents import DocumentError, discover
@@ -39,11 +40,10 @@ from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker
 from assistant.retrieval import RetrievalConfig, Retriever
 
-# Abstention calibration per embedder (threshold, and shifts per question/clause language pair):
-# cosine scales differ a lot between models. Tuned on tests/data/abstention.jsonl
-# (scripts/eval_abstention.py --sweep); see docs/benchmarks.md. For e5-small, Chinese-Chinese
-# cosines sit high and a Chinese question against English text low. -0.07 fitted that set best
-# but made an in-scope question outside it (客户信息保密有哪些要求？, tests/integration) abstain.
+# Cosine level per embedder (threshold, and shifts per question/clause language pair) below
+# which a retrieved clause is not cited once the question is in scope (the scope decision
+# itself is abstention.ScopeModel). Cosine scales differ a lot between models; for e5-small,
+# Chinese-Chinese cosines sit high and a Chinese question against English text low.
 _E5_CALIBRATION = (0.845, {("zh", "zh"): -0.065, ("zh", "en"): 0.03, ("en", "zh"): -0.03})
 DEFAULT_CALIBRATIONS = {
     "e5-small": _E5_CALIBRATION,
@@ -112,6 +112,7 @@ class Assistant:
         self._answer_cache: LRUCache[Answer] = LRUCache(settings.cache_size)
         self._batcher = QueryBatcher(self.embedder)
         self.last_build_errors: list[DocumentError] = []
+        self._scope_model: ScopeModel | None = None
 
     # -- settings-derived --------------------------------------------------------------
     @property
@@ -120,13 +121,20 @@ class Assistant:
             threshold, shifts = DEFAULT_ST_CALIBRATION
         else:
             threshold, shifts = DEFAULT_CALIBRATIONS.get(self.embedder.id, (0.5, {}))
-        if self.settings.abstain_threshold is not None:
-            threshold = self.settings.abstain_threshold
         return Calibration(threshold, dict(shifts))
 
     @property
-    def threshold(self) -> float:
-        return self.calibration.threshold
+    def scope_model(self) -> ScopeModel:
+        if self._scope_model is None:
+            self._scope_model = ScopeModel.load(self.embedder.id)
+        return self._scope_model
+
+    @property
+    def min_confidence(self) -> float:
+        """The confidence below which the assistant abstains (setting, else the fitted default)."""
+        if self.settings.min_confidence is not None:
+            return self.settings.min_confidence
+        return self.scope_model.min_confidence
 
     def build_options(self) -> BuildOptions:
         return BuildOptions(embedder_id=self.embedder.id, passage_chars=self.settings.passage_chars)
@@ -219,7 +227,9 @@ class Assistant:
             )
         config = RetrievalConfig.for_embedder(self.embedder.id)
         config.rerank_depth = self.settings.rerank_depth
-        self._live = _Live(index, Retriever(index, self.embedder, config, self.reranker), self._read_kinds())
+        retriever = Retriever(index, self.embedder, config, self.reranker)
+        retriever.profile  # noqa: B018 - built now, at load, not on the first question
+        self._live = _Live(index, retriever, self._read_kinds())
 
     def _read_kinds(self) -> dict[str, str]:
         """Document kinds from the corpus folder's documents.toml, read when an index is installed."""
@@ -280,23 +290,40 @@ class Assistant:
         if cached is not None:
             return replace(cached, took_ms=_elapsed_ms(started), timings_ms={"answer_cache": _elapsed_ms(started)})
         timings: dict[str, float] = {}
+        retriever = live.retriever
         mark = time.perf_counter()
-        vector = self._query_vector(question)
+        analysis = retriever.analyse(question)
+        timings["analyse"] = _elapsed_ms(mark)
+        mark = time.perf_counter()
+        vector = self._query_vector(analysis.search_text)
         timings["embed"] = _elapsed_ms(mark)
-        result = live.retriever.search(question, k=max(k, 10), document=document, lang=lang, query_vector=vector)
+        result = retriever.search(
+            question, k=max(k, 10), document=document, lang=lang, query_vector=vector, analysis=analysis
+        )
         _add_timings(timings, result.timings_ms)
-        scope = None
+        scope_result = result
         if document is not None or lang is not None:
             # Ranked across every edition; compose_answer maps these to the filter's edition.
-            unfiltered = live.retriever.search(question, k=max(k, 10) * 2, query_vector=vector)
-            _add_timings(timings, unfiltered.timings_ms)
-            scope = unfiltered.hits
+            scope_result = retriever.search(question, k=max(k, 10) * 2, query_vector=vector, analysis=analysis)
+            _add_timings(timings, scope_result.timings_ms)
+        mark = time.perf_counter()
+        decision = self.scope_model.decide(analysis, scope_result, retriever, self.min_confidence)
+        timings["scope"] = _elapsed_ms(mark)
         mark = time.perf_counter()
         answer = compose_answer(
-            question, result.hits, vector, live.index, self.answer_config(include_background), k, scope,
-            document=document, lang=lang,
+            question,
+            result.hits,
+            vector,
+            live.index,
+            self.answer_config(include_background),
+            k,
+            scope_result.hits if scope_result is not result else None,
+            document=document,
+            lang=lang,
+            decision=decision,
         )
         timings["compose"] = _elapsed_ms(mark)
+        answer = replace(answer, confidence=round(decision.confidence, 4), uncertain=decision.uncertain)
         self._answer_cache.put(key, answer)
         return replace(answer, took_ms=_elapsed_ms(started), timings_ms=timings)
 
@@ -305,8 +332,10 @@ class Assistant:
     ) -> list[dict]:
         query = clean_question(query, self.settings.max_question_chars)
         live = self.live
-        vector = self._query_vector(query)
-        result = live.retriever.search(query, k=k, document=document, lang=lang, query_vector=vector)
+        retriever = live.retriever
+        analysis = retriever.analyse(query)
+        vector = self._query_vector(analysis.search_text)
+        result = retriever.search(query, k=k, document=document, lang=lang, query_vector=vector, analysis=analysis)
         config = self.answer_config()
         hits = order_search_hits(query, result.hits, live.index, config)
         views = search_view(query, hits, vector, live.index, config)

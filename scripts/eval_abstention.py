@@ -6,7 +6,7 @@ numbers, and out-of-scope ones) against the configured corpus and index, and rep
 - right clause in the top 3 citations, for answerable questions (an abstention counts as a miss);
 - correct abstention, for out-of-scope questions.
 
-With --sweep it also prints both rates over a range of thresholds, from one retrieval pass.
+With --sweep it also prints both rates over a range of confidence thresholds, from one pass.
 
     .venv/bin/python scripts/eval_abstention.py [--corpus DIR] [--index DIR] [--sweep] [--json]
 """
@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering import Calibration, abstention_reason
 from assistant.config import Settings
 from assistant.service import Assistant
 
@@ -31,25 +30,18 @@ def is_right(citation, gold: list[str]) -> bool:
     return citation.clause in gold or citation.document in gold
 
 
-def score(rows: list[dict], answers: list, hits_by_row: list, threshold: float | None,
-          shifts: dict | None = None) -> dict:
+def score(rows: list[dict], answers: list, threshold: float) -> dict:
+    """Rates when abstaining below ``threshold``; ``answers`` were asked with no threshold."""
     report: dict[str, dict] = {}
     for lang in ("zh", "en", "all"):
         chosen = [i for i, row in enumerate(rows) if lang == "all" or row["lang"] == lang]
         answerable = [i for i in chosen if rows[i]["answerable"]]
         out_of_scope = [i for i in chosen if not rows[i]["answerable"]]
-        right = abstained_ok = 0
-        for i in answerable:
-            if threshold is None:
-                cited = [] if answers[i].abstained else answers[i].citations[:3]
-            else:
-                cited = [] if abstention_reason(rows[i]["question"], hits_by_row[i], Calibration(threshold, shifts)) else _as_citations(hits_by_row[i][:3])
-            right += any(is_right(c, rows[i]["gold"]) for c in cited)
-        for i in out_of_scope:
-            if threshold is None:
-                abstained_ok += answers[i].abstained
-            else:
-                abstained_ok += abstention_reason(rows[i]["question"], hits_by_row[i], Calibration(threshold, shifts)) is not None
+        right = sum(
+            answers[i].confidence >= threshold and any(is_right(c, rows[i]["gold"]) for c in answers[i].citations[:3])
+            for i in answerable
+        )
+        abstained_ok = sum(answers[i].confidence < threshold for i in out_of_scope)
         report[lang] = {
             "answerable": len(answerable),
             "right_clause_top3": round(right / len(answerable), 3) if answerable else None,
@@ -57,16 +49,6 @@ def score(rows: list[dict], answers: list, hits_by_row: list, threshold: float |
             "correct_abstention": round(abstained_ok / len(out_of_scope), 3) if out_of_scope else None,
         }
     return report
-
-
-class _Cited:
-    def __init__(self, hit):
-        self.clause = hit.clause.number
-        self.document = hit.clause.document
-
-
-def _as_citations(hits):
-    return [_Cited(h) for h in hits]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,20 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     overrides = {k: v for k, v in (("corpus_dir", args.corpus), ("index_dir", args.index)) if v is not None}
-    assistant = Assistant(Settings(**overrides))
+    assistant = Assistant(Settings(**overrides, min_confidence=0.0))
     assistant.open()
+    threshold = assistant.scope_model.min_confidence
     rows = [json.loads(line) for line in args.set.read_text(encoding="utf-8").splitlines() if line.strip()]
     answers = [assistant.ask(row["question"], k=3) for row in rows]
-    retriever = assistant.live.retriever
-    hits_by_row = [retriever.search(row["question"], k=10).hits for row in rows]
 
-    report = {"threshold": assistant.threshold, "embedder": assistant.embedder.id,
-              "default": score(rows, answers, hits_by_row, None)}
+    report = {"threshold": threshold, "embedder": assistant.embedder.id, "default": score(rows, answers, threshold)}
     if args.sweep:
-        report["sweep"] = {
-            f"{t:.3f}": score(rows, answers, hits_by_row, float(t), assistant.calibration.shifts)
-            for t in np.arange(assistant.threshold - 0.06, assistant.threshold + 0.061, 0.01)
-        }
+        report["sweep"] = {f"{t:.2f}": score(rows, answers, float(t)) for t in np.arange(0.05, 0.96, 0.05)}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -107,11 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.misses:
         for row, answer in zip(rows, answers):
             cited = answer.citations[:3]
-            ok = (not answer.abstained and any(is_right(c, row["gold"]) for c in cited)) if row["answerable"] \
-                else answer.abstained
+            abstained = answer.confidence < threshold
+            ok = (not abstained and any(is_right(c, row["gold"]) for c in cited)) if row["answerable"] else abstained
             if not ok:
-                got = "abstained" if answer.abstained else ", ".join(f"{c.document}:{c.clause}" for c in cited)
-                print(f"MISS {row['id']} {row['question']} gold={row['gold']} got={got} ({answer.reason or ''})",
+                got = "abstained" if abstained else ", ".join(f"{c.document}:{c.clause}" for c in cited)
+                print(f"MISS {row['id']} {row['question']} gold={row['gold']} got={got} (confidence {answer.confidence:.2f})",
                       file=sys.stderr)
     return 0
 

@@ -36,17 +36,18 @@ def test_unrelated_question_abstains(fake_assistant):
     assert answer.abstained and answer.reason and not answer.citations
 
 
-def test_threshold_is_a_setting(fake_settings):
-    fake_settings.abstain_threshold = 0.99
+def test_min_confidence_is_a_setting(fake_settings):
+    fake_settings.min_confidence = 1.0
     assistant = Assistant(fake_settings)
     assistant.open()
     assert assistant.ask("客户信息保密").abstained
-    fake_settings.abstain_threshold = -1.0
-    assert not assistant.ask("Who won the football world cup in 2018?").abstained
+    fake_settings.min_confidence = 0.0
+    answer = assistant.ask("Who won the football world cup in 2018?")
+    assert not answer.abstained and 0.0 <= answer.confidence <= 1.0
 
 
 def test_a_question_naming_a_clause_is_answered_whatever_the_threshold(fake_settings):
-    fake_settings.abstain_threshold = 0.99
+    fake_settings.min_confidence = 1.0
     assistant = Assistant(fake_settings)
     assistant.open()
     assert assistant.ask("高层领导支持").abstained

@@ -78,6 +78,10 @@ class AnswerOut(BaseModel):
     )
     contact: str | None = Field(description="The configured contact line, on refusals only.")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage of this call.")
+    confidence: float = Field(
+        description="Fitted probability in [0, 1] that the guidance covers the question (1 for a named clause)."
+    )
+    uncertain: bool = Field(description="Answered, but close to the abstention threshold: may not be covered.")
 
 
 class ClauseOut(BaseModel):

@@ -39,3 +39,20 @@ def test_chinese_question_is_answered_with_highlights(e5_assistant):
     top = answer.citations[0]
     assert top.lang == "zh" and top.highlights
     assert "[1]" in answer.answer
+
+
+@pytest.mark.parametrize("question, section", [
+    ("What does the guidance say about data security?", "11.7"),
+    ("指导要求对数据安全有什么规定？", "11.7"),
+])
+def test_templated_questions_cite_their_section_first(e5_assistant, question, section):
+    answer = e5_assistant.ask(question)
+    assert not answer.abstained and answer.confidence >= e5_assistant.min_confidence
+    first = answer.citations[0].clause
+    assert first == section or first.startswith(section + ".")
+
+
+@pytest.mark.parametrize("question", ["What is the capital of France?", "你好", "个人所得税怎么算"])
+def test_mission_out_of_scope_questions_abstain(e5_assistant, question):
+    answer = e5_assistant.ask(question)
+    assert answer.abstained and answer.confidence < e5_assistant.min_confidence

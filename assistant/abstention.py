@@ -1,0 +1,360 @@
+"""The scope decision: does the indexed guidance cover this question, and how sure is that?
+
+One cosine cutoff did not carry from one question set or corpus to another (issue 12). The
+decision here combines several signals in a logistic regression whose parameters are fitted per
+embedder on labelled questions from several corpora (scripts/fit_scope.py) and shipped in
+assistant/scope_params/<embedder>.json. The signals are put on scales that do not depend on
+the corpus: dense scores against the query's own score distribution over the index and against
+pseudo-questions made from the index's own sentences, lexical evidence as shares of the
+question's IDF weight, so that a corpus the parameters never saw calibrates itself.
+
+The output is a confidence in [0, 1] (the fitted probability that the question is covered), the
+decision (abstain below ``min_confidence``), an ``uncertain`` flag for answers just above it, and
+a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_words
+
+if TYPE_CHECKING:
+    from assistant.index import LoadedIndex
+    from assistant.retrieval import Hit, Retriever, SearchResult
+
+PARAMS_DIR = Path(__file__).parent / "scope_params"
+
+# The signals, in the order the parameter files list their weights.
+SIGNALS = (
+    "dense_z",  # best passage cosine, z-scored against this question's cosines over the whole index
+    "dense_gap",  # best minus 10th-best passage cosine, in the same units
+    "sim_pseudo",  # best sentence cosine of the top clauses against pseudo-questions of this index
+    "bm25_norm",  # best BM25 score over the most the question's terms could score
+    "cov_corpus",  # IDF-weighted share of the question's words the corpus knows at all
+    "cov_top",  # IDF-weighted share of the question's words the top 3 clauses contain
+    "cov_title",  # the same for the best clause's title, heading path and document title
+    "lex_agree",  # the best fused clause's BM25 score over the best BM25 score
+    "zh",  # the question is Chinese
+    "cross",  # the best clause is in another language than the question
+    "n_terms",  # log(1 + number of content words)
+    "sent_z",  # best sentence cosine, z-scored against this question's cosines to every sentence
+    "sim_margin",  # best minus second-best clause's sentence cosine, in pseudo-question units
+    "doc_share",  # share of the top 10 clauses in the best clause's document
+    "miss_idf",  # highest IDF (over the corpus maximum) of a question word the top 3 clauses lack
+    "cov_top1",  # IDF-weighted share of the question's words the best clause contains
+    "coherence",  # mean cosine between the top 5 clauses, in pseudo-question units
+)
+
+
+@dataclass
+class Calibration:
+    """Puts the cosine of any question/clause language pair on one scale (citation floors).
+
+    No longer decides scope: compose_answer uses it to choose which retrieved clauses are close
+    enough to cite once the scope decision has said the question is covered.
+    """
+
+    threshold: float
+    shifts: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def relevance(self, hit: Hit, question_language: str) -> float:
+        return hit.similarity + self.shifts.get((question_language, hit.clause.lang), 0.0)
+
+
+@dataclass
+class ScopeDecision:
+    confidence: float
+    abstain: bool
+    uncertain: bool
+    reason: str | None
+    signals: dict[str, float] = field(default_factory=dict)
+
+
+# -- per-index statistics ------------------------------------------------------------------------
+
+
+class IndexProfile:
+    """What the decision needs to know about one index: IDF, vocabulary, its own score levels.
+
+    Built once per index version (when the retriever is made) from the index's own vectors and
+    BM25 statistics; no model call.
+    """
+
+    PSEUDO_SAMPLE = 256
+
+    def __init__(self, index: LoadedIndex, passage_matrix: np.ndarray) -> None:
+        bm25 = index.lexical._retriever
+        self.k1 = float(getattr(bm25, "k1", 1.2))
+        self.n_docs = int(bm25.scores["num_docs"])
+        document_frequency = np.diff(np.asarray(bm25.scores["indptr"]))
+        self.idf: dict[str, float] = {}
+        for token, column in bm25.vocab_dict.items():
+            df = float(document_frequency[column]) if column < len(document_frequency) else 0.0
+            if df > 0:
+                self.idf[token] = _idf(self.n_docs, df)
+        self.max_idf = _idf(self.n_docs, 0.0)
+        titles = {d["id"]: d.get("title") or "" for d in index.documents}
+        self._clause_text = {c.id: c for c in index.clauses}
+        self._titles = titles
+        self.vocabulary = Vocabulary(
+            [c.text for c in index.clauses] + [c.title for c in index.clauses] + list(titles.values())
+        )
+        english_words()  # loaded now rather than on the first misspelt question
+        self.pseudo = _pseudo_levels(index, passage_matrix, self.PSEUDO_SAMPLE)
+        self._terms_lock = threading.Lock()
+        self._terms: dict[str, frozenset[str]] = {}
+
+    def idf_of(self, term: str) -> float:
+        return self.idf.get(term, self.max_idf)
+
+    def clause_terms(self, clause_id: str, with_text: bool = True) -> frozenset[str]:
+        key = ("t:" if with_text else "h:") + clause_id
+        terms = self._terms.get(key)
+        if terms is None:
+            clause = self._clause_text[clause_id]
+            heading = " ".join([clause.title, *clause.path, self._titles.get(clause.document, "")])
+            text = f"{heading}\n{clause.text}" if with_text else heading
+            terms = frozenset(content_terms(text)) | frozenset(_tokens(text))
+            with self._terms_lock:
+                self._terms[key] = terms
+        return terms
+
+
+def _idf(n_docs: int, df: float) -> float:
+    # bm25s's default (Lucene) IDF, so that bm25_norm's bound matches its scores.
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[str, ...]:
+    from assistant.lexical import tokenize
+
+    return tuple(tokenize(text))
+
+
+def _pseudo_levels(index: LoadedIndex, passage_matrix: np.ndarray, sample: int) -> dict[str, tuple[float, float]]:
+    """Per clause language: mean and spread of a sentence's best cosine to another clause.
+
+    The index's own sentences stand in for questions: how close does text of this corpus come to
+    other text of this corpus? A question scoring at that level looks like the corpus talking
+    about itself; well below it, like something else.
+    """
+    if index.sentence_vectors is not None and len(index.sentence_vectors):
+        vectors = index.sentence_vectors
+        owners = [s.clause_id for s in index.sentences]
+    else:
+        vectors = passage_matrix
+        owners = [p.clause_id for p in index.passages]
+    if len(vectors) < 3:
+        return {}
+    clause_row = {c.id: row for row, c in enumerate(index.clauses)}
+    owner_rows = np.array([clause_row[o] for o in owners], dtype=np.int64)
+    langs = np.array([index.clause_by_id[o].lang for o in owners])
+    levels: dict[str, tuple[float, float]] = {}
+    for lang in sorted(set(langs.tolist())):
+        rows = np.flatnonzero(langs == lang)
+        picked = rows[np.linspace(0, len(rows) - 1, num=min(sample, len(rows))).astype(np.int64)]
+        sims = np.asarray(vectors[picked]) @ np.asarray(vectors).T
+        sims[owner_rows[picked][:, None] == owner_rows[None, :]] = -np.inf
+        best = sims.max(axis=1)
+        best = best[np.isfinite(best)]
+        if best.size >= 2:
+            levels[lang] = (float(best.mean()), max(float(best.std()), 1e-3))
+    return levels
+
+
+# -- signals ---------------------------------------------------------------------------------------
+
+
+def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever) -> dict[str, float]:
+    profile = retriever.profile
+    hits = [h for h in result.hits if h.matched_by != "number"] or result.hits
+    out = dict.fromkeys(SIGNALS, 0.0)
+    out["zh"] = 1.0 if analysis.lang == "zh" else 0.0
+    terms = content_terms(analysis.search_text)
+    out["n_terms"] = math.log1p(len(terms))
+    cosines = result.cosines
+    if cosines is not None and cosines.size:
+        spread = float(cosines.std()) or 1e-3
+        mean = float(cosines.mean())
+        count = min(10, cosines.size)
+        top = np.partition(cosines, cosines.size - count)[cosines.size - count :]
+        out["dense_z"] = (float(top.max()) - mean) / spread
+        out["dense_gap"] = (float(top.max()) - float(top.min())) / spread
+    if hits:
+        ranked = sorted(hits[:10], key=lambda h: -h.similarity)
+        best = ranked[0]
+        level = profile.pseudo.get(best.clause.lang)
+        if level is not None:
+            out["sim_pseudo"] = (best.similarity - level[0]) / level[1]
+            if len(ranked) > 1:
+                out["sim_margin"] = (best.similarity - ranked[1].similarity) / level[1]
+        rows = [r[0] for h in hits[:5] if (r := retriever.index.passage_rows_by_clause.get(h.clause.id))]
+        if level is not None and len(rows) > 1:
+            block = retriever.passage_vectors[rows]
+            pairs = block @ block.T
+            mean_pair = (float(pairs.sum()) - float(np.trace(pairs))) / (len(rows) * (len(rows) - 1))
+            out["coherence"] = (mean_pair - level[0]) / level[1]
+        top_document = hits[0].clause.document
+        out["doc_share"] = sum(h.clause.document == top_document for h in hits[:10]) / min(10, len(hits))
+        vectors = retriever.index.sentence_vectors
+        sentence_cosines = result.sentence_cosines
+        if sentence_cosines is None and vectors is not None and len(vectors) > 1 and result.query_vector is not None:
+            sentence_cosines = vectors @ result.query_vector
+        if sentence_cosines is not None and sentence_cosines.size > 1:
+            spread = float(sentence_cosines.std()) or 1e-3
+            out["sent_z"] = (float(sentence_cosines.max()) - float(sentence_cosines.mean())) / spread
+        out["cross"] = 1.0 if best.clause.lang != analysis.lang else 0.0
+        out["lex_agree"] = float(hits[0].lexical)
+    weights = {t: profile.idf_of(t) for t in terms}
+    total = sum(weights.values())
+    if total > 0 and hits:
+        known = sum(w for t, w in weights.items() if t in profile.idf)
+        out["cov_corpus"] = known / total
+        top_terms = frozenset().union(*(profile.clause_terms(h.clause.id) for h in hits[:3]))
+        out["cov_top"] = sum(w for t, w in weights.items() if t in top_terms) / total
+        heading = profile.clause_terms(hits[0].clause.id, with_text=False)
+        out["cov_title"] = sum(w for t, w in weights.items() if t in heading) / total
+        first = profile.clause_terms(hits[0].clause.id)
+        out["cov_top1"] = sum(w for t, w in weights.items() if t in first) / total
+        missing = [w for t, w in weights.items() if t not in top_terms]
+        out["miss_idf"] = max(missing) / profile.max_idf if missing else 0.0
+    lexical = result.lexical_scores
+    if lexical is not None and lexical.size:
+        from assistant.lexical import bm25_terms
+
+        bound = sum(profile.idf[t] for t in bm25_terms(analysis.search_text) if t in profile.idf) * (profile.k1 + 1)
+        if bound > 0:
+            out["bm25_norm"] = min(1.0, float(lexical.max()) / bound)
+    return out
+
+
+# -- the fitted model --------------------------------------------------------------------------------
+
+
+@dataclass
+class ScopeModel:
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    weights: list[float]
+    bias: float
+    min_confidence: float  # shipped operating point: abstain below this confidence
+    uncertain_margin: float  # answered but flagged "may not be covered" below min + margin
+    meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, embedder_id: str) -> ScopeModel:
+        """The parameters fitted for this embedder; the e5-small ones for a model without its own.
+
+        The signals are normalised per index and per question, so another model's parameters are
+        a reasonable start; refit with scripts/fit_scope.py for a model that will be used.
+        """
+        name = embedder_id.replace("/", "_").replace(":", "_")
+        path = PARAMS_DIR / f"{name}.json"
+        if not path.exists():
+            path = PARAMS_DIR / "e5-small.json"
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ScopeModel:
+        return cls(
+            features=list(data["features"]),
+            mean=[float(v) for v in data["mean"]],
+            scale=[float(v) for v in data["scale"]],
+            weights=[float(v) for v in data["weights"]],
+            bias=float(data["bias"]),
+            min_confidence=float(data["min_confidence"]),
+            uncertain_margin=float(data.get("uncertain_margin", 0.1)),
+            meta=dict(data.get("meta", {})),
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "features": self.features, "mean": self.mean, "scale": self.scale, "weights": self.weights,
+            "bias": self.bias, "min_confidence": self.min_confidence, "uncertain_margin": self.uncertain_margin,
+            "meta": self.meta,
+        }
+
+    def confidence(self, values: dict[str, float]) -> float:
+        x = np.array([values.get(name, 0.0) for name in self.features], dtype=np.float64)
+        z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
+        logit = float(z @ np.asarray(self.weights) + self.bias)
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+
+    def decide(
+        self,
+        analysis: QueryAnalysis,
+        result: SearchResult,
+        retriever: Retriever,
+        min_confidence: float | None = None,
+    ) -> ScopeDecision:
+        threshold = self.min_confidence if min_confidence is None else min_confidence
+        hits = result.hits
+        if not hits:
+            return ScopeDecision(0.0, True, False, "The guidance has no clause that matches this question.")
+        values = signals(analysis, result, retriever)
+        if any(h.matched_by == "number" for h in hits):
+            # The question named a clause the guidance has: that clause is in scope.
+            return ScopeDecision(1.0, False, False, None, values)
+        confidence = self.confidence(values)
+        if confidence < threshold:
+            best = max(hits[:10], key=lambda h: h.similarity)
+            reason = (
+                "The guidance does not appear to cover this question "
+                f"(confidence {confidence:.2f}, below {threshold:.2f}; closest clause {best.clause.number})."
+            )
+            return ScopeDecision(confidence, True, False, reason, values)
+        uncertain = confidence < threshold + self.uncertain_margin
+        return ScopeDecision(confidence, False, uncertain, None, values)
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int = 50, sample_weight: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """L2-regularised (weighted) logistic regression by Newton's method on standardised features."""
+    n, d = x.shape
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    design = np.hstack([x, np.ones((n, 1))])
+    w = np.zeros(d + 1)
+    penalty = np.full(d + 1, l2)
+    penalty[-1] = 0.0  # the bias is not shrunk
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ w, -60, 60)))
+        gradient = design.T @ (sw * (p - y)) + penalty * w
+        hessian = (design * (sw * p * (1 - p))[:, None]).T @ design + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def auroc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve (ties count half): P(score of a positive > score of a negative)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels, dtype=bool)
+    positives, negatives = int(labels.sum()), int((~labels).sum())
+    if not positives or not negatives:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    sorted_scores = scores[order]
+    # Average ranks over ties.
+    i = 0
+    while i < len(sorted_scores):
+        j = i
+        while j + 1 < len(sorted_scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    return float((ranks[labels].sum() - positives * (positives + 1) / 2.0) / (positives * negatives))

@@ -1,0 +1,70 @@
+import pytest
+
+from assistant.query import Vocabulary, analyse, content_terms, strip_template
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does the guidance say about data security?",
+        "what does the standard say on data security",
+        "What are the requirements for data security?",
+        "Is there any guidance on data security?",
+        "Tell me about data security.",
+        "data security",
+    ],
+)
+def test_english_templates_leave_the_topic(question):
+    assert analyse(question).topic == "data security"
+
+
+def test_is_it_required_keeps_what_follows():
+    analysis = analyse("Is it required to record all calls?")
+    assert analysis.template == "is-it-required"
+    assert analysis.topic == "record all calls"
+
+
+@pytest.mark.parametrize(
+    "question", ["指导要求对数据安全有什么规定？", "数据安全有什么要求", "关于数据安全的规定", "本标准对数据安全有哪些要求？", "数据安全"]
+)
+def test_chinese_templates_leave_the_topic(question):
+    analysis = analyse(question)
+    assert analysis.topic == "数据安全" and analysis.lang == "zh"
+
+
+def test_questions_without_a_template_are_left_whole():
+    for question in ("What is the capital of France?", "你好", "个人所得税怎么算", "录音保存多久"):
+        template, topic = strip_template(question)
+        assert template is None and topic == question
+
+
+def test_a_template_around_nothing_is_no_template():
+    assert strip_template("What are the requirements for it?")[0] is None
+
+
+def test_clause_numbers_survive_the_template():
+    analysis = analyse("What does clause 4.5 say about leadership?")
+    assert analysis.clause_numbers == ("4.5",)
+    assert "4.5" in analysis.search_text
+    assert "4.5" not in analysis.terms and "leadership" in analysis.terms
+
+
+def test_misspelt_words_are_corrected_against_the_corpus_vocabulary():
+    vocabulary = Vocabulary(["Passwords and the password policy.", "Call recordings are kept.",
+                             "Schedule adherence is measured."])
+    analysis = analyse("pasword policy for recrodings and schedule adherance", vocabulary)
+    assert analysis.corrections == {"pasword": "password", "recrodings": "recordings"}
+    assert analysis.search_text == "password policy for recordings and schedule adherance"
+    # "adherance" needs no correction: it stems to the corpus's "adherence", which BM25 matches.
+    assert "adher" in analysis.terms
+
+
+def test_known_words_inflections_and_short_words_are_not_corrected():
+    vocabulary = Vocabulary(["The agent records the call."])
+    # "calls" is an inflection of a corpus word, "cal" too short to judge, "zebra" far from anything.
+    assert vocabulary.corrections("calls cal zebra agents") == {}
+
+
+def test_content_terms_drop_asking_words_and_bigrams():
+    assert content_terms("个人所得税怎么算") == ("个人所得税", "算")
+    assert "guidanc" not in content_terms("guidance on passwords")
