@@ -251,6 +251,14 @@ class ScopeModel:
     min_confidence: float  # shipped operating point: abstain below this confidence
     uncertain_margin: float  # answered but flagged "may not be covered" below min + margin
     meta: dict = field(default_factory=dict)
+    # Operating point per question language, where fitted. One threshold had to keep the false
+    # abstention of the lowest-scoring set (STARD, Chinese) under its bound, which left English
+    # sets abstaining on almost nothing; each language now gets the highest threshold that keeps
+    # the bound on every fitted set of that language. min_confidence serves the other languages.
+    min_confidence_by_lang: dict[str, float] = field(default_factory=dict)
+
+    def threshold_for(self, lang: str | None) -> float:
+        return self.min_confidence_by_lang.get(lang or "", self.min_confidence)
 
     @classmethod
     def load(cls, embedder_id: str) -> ScopeModel:
@@ -276,13 +284,14 @@ class ScopeModel:
             min_confidence=float(data["min_confidence"]),
             uncertain_margin=float(data.get("uncertain_margin", 0.1)),
             meta=dict(data.get("meta", {})),
+            min_confidence_by_lang={k: float(v) for k, v in data.get("min_confidence_by_lang", {}).items()},
         )
 
     def to_dict(self) -> dict:
         return {
             "features": self.features, "mean": self.mean, "scale": self.scale, "weights": self.weights,
             "bias": self.bias, "min_confidence": self.min_confidence, "uncertain_margin": self.uncertain_margin,
-            "meta": self.meta,
+            "min_confidence_by_lang": self.min_confidence_by_lang, "meta": self.meta,
         }
 
     def confidence(self, values: dict[str, float]) -> float:
@@ -298,7 +307,8 @@ class ScopeModel:
         retriever: Retriever,
         min_confidence: float | None = None,
     ) -> ScopeDecision:
-        threshold = self.min_confidence if min_confidence is None else min_confidence
+        """Abstain below ``min_confidence`` (a setting) or, by default, the question language's threshold."""
+        threshold = self.threshold_for(analysis.lang) if min_confidence is None else min_confidence
         hits = result.hits
         if not hits:
             return ScopeDecision(0.0, True, False, "The guidance has no clause that matches this question.")

@@ -285,7 +285,11 @@ def score_scope(rows: list[ScopeRow], model, min_confidence: float | None = None
 
     import numpy as np
 
-    threshold = model.min_confidence if min_confidence is None else min_confidence
+    # The service's rule: the setting if given, else the question language's operating point.
+    langs = ["zh" if r.signals.get("zh") else "en" for r in rows]
+    per_row = [model.threshold_for(lang) if min_confidence is None else min_confidence for lang in langs]
+    threshold = np.array(per_row, dtype=np.float64)
+    used = {lang: t for lang, t in zip(langs, per_row)}
     confidence = np.array([1.0 if r.named else model.confidence(r.signals) for r in rows])
     labels = np.array([r.answerable for r in rows], dtype=bool)
     abstained = confidence < threshold
@@ -295,7 +299,8 @@ def score_scope(rows: list[ScopeRow], model, min_confidence: float | None = None
         "false_abstention": round(float((abstained & labels).sum() / answerable), 4) if answerable else None,
         "correct_abstention": round(float((abstained & ~labels).sum() / unanswerable), 4) if unanswerable else None,
         "uncertain": round(float(((~abstained) & (confidence < threshold + model.uncertain_margin)).mean()), 4),
-        "min_confidence": threshold,
+        "min_confidence": (next(iter(used.values())) if len(set(used.values())) == 1 else used) if used
+        else model.min_confidence,
         "answerable": int(answerable),
         "unanswerable": int(unanswerable),
     }

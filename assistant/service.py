@@ -211,7 +211,7 @@ class Assistant:
         scope_result = result
         if document is not None or lang is not None:
             scope_result = retriever.search(question, k=10, query_vector=vector, analysis=analysis)
-        decision = self.scope_model.decide(analysis, scope_result, retriever, self.min_confidence)
+        decision = self.scope_model.decide(analysis, scope_result, retriever, self.settings.min_confidence)
         answer = compose_answer(
             question,
             result.hits,

@@ -124,6 +124,33 @@ def test_scope_metrics_on_known_confidences():
     assert scope["answerable"] == 4 and scope["unanswerable"] == 2
 
 
+def test_each_question_language_gets_its_own_operating_point(fake_assistant):
+    model = _model(threshold=0.5)
+    model.min_confidence_by_lang = {"zh": 0.2, "en": 0.9}
+    assert model.threshold_for("zh") == 0.2 and model.threshold_for("en") == 0.9
+    assert model.threshold_for("fr") == 0.5  # a language without its own: the fallback
+    again = ScopeModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.min_confidence_by_lang == {"zh": 0.2, "en": 0.9}
+    retriever = fake_assistant.live.retriever
+    analysis = retriever.analyse("数据安全")
+    result = retriever.search("数据安全", k=10, analysis=analysis)
+    confidence = model.confidence(signals(analysis, result, retriever))
+    model.min_confidence_by_lang["zh"] = confidence + 0.01
+    assert model.decide(analysis, result, retriever).abstain
+    model.min_confidence_by_lang["zh"] = confidence - 0.01
+    assert not model.decide(analysis, result, retriever).abstain
+    # A setting overrides every language's threshold.
+    assert model.decide(analysis, result, retriever, min_confidence=confidence + 0.01).abstain
+    # The eval scope metrics apply the same rule, by the question language recorded in the signals.
+    rows = [ScopeRow("zh", True, [], {"cov_top": 0.55, "zh": 1.0}, False, 1.0),
+            ScopeRow("en", True, [], {"cov_top": 0.55, "zh": 0.0}, False, 1.0)]
+    model.min_confidence_by_lang = {"zh": 0.2, "en": 0.9}
+    scope = score_scope(rows, model)
+    assert scope["false_abstention"] == pytest.approx(1 / 2)
+    assert scope["min_confidence"] == {"zh": 0.2, "en": 0.9}
+    assert score_scope(rows, model, min_confidence=0.1)["false_abstention"] == 0.0
+
+
 def test_eval_reports_scope_metrics_for_scope_sets(tmp_path, capsys):
     code = main(["eval", "--corpus", str(SCOPE / "corpus.jsonl"), "--queries", str(SCOPE / "queries.jsonl"),
                  "--qrels", str(SCOPE / "qrels.tsv"), "--embedder", "fake", "--cache-dir", str(tmp_path), "--json"])
