@@ -108,7 +108,7 @@ class Assistant:
 
     @property
     def min_confidence(self) -> float:
-        """The confidence below which the assistant abstains (setting, else the fitted default)."""
+        """The setting, else the fitted fallback (the decision uses the question language's own point)."""
         if self.settings.min_confidence is not None:
             return self.settings.min_confidence
         return self.scope_model.min_confidence
