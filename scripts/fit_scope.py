@@ -32,7 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.abstention import PARAMS_DIR, SIGNALS, ScopeModel, auroc, fit_logistic  # noqa: E402
+from assistant.abstention import (  # noqa: E402
+    PARAMS_DIR, SIGNALS, ScopeModel, auroc, fit_logistic, pseudo_near_misses,
+)
 
 BENCH = ROOT.parent / "shared" / "bench"
 SETS = {"stard-scope": "train", "obliqa-scope": "dev"}
@@ -65,6 +67,39 @@ def benchmark_rows(name: str, split: str, cache_dir: Path, embedder: str) -> lis
          "lang": "zh" if name.startswith("stard") else "en"}
         for r in rows
     ]
+
+
+def benchmark_retriever(name: str, split: str, cache_dir: Path, embedder: str):
+    """The benchmark's index, built as `assistant eval` builds it (vectors from the cache)."""
+    import tempfile
+
+    from assistant.embedding import CachedEmbedder, make_embedder
+    from assistant.evaluation import load_benchmark, records_to_clauses
+    from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
+    from assistant.retrieval import RetrievalConfig, Retriever
+
+    folder = BENCH / name
+    bench = load_benchmark(folder / "corpus.jsonl", folder / f"queries-{split}.jsonl", folder / f"qrels-{split}.tsv")
+    clauses, documents = records_to_clauses(bench.records)
+    cached = CachedEmbedder(make_embedder(embedder), cache_dir)
+    options = BuildOptions(embedder_id=cached.id, passage_chars=1000)
+    titles = {d["id"]: d["title"] for d in documents}
+    corpus = PreparedCorpus(documents=documents, clauses=clauses, fingerprint=name,
+                            passages=passages_for(clauses, titles, options.passage_chars))
+    index = build_index(Path(tempfile.mkdtemp(prefix="fit-scope-")), corpus, cached, options)
+    return Retriever(index, cached, RetrievalConfig.for_embedder(cached.id))
+
+
+def guidance_retriever(cache_dir: Path, embedder: str, corpus_dir: Path = ROOT / "corpus"):
+    from assistant.config import Settings
+    from assistant.embedding import CachedEmbedder, make_embedder
+    from assistant.service import Assistant
+
+    settings = Settings(_env_file=None, corpus_dir=corpus_dir, index_dir=cache_dir / f"guidance-index-{embedder}",
+                        embedder=embedder)
+    assistant = Assistant(settings, embedder=CachedEmbedder(make_embedder(embedder), cache_dir))
+    assistant.open()
+    return assistant.live.retriever
 
 
 def _qrels(path: Path) -> dict[str, set[str]]:
@@ -167,6 +202,43 @@ def operating_point(model: ScopeModel, groups: list[list[dict]], max_false: floa
     return round(max(0.0, best - 1e-4), 4)
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return float(np.log(p / (1 - p)))
+
+
+def index_threshold(model: ScopeModel, groups: list[tuple[list[dict], list[dict], str]], max_false: float) -> dict:
+    """Threshold logit = intercept + slope * the index's near-miss level, fitted on the groups.
+
+    A group is (its questions, its index's pseudo near misses, a language). Each group's point is
+    its level and the highest logit threshold keeping max_false on its answerable questions of
+    that language; the least-squares line is then lowered until every group keeps the bound.
+    (One intercept per language did not transfer: each benchmark is one language, so the
+    intercepts learnt the corpora and the slope turned negative.)
+    """
+    x, y = [], []
+    for rows, pseudo, lang in groups:
+        rows = [r for r in rows if row_lang(r) == lang]
+        level = model.near_miss_level(pseudo, lang)
+        if level is not None and sum(r["answerable"] for r in rows) >= 20:
+            x.append(level)
+            y.append(_logit(operating_point(model, [rows], max_false)))
+    x, y = np.array(x), np.array(y)
+    slope, intercept = np.polyfit(x, y, 1) if len(set(x.round(6))) > 1 else (0.0, float(y.mean()))
+    intercept += float(np.min(y - (intercept + slope * x)))
+    return {"intercept": round(float(intercept), 4), "slope": round(float(slope), 4)}
+
+
+def index_thresholds(model: ScopeModel, pseudo: list[dict]) -> dict[str, float]:
+    """The per-language thresholds model.threshold_for gives on the index of these near misses."""
+    out = {}
+    for lang in LANGS:
+        level = model.near_miss_level(pseudo, lang)
+        if level is not None and model.index_threshold:
+            out[lang] = round(model.threshold_for(lang, level=level), 4)
+    return out
+
+
 def score(model: ScopeModel, rows: list[dict], threshold: float | dict[str, float]) -> dict:
     """``threshold``: one for every row, or one per question language (else model.min_confidence)."""
     c = confidences(model, rows)
@@ -247,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-false-abstention", type=float, default=0.045)
     parser.add_argument("--features", help="comma-separated signals, or 'all' (default: FEATURES)")
     parser.add_argument("--one-threshold", action="store_true", help="one operating point for every language")
+    parser.add_argument("--no-index-threshold", action="store_true",
+                        help="per-language operating points only, not moving with the index's near-miss level")
     parser.add_argument("--refresh", action="store_true", help="recompute the cached signals")
     parser.add_argument("--write", action="store_true", help="write assistant/scope_params/<embedder>.json")
     parser.add_argument("--json", action="store_true")
@@ -267,6 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     guidance_name = "guidance-" + args.guidance_set.stem
     guidance = load_rows(guidance_name, args.cache_dir, args.refresh,
                          lambda: guidance_rows(args.guidance_set, args.cache_dir, args.embedder))
+    pseudo = {name: load_rows(f"pseudo-{name}", args.cache_dir, args.refresh, lambda name=name, split=split:
+                              pseudo_near_misses(benchmark_retriever(name, split, args.cache_dir, args.embedder)))
+              for name, split in SETS.items()}
+    pseudo["guidance"] = load_rows("pseudo-guidance", args.cache_dir, args.refresh,
+                                   lambda: pseudo_near_misses(guidance_retriever(args.cache_dir, args.embedder)))
+    moving = not (args.one_threshold or args.no_index_threshold)
     guidance_fit = [r for r in guidance if r["split"] != "heldout"]
     guidance_heldout = [r for r in guidance if r["split"] == "heldout"] or guidance
 
@@ -277,6 +357,11 @@ def main(argv: list[str] | None = None) -> int:
         model.min_confidence = operating_point(model, others + [guidance_fit], args.max_false_abstention)
         threshold = model.min_confidence if args.one_threshold else operating_points(
             model, others + [guidance_fit], args.max_false_abstention)
+        if moving:
+            model.index_threshold = index_threshold(model, [
+                (data[o], pseudo[o], lang) for o in SETS if o != name for lang in LANGS] + [
+                (guidance_fit, pseudo["guidance"], lang) for lang in LANGS], args.max_false_abstention)
+            threshold = index_thresholds(model, pseudo[name]) or threshold
         report["transfer"][name] = {
             "fitted_on": [o for o in SETS if o != name] + [guidance_name + ":fit"],
             "min_confidence": threshold, **score(model, data[name], threshold),
@@ -288,19 +373,24 @@ def main(argv: list[str] | None = None) -> int:
     if not args.one_threshold:
         shipped.min_confidence_by_lang = operating_points(
             shipped, [data[n] for n in SETS] + [guidance_fit], args.max_false_abstention)
+    if moving:
+        shipped.index_threshold = index_threshold(shipped, [(data[n], pseudo[n], lang) for n in SETS for lang in LANGS] + [
+            (guidance_fit, pseudo["guidance"], lang) for lang in LANGS], args.max_false_abstention)
     shipped.meta = {
         "embedder": args.embedder, "fitted_on": list(SETS) + [guidance_name + ":fit"], "l2": args.l2,
         "max_false_abstention": args.max_false_abstention, "command": "scripts/fit_scope.py --write",
     }
-    point = shipped.min_confidence_by_lang or shipped.min_confidence
+    points = {name: (index_thresholds(shipped, pseudo[name]) if moving else None)
+              or shipped.min_confidence_by_lang or shipped.min_confidence for name in [*SETS, "guidance"]}
     report["shipped"] = {"min_confidence": shipped.min_confidence, "min_confidence_by_lang": shipped.min_confidence_by_lang,
+                         "index_threshold": shipped.index_threshold, "thresholds_per_index": points,
                          "weights": dict(zip(features, [round(w, 3) for w in shipped.weights]))}
     for name in SETS:
-        report["shipped"][name] = score(shipped, data[name], point)
+        report["shipped"][name] = score(shipped, data[name], points[name])
     for lang in ("zh", "en"):
         rows = [r for r in guidance_heldout if r["lang"] == lang]
         if rows:
-            report["shipped"][f"guidance-heldout-{lang}"] = score(shipped, rows, point)
+            report["shipped"][f"guidance-heldout-{lang}"] = score(shipped, rows, points["guidance"])
     # What an operating point set on the shipped corpus's own labelled fit questions (one per
     # language) would give on its held-out third: the most a per-index intercept could add here.
     own = operating_points(shipped, [guidance_fit], args.max_false_abstention)
