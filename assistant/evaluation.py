@@ -289,7 +289,7 @@ def score_scope(rows: list[ScopeRow], model, min_confidence: float | None = None
     langs = ["zh" if r.signals.get("zh") else "en" for r in rows]
     per_row = [model.threshold_for(lang, retriever) if min_confidence is None else min_confidence for lang in langs]
     threshold = np.array(per_row, dtype=np.float64)
-    used = {lang: t for lang, t in zip(langs, per_row)}
+    used = {lang: round(t, 4) for lang, t in zip(langs, per_row)}
     confidence = np.array([1.0 if r.named else model.confidence(r.signals) for r in rows])
     labels = np.array([r.answerable for r in rows], dtype=bool)
     abstained = confidence < threshold

@@ -173,7 +173,8 @@ class Assistant:
         config.rerank_depth = self.settings.rerank_depth
         retriever = Retriever(index, self.embedder, config, self.reranker)
         retriever.profile  # noqa: B018 - built now, at load, not on the first question
-        self.scope_model.threshold_for(None, retriever)  # the index's near-miss level, also at load
+        for lang in ("zh", "en"):  # the index's near-miss levels, also at load
+            self.scope_model.threshold_for(lang, retriever)
         self._live = _Live(index, retriever)
 
     @property
