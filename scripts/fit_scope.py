@@ -291,6 +291,34 @@ def reliability(model: ScopeModel, groups: dict[str, list[dict]], bins: int = 5)
     return out
 
 
+def nested_selection(data: dict, guidance_fit: list[dict], l2: float, steps: int = 6) -> dict:
+    """Honest transfer with feature selection inside: for each target, greedy forward selection
+    scored only on the two other sets (fit on one, AUROC on the other, both ways, the lower
+    counts), then the chosen signals fitted on both and scored on the target."""
+    out = {}
+    for target in SETS:
+        a, b = [data[o] for o in SETS if o != target][0], guidance_fit
+
+        def criterion(features):
+            ab = auroc(confidences(fit([a], features, l2), b), np.array([r["answerable"] for r in b], dtype=bool))
+            ba = auroc(confidences(fit([b], features, l2), a), np.array([r["answerable"] for r in a], dtype=bool))
+            return min(ab, ba)
+
+        chosen: list[str] = []
+        best = -1.0
+        for _ in range(steps):
+            scored = [(criterion(chosen + [f]), f) for f in ALL_FEATURES if f not in chosen]
+            value, feature = max(scored)
+            if value <= best:
+                break
+            chosen, best = chosen + [feature], value
+        model = fit([a, b], chosen, l2)
+        y = np.array([r["answerable"] for r in data[target]], dtype=bool)
+        out[target] = {"features": chosen, "selection_auroc": round(best, 4),
+                       "transfer_auroc": round(auroc(confidences(model, data[target]), y), 4)}
+    return out
+
+
 FAKE_FEATURES = ["cov_corpus", "cov_top", "cov_top1", "cov_title", "bm25_norm", "miss_idf"]
 
 
@@ -322,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-index-threshold", action="store_true",
                         help="per-language operating points only, not moving with the index's near-miss level")
     parser.add_argument("--refresh", action="store_true", help="recompute the cached signals")
+    parser.add_argument("--select", action="store_true",
+                        help="also report transfer with greedy feature selection inside each fold (slower)")
     parser.add_argument("--write", action="store_true", help="write assistant/scope_params/<embedder>.json")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
@@ -396,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     own = operating_points(shipped, [guidance_fit], args.max_false_abstention)
     report["guidance_own_operating_point"] = {"min_confidence_by_lang": own, **{
         f"heldout-{lang}": score(shipped, [r for r in guidance_heldout if r["lang"] == lang], own) for lang in LANGS}}
+    if args.select:
+        report["nested_selection"] = nested_selection(data, guidance_fit, args.l2)
     report["reliability"] = {name: reliability(shipped, {name: rows}) for name, rows in
                              {**data, "guidance-heldout": guidance_heldout}.items()}
     if args.write:
