@@ -112,6 +112,22 @@ class IndexProfile:
         self.pseudo = _pseudo_levels(index, passage_matrix, self.PSEUDO_SAMPLE)
         self._terms_lock = threading.Lock()
         self._terms: dict[str, frozenset[str]] = {}
+        self._near_miss_lock = threading.Lock()
+        self._near_miss: list[dict[str, float]] | None = None
+        self._levels: dict[tuple[int, str | None], float | None] = {}
+
+    def near_miss_level(self, model: ScopeModel, retriever: Retriever, lang: str | None) -> float | None:
+        """Mean logit the model gives this index's pseudo near misses (of ``lang``'s sentences).
+
+        Computed once per index (a few hundred searches with stored vectors, at load) and per model.
+        """
+        key = (id(model), lang)
+        if key not in self._levels:
+            with self._near_miss_lock:
+                if self._near_miss is None:
+                    self._near_miss = pseudo_near_misses(retriever)
+                self._levels[key] = model.near_miss_level(self._near_miss, lang)
+        return self._levels[key]
 
     def idf_of(self, term: str) -> float:
         return self.idf.get(term, self.max_idf)
@@ -238,6 +254,44 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever)
     return out
 
 
+def pseudo_near_misses(retriever: Retriever, sample: int = 200) -> list[dict[str, float]]:
+    """Signals of the index's own sentences asked as questions, with their own clause masked out.
+
+    Each stands for an in-domain near miss: a question in this corpus's words whose answer is not
+    in the index. Their level is this index's own, measured without labels or model calls (the
+    sentence vectors are the query vectors).
+    """
+    from dataclasses import replace
+
+    index = retriever.index
+    sentences = index.sentences
+    vectors = index.sentence_vectors
+    if vectors is None or len(sentences) < 3:
+        return []
+    picked = np.linspace(0, len(sentences) - 1, num=min(sample, len(sentences))).astype(np.int64)
+    passage_owner = np.array([p.clause_id for p in index.passages])
+    sentence_owner = np.array([s.clause_id for s in sentences])
+    out = []
+    for row in picked.tolist():
+        sentence = sentences[row]
+        clause = index.clause_by_id[sentence.clause_id]
+        text = clause.text[sentence.start : sentence.end]
+        analysis = retriever.analyse(text)
+        result = retriever.search(text, k=20, query_vector=np.asarray(vectors[row]), analysis=analysis)
+        keep_p = passage_owner != sentence.clause_id
+        masked = replace(
+            result,
+            hits=[h for h in result.hits if h.clause.id != sentence.clause_id and h.matched_by != "number"],
+            cosines=None if result.cosines is None else result.cosines[keep_p],
+            lexical_scores=None if result.lexical_scores is None else result.lexical_scores[keep_p],
+            sentence_cosines=None if result.sentence_cosines is None
+            else result.sentence_cosines[sentence_owner != sentence.clause_id],
+        )
+        if masked.hits:
+            out.append(signals(analysis, masked, retriever))
+    return out
+
+
 # -- the fitted model --------------------------------------------------------------------------------
 
 
@@ -251,6 +305,36 @@ class ScopeModel:
     min_confidence: float  # shipped operating point: abstain below this confidence
     uncertain_margin: float  # answered but flagged "may not be covered" below min + margin
     meta: dict = field(default_factory=dict)
+    # Operating point per question language, where fitted. One threshold had to keep the false
+    # abstention of the lowest-scoring set (STARD, Chinese) under its bound, which left English
+    # sets abstaining on almost nothing; each language now gets the highest threshold that keeps
+    # the bound on every fitted set of that language. min_confidence serves the other languages.
+    min_confidence_by_lang: dict[str, float] = field(default_factory=dict)
+
+    # The operating point that moves with the index: in logit units, intercept + slope * the mean
+    # logit of the index's own pseudo near misses of the question's language (pseudo_near_misses).
+    # Fitted across corpora by scripts/fit_scope.py; where absent, min_confidence_by_lang.
+    index_threshold: dict[str, float] = field(default_factory=dict)
+
+    MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
+
+    def threshold_for(self, lang: str | None, retriever: Retriever | None = None, level: float | None = None) -> float:
+        """The confidence below which a question of ``lang`` abstains on this retriever's index."""
+        if self.index_threshold:
+            if level is None and retriever is not None:
+                level = retriever.profile.near_miss_level(self, retriever, lang)
+            if level is not None:
+                logit = self.index_threshold["intercept"] + self.index_threshold["slope"] * level
+                return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+        return self.min_confidence_by_lang.get(lang or "", self.min_confidence)
+
+    def near_miss_level(self, rows: list[dict[str, float]], lang: str | None) -> float | None:
+        own = [r for r in rows if (r.get("zh", 0.0) == 1.0) == (lang == "zh")]
+        rows = own if len(own) >= self.MIN_PSEUDO else rows
+        if len(rows) < self.MIN_PSEUDO:
+            return None
+        c = np.clip(np.array([self.confidence(r) for r in rows]), 1e-9, 1 - 1e-9)
+        return float(np.mean(np.log(c / (1 - c))))
 
     @classmethod
     def load(cls, embedder_id: str) -> ScopeModel:
@@ -276,12 +360,15 @@ class ScopeModel:
             min_confidence=float(data["min_confidence"]),
             uncertain_margin=float(data.get("uncertain_margin", 0.1)),
             meta=dict(data.get("meta", {})),
+            min_confidence_by_lang={k: float(v) for k, v in data.get("min_confidence_by_lang", {}).items()},
+            index_threshold={k: float(v) for k, v in data.get("index_threshold", {}).items()},
         )
 
     def to_dict(self) -> dict:
         return {
             "features": self.features, "mean": self.mean, "scale": self.scale, "weights": self.weights,
             "bias": self.bias, "min_confidence": self.min_confidence, "uncertain_margin": self.uncertain_margin,
+            "min_confidence_by_lang": self.min_confidence_by_lang, "index_threshold": self.index_threshold,
             "meta": self.meta,
         }
 
@@ -298,7 +385,8 @@ class ScopeModel:
         retriever: Retriever,
         min_confidence: float | None = None,
     ) -> ScopeDecision:
-        threshold = self.min_confidence if min_confidence is None else min_confidence
+        """Abstain below ``min_confidence`` (a setting) or, by default, the question language's threshold."""
+        threshold = self.threshold_for(analysis.lang, retriever) if min_confidence is None else min_confidence
         hits = result.hits
         if not hits:
             return ScopeDecision(0.0, True, False, "The guidance has no clause that matches this question.")

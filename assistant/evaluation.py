@@ -206,7 +206,7 @@ def run_eval(args: argparse.Namespace, rows_out: list | None = None) -> dict:
             if rows_out is not None:
                 rows_out.extend(rows)
             report = {"pipeline": evaluate_ranked(rows, benchmark)}
-            report["scope"] = score_scope(rows, model, args.min_confidence)
+            report["scope"] = score_scope(rows, model, args.min_confidence, retriever)
             report["scope"]["recall@10"] = report["pipeline"]["recall@10"]
         else:
             report = {"pipeline": evaluate(rank_pipeline, benchmark, progress=not args.json)}
@@ -279,13 +279,17 @@ def evaluate_ranked(rows: list[ScopeRow], benchmark: Benchmark) -> dict[str, flo
     return result
 
 
-def score_scope(rows: list[ScopeRow], model, min_confidence: float | None = None) -> dict[str, float]:
+def score_scope(rows: list[ScopeRow], model, min_confidence: float | None = None, retriever=None) -> dict[str, float]:
     """AUROC of the confidence, abstention rates at the operating point, Recall@10 when answering."""
     from assistant.abstention import auroc
 
     import numpy as np
 
-    threshold = model.min_confidence if min_confidence is None else min_confidence
+    # The service's rule: the setting if given, else the question language's operating point.
+    langs = ["zh" if r.signals.get("zh") else "en" for r in rows]
+    per_row = [model.threshold_for(lang, retriever) if min_confidence is None else min_confidence for lang in langs]
+    threshold = np.array(per_row, dtype=np.float64)
+    used = {lang: round(t, 4) for lang, t in zip(langs, per_row)}
     confidence = np.array([1.0 if r.named else model.confidence(r.signals) for r in rows])
     labels = np.array([r.answerable for r in rows], dtype=bool)
     abstained = confidence < threshold
@@ -295,7 +299,8 @@ def score_scope(rows: list[ScopeRow], model, min_confidence: float | None = None
         "false_abstention": round(float((abstained & labels).sum() / answerable), 4) if answerable else None,
         "correct_abstention": round(float((abstained & ~labels).sum() / unanswerable), 4) if unanswerable else None,
         "uncertain": round(float(((~abstained) & (confidence < threshold + model.uncertain_margin)).mean()), 4),
-        "min_confidence": threshold,
+        "min_confidence": (next(iter(used.values())) if len(set(used.values())) == 1 else used) if used
+        else model.min_confidence,
         "answerable": int(answerable),
         "unanswerable": int(unanswerable),
     }

@@ -131,7 +131,7 @@ class Assistant:
 
     @property
     def min_confidence(self) -> float:
-        """The confidence below which the assistant abstains (setting, else the fitted default)."""
+        """The setting, else the fitted fallback (the decision uses the question language's own point)."""
         if self.settings.min_confidence is not None:
             return self.settings.min_confidence
         return self.scope_model.min_confidence
@@ -229,6 +229,8 @@ class Assistant:
         config.rerank_depth = self.settings.rerank_depth
         retriever = Retriever(index, self.embedder, config, self.reranker)
         retriever.profile  # noqa: B018 - built now, at load, not on the first question
+        for lang in ("zh", "en"):  # the index's near-miss levels, also at load
+            self.scope_model.threshold_for(lang, retriever)
         self._live = _Live(index, retriever, self._read_kinds())
 
     def _read_kinds(self) -> dict[str, str]:
@@ -307,7 +309,7 @@ class Assistant:
             scope_result = retriever.search(question, k=max(k, 10) * 2, query_vector=vector, analysis=analysis)
             _add_timings(timings, scope_result.timings_ms)
         mark = time.perf_counter()
-        decision = self.scope_model.decide(analysis, scope_result, retriever, self.min_confidence)
+        decision = self.scope_model.decide(analysis, scope_result, retriever, self.settings.min_confidence)
         timings["scope"] = _elapsed_ms(mark)
         mark = time.perf_counter()
         answer = compose_answer(

@@ -124,6 +124,62 @@ def test_scope_metrics_on_known_confidences():
     assert scope["answerable"] == 4 and scope["unanswerable"] == 2
 
 
+def test_each_question_language_gets_its_own_operating_point(fake_assistant):
+    model = _model(threshold=0.5)
+    model.min_confidence_by_lang = {"zh": 0.2, "en": 0.9}
+    assert model.threshold_for("zh") == 0.2 and model.threshold_for("en") == 0.9
+    assert model.threshold_for("fr") == 0.5  # a language without its own: the fallback
+    again = ScopeModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.min_confidence_by_lang == {"zh": 0.2, "en": 0.9}
+    retriever = fake_assistant.live.retriever
+    analysis = retriever.analyse("数据安全")
+    result = retriever.search("数据安全", k=10, analysis=analysis)
+    confidence = model.confidence(signals(analysis, result, retriever))
+    model.min_confidence_by_lang["zh"] = confidence + 0.01
+    assert model.decide(analysis, result, retriever).abstain
+    model.min_confidence_by_lang["zh"] = confidence - 0.01
+    assert not model.decide(analysis, result, retriever).abstain
+    # A setting overrides every language's threshold.
+    assert model.decide(analysis, result, retriever, min_confidence=confidence + 0.01).abstain
+    # The eval scope metrics apply the same rule, by the question language recorded in the signals.
+    rows = [ScopeRow("zh", True, [], {"cov_top": 0.55, "zh": 1.0}, False, 1.0),
+            ScopeRow("en", True, [], {"cov_top": 0.55, "zh": 0.0}, False, 1.0)]
+    model.min_confidence_by_lang = {"zh": 0.2, "en": 0.9}
+    scope = score_scope(rows, model)
+    assert scope["false_abstention"] == pytest.approx(1 / 2)
+    assert scope["min_confidence"] == {"zh": 0.2, "en": 0.9}
+    assert score_scope(rows, model, min_confidence=0.1)["false_abstention"] == 0.0
+
+
+def test_pseudo_near_misses_mask_their_own_clause(fake_assistant):
+    from assistant.abstention import pseudo_near_misses
+
+    retriever = fake_assistant.live.retriever
+    rows = pseudo_near_misses(retriever, sample=12)
+    assert rows and all(set(r) == set(SIGNALS) for r in rows)
+    assert all(np.isfinite(v) for r in rows for v in r.values())
+    # Unmasked, a sentence asked as a question finds itself (cosine 1); masked, its best sentence
+    # is another clause's (a duplicated sentence may still reach 1).
+    exact = {lang: (1.0 - mean) / spread for lang, (mean, spread) in retriever.profile.pseudo.items()}
+    below = [r["sim_pseudo"] < min(exact.values()) - 1e-6 for r in rows]
+    assert sum(below) >= 0.8 * len(rows)
+
+
+def test_the_operating_point_moves_with_the_index_near_miss_level(fake_assistant):
+    model = _model(threshold=0.5)
+    model.min_confidence_by_lang = {"zh": 0.2}
+    model.index_threshold = {"intercept": -1.0, "slope": 0.5}
+    low, high = model.threshold_for("zh", level=0.0), model.threshold_for("zh", level=2.0)
+    assert low == pytest.approx(1 / (1 + np.exp(1.0))) and high == pytest.approx(0.5)
+    assert model.threshold_for("zh") == 0.2  # no index to measure: the per-language point
+    retriever = fake_assistant.live.retriever
+    level = retriever.profile.near_miss_level(model, retriever, "zh")
+    assert level is not None and np.isfinite(level)
+    assert model.threshold_for("zh", retriever) == pytest.approx(model.threshold_for("zh", level=level))
+    again = ScopeModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.index_threshold == model.index_threshold
+
+
 def test_eval_reports_scope_metrics_for_scope_sets(tmp_path, capsys):
     code = main(["eval", "--corpus", str(SCOPE / "corpus.jsonl"), "--queries", str(SCOPE / "queries.jsonl"),
                  "--qrels", str(SCOPE / "qrels.tsv"), "--embedder", "fake", "--cache-dir", str(tmp_path), "--json"])
