@@ -29,7 +29,6 @@ from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_wo
 
 if TYPE_CHECKING:
     from assistant.index import LoadedIndex
-    from assistant.retrieval import Hit, Retriever, SearchResult
 
 PARAMS_DIR = Path(__file__).parent / "scope_params"
 

@@ -135,12 +135,16 @@ def compose_answer(
             # The scope decision has said the question is covered: its best clause is cited even
             # when its cosine is below the old cutoff; filtered to other clauses than the ones that
             # put the question in scope, the best of what the filter allows is cited.
-            # Filtered to other clauses than the ones that put the question in scope: cite the
-            # best of what the filter allows.
             best = max(config.calibration.relevance(h, language) for h in candidates)
             floor = min(floor, best - config.citation_margin)
         usable = [h for h in candidates if h.matched_by == "number" or substantive(h.clause)]
         relevant = [h for h in usable if h.matched_by != "number" and config.calibration.relevance(h, language) >= floor]
+        # The best fused match (words and meaning together) is cited too, even where its cosine
+        # alone falls under the floor: a clause whose title and words match can score below one
+        # that merely sounds alike.
+        top = next((h for h in usable if h.matched_by != "number"), None)
+        if top is not None and all(h is not top for h in relevant):
+            relevant.insert(0, top)
         if not (config.include_background or explicit_background):
             guidance = [h for h in relevant if config.kind(h.clause.document) == DEFAULT_KIND]
             # Background is cited only when no guidance clause qualifies.

@@ -17,7 +17,67 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, tokenize
-from assistant.retrieval import clause_numbers_in, question_lang, topic_terms
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def question_lang(text: str) -> str:
+    letters = sum(1 for ch in text if ch.isalpha())
+    cjk = len(CJK.findall(text))
+    return "zh" if letters and cjk / letters >= 0.2 else "en"
+
+
+_ARABIC_NUMBER = r"\d+(?:\.\d+)*"
+_CHINESE_DIGITS = "零〇一二三四五六七八九十百两"
+_NUMBER_PATTERNS = [
+    # 第4.5条, 第 4 章, 第十二条
+    re.compile(rf"第\s*({_ARABIC_NUMBER}|[{_CHINESE_DIGITS}]+)\s*[条章节款]"),
+    # clause 4.5, section 5, article 12, rule 3.6
+    re.compile(rf"\b(?:clause|section|article|chapter|rule|paragraph|art\.?|§)\s*({_ARABIC_NUMBER})\b", re.I),
+    # a bare dotted number anywhere: 4.5, 5.3.1
+    # (`(?!\.*\d)` says what `(?![\d.]*\d)` said, without rescanning a run of dots per candidate)
+    re.compile(r"(?<![\d.])(\d+(?:\.\d+)+)(?!\.*\d)"),
+    # the whole question is a number: "4", "4."
+    # (no two `\s*` side by side: "1" + 2,000 spaces + "x" took 93 ms, quadratic)
+    re.compile(r"^\s*(\d+)(?:\s*\.)?\s*$"),
+    # 附录A, Annex A, Appendix B
+    re.compile(r"(附\s*录\s*[A-Z])(?![A-Za-z])"),
+    re.compile(r"\b((?:Annex|Appendix)\s+[A-Z])\b"),
+]
+
+
+def clause_numbers_in(question: str) -> list[str]:
+    """Clause numbers a question names explicitly, in order of appearance."""
+    found: list[tuple[int, str]] = []
+    for pattern in _NUMBER_PATTERNS:
+        for match in pattern.finditer(question):
+            found.append((match.start(1), match.group(1)))
+    seen: list[str] = []
+    for _, number in sorted(found):
+        if number not in seen:
+            seen.append(number)
+    return seen
+
+
+# Words that only ask for a clause ("what does clause 4.5 say"), carrying no topic of their own.
+_LOOKUP_TEXT = (
+    "clause section article chapter rule paragraph annex appendix say says said mean means state states show "
+    "open "
+    "规定 内容 说 讲 写 条款 条文 要求 什么 具体 第 章 条 节 款 附录 打开 查看"
+)
+
+
+@lru_cache(maxsize=1)
+def _lookup_words() -> frozenset[str]:
+    return frozenset(tokenize(_LOOKUP_TEXT))
+
+
+def topic_terms(question: str) -> set[str]:
+    """The question's index terms besides clause numbers and words that only ask for a clause."""
+    for number in clause_numbers_in(question):
+        question = question.replace(number, " ")
+    return set(tokenize(question)) - _lookup_words()
+
 
 # Each pattern matches a whole question and names its topic group "x". Checked in order; the
 # first that leaves a non-empty topic wins. English is matched case-insensitively.
