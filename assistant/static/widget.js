@@ -412,7 +412,7 @@
     input = el("textarea", "input");
     input.id = "ga-input";
     input.rows = 1;
-    input.maxLength = 2000;
+    input.maxLength = 500;  // ASSISTANT_MAX_QUESTION_CHARS by default; the server answers 400 past its own limit
     input.placeholder = T.placeholder;
     input.setAttribute("autocomplete", "off");
     sendButton = el("button", "send");
