@@ -91,3 +91,18 @@ def test_viewer_says_when_the_index_is_still_loading(fake_settings):
     assert page.headers["retry-after"] == "5" and page.headers["cache-control"] == "no-store"
     assert '<meta http-equiv="refresh" content="5">' in page.text
     assert "still loading" in page.text
+
+
+def test_viewer_says_unavailable_without_reloading_when_the_index_cannot_be_loaded(fake_settings):
+    from assistant.embedding import FakeEmbedder
+    from assistant.service import Assistant
+
+    app = create_app(fake_settings, Assistant(fake_settings, embedder=FakeEmbedder()))
+    client = TestClient(app)  # no lifespan: the index is never opened
+    app.state.load_error = "the index in index/ is damaged: checksum mismatch"
+    page = client.get("/documents/ccso-zh")
+    assert page.status_code == 503
+    assert page.headers["retry-after"] == "300" and page.headers["cache-control"] == "no-store"
+    assert 'http-equiv="refresh"' not in page.text
+    assert "unavailable" in page.text and "still loading" not in page.text
+    assert "checksum" not in page.text  # the public page does not say what is wrong or where

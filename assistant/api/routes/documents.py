@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
 
 from assistant import outline
-from assistant.api.deps import AssistantDep
+from assistant.api.deps import AssistantDep, index_state
 from assistant.api.ratelimit import TokenBuckets
 from assistant.api.schemas import ClauseOut, DocumentOut, ErrorOut
 
@@ -115,6 +115,8 @@ _LABELS = {
         "available": "Documents you can open:",
         "loading_title": "The guidance is loading",
         "loading": "The guidance index is still loading. This page reloads by itself in a few seconds.",
+        "unavailable_title": "The guidance is unavailable",
+        "unavailable": "The guidance index cannot be loaded just now; the operators have been told. Try again later.",
         "limited_title": "Too many requests",
         "limited": "Too many pages were asked for from your address. Wait {s} s and reload.",
     },
@@ -132,6 +134,8 @@ _LABELS = {
         "available": "可以打开的文件：",
         "loading_title": "正在加载指导要求",
         "loading": "索引仍在加载，本页会在几秒后自动刷新。",
+        "unavailable_title": "指导要求暂时无法使用",
+        "unavailable": "索引暂时无法加载，已通知运维人员。请稍后再试。",
         "limited_title": "请求过于频繁",
         "limited": "请求过于频繁，请等待 {s} 秒后刷新。",
     },
@@ -249,6 +253,10 @@ def viewer_page(document_id: str, request: Request) -> HTMLResponse:
     assistant = request.app.state.assistant
     if not assistant.ready:
         t = _labels("en")
+        if index_state(request.app) == "unavailable":
+            # A damaged index is not "loading": reloading every few seconds would never end.
+            return _message(503, "en", t["unavailable_title"], t["unavailable"],
+                            headers={"Retry-After": "300", "Cache-Control": "no-store"})
         return _message(503, "en", t["loading_title"], t["loading"], refresh=5,
                         headers={"Retry-After": "5", "Cache-Control": "no-store"})
     version = str(assistant.status().get("version", ""))
