@@ -325,7 +325,9 @@ class Assistant:
             decision=decision,
         )
         timings["compose"] = _elapsed_ms(mark)
-        answer = replace(answer, confidence=round(decision.confidence, 4), uncertain=decision.uncertain)
+        # A refusal made in composition (a clause number the guidance lacks) is never 'uncertain'.
+        answer = replace(answer, confidence=round(decision.confidence, 4),
+                         uncertain=decision.uncertain and not answer.abstained)
         self._answer_cache.put(key, answer)
         return replace(answer, took_ms=_elapsed_ms(started), timings_ms=timings)
 

@@ -300,6 +300,7 @@ def test_a_number_the_guidance_lacks_is_a_plain_refusal_with_the_nearest_clauses
     body = ask(client, "clause 99.9")
     assert body["abstained"] and body["citations"] == []
     assert body["reason"].startswith("no clause 99.9 in ccso-en; nearest: ")
+    assert body["uncertain"] is False  # a refusal, not an answer that may not be covered
     nearest = body["reason"].split("nearest: ")[1].rstrip(".").split(", ")
     assert [s["clause"] for s in body["suggestions"]] == nearest
     body = ask(client, "第99.9条")
