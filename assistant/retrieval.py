@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.chunking.text import _cn_to_int
 from assistant.lexical import tokenize
 from assistant.query import CJK, clause_numbers_in, question_lang, topic_terms  # noqa: F401 - re-exported
 from assistant.records import Clause
@@ -98,22 +99,6 @@ def annex_key(number: str) -> str | None:
     """附录A, Annex A and Appendix A are one annex across editions: "annex:A"."""
     match = _ANNEX.match(number)
     return f"annex:{match.group(1)}" if match else None
-
-
-def arabic_value(numeral: str) -> int | None:
-    """十二 -> 12, 一百零五 -> 105; None for anything else."""
-    digits = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-    if not numeral or any(ch not in digits and ch not in "十百" for ch in numeral):
-        return None
-    total, current = 0, 0
-    for ch in numeral:
-        if ch in digits:
-            current = digits[ch]
-        else:
-            unit = 10 if ch == "十" else 100
-            total += (current or 1) * unit
-            current = 0
-    return total + current
 
 
 def chinese_numeral(value: int) -> str:
@@ -215,7 +200,7 @@ class Retriever:
             candidates = list(self._clauses_by_number.get(number, []))
             if number.isdigit():
                 candidates += self._clauses_by_number.get(chinese_numeral(int(number)), [])
-            value = arabic_value(number)
+            value = None if number.isdigit() else _cn_to_int(number)
             if value is not None:
                 # 第十二章 / 第十二条 in a guidance numbered 1, 2, ...: chapter 12.
                 candidates += [c for c in self._clauses_by_number.get(str(value), []) if c not in candidates]
