@@ -257,3 +257,40 @@ def test_the_held_out_third_is_every_third_question_of_each_language_and_class(e
         assert row["split"] == ("heldout" if seen[key] % 3 == 2 else "fit"), row["id"]
         seen[key] += 1
     assert ev.select(rows, "heldout", "zh") == [r for r in rows if r["split"] == "heldout" and r["lang"] == "zh"]
+
+
+# ------------------------------------------------------------------ the blind natural set
+NATURAL = REPO / "tests" / "data" / "natural_set.jsonl"
+NATURAL_FIELDS = {"id", "question", "lang", "answerable", "gold", "style", "split"}
+STYLES = {"template", "keyword", "casual", "typo", "mixed", "multi", "number", "near-miss", "off-topic",
+          "staff", "widget"}
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def test_the_natural_set_is_well_formed_and_labelled_with_clauses_both_editions_have(ev):
+    raw = [json.loads(line) for line in NATURAL.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert all(row.keys() == NATURAL_FIELDS for row in raw), "exactly the guidance set's fields"
+    rows = ev.load_set(NATURAL)  # answerable <=> gold, as the script requires
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert len({r["question"].strip().lower() for r in rows}) == len(rows)
+    assert {r["split"] for r in rows} == {"report"}
+    assert ev.select(rows, "all") == rows
+    assert {r["style"] for r in rows} <= STYLES
+    assert {"keyword", "typo", "mixed", "multi", "number", "near-miss", "off-topic", "staff", "widget"} <= {
+        r["style"] for r in rows}
+    by_lang = Counter(r["lang"] for r in rows)
+    assert set(by_lang) == {"zh", "en"} and len(rows) >= 180 and min(by_lang.values()) >= 0.4 * len(rows)
+    assert 0.6 <= sum(r["answerable"] for r in rows) / len(rows) <= 0.75
+    zh = clause_numbers(REPO / "corpus" / "source" / "ccso-zh.md")
+    en = clause_numbers(REPO / "corpus" / "source" / "ccso-en.md")
+    for row in rows:
+        assert row["id"].startswith(f"n-{row['lang']}-"), row["id"]
+        # zh questions are written in Chinese (a bare clause number has no script); en ones may
+        # carry a Chinese term, no more.
+        cjk = len(_CJK.findall(row["question"]))
+        assert (cjk > 0 or row["style"] == "number") if row["lang"] == "zh" else cjk <= 8, row["id"]
+        # Only answerable-by-nobody styles go without gold.
+        assert row["answerable"] != (row["style"] in {"near-miss", "off-topic"}), row["id"]
+        assert len(set(row["gold"])) == len(row["gold"]), row["id"]
+        for gold in row["gold"]:
+            assert gold in zh and gold in en, (row["id"], gold)
