@@ -415,8 +415,8 @@ def single_threaded_blas() -> None:
 
     Questions already run in parallel on request threads and the model has its own threads; a
     multi-threaded product over a few thousand sentence vectors made OpenBLAS's spinning threads
-    take the model's cores: HTTP p50 12 -> 44 ms on 2 cores (docs/benchmarks.md). The model's own
-    OpenMP threads are not BLAS and are left alone.
+    take the model's cores and multiplied HTTP latency (docs/benchmarks.md, "Stop 9: the full
+    run"). The model's own OpenMP threads are not BLAS and are left alone.
     """
     from threadpoolctl import threadpool_limits
 
