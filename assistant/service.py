@@ -13,10 +13,11 @@ import numpy as np
 
 from assistant import lexical
 from assistant.abstention import Calibration, ScopeModel
-from assistant.answering import AnswerConfig, compose_answer, order_search_hits, search_view
+from assistant.answering import AnswerConfig, compose_answer, editions_of, order_search_hits, search_view
 from assistant.cache import LRUCache
 from assistant.config import Settings
 from assistant.documents import DocumentError, discover
+from assistant.editions import Editions
 from assistant.embedding import Embedder, QueryBatcher, make_embedder
 from assistant.index import (
     BuildOptions,
@@ -368,6 +369,11 @@ class Assistant:
         """The parsed clauses of a document in order; the synthesised sections are left out (the
         viewer shows their headings from the clauses' paths)."""
         return [c for c in self.live.index.clauses if c.document == document_id and not is_section(c)]
+
+    def editions(self) -> Editions:
+        """Which documents are editions of each other, and each clause's counterparts: the same
+        rule the citations' ``also_in`` follows, worked out once per loaded index."""
+        return editions_of(self.live.index)
 
     def status(self) -> dict:
         if self._live is None:
