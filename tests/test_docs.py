@@ -1,5 +1,9 @@
-"""The README documents what the code offers."""
+"""The README documents what the code offers, and code comments leave figures to the docs."""
 
+import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 from assistant.config import Settings
@@ -12,12 +16,14 @@ def test_every_setting_is_in_the_readme_settings_table():
     assert not missing, f"README's settings table lacks {missing}"
 
 
-# -- benchmark figures belong in docs/benchmarks.md, not in code comments ---------------------------
+def test_the_readme_example_host_page_has_a_viewport_meta_tag():
+    page = re.search(r"cat > /tmp/site/index.html <<'HTML'\n(.*?)\nHTML\n", README, re.S)
+    assert page, "README's example host page (the /tmp/site heredoc) is missing"
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page.group(1)
+    assert "/widget.js" in page.group(1)
 
-import ast
-import io
-import re
-import tokenize
+
+# -- benchmark figures belong in docs/benchmarks.md, not in code comments ---------------------------
 
 PACKAGE = Path(__file__).parent.parent / "assistant"
 # What a pasted measurement looks like: a latency, a share, a throughput or a size, a score with
