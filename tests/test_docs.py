@@ -25,7 +25,8 @@ def test_the_readme_example_host_page_has_a_viewport_meta_tag():
 
 # -- benchmark figures belong in docs/benchmarks.md, not in code comments ---------------------------
 
-PACKAGE = Path(__file__).parent.parent / "assistant"
+REPO = Path(__file__).parent.parent
+CODE_ROOTS = (REPO / "assistant", REPO / "scripts")
 # What a pasted measurement looks like: a latency, a share, a throughput or a size, a score with
 # three decimals, a before -> after pair, a duration something "took" or "about" so long, a cosine.
 FIGURE = re.compile(
@@ -39,13 +40,15 @@ FIGURE = re.compile(
     r"|\bcosine (?:of )?~?\d*\.\d+|\d*\.\d+ in cosine",
     re.IGNORECASE,
 )
-# Comments where a number like that is a parameter or an example, not a measurement:
-# (file relative to assistant/, text the figure sits in).
+# Comments where a number like that is a parameter, an example or a data set's make-up, not a
+# measurement: (file relative to the repository, text the figure sits in).
 FIGURE_ALLOWED = {
-    ("documents.py", "at least 20% of the letters"),  # the language rule itself
-    ("documents.py", "over 30 %"),  # the unreadable-text-layer thresholds
-    ("documents.py", "under 15 %"),
-    ("chunking/text.py", '"8 GB"'),  # an example of wrapped text
+    ("assistant/documents.py", "at least 20% of the letters"),  # the language rule itself
+    ("assistant/documents.py", "over 30 %"),  # the unreadable-text-layer thresholds
+    ("assistant/documents.py", "under 15 %"),
+    ("assistant/chunking/text.py", '"8 GB"'),  # an example of wrapped text
+    ("scripts/eval_guidance.py", "about 30 % not answerable"),  # what the question set holds
+    ("scripts/make_heldout_standards.py", "(35 % of the numbers"),  # the damage it applies
 }
 
 
@@ -61,10 +64,10 @@ def _comments_and_docstrings(path: Path):
                 yield node.body[0].lineno, doc
 
 
-def figures_in_comments(root: Path = PACKAGE) -> list[str]:
+def figures_in_comments(roots: tuple[Path, ...] = CODE_ROOTS, base: Path = REPO) -> list[str]:
     found = []
-    for path in sorted(root.rglob("*.py")):
-        name = path.relative_to(root).as_posix()
+    for path in sorted(p for root in roots for p in root.rglob("*.py")):
+        name = path.relative_to(base).as_posix()
         allowed = [text for file, text in FIGURE_ALLOWED if file == name]
         for line, text in _comments_and_docstrings(path):
             flat = " ".join(text.split())
@@ -77,6 +80,7 @@ def figures_in_comments(root: Path = PACKAGE) -> list[str]:
 
 
 def test_no_benchmark_figures_in_code_comments():
+    """assistant/ and scripts/: a comment states the decision and points to docs/benchmarks.md."""
     found = figures_in_comments()
     assert not found, ("benchmark figures in comments (state the decision and point to a "
                        "docs/benchmarks.md section instead):\n" + "\n".join(found))
@@ -91,5 +95,5 @@ def test_the_figure_scan_catches_a_pasted_measurement(tmp_path):
         "W = 4  # a parameter: 5 s idle timeout, clause 4.5\n",
         encoding="utf-8",
     )
-    flagged = {int(found.split(":")[1]) for found in figures_in_comments(tmp_path)}
+    flagged = {int(found.split(":")[1]) for found in figures_in_comments((tmp_path,), base=tmp_path)}
     assert flagged == {1, 2, 3, 4}  # line 5's parameter and clause number are not figures
