@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from assistant.config import Settings, SettingsError, describe_settings_error
+from assistant.config import DEFAULT_PASSAGE_CHARS, Settings, SettingsError, describe_settings_error
 from assistant.config import load_settings as settings_from_env
 from assistant.progress import progress_bars
 
@@ -107,9 +107,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=cmd_serve)
 
-    from assistant.evaluation import add_eval_command
-
-    add_eval_command(commands)
+    # The benchmark's own files come after `eval`: it builds a throwaway index from them, so the
+    # global --corpus / --index name nothing for it (cmd_eval refuses them).
+    evaluate = commands.add_parser("eval", help="score retrieval on a BEIR-layout benchmark")
+    evaluate.add_argument("--corpus", dest="benchmark_corpus", metavar="CORPUS_JSONL", type=Path, required=True,
+                          help="the benchmark's corpus.jsonl")
+    evaluate.add_argument("--queries", type=Path, required=True, help="queries-<split>.jsonl")
+    evaluate.add_argument("--qrels", type=Path, required=True, help="qrels-<split>.tsv")
+    evaluate.add_argument(
+        "--baseline", action="append", choices=["bm25", "dense"],
+        help="also score plain BM25 (bm25) or the embedder alone (dense) in the same run; repeatable",
+    )
+    evaluate.add_argument("--cache-dir", type=Path, help="cache passage embeddings here (keyed by model and text)")
+    evaluate.add_argument("--embedder", dest="embedder_spec", default=None,
+                          help="embedding backend (default: the global --embedder, else settings)")
+    evaluate.add_argument(
+        "--reranker", help="second stage for the pipeline: st:<cross-encoder id or path> (default: settings; none)"
+    )
+    evaluate.add_argument("--rerank-depth", type=int, help="hits the reranker re-scores (default: 30)")
+    evaluate.add_argument("--passage-chars", type=int, default=DEFAULT_PASSAGE_CHARS)
+    evaluate.add_argument("--limit", type=int, help="only the first N queries (quick checks)")
+    evaluate.add_argument(
+        "--min-confidence", type=float, help="scope sets: the operating point scored (default: the shipped one)"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(handler=cmd_eval)
     return parser
 
 
@@ -294,6 +316,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
             os.environ[f"ASSISTANT_{name}"] = str(value)
     uvicorn.run("assistant.api.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", **timeouts)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation import METRICS, run_eval
+
+    if args.corpus or args.index:
+        raise CliError("the global --corpus / --index do not apply to eval: it indexes the benchmark "
+                       "named after `eval` (eval --corpus CORPUS_JSONL --queries ... --qrels ...)")
+    settings = Settings()
+    options = argparse.Namespace(**{**vars(args), "corpus": args.benchmark_corpus})
+    options.embedder_spec = args.embedder_spec or args.embedder or settings.embedder
+    options.reranker = args.reranker or settings.reranker
+    report = run_eval(options)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    columns = [name for name in ("pipeline", "bm25", "dense") if name in report]
+    reranker = f", reranker {report['reranker']}" if report["reranker"] else ""
+    print(f"{report['queries']} queries, {report['passages']} passages, embedder {report['embedder']}{reranker}")
+    print(f"{'metric':<20}" + "".join(f"{name:>12}" for name in columns))
+    for metric in (*METRICS, "median_latency_ms"):
+        print(f"{metric:<20}" + "".join(f"{report[name][metric]:>12}" for name in columns))
+    print(f"index build: {report['pipeline']['index_build_s']} s")
+    if "scope" in report:
+        scope = report["scope"]
+        print(f"scope ({scope['answerable']} answerable, {scope['unanswerable']} not, min confidence "
+              f"{scope['min_confidence']}): AUROC {scope['auroc']}, false abstention {scope['false_abstention']}, "
+              f"correct abstention {scope['correct_abstention']}, recall@10 {scope['recall@10']}")
     return 0
 
 

@@ -567,7 +567,8 @@ def _html_to_text(raw: str) -> tuple[str, str | None]:
     """Text of an HTML page: block elements on their own lines, script/style dropped.
 
     An event parser (html.parser) with a flat state instead of a tree: the cost is linear in
-    the input however deep the nesting (20,000 nested <div>s took 56 s through a parse tree).
+    the input however deep the nesting, where a parse tree was quadratic (docs/reliability.md,
+    "Adversarial classes", row 16).
     """
     from html.parser import HTMLParser
 
@@ -649,7 +650,8 @@ def _docx_style_levels(document) -> tuple[dict[str, int], str | None]:
 
     A level comes from the style name (``Heading N`` / ``标题 N``), its outline level, or the
     style it is based on. Worked out once per document from the styles part: looking styles up
-    per paragraph through python-docx made a 20,000-paragraph file take 150 s instead of 10 s.
+    per paragraph through python-docx made large files many times slower (docs/benchmarks.md,
+    section s8-misc).
     """
     from docx.oxml.ns import qn
 
@@ -706,8 +708,8 @@ _W_RUN_TEXT = {_W + "tab": "\t", _W + "ptab": "\t", _W + "br": "\n", _W + "cr": 
 
 
 def _docx_paragraph_text(element) -> str:
-    """The text of a <w:p> straight from its XML (python-docx objects per run cost ~0.5 ms per
-    paragraph, hours for the 600,000-paragraph files of issue 15)."""
+    """The text of a <w:p> straight from its XML: python-docx objects per run cost too much for
+    files of many paragraphs (docs/benchmarks.md, section s8-misc; docs/reliability.md row 11)."""
     parts: list[str] = []
     stack = list(reversed(element))
     while stack:
@@ -728,8 +730,8 @@ def _docx_table_rows(table) -> list[str]:
     """One line per table row, its cells' text joined by spaces, from the XML; a column-label
     row above rows of clause ids is left out.
 
-    python-docx's ``row.cells`` resolves the whole grid for every row (a 3,000-row table took
-    9 s). A cell continuing a vertical merge is empty here, so merged text is not repeated on
+    python-docx's ``row.cells`` resolves the whole grid for every row, quadratic in a long table
+    (docs/benchmarks.md, section s8-misc). A cell continuing a vertical merge is empty here, so merged text is not repeated on
     every row it spans; nested tables' text stays in its cell.
     """
     rows: list[list[str]] = []

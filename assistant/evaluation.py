@@ -6,6 +6,8 @@ that indexes the guidance: passages, heading context, dense vectors, BM25, fusio
 When the queries carry ``metadata.answerable`` (the scope sets), the unanswerable ones are kept
 and the scope decision is scored too: AUROC of the confidence, false and correct abstention at
 the shipped operating point, and Recall@10 on the answerable queries (under "scope").
+
+The command's options and its printed table live in cli.py with the other commands.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.config import DEFAULT_PASSAGE_CHARS
 from assistant.records import Clause
 
 METRICS = ("recall@10", "map@10", "ndcg@10", "recall@100", "success@10")
@@ -331,52 +332,3 @@ class _RecordText:
 
 def _record_texts(records: list[dict]) -> list[_RecordText]:
     return [_RecordText(r.get("title") or "", r.get("text") or "") for r in records]
-
-
-def add_eval_command(commands) -> None:
-    parser = commands.add_parser("eval", help="score retrieval on a BEIR-layout benchmark")
-    parser.add_argument("--corpus", dest="corpus", type=Path, required=True, help="corpus.jsonl")
-    parser.add_argument("--queries", type=Path, required=True, help="queries-<split>.jsonl")
-    parser.add_argument("--qrels", type=Path, required=True, help="qrels-<split>.tsv")
-    parser.add_argument(
-        "--baseline", action="append", choices=["bm25", "dense"],
-        help="also score plain BM25 (bm25) or the embedder alone (dense) in the same run; repeatable",
-    )
-    parser.add_argument("--cache-dir", type=Path, help="cache passage embeddings here (keyed by model and text)")
-    parser.add_argument("--embedder", dest="embedder_spec", default=None, help="embedding backend (default: settings)")
-    parser.add_argument(
-        "--reranker", help="second stage for the pipeline: st:<cross-encoder id or path> (default: settings; none)"
-    )
-    parser.add_argument("--rerank-depth", type=int, help="hits the reranker re-scores (default: 30)")
-    parser.add_argument("--passage-chars", type=int, default=DEFAULT_PASSAGE_CHARS)
-    parser.add_argument("--limit", type=int, help="only the first N queries (quick checks)")
-    parser.add_argument(
-        "--min-confidence", type=float, help="scope sets: the operating point scored (default: the shipped one)"
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(handler=cmd_eval)
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.config import Settings
-
-    settings = Settings()
-    args.embedder_spec = args.embedder_spec or args.embedder or settings.embedder
-    args.reranker = args.reranker or settings.reranker
-    report = run_eval(args)
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False))
-        return 0
-    columns = [name for name in ("pipeline", "bm25", "dense") if name in report]
-    reranker = f", reranker {report['reranker']}" if report["reranker"] else ""
-    print(f"{report['queries']} queries, {report['passages']} passages, embedder {report['embedder']}{reranker}")
-    print(f"{'metric':<20}" + "".join(f"{name:>12}" for name in columns))
-    for metric in (*METRICS, "median_latency_ms"):
-        print(f"{metric:<20}" + "".join(f"{report[name][metric]:>12}" for name in columns))
-    print(f"index build: {report['pipeline']['index_build_s']} s")
-    if "scope" in report:
-        scope = report["scope"]
-        print(f"scope ({scope['answerable']} answerable, {scope['unanswerable']} not, min confidence "
-              f"{scope['min_confidence']}): AUROC {scope['auroc']}, false abstention {scope['false_abstention']}, "
-              f"correct abstention {scope['correct_abstention']}, recall@10 {scope['recall@10']}")
-    return 0

@@ -60,7 +60,7 @@ def bm25_terms(text: str) -> list[str]:
     "holding of client money" also gives hold_client and client_money: a question that names a
     term of art ("client money", "market abuse") finds the passages that use it as a phrase
     before those that use its words apart. The pairs play the part the character bigrams play
-    for Chinese (ObliQA: R@10 0.802 -> 0.809, MAP@10 0.672 -> 0.683).
+    for Chinese; adopted for the ObliQA gain (docs/benchmarks.md, "ObliQA", stop 10 rows).
     """
     return _terms(text, phrases=True)
 
@@ -79,7 +79,7 @@ def _terms(text: str, phrases: bool) -> list[str]:
         if cjk:
             tokens.extend(p for p in _jieba().lcut_for_search(cjk) if p not in CHINESE_STOPWORDS)
             # Character bigrams catch what the segmenter splits differently in question and text
-            # (measured on STARD: BM25 Recall@10 0.62 -> 0.64).
+            # (adopted on STARD: docs/benchmarks.md, "STARD", the BM25 token rows).
             tokens.extend(cjk[i : i + 2] for i in range(len(cjk) - 1))
             previous = None
         elif number:

@@ -1,7 +1,7 @@
-"""A document's shape as people read it: the outline tree of its clauses, its chapters, the other
-language editions that share its clause numbers, printed page labels, and the cross-references
-inside clause text ("按4.3制定", "see 5.3.1"). Domain rules only, no HTML: the viewer and the
-chapter filter render what this module computes."""
+"""One document's shape as people read it: the outline tree of its clauses, its chapters, printed
+page labels, and the cross-references inside clause text ("按4.3制定", "see 5.3.1"). Domain rules
+only, no HTML: the viewer and the chapter filter render what this module computes. Which other
+documents are editions of this one, and which clause there is this clause, is editions.py."""
 
 from __future__ import annotations
 
@@ -120,21 +120,6 @@ def chapters(document: dict, clauses: list[Clause]) -> list[dict]:
             out.append(entry)
         entry["clauses"] += 1
     return out
-
-
-def editions(document: dict, documents: list[dict], clauses_of) -> list[dict]:
-    """Other documents that use the same clause numbers (the other language edition): each as
-    {id, lang, title, numbers}. ``clauses_of(document_id)`` gives a document's clauses."""
-    mine = {clause.number for clause in clauses_of(document["id"])}
-    numbered = {n for n in mine if n[:1].isdigit()}
-    found = []
-    for other in documents:
-        if other["id"] == document["id"] or not numbered:
-            continue
-        numbers = {clause.number for clause in clauses_of(other["id"])}
-        if len(numbered & numbers) >= max(3, len(numbered) // 2):
-            found.append({"id": other["id"], "lang": other["lang"], "title": other["title"], "numbers": numbers})
-    return found
 
 
 def page_label(clause: Clause) -> str | None:

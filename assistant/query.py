@@ -4,8 +4,8 @@ The service analyses a question once and passes the analysis down to retrieval, 
 decision and the answer, instead of each stage working the language out again.
 
 Asking templates ("What does the guidance say about X?", "指导要求对X有什么规定？") carry no topic
-of their own but move the question's vector away from the clauses about X (about 0.03 in cosine
-with e5-small) and add words like "requirements" or 规定 that half the clauses contain. The
+of their own but move the question's vector away from the clauses about X (measurably, with
+e5-small: docs/benchmarks.md, section s8-misc) and add words like "requirements" or 规定 that half the clauses contain. The
 analysis strips a recognised template so that retrieval and the scope decision see the topic X,
 the same as a bare "X".
 """
@@ -38,7 +38,8 @@ _NUMBER_PATTERNS = [
     # (`(?!\.*\d)` says what `(?![\d.]*\d)` said, without rescanning a run of dots per candidate)
     re.compile(r"(?<![\d.])(\d+(?:\.\d+)+)(?!\.*\d)"),
     # the whole question is a number: "4", "4."
-    # (no two `\s*` side by side: "1" + 2,000 spaces + "x" took 93 ms, quadratic)
+    # (no two `\s*` side by side: that backtracks quadratically on a long run of spaces;
+    # tests/test_adversarial.py feeds it one)
     re.compile(r"^\s*(\d+)(?:\s*\.)?\s*$"),
     # 附录A, Annex A, Appendix B
     re.compile(r"(附\s*录\s*[A-Z])(?![A-Za-z])"),
@@ -163,7 +164,7 @@ def _apply(text: str, corrections: dict[str, str]) -> str:
 
 @lru_cache(maxsize=1)
 def english_words():
-    """A set-like English word list (loads in about 2 s: call it at start-up, not per question)."""
+    """A set-like English word list (slow to load: call it at start-up, not per question)."""
     from spellchecker import SpellChecker
 
     return SpellChecker(distance=1).word_frequency

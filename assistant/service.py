@@ -13,10 +13,11 @@ import numpy as np
 
 from assistant import lexical
 from assistant.abstention import Calibration, ScopeModel
-from assistant.answering import AnswerConfig, compose_answer, order_search_hits, search_view
+from assistant.answering import AnswerConfig, compose_answer, editions_of, order_search_hits, search_view
 from assistant.cache import LRUCache
 from assistant.config import Settings
 from assistant.documents import DocumentError, discover
+from assistant.editions import Editions
 from assistant.embedding import Embedder, QueryBatcher, make_embedder
 from assistant.index import (
     BuildOptions,
@@ -369,6 +370,11 @@ class Assistant:
         viewer shows their headings from the clauses' paths)."""
         return [c for c in self.live.index.clauses if c.document == document_id and not is_section(c)]
 
+    def editions(self) -> Editions:
+        """Which documents are editions of each other, and each clause's counterparts: the same
+        rule the citations' ``also_in`` follows, worked out once per loaded index."""
+        return editions_of(self.live.index)
+
     def status(self) -> dict:
         if self._live is None:
             return {"ready": False}
@@ -415,8 +421,8 @@ def single_threaded_blas() -> None:
 
     Questions already run in parallel on request threads and the model has its own threads; a
     multi-threaded product over a few thousand sentence vectors made OpenBLAS's spinning threads
-    take the model's cores: HTTP p50 12 -> 44 ms on 2 cores (docs/benchmarks.md). The model's own
-    OpenMP threads are not BLAS and are left alone.
+    take the model's cores and multiplied HTTP latency (docs/benchmarks.md, "Stop 9: the full
+    run"). The model's own OpenMP threads are not BLAS and are left alone.
     """
     from threadpoolctl import threadpool_limits
 

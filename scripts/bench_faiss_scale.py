@@ -17,7 +17,7 @@
 
 Vectors. Normalised float32, dimension 384 (multilingual-e5-small's), drawn to resemble real e5
 passage embeddings rather than uniform noise: a shared mean direction (e5 vectors of unrelated
-passages still have cosine ~0.88) plus a hierarchical gaussian mixture (--levels: 50 topics,
+passages still have a high mean cosine: docs/scaling.md) plus a hierarchical gaussian mixture (--levels: 50 topics,
 1,000 clusters, 20,000 sub-clusters, each centred on a parent of the level above; log-normal leaf
 weights, so sizes are uneven), every level and the within-leaf noise following one power-law
 spectrum (eigenvalue i ~ i^-alpha) in a random rotation (no axis is special, which matters for
@@ -41,7 +41,7 @@ sq8       faiss.IndexScalarQuantizer 8-bit: exhaustive over 1 byte per dimension
 ivf       IndexIVFFlat, nlist = the power of two nearest 4*sqrt(N), probed with each --nprobe.
 ivfsq8    IndexIVFScalarQuantizer 8-bit on the same coarse centroids.
 ivfpq     IndexIVFPQ (--pq-m sub-quantisers of 8 bits) on the same coarse centroids (slow to
-          train; recall@10 ~0.5 at 20k vectors without re-ranking, so not run by default).
+          train, and poor recall without re-ranking: docs/scaling.md; not run by default).
 hnsw      IndexHNSWFlat, M = --hnsw-m, efConstruction = --ef-construction, each --ef-search.
 
 For each: build time (training + adding, with the most --threads), the serialised size

@@ -1,5 +1,9 @@
-"""The README documents what the code offers."""
+"""The README documents what the code offers, and code comments leave figures to the docs."""
 
+import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 from assistant.config import Settings
@@ -10,3 +14,86 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 def test_every_setting_is_in_the_readme_settings_table():
     missing = [name for name in Settings.model_fields if f"| `ASSISTANT_{name.upper()}` |" not in README]
     assert not missing, f"README's settings table lacks {missing}"
+
+
+def test_the_readme_example_host_page_has_a_viewport_meta_tag():
+    page = re.search(r"cat > /tmp/site/index.html <<'HTML'\n(.*?)\nHTML\n", README, re.S)
+    assert page, "README's example host page (the /tmp/site heredoc) is missing"
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page.group(1)
+    assert "/widget.js" in page.group(1)
+
+
+# -- benchmark figures belong in docs/benchmarks.md, not in code comments ---------------------------
+
+REPO = Path(__file__).parent.parent
+CODE_ROOTS = (REPO / "assistant", REPO / "scripts")
+# What a pasted measurement looks like: a latency, a share, a throughput or a size, a score with
+# three decimals, a before -> after pair, a duration something "took" or "about" so long, a cosine.
+FIGURE = re.compile(
+    r"\d+(?:\.\d+)?\s?(?:ms|%|％|req/s|tokens/s|passages/s|MB|GB|MiB|GiB)(?![A-Za-z])"
+    r"|(?<![\d.])0\.\d{3}"
+    r"|\d(?:[\d,.]*\d)?\s?(?:ms|s|%)?\s?(?:->|→)\s?\d"
+    r"|(?:R@|Recall@|MAP@|MRR@?)\d*\s?[+-]?\d?\.\d"
+    r"|\btook (?:about |~)?\d"
+    r"|\bfrom \d*\.\d+ to \d*\.\d+"
+    r"|(?:\babout |~)[\d,.]+\s?(?:s|ms|seconds?)\b"
+    r"|\bcosine (?:of )?~?\d*\.\d+|\d*\.\d+ in cosine",
+    re.IGNORECASE,
+)
+# Comments where a number like that is a parameter, an example or a data set's make-up, not a
+# measurement: (file relative to the repository, text the figure sits in).
+FIGURE_ALLOWED = {
+    ("assistant/documents.py", "at least 20% of the letters"),  # the language rule itself
+    ("assistant/documents.py", "over 30 %"),  # the unreadable-text-layer thresholds
+    ("assistant/documents.py", "under 15 %"),
+    ("assistant/chunking/text.py", '"8 GB"'),  # an example of wrapped text
+    ("scripts/eval_guidance.py", "about 30 % not answerable"),  # what the question set holds
+    ("scripts/make_heldout_standards.py", "(35 % of the numbers"),  # the damage it applies
+}
+
+
+def _comments_and_docstrings(path: Path):
+    source = path.read_text(encoding="utf-8")
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            yield token.start[0], token.string
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            doc = ast.get_docstring(node, clean=False)
+            if doc:
+                yield node.body[0].lineno, doc
+
+
+def figures_in_comments(roots: tuple[Path, ...] = CODE_ROOTS, base: Path = REPO) -> list[str]:
+    found = []
+    for path in sorted(p for root in roots for p in root.rglob("*.py")):
+        name = path.relative_to(base).as_posix()
+        allowed = [text for file, text in FIGURE_ALLOWED if file == name]
+        for line, text in _comments_and_docstrings(path):
+            flat = " ".join(text.split())
+            for match in FIGURE.finditer(flat):
+                context = flat[max(0, match.start() - 40): match.end() + 40]
+                if not any(a in flat and flat.find(a) <= match.start() < flat.find(a) + len(a)
+                           for a in allowed):
+                    found.append(f"{name}:{line}: …{context}…")
+    return found
+
+
+def test_no_benchmark_figures_in_code_comments():
+    """assistant/ and scripts/: a comment states the decision and points to docs/benchmarks.md."""
+    found = figures_in_comments()
+    assert not found, ("benchmark figures in comments (state the decision and point to a "
+                       "docs/benchmarks.md section instead):\n" + "\n".join(found))
+
+
+def test_the_figure_scan_catches_a_pasted_measurement(tmp_path):
+    (tmp_path / "pasted.py").write_text(
+        '"""Fast: 22 ms a question."""\n'
+        "X = 1  # R@10 0.802 -> 0.809\n"
+        "Y = 2  # HTTP c=8: 124 -> 142 req/s\n"
+        "Z = 3  # a 3,000-row table took 9 s; lifts it from 0.77 to 0.97\n"
+        "W = 4  # a parameter: 5 s idle timeout, clause 4.5\n",
+        encoding="utf-8",
+    )
+    flagged = {int(found.split(":")[1]) for found in figures_in_comments((tmp_path,), base=tmp_path)}
+    assert flagged == {1, 2, 3, 4}  # line 5's parameter and clause number are not figures

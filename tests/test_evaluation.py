@@ -79,3 +79,24 @@ def test_eval_measures_the_pipeline_with_a_reranker(tmp_path, capsys):
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["reranker"] == "fake" and report["pipeline"]["recall@10"] == 1.0
+
+
+def test_eval_refuses_the_global_corpus_and_index_it_would_ignore(tmp_path, capsys):
+    code = main(["--corpus", str(tmp_path), "eval", "--corpus", str(BEIR / "corpus.jsonl"),
+                 "--queries", str(BEIR / "queries.jsonl"), "--qrels", str(BEIR / "qrels.tsv"),
+                 "--embedder", "fake", "--json"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "global --corpus / --index do not apply to eval" in err
+
+
+def test_every_command_is_defined_in_the_cli_module():
+    import argparse
+
+    from assistant import cli, evaluation
+
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) == {"ingest", "ask", "search", "serve", "eval"}
+    assert all(sub.get_default("handler").__module__ == "assistant.cli" for sub in commands.choices.values())
+    assert not hasattr(evaluation, "add_eval_command")  # the logic stays there, the options do not

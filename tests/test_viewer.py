@@ -106,3 +106,30 @@ def test_viewer_says_unavailable_without_reloading_when_the_index_cannot_be_load
     assert 'http-equiv="refresh"' not in page.text
     assert "unavailable" in page.text and "still loading" not in page.text
     assert "checksum" not in page.text  # the public page does not say what is wrong or where
+
+
+def test_the_viewer_links_the_other_edition_by_the_rule_citations_use(fake_settings, fake_assistant):
+    family = fake_assistant.editions()
+    assert family.others_of("ccso-zh") == ("ccso-en",) and family.others_of("ccso-en") == ("ccso-zh",)
+    with TestClient(create_app(fake_settings, fake_assistant)) as client:
+        html = client.get("/documents/ccso-zh").text
+        # The top bar names the other edition once; a clause links to its counterpart there.
+        assert re.search(r'<nav class="editions"[^>]*><a hreflang="en" lang="en" href="ccso-en">English</a></nav>', html)
+        assert 'class="clause-edition" hreflang="en" lang="en" href="ccso-en#4.5">English</a>' in html
+        ask = client.post("/api/ask", json={"question": "第4.5条"}).json()
+    cited = next(c for c in ask["citations"] if c["clause"] == "4.5")
+    assert [o["id"] for o in cited["also_in"]] == ["ccso-en:4.5"]  # the same pair the viewer links
+
+
+def test_a_same_language_document_sharing_clause_numbers_is_not_an_edition():
+    from assistant.editions import Editions
+
+    def clauses(document, lang, numbers):
+        return [Clause(id=f"{document}:{n}", document=document, number=n, title="T", path=[f"{n} T"], text="x",
+                       page_start=None, page_end=None, lang=lang) for n in numbers]
+
+    numbers = ["1", "1.1", "1.2", "2", "2.1"]
+    family = Editions(clauses("a", "zh", numbers) + clauses("b", "zh", numbers) + clauses("c", "en", numbers[:4]))
+    assert family.others_of("a") == ("c",) and family.others_of("b") == ("c",)
+    assert family.others_of("c") == ("a", "b")
+    assert family.counterpart(clauses("a", "zh", ["2.1"])[0], "c") is None  # c has no 2.1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -269,6 +270,28 @@ def limited_api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
     (so it starts in a second or two). Its URL."""
     workdir = tmp_path_factory.mktemp("browser-server-limited")
     env = _server_env(workdir, stack.index_dir, stack.allowed, rate_limit="1/minute")
+    with running_server(workdir, env) as (api, _, _):
+        yield api
+
+
+# Background documents (the news report, kind "background" in its documents.toml) and the
+# refusal contact line, served by a third server: the main stack's corpus stays guidance only.
+BACKGROUND_SOURCES = [REPO / "tests" / "data" / "guidance" / name for name in ("meeting-report-2022.txt", "documents.toml")]
+REFUSAL_CONTACT = "Ask the service desk: 010-1234 5678"
+
+
+@pytest.fixture(scope="session")
+def background_api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A server over the browser corpus plus the news report (kind background, from its
+    documents.toml), with ASSISTANT_REFUSAL_CONTACT set; its own index, built at start. Its URL
+    (host pages embed its widget with ?api=)."""
+    workdir = tmp_path_factory.mktemp("browser-server-background")
+    corpus = workdir / "corpus"
+    corpus.mkdir()
+    for source in [*sorted(CORPUS.glob("*.md")), *BACKGROUND_SOURCES]:
+        shutil.copyfile(source, corpus / source.name)
+    env = _server_env(workdir, workdir / "index", stack.allowed, rate_limit="0")
+    env.update(ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_REFUSAL_CONTACT=REFUSAL_CONTACT)
     with running_server(workdir, env) as (api, _, _):
         yield api
 

@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
 
 from assistant import outline
+from assistant.editions import Editions
 from assistant.api.deps import AssistantDep, index_state
 from assistant.api.ratelimit import TokenBuckets
 from assistant.api.schemas import ClauseOut, DocumentOut, ErrorOut
@@ -160,23 +161,23 @@ def _href(document_id: str, anchor: str) -> str:
     return f"{quote(document_id, safe='')}#{quote(anchor, safe='.-_()¶')}"
 
 
-def render_viewer(document: dict, clauses: list, documents: list[dict], clauses_of) -> str:
+def render_viewer(document: dict, clauses: list, documents: list[dict], family: Editions) -> str:
     lang = document["lang"]
     t = _labels(lang)
     tree = outline.outline(clauses)
     numbers = outline.anchors(tree)
-    editions = outline.editions(document, documents, clauses_of)
-    for edition in editions:
-        edition["label"] = (_LANG_NAMES.get(edition["lang"], edition["lang"])
-                            if edition["lang"] != lang else edition["title"])
+    others = set(family.others_of(document["id"]))
+    editions = [{"id": d["id"], "lang": d["lang"], "label": _LANG_NAMES.get(d["lang"], d["lang"])}
+                for d in documents if d["id"] in others]
     meta: dict[str, dict] = {}
     paragraphs: dict[str, list] = {}
     for clause in clauses:
+        counterparts = ((e, family.counterpart(clause, e["id"])) for e in editions)
         meta[clause.id] = {
             "crumbs": list(clause.path[:-1]),
             "pages": _pages_text(outline.page_label(clause), lang),
-            "editions": [{"lang": e["lang"], "label": e["label"], "href": _href(e["id"], clause.number)}
-                         for e in editions if clause.number in e["numbers"]],
+            "editions": [{"lang": e["lang"], "label": e["label"], "href": _href(e["id"], other.number)}
+                         for e, other in counterparts if other is not None],
         }
         paragraphs[clause.id] = [(start, outline.cross_references(text, numbers))
                                  for start, text in outline.paragraphs(clause.text)]
@@ -269,7 +270,6 @@ def viewer_page(document_id: str, request: Request) -> HTMLResponse:
             t = _labels("en")
             return _message(404, "en", t["not_found_title"], t["not_found"].format(id=document_id),
                             documents=documents)
-        page = render_viewer(document, assistant.document_clauses(document_id), documents,
-                             assistant.document_clauses)
+        page = render_viewer(document, assistant.document_clauses(document_id), documents, assistant.editions())
         cache.put(key, page)
     return HTMLResponse(page)
