@@ -118,8 +118,8 @@ def test_hits_carry_their_clause_best_sentence(tmp_path):
     question = "How long must complaint records be kept?"
     query = embedder.embed_queries([question])[0]
     for hit in Retriever(index, embedder).search(question, k=2).hits:
-        rows = index.sentence_rows_by_clause[hit.clause.id]
-        assert hit.sentence == pytest.approx(float((index.sentence_vectors[rows] @ query).max()), abs=1e-6)
+        rows = index.sentence_rows(hit.clause.id)
+        assert hit.sentence == pytest.approx(float((index.sentence_store.vectors(rows) @ query).max()), abs=1e-6)
 
 
 def test_document_prior_lifts_the_best_documents_other_clauses(tmp_path):
