@@ -78,13 +78,10 @@ def test_hybrid_search_finds_topical_clause(fake_assistant):
 
 
 def _small_index(tmp_path, records):
-    from assistant.evaluation import records_to_clauses
-    from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
+    from assistant.evaluation import prepare_benchmark
+    from assistant.index import BuildOptions, build_index
 
-    clauses, documents = records_to_clauses(records)
-    titles = {d["id"]: d["title"] for d in documents}
-    corpus = PreparedCorpus(documents=documents, clauses=clauses, passages=passages_for(clauses, titles, 1000),
-                            fingerprint="test")
+    corpus = prepare_benchmark(records, 1000, fingerprint="test")
     return build_index(tmp_path / "index", corpus, FakeEmbedder(), BuildOptions("fake"))
 
 
