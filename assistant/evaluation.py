@@ -208,9 +208,9 @@ def run_eval(args: argparse.Namespace, rows_out: list | None = None) -> dict:
             progress = progress_bars(sys.stderr.isatty())
         index = build_index(Path(scratch), corpus, embedder, options, progress=progress)
         build_seconds = time.perf_counter() - started
-        config = RetrievalConfig.for_embedder(embedder.id)
-        if args.rerank_depth:
-            config.rerank_depth = args.rerank_depth
+        config = RetrievalConfig.for_embedder(
+            embedder.id, **({"rerank_depth": args.rerank_depth} if args.rerank_depth else {})
+        )
         retriever = Retriever(index, embedder, config, make_reranker(args.reranker))
 
         def rank_pipeline(question: str) -> list[str]:

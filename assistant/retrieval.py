@@ -17,6 +17,7 @@ from assistant.records import Clause
 
 if TYPE_CHECKING:
     from assistant.abstention import IndexProfile
+    from assistant.config import Settings
     from assistant.embedding import Embedder
     from assistant.query import QueryAnalysis
     from assistant.index import LoadedIndex
@@ -54,14 +55,17 @@ class RetrievalConfig:
     rerank_depth: int = 30
 
     @classmethod
-    def for_embedder(cls, embedder_id: str) -> RetrievalConfig:
-        """The defaults, with the cross-lingual shift measured for that model."""
-        return cls(cross_lingual_shift=CROSS_LINGUAL_SHIFTS.get(embedder_id, 0.0))
+    def for_embedder(cls, embedder_id: str, **overrides) -> RetrievalConfig:
+        """The defaults with the cross-lingual shift of that model's registry entry
+        (embedding.EMBEDDERS), and any field given in ``overrides``."""
+        from assistant.embedding import embedder_traits
 
+        return cls(cross_lingual_shift=embedder_traits(embedder_id).cross_lingual_shift, **overrides)
 
-# Measured on tests/data/abstention.jsonl: with e5-small, +0.05 lifts Chinese questions'
-# right-clause-in-top-3 from 0.77 to 0.97 (English stays 0.97). Both engines run the same model.
-CROSS_LINGUAL_SHIFTS = {"e5-small": 0.05, "e5-small-q4": 0.05}
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder_id: str) -> RetrievalConfig:
+        """The service's configuration: the embedder's defaults and the settings that tune retrieval."""
+        return cls.for_embedder(embedder_id, rerank_depth=settings.rerank_depth)
 
 
 @dataclass

@@ -158,3 +158,13 @@ def test_a_bare_number_lists_every_clause_it_names_first(tmp_path):
     hits = Retriever(index, FakeEmbedder()).search("Rule 3.3", k=5).hits
     assert {h.clause.id for h in hits[:3]} == {"A-3.3", "B-3.3", "C-3.3"}
     assert all(h.matched_by == "number" for h in hits[:3])
+
+
+def test_retrieval_config_from_settings_takes_the_embedders_shift_and_the_rerank_depth():
+    from assistant.config import Settings
+
+    settings = Settings(_env_file=None, rerank_depth=12)
+    config = RetrievalConfig.from_settings(settings, "e5-small")
+    assert (config.cross_lingual_shift, config.rerank_depth) == (0.05, 12)
+    assert RetrievalConfig.from_settings(settings, "fake").cross_lingual_shift == 0.0
+    assert RetrievalConfig.for_embedder("use-multilingual").rerank_depth == RetrievalConfig().rerank_depth
