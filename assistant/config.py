@@ -176,6 +176,20 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @property
+    def ask_rate(self) -> Rate | None:
+        """ASSISTANT_RATE_LIMIT as a Rate (None: off). RateLimitSettingError, one line, when it is
+        not a rate (a copy made with model_copy skips the validators, so it is parsed again)."""
+        return parse_rate(self.rate_limit)
+
+    @property
+    def search_rate(self) -> Rate | None:
+        """ASSISTANT_SEARCH_RATE_LIMIT as a Rate; unset: SEARCH_RATE_FACTOR times the ask rate."""
+        if self.search_rate_limit is not None:
+            return parse_rate(self.search_rate_limit, "ASSISTANT_SEARCH_RATE_LIMIT")
+        rate = self.ask_rate
+        return Rate(rate.limit * SEARCH_RATE_FACTOR, rate.period) if rate else None
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value):
