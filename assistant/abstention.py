@@ -274,7 +274,8 @@ def pseudo_near_misses(retriever: Retriever, sample: int = 200) -> list[dict[str
         clause = index.clause_by_id[sentence.clause_id]
         text = clause.text[sentence.start : sentence.end]
         analysis = retriever.analyse(text)
-        result = retriever.search(text, k=20, query_vector=np.asarray(index.sentence_store.vectors(row)), analysis=analysis)
+        query_vector = np.asarray(index.sentence_store.vectors(row))
+        result = retriever.search(text, k=20, query_vector=query_vector, analysis=analysis)
         keep_p = passage_owner != sentence.clause_id
         masked = replace(
             result,

@@ -366,7 +366,7 @@ class EmbedderEntry:
 
 
 # For e5-small, Chinese-Chinese cosines sit high and a Chinese question against English text low.
-# The cross-lingual shift was measured on tests/data/abstention.jsonl (docs/benchmarks.md).
+# Where the cross-lingual shift comes from: docs/benchmarks.md, "Storage seams and the embedder registry".
 # e5-small-q4 is the same model on another engine: the same cosines, the same figures.
 _E5_SHIFTS = {("zh", "zh"): -0.065, ("zh", "en"): 0.03, ("en", "zh"): -0.03}
 EMBEDDERS: tuple[EmbedderEntry, ...] = (
