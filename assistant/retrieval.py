@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from assistant.index import LoadedIndex
     from assistant.reranking import Reranker
 
-@dataclass
+@dataclass(frozen=True)  # made whole by for_embedder() / from_settings(), never patched afterwards
 class RetrievalConfig:
     candidates: int = 200  # passages taken from each of the dense and lexical lists
     # Weight of the dense signal per question language (BM25 gets the rest). Chinese BM25 works

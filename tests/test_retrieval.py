@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -168,3 +170,5 @@ def test_retrieval_config_from_settings_takes_the_embedders_shift_and_the_rerank
     assert (config.cross_lingual_shift, config.rerank_depth) == (0.05, 12)
     assert RetrievalConfig.from_settings(settings, "fake").cross_lingual_shift == 0.0
     assert RetrievalConfig.for_embedder("use-multilingual").rerank_depth == RetrievalConfig().rerank_depth
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.rerank_depth = 5  # type: ignore[misc]
