@@ -12,7 +12,9 @@ Layout of ``index_dir``::
     .build-<pid>-*/         a build in progress (ignored by readers)
     .build.lock             held (flock) by whoever builds: one build at a time across processes
 
-A crash at any point leaves CURRENT pointing at the previous complete version.
+A crash at any point leaves CURRENT pointing at the previous complete version. Vectors are
+written, read and scored through assistant/vector_store.py; callers above this module score
+through ``LoadedIndex.passage_scores`` / ``sentence_scores``.
 
 Every builder (``assistant ingest``, the server's start-up build, operator jobs) holds
 ``build_lock(index_dir)`` while it builds. A scratch folder is therefore removed only by the
