@@ -90,7 +90,7 @@ class IndexProfile:
 
     PSEUDO_SAMPLE = 256
 
-    def __init__(self, index: LoadedIndex, passage_matrix: np.ndarray) -> None:
+    def __init__(self, index: LoadedIndex) -> None:
         bm25 = index.lexical._retriever
         self.k1 = float(getattr(bm25, "k1", 1.2))
         self.n_docs = int(bm25.scores["num_docs"])
@@ -108,7 +108,7 @@ class IndexProfile:
             [c.text for c in index.clauses] + [c.title for c in index.clauses] + list(titles.values())
         )
         english_words()  # loaded now rather than on the first misspelt question
-        self.pseudo = _pseudo_levels(index, passage_matrix, self.PSEUDO_SAMPLE)
+        self.pseudo = _pseudo_levels(index, self.PSEUDO_SAMPLE)
         self._terms_lock = threading.Lock()
         self._terms: dict[str, frozenset[str]] = {}
         self._near_miss_lock = threading.Lock()
@@ -156,20 +156,20 @@ def _tokens(text: str) -> tuple[str, ...]:
     return tuple(tokenize(text))
 
 
-def _pseudo_levels(index: LoadedIndex, passage_matrix: np.ndarray, sample: int) -> dict[str, tuple[float, float]]:
+def _pseudo_levels(index: LoadedIndex, sample: int) -> dict[str, tuple[float, float]]:
     """Per clause language: mean and spread of a sentence's best cosine to another clause.
 
     The index's own sentences stand in for questions: how close does text of this corpus come to
     other text of this corpus? A question scoring at that level looks like the corpus talking
     about itself; well below it, like something else.
     """
-    if index.sentence_vectors is not None and len(index.sentence_vectors):
-        vectors = index.sentence_vectors
+    if index.has_sentence_vectors:
+        store = index.sentence_store
         owners = [s.clause_id for s in index.sentences]
     else:
-        vectors = passage_matrix
+        store = index.passage_store
         owners = [p.clause_id for p in index.passages]
-    if len(vectors) < 3:
+    if len(store) < 3:
         return {}
     clause_row = {c.id: row for row, c in enumerate(index.clauses)}
     owner_rows = np.array([clause_row[o] for o in owners], dtype=np.int64)
@@ -178,7 +178,7 @@ def _pseudo_levels(index: LoadedIndex, passage_matrix: np.ndarray, sample: int) 
     for lang in sorted(set(langs.tolist())):
         rows = np.flatnonzero(langs == lang)
         picked = rows[np.linspace(0, len(rows) - 1, num=min(sample, len(rows))).astype(np.int64)]
-        sims = np.asarray(vectors[picked]) @ np.asarray(vectors).T
+        sims = store.score_all(np.asarray(store.vectors(picked)))
         sims[owner_rows[picked][:, None] == owner_rows[None, :]] = -np.inf
         best = sims.max(axis=1)
         best = best[np.isfinite(best)]
@@ -215,16 +215,15 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever)
                 out["sim_margin"] = (best.similarity - ranked[1].similarity) / level[1]
         rows = [r[0] for h in hits[:5] if (r := retriever.index.passage_rows_by_clause.get(h.clause.id))]
         if level is not None and len(rows) > 1:
-            block = retriever.passage_vectors[rows]
+            block = retriever.index.passage_store.vectors(rows)
             pairs = block @ block.T
             mean_pair = (float(pairs.sum()) - float(np.trace(pairs))) / (len(rows) * (len(rows) - 1))
             out["coherence"] = (mean_pair - level[0]) / level[1]
         top_document = hits[0].clause.document
         out["doc_share"] = sum(h.clause.document == top_document for h in hits[:10]) / min(10, len(hits))
-        vectors = retriever.index.sentence_vectors
         sentence_cosines = result.sentence_cosines
-        if sentence_cosines is None and vectors is not None and len(vectors) > 1 and result.query_vector is not None:
-            sentence_cosines = vectors @ result.query_vector
+        if sentence_cosines is None and result.query_vector is not None:
+            sentence_cosines = retriever.index.sentence_scores(result.query_vector)
         if sentence_cosines is not None and sentence_cosines.size > 1:
             spread = float(sentence_cosines.std()) or 1e-3
             out["sent_z"] = (float(sentence_cosines.max()) - float(sentence_cosines.mean())) / spread
@@ -264,8 +263,7 @@ def pseudo_near_misses(retriever: Retriever, sample: int = 200) -> list[dict[str
 
     index = retriever.index
     sentences = index.sentences
-    vectors = index.sentence_vectors
-    if vectors is None or len(sentences) < 3:
+    if index.sentence_store is None or len(sentences) < 3:
         return []
     picked = np.linspace(0, len(sentences) - 1, num=min(sample, len(sentences))).astype(np.int64)
     passage_owner = np.array([p.clause_id for p in index.passages])
@@ -276,7 +274,8 @@ def pseudo_near_misses(retriever: Retriever, sample: int = 200) -> list[dict[str
         clause = index.clause_by_id[sentence.clause_id]
         text = clause.text[sentence.start : sentence.end]
         analysis = retriever.analyse(text)
-        result = retriever.search(text, k=20, query_vector=np.asarray(vectors[row]), analysis=analysis)
+        query_vector = np.asarray(index.sentence_store.vectors(row))
+        result = retriever.search(text, k=20, query_vector=query_vector, analysis=analysis)
         keep_p = passage_owner != sentence.clause_id
         masked = replace(
             result,

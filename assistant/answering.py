@@ -415,10 +415,10 @@ def score_sentences(
     index: LoadedIndex,
 ) -> list[ScoredSentence]:
     """Dense similarity of each sentence to the question, nudged by shared words."""
-    rows = index.sentence_rows_by_clause.get(clause_id)
-    if rows and index.sentence_vectors is not None and query_vector is not None:
+    rows = index.sentence_rows(clause_id)
+    if rows and index.has_sentence_vectors and query_vector is not None:
         spans = [(index.sentences[r].start, index.sentences[r].end) for r in rows]
-        dense = index.sentence_vectors[rows] @ query_vector
+        dense = index.sentence_scores(query_vector, rows)
     else:
         spans = sentence_spans(text)
         dense = np.zeros(len(spans), dtype=np.float32)

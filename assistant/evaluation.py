@@ -25,7 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
+from assistant.config import DEFAULT_PASSAGE_CHARS
 from assistant.records import Clause
+
+if TYPE_CHECKING:
+    from assistant.ingest import PreparedCorpus
 
 METRICS = ("recall@10", "map@10", "ndcg@10", "recall@100", "success@10")
 
@@ -107,6 +113,25 @@ def records_to_clauses(records: list[dict]) -> tuple[list[Clause], list[dict]]:
     return clauses, list(documents.values())
 
 
+def prepare_benchmark(
+    records: list[dict], passage_chars: int = DEFAULT_PASSAGE_CHARS, *, fingerprint: str = "",
+    limit: int | None = None,
+) -> PreparedCorpus:
+    """BEIR corpus records as the build sees a corpus: one clause per record (records_to_clauses),
+    split into passages as the guidance's clauses are. ``limit`` keeps the first N clauses (and
+    their documents); headings are read from every record all the same."""
+    from assistant.ingest import PreparedCorpus, passages_for
+
+    clauses, documents = records_to_clauses(records)
+    if limit and limit < len(clauses):
+        clauses = clauses[:limit]
+        used = {c.document for c in clauses}
+        documents = [d for d in documents if d["id"] in used]
+    titles = {d["id"]: d["title"] for d in documents}
+    return PreparedCorpus(documents=documents, clauses=clauses, passages=passages_for(clauses, titles, passage_chars),
+                          fingerprint=fingerprint)
+
+
 def _record_number(record: dict) -> str:
     metadata = record.get("metadata") or {}
     return str(metadata.get("passage_id") or "").strip()
@@ -164,24 +189,18 @@ def evaluate(
 def run_eval(args: argparse.Namespace, rows_out: list | None = None) -> dict:
     """The report; ``rows_out`` (scope sets) receives each query's ScopeRow, for fitting."""
     from assistant.embedding import CachedEmbedder, make_embedder
-    from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
+    from assistant.index import BuildOptions, build_index
     from assistant.lexical import LexicalIndex
     from assistant.reranking import make_reranker
     from assistant.retrieval import RetrievalConfig, Retriever
 
     benchmark = load_benchmark(args.corpus, args.queries, args.qrels, limit=args.limit)
-    clauses, documents = records_to_clauses(benchmark.records)
     embedder = make_embedder(args.embedder_spec)
     if args.cache_dir:
         embedder = CachedEmbedder(embedder, Path(args.cache_dir))
     options = BuildOptions(embedder_id=embedder.id, passage_chars=args.passage_chars)
-    titles = {d["id"]: d["title"] for d in documents}
-    corpus = PreparedCorpus(
-        documents=documents,
-        clauses=clauses,
-        passages=passages_for(clauses, titles, options.passage_chars),
-        fingerprint=hashlib.sha256(args.corpus.read_bytes()).hexdigest(),
-    )
+    corpus = prepare_benchmark(benchmark.records, options.passage_chars,
+                               fingerprint=hashlib.sha256(args.corpus.read_bytes()).hexdigest())
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as scratch:
         progress = None
@@ -191,9 +210,9 @@ def run_eval(args: argparse.Namespace, rows_out: list | None = None) -> dict:
             progress = progress_bars(sys.stderr.isatty())
         index = build_index(Path(scratch), corpus, embedder, options, progress=progress)
         build_seconds = time.perf_counter() - started
-        config = RetrievalConfig.for_embedder(embedder.id)
-        if args.rerank_depth:
-            config.rerank_depth = args.rerank_depth
+        config = RetrievalConfig.for_embedder(
+            embedder.id, **({"rerank_depth": args.rerank_depth} if args.rerank_depth else {})
+        )
         retriever = Retriever(index, embedder, config, make_reranker(args.reranker))
 
         def rank_pipeline(question: str) -> list[str]:

@@ -12,7 +12,9 @@ Layout of ``index_dir``::
     .build-<pid>-*/         a build in progress (ignored by readers)
     .build.lock             held (flock) by whoever builds: one build at a time across processes
 
-A crash at any point leaves CURRENT pointing at the previous complete version.
+A crash at any point leaves CURRENT pointing at the previous complete version. Vectors are
+written, read and scored through assistant/vector_store.py; callers above this module score
+through ``LoadedIndex.passage_scores`` / ``sentence_scores``.
 
 Every builder (``assistant ingest``, the server's start-up build, operator jobs) holds
 ``build_lock(index_dir)`` while it builds. A scratch folder is therefore removed only by the
@@ -52,6 +54,7 @@ from assistant.ingest import (  # noqa: F401 - re-exported: ingestion moved to a
 from assistant.lexical import LexicalIndex
 from assistant.records import Clause, Passage
 from assistant.sentences import sentence_spans
+from assistant.vector_store import FaissFlatStore, NumpyStore, VectorStore
 
 FORMAT_VERSION = 1
 # Bump when parsing, passage composition or BM25 terms change, so old artifacts count as stale.
@@ -215,10 +218,10 @@ class LoadedIndex:
     documents: list[dict]
     clauses: list[Clause]
     passages: list[Passage]
-    vectors: "faiss.Index"  # noqa: F821 - faiss is imported lazily
+    passage_store: VectorStore  # one vector per passage, in passages order
     lexical: LexicalIndex
     sentences: list[Sentence]
-    sentence_vectors: np.ndarray | None
+    sentence_store: VectorStore | None  # one vector per sentence; None when built without them
     clause_by_id: dict[str, Clause] = field(default_factory=dict)
     passage_rows_by_clause: dict[str, list[int]] = field(default_factory=dict)
     sentence_rows_by_clause: dict[str, list[int]] = field(default_factory=dict)
@@ -233,6 +236,30 @@ class LoadedIndex:
     @property
     def version(self) -> str:
         return self.manifest.version
+
+    @property
+    def has_sentence_vectors(self) -> bool:
+        return self.sentence_store is not None and len(self.sentence_store) > 0
+
+    def passage_scores(self, query_vector: np.ndarray, rows=None) -> np.ndarray:
+        """Cosine of the question to every passage (``rows`` None, in passages order) or to the
+        given passage rows, in the order given."""
+        if rows is None:
+            return self.passage_store.score_all(query_vector)
+        return self.passage_store.score_rows(query_vector, rows)
+
+    def sentence_scores(self, query_vector: np.ndarray, rows=None) -> np.ndarray | None:
+        """Cosine of the question to every sentence or to the given sentence rows; None when the
+        index has no sentence vectors."""
+        if not self.has_sentence_vectors:
+            return None
+        if rows is None:
+            return self.sentence_store.score_all(query_vector)
+        return self.sentence_store.score_rows(query_vector, rows)
+
+    def sentence_rows(self, clause_id: str) -> list[int]:
+        """Rows (in sentences) of the clause's sentences, in text order; empty when none."""
+        return self.sentence_rows_by_clause.get(clause_id, [])
 
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -289,9 +316,9 @@ def _build_locked(
         _write_json(scratch / "clauses.json", [asdict(c) for c in clauses])
         _write_json(scratch / "passages.json", [asdict(p) for p in passages])
         _write_json(scratch / "sentences.json", [[s.clause_id, s.start, s.end] for s in sentences])
-        _write_faiss(scratch / "vectors.faiss", vectors)
+        FaissFlatStore.write(scratch / "vectors.faiss", vectors)
         if sentence_vectors is not None:
-            np.save(scratch / "sentence_vectors.npy", sentence_vectors)
+            NumpyStore.write(scratch / "sentence_vectors.npy", sentence_vectors)
         lexical.save(scratch / "bm25")
 
         # Sortable by build time, unique even for two builds in the same second.
@@ -359,15 +386,15 @@ def load_version(root: Path) -> LoadedIndex:
         clauses = [Clause(**c) for c in _read_json(root / "clauses.json")]
         passages = [Passage(**p) for p in _read_json(root / "passages.json")]
         sentences = [Sentence(*s) for s in _read_json(root / "sentences.json")]
-        vectors = _read_faiss(root / "vectors.faiss")
+        vectors = _read_passage_store(root / "vectors.faiss")
         sentence_path = root / "sentence_vectors.npy"
-        sentence_vectors = np.load(sentence_path) if sentence_path.exists() else None
+        sentence_vectors = NumpyStore.read(sentence_path) if sentence_path.exists() else None
         lexical = LexicalIndex.load(root / "bm25")
         documents = _read_json(root / "documents.json")
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexCorrupt(f"cannot read index in {root}: {exc}") from exc
-    if (vectors.ntotal, vectors.d) != (len(passages), manifest.dimension):
-        raise IndexCorrupt(f"vectors in {root} do not match the passages ({vectors.ntotal} vs {len(passages)})")
+    if (len(vectors), vectors.dimension) != (len(passages), manifest.dimension):
+        raise IndexCorrupt(f"vectors in {root} do not match the passages ({len(vectors)} vs {len(passages)})")
     return LoadedIndex(root, manifest, documents, clauses, passages, vectors, lexical, sentences, sentence_vectors)
 
 
@@ -421,24 +448,10 @@ def _checksums(root: Path) -> dict[str, str]:
     }
 
 
-def _write_faiss(path: Path, vectors: np.ndarray) -> None:
-    import faiss
-
-    index = faiss.IndexFlatIP(int(vectors.shape[1]))
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    # Written by Python, not faiss.write_index: faiss only prints a failed close (a full disk)
-    # and returns, leaving a truncated file; Python's write raises OSError(ENOSPC).
-    data = faiss.serialize_index(index)
-    with open(path, "wb") as handle:
-        handle.write(data.tobytes())
-
-
-def _read_faiss(path: Path):
-    import faiss
-
+def _read_passage_store(path: Path) -> VectorStore:
     try:
-        return faiss.read_index(str(path))
-    except RuntimeError as exc:
+        return FaissFlatStore.read(path)
+    except ValueError as exc:
         raise IndexCorrupt(f"cannot read vector index {path}: {exc}") from exc
 
 

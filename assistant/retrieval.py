@@ -17,12 +17,13 @@ from assistant.records import Clause
 
 if TYPE_CHECKING:
     from assistant.abstention import IndexProfile
+    from assistant.config import Settings
     from assistant.embedding import Embedder
     from assistant.query import QueryAnalysis
     from assistant.index import LoadedIndex
     from assistant.reranking import Reranker
 
-@dataclass
+@dataclass(frozen=True)  # made whole by for_embedder() / from_settings(), never patched afterwards
 class RetrievalConfig:
     candidates: int = 200  # passages taken from each of the dense and lexical lists
     # Weight of the dense signal per question language (BM25 gets the rest). Chinese BM25 works
@@ -55,15 +56,17 @@ class RetrievalConfig:
     rerank_depth: int = 30
 
     @classmethod
-    def for_embedder(cls, embedder_id: str) -> RetrievalConfig:
-        """The defaults, with the cross-lingual shift measured for that model."""
-        return cls(cross_lingual_shift=CROSS_LINGUAL_SHIFTS.get(embedder_id, 0.0))
+    def for_embedder(cls, embedder_id: str, **overrides) -> RetrievalConfig:
+        """The defaults with the cross-lingual shift of that model's registry entry
+        (embedding.EMBEDDERS), and any field given in ``overrides``."""
+        from assistant.embedding import embedder_traits
 
+        return cls(cross_lingual_shift=embedder_traits(embedder_id).cross_lingual_shift, **overrides)
 
-# Chosen on tests/data/abstention.jsonl: the shift lets Chinese questions find the right clause
-# in the top 3 as often as English ones do (docs/benchmarks.md, "Abstention and right clause").
-# Both engines run the same model.
-CROSS_LINGUAL_SHIFTS = {"e5-small": 0.05, "e5-small-q4": 0.05}
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder_id: str) -> RetrievalConfig:
+        """The service's configuration: the embedder's defaults and the settings that tune retrieval."""
+        return cls.for_embedder(embedder_id, rerank_depth=settings.rerank_depth)
 
 
 @dataclass
@@ -153,7 +156,6 @@ class Retriever:
         self._clause_document_rows = np.array(
             [document_rows.setdefault(c.document, len(document_rows)) for c in index.clauses], dtype=np.int64
         )
-        self._matrix = passage_matrix(index.vectors)
         self._profile: IndexProfile | None = None
         self._profile_lock = threading.Lock()
 
@@ -165,13 +167,8 @@ class Retriever:
                 if self._profile is None:
                     from assistant.abstention import IndexProfile
 
-                    self._profile = IndexProfile(self.index, self._matrix)
+                    self._profile = IndexProfile(self.index)
         return self._profile
-
-    @property
-    def passage_vectors(self) -> np.ndarray:
-        """Every passage's vector (a read-only view of the FAISS index), in index.passages order."""
-        return self._matrix
 
     def analyse(self, question: str) -> QueryAnalysis:
         from assistant.query import analyse
@@ -253,13 +250,13 @@ class Retriever:
         mark = time.perf_counter()
         # Exact inner product over all passages: one BLAS call, cheaper than copying out of
         # FAISS for the candidates BM25 adds (see docs/benchmarks.md for when to switch to IVF).
-        cosines = self._matrix @ query_vector
+        cosines = self.index.passage_scores(query_vector)
         dense_all = cosines
         discount = self.config.sentence_discount.get(language)
         # Every sentence only where sentences rank clauses; otherwise the hits' own, below.
         sentence_cosines = None
-        if discount is not None and self.index.sentence_vectors is not None and len(self.index.sentence_vectors):
-            sentence_cosines = self.index.sentence_vectors @ query_vector
+        if discount is not None:
+            sentence_cosines = self.index.sentence_scores(query_vector)
         best_sentences = (
             self._best_per_clause(self._sentence_clause_rows, sentence_cosines) if sentence_cosines is not None else None
         )
@@ -330,13 +327,12 @@ class Retriever:
         return head + hits[self.config.rerank_depth :]
 
     def _score_sentences(self, hits: list[Hit], query_vector: np.ndarray) -> None:
-        vectors = self.index.sentence_vectors
-        if vectors is None:
+        if self.index.sentence_store is None:
             return
         for hit in hits:
-            rows = self.index.sentence_rows_by_clause.get(hit.clause.id)
+            rows = self.index.sentence_rows(hit.clause.id)
             if rows:
-                hit.sentence = float((vectors[rows] @ query_vector).max())
+                hit.sentence = float(self.index.sentence_scores(query_vector, rows).max())
                 if hit.clause.children:
                     # A section's sentences are its children's; its own topic is its title, which
                     # only its passage vector carries.
@@ -344,7 +340,7 @@ class Retriever:
 
     def best_passage_cosines(self, query_vector: np.ndarray) -> np.ndarray:
         """Each clause's best passage cosine, in index.clauses order: the embedder alone, unfused."""
-        return self._best_per_clause(self._passage_clause_rows, self._matrix @ query_vector)
+        return self._best_per_clause(self._passage_clause_rows, self.index.passage_scores(query_vector))
 
     def _best_per_clause(self, clause_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
         best = np.full(len(self.index.clauses), -np.inf, dtype=np.float32)
@@ -363,7 +359,7 @@ class Retriever:
 
     def _clause_dense(self, clause_id: str, query_vector: np.ndarray) -> float:
         rows = self.index.passage_rows_by_clause.get(clause_id, [])
-        return float((self._matrix[rows] @ query_vector).max()) if rows else 0.0
+        return float(self.index.passage_scores(query_vector, rows).max()) if rows else 0.0
 
     def _fuse(
         self,
@@ -424,18 +420,6 @@ def _top(scores: np.ndarray, count: int) -> np.ndarray:
 def _zscore(values: np.ndarray) -> np.ndarray:
     spread = float(values.std())
     return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
-
-
-def passage_matrix(vectors) -> np.ndarray:
-    """The passage vectors as a read-only numpy view of the FAISS flat index (no copy)."""
-    import faiss
-
-    flat = faiss.downcast_index(vectors)
-    if hasattr(flat, "get_xb"):
-        matrix = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
-        matrix.flags.writeable = False
-        return matrix
-    return np.vstack([vectors.reconstruct(i) for i in range(vectors.ntotal)]).astype(np.float32)
 
 
 def _passes(clause: Clause, document: str | None, lang: str | None) -> bool:

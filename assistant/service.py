@@ -18,7 +18,7 @@ from assistant.cache import LRUCache
 from assistant.config import Settings
 from assistant.documents import DocumentError, discover
 from assistant.editions import Editions
-from assistant.embedding import Embedder, QueryBatcher, make_embedder
+from assistant.embedding import Embedder, QueryBatcher, embedder_traits, make_embedder
 from assistant.index import (
     BuildOptions,
     IndexError_,
@@ -40,20 +40,6 @@ from assistant.sections import is_section
 from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker
 from assistant.retrieval import RetrievalConfig, Retriever
-
-# Cosine level per embedder (threshold, and shifts per question/clause language pair) below
-# which a retrieved clause is not cited once the question is in scope (the scope decision
-# itself is abstention.ScopeModel). Cosine scales differ a lot between models; for e5-small,
-# Chinese-Chinese cosines sit high and a Chinese question against English text low.
-_E5_CALIBRATION = (0.845, {("zh", "zh"): -0.065, ("zh", "en"): 0.03, ("en", "zh"): -0.03})
-DEFAULT_CALIBRATIONS = {
-    "e5-small": _E5_CALIBRATION,
-    "e5-small-q4": _E5_CALIBRATION,  # the same model on another engine: the same cosines
-    "use-multilingual": (0.30, {}),
-    "fake": (0.25, {}),
-}
-DEFAULT_ST_CALIBRATION = (0.35, {})
-
 
 class QuestionError(ValueError):
     """The question cannot be answered as given (empty, too long)."""
@@ -118,11 +104,10 @@ class Assistant:
     # -- settings-derived --------------------------------------------------------------
     @property
     def calibration(self) -> Calibration:
-        if self.embedder.id.startswith("st:"):
-            threshold, shifts = DEFAULT_ST_CALIBRATION
-        else:
-            threshold, shifts = DEFAULT_CALIBRATIONS.get(self.embedder.id, (0.5, {}))
-        return Calibration(threshold, dict(shifts))
+        """The citation floor of the embedder's registry entry (embedding.EMBEDDERS); the scope
+        decision itself is abstention.ScopeModel."""
+        traits = embedder_traits(self.embedder.id)
+        return Calibration(traits.threshold, dict(traits.shifts))
 
     @property
     def scope_model(self) -> ScopeModel:
@@ -226,8 +211,7 @@ class Assistant:
             raise IndexStale(
                 f"the index was built with {index.manifest.embedder}, the service uses {self.embedder.id}"
             )
-        config = RetrievalConfig.for_embedder(self.embedder.id)
-        config.rerank_depth = self.settings.rerank_depth
+        config = RetrievalConfig.from_settings(self.settings, self.embedder.id)
         retriever = Retriever(index, self.embedder, config, self.reranker)
         retriever.profile  # noqa: B018 - built now, at load, not on the first question
         for lang in ("zh", "en"):  # the index's near-miss levels, also at load

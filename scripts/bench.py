@@ -168,23 +168,12 @@ def section_build(ctx: "Context") -> dict:
 
 def obliqa_prepared(path: Path, limit: int | None, passage_chars: int):
     """PreparedCorpus for the first `limit` records (all when None), as the build sees it."""
-    from assistant.evaluation import records_to_clauses
-    from assistant.index import PreparedCorpus, corpus_fingerprint, passages_for
+    from assistant.evaluation import prepare_benchmark
+    from assistant.index import corpus_fingerprint
 
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    clauses, documents = records_to_clauses(records)  # headings need every record
-    if limit and limit < len(clauses):
-        clauses = clauses[:limit]
-        used = {c.document for c in clauses}
-        documents = [d for d in documents if d["id"] in used]
-    titles = {d["id"]: d["title"] for d in documents}
-    return PreparedCorpus(
-        documents=documents,
-        clauses=clauses,
-        passages=passages_for(clauses, titles, passage_chars),
-        # The fingerprint of an empty corpus folder: a server with an empty --corpus sees it as fresh.
-        fingerprint=corpus_fingerprint([]),
-    )
+    # The fingerprint of an empty corpus folder: a server with an empty --corpus sees it as fresh.
+    return prepare_benchmark(records, passage_chars, fingerprint=corpus_fingerprint([]), limit=limit)
 
 
 def section_obliqa_build(ctx: "Context") -> dict:

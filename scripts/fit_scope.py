@@ -74,18 +74,15 @@ def benchmark_retriever(name: str, split: str, cache_dir: Path, embedder: str):
     import tempfile
 
     from assistant.embedding import CachedEmbedder, make_embedder
-    from assistant.evaluation import load_benchmark, records_to_clauses
-    from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
+    from assistant.evaluation import load_benchmark, prepare_benchmark
+    from assistant.index import BuildOptions, build_index
     from assistant.retrieval import RetrievalConfig, Retriever
 
     folder = BENCH / name
     bench = load_benchmark(folder / "corpus.jsonl", folder / f"queries-{split}.jsonl", folder / f"qrels-{split}.tsv")
-    clauses, documents = records_to_clauses(bench.records)
     cached = CachedEmbedder(make_embedder(embedder), cache_dir)
     options = BuildOptions(embedder_id=cached.id, passage_chars=1000)
-    titles = {d["id"]: d["title"] for d in documents}
-    corpus = PreparedCorpus(documents=documents, clauses=clauses, fingerprint=name,
-                            passages=passages_for(clauses, titles, options.passage_chars))
+    corpus = prepare_benchmark(bench.records, options.passage_chars, fingerprint=name)
     index = build_index(Path(tempfile.mkdtemp(prefix="fit-scope-")), corpus, cached, options)
     return Retriever(index, cached, RetrievalConfig.for_embedder(cached.id))
 

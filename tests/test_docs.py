@@ -97,3 +97,22 @@ def test_the_figure_scan_catches_a_pasted_measurement(tmp_path):
     )
     flagged = {int(found.split(":")[1]) for found in figures_in_comments((tmp_path,), base=tmp_path)}
     assert flagged == {1, 2, 3, 4}  # line 5's parameter and clause number are not figures
+
+
+def test_the_readme_settings_table_is_the_one_generated_from_settings():
+    import re
+
+    from assistant.config import settings_table
+
+    match = re.search(r"<!-- settings-table:[^\n]*-->\n(.*?)<!-- end settings-table -->", README, re.S)
+    assert match, "README.md lacks the settings-table markers"
+    assert match.group(1) == settings_table(), (
+        "README's settings table and the Settings fields disagree: run scripts/settings_table.py"
+    )
+
+
+def test_the_settings_table_changes_with_a_fields_description(monkeypatch):
+    from assistant.config import Settings, settings_table
+
+    monkeypatch.setattr(Settings.model_fields["top_k"], "description", "how many citations")
+    assert "| `ASSISTANT_TOP_K` | `5` | how many citations |" in settings_table()

@@ -266,3 +266,17 @@ def test_the_queue_is_bounded_by_model_tokens_too_and_uncapped_tickets_skip_the_
     for thread in threads:
         thread.join(5)
     assert all(isinstance(v, np.ndarray) for v in out.values()) and len(out) == 3
+
+
+def test_each_registry_entry_builds_its_embedder_and_carries_its_traits():
+    from assistant.embedding import EMBEDDERS, embedder_entry, embedder_traits
+
+    for entry in EMBEDDERS:
+        spec = entry.name + "some-model" if entry.name.endswith(":") else entry.name
+        embedder = make_embedder(spec)  # built, not loaded: no model is read here
+        assert embedder.id == spec
+        assert embedder_entry(embedder.id) is entry
+        assert embedder_traits(embedder.id).threshold == entry.threshold
+    assert embedder_entry("st:") is None, "a prefix entry needs a model after it"
+    neutral = embedder_traits("custom-model")
+    assert (neutral.threshold, neutral.shifts, neutral.cross_lingual_shift) == (0.5, {}, 0.0)

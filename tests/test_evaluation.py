@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
-from assistant.evaluation import load_benchmark, records_to_clauses, score_ranking
+from assistant.evaluation import load_benchmark, prepare_benchmark, records_to_clauses, score_ranking
 
 BEIR = Path(__file__).parent / "data" / "beir"
 
@@ -100,3 +100,16 @@ def test_every_command_is_defined_in_the_cli_module():
     assert set(commands.choices) == {"ingest", "ask", "search", "serve", "eval"}
     assert all(sub.get_default("handler").__module__ == "assistant.cli" for sub in commands.choices.values())
     assert not hasattr(evaluation, "add_eval_command")  # the logic stays there, the options do not
+
+
+def test_prepare_benchmark_gives_the_build_one_clause_per_record_and_their_passages():
+    benchmark = load_benchmark(BEIR / "corpus.jsonl", BEIR / "queries.jsonl", BEIR / "qrels.tsv")
+    corpus = prepare_benchmark(benchmark.records, 1000, fingerprint="beir")
+    clauses, documents = records_to_clauses(benchmark.records)
+    assert [c.id for c in corpus.clauses] == [c.id for c in clauses]
+    assert corpus.documents == documents and corpus.fingerprint == "beir"
+    assert {p.clause_id for p in corpus.passages} == {c.id for c in clauses}
+    first = prepare_benchmark(benchmark.records, 1000, limit=1)
+    assert [c.id for c in first.clauses] == [clauses[0].id]
+    assert first.clauses[0].path == clauses[0].path, "headings are read from every record"
+    assert [d["id"] for d in first.documents] == [clauses[0].document]

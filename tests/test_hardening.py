@@ -79,20 +79,20 @@ def test_the_secret_key_is_never_echoed_in_the_error():
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_vectors_on_a_full_disk_fail_with_enospc_not_a_truncated_file():
-    from assistant.index import _write_faiss
+    from assistant.vector_store import FaissFlatStore
 
     with pytest.raises(OSError) as error:
-        _write_faiss(Path("/dev/full"), np.ones((64, 8), dtype=np.float32))
+        FaissFlatStore.write(Path("/dev/full"), np.ones((64, 8), dtype=np.float32))
     assert error.value.errno == errno.ENOSPC
 
 
 def test_ingest_on_a_full_disk_says_so_plainly(base, monkeypatch, capsys):
-    import assistant.index as index
+    from assistant.vector_store import FaissFlatStore
 
     def full(path, *args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(index, "_write_faiss", full)
+    monkeypatch.setattr(FaissFlatStore, "write", staticmethod(full))
     assert cli.main([*base, "ingest", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "error: cannot write the new index (no space left on device (" in err

@@ -71,3 +71,20 @@ def test_the_package_has_no_import_circle():
 def test_the_cycle_finder_sees_a_circle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_only_the_vector_store_imports_faiss():
+    # The storage seam: index.py reads and writes vectors through assistant/vector_store.py, and
+    # nothing above it (retrieval, answering, the scope decision) touches FAISS itself.
+    importers = sorted(name for name, path in module_files().items() if "faiss" in imported_roots(path))
+    assert importers == ["assistant.vector_store"]

@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.documents import discover
@@ -14,6 +15,7 @@ from assistant.index import (
     load_index,
     prepare_files,
 )
+from assistant.vector_store import FaissFlatStore, NumpyStore, VectorStore
 
 
 def build(corpus_dir: Path, index_dir: Path):
@@ -64,7 +66,7 @@ def test_failed_build_keeps_the_live_version(corpus_dir, tmp_path, monkeypatch):
     def explode(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("assistant.index._write_faiss", explode)
+    monkeypatch.setattr(FaissFlatStore, "write", staticmethod(explode))
     with pytest.raises(OSError):
         build_index(index_dir, prepare_files(paths, 600), FakeEmbedder(), BuildOptions("fake"))
     assert load_index(index_dir).version == first.version
@@ -98,3 +100,59 @@ def test_dense_model_sees_the_clause_title_and_text_and_bm25_also_the_document_a
     (passage,) = passages_for([clause], {"d": "Guidance"}, passage_chars=600)
     assert passage.dense_text == "Senior leadership support\nLeadership shall sponsor the centre."
     assert passage.index_text == "Guidance\n4 Planning > 4.5 Senior leadership support\nLeadership shall sponsor the centre."
+
+
+def _unit_rows(count: int, dimension: int, seed: int) -> np.ndarray:
+    rows = np.random.default_rng(seed).normal(size=(count, dimension)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("kind", ["faiss", "numpy"])
+def test_a_vector_store_scores_all_rows_given_rows_and_finds_the_best(kind, tmp_path):
+    matrix = _unit_rows(40, 16, seed=1)
+    path = tmp_path / "vectors"
+    if kind == "faiss":
+        FaissFlatStore.write(path, matrix)
+        store = FaissFlatStore.read(path)
+    else:
+        NumpyStore.write(path.with_suffix(".npy"), matrix)
+        store = NumpyStore.read(path.with_suffix(".npy"))
+    assert isinstance(store, VectorStore)
+    assert (len(store), store.dimension) == (40, 16)
+    query = _unit_rows(1, 16, seed=2)[0]
+    expected = matrix @ query
+    np.testing.assert_allclose(store.score_all(query), expected, atol=1e-6)
+    np.testing.assert_allclose(store.score_rows(query, [7, 3, 30]), expected[[7, 3, 30]], atol=1e-6)
+    np.testing.assert_allclose(store.score_all(matrix[:3]), matrix[:3] @ matrix.T, atol=1e-6)
+    np.testing.assert_array_equal(store.vectors([5, 2]), matrix[[5, 2]])
+    rows, scores = store.search(query, 5)
+    assert rows.tolist() == np.argsort(-expected)[:5].tolist()
+    np.testing.assert_allclose(scores, np.sort(expected)[::-1][:5], atol=1e-6)
+    assert len(store.search(query, 100)[0]) == 40
+
+
+def test_a_file_that_is_not_a_faiss_index_is_reported_as_corrupt(tmp_path):
+    from assistant.index import _read_passage_store
+
+    (tmp_path / "vectors.faiss").write_bytes(b"not an index at all")
+    with pytest.raises(IndexCorrupt, match="cannot read vector index"):
+        _read_passage_store(tmp_path / "vectors.faiss")
+
+
+def test_the_loaded_index_scores_passages_and_sentences_through_its_stores(corpus_dir, tmp_path):
+    index, _ = build(corpus_dir, tmp_path / "index")
+    query = FakeEmbedder().embed_queries(["投诉处理时限"])[0]
+    scores = index.passage_scores(query)
+    assert scores.shape == (len(index.passages),)
+    np.testing.assert_allclose(index.passage_scores(query, [4, 1]), scores[[4, 1]], atol=1e-6)
+    rows = index.sentence_rows("ccso-zh:4.5")
+    assert rows and all(index.sentences[r].clause_id == "ccso-zh:4.5" for r in rows)
+    assert index.has_sentence_vectors
+    np.testing.assert_allclose(index.sentence_scores(query, rows), index.sentence_scores(query)[rows], atol=1e-6)
+    assert index.sentence_rows("no such clause") == []
+
+    paths = discover(corpus_dir)
+    bare = build_index(tmp_path / "bare", prepare_files(paths, 600), FakeEmbedder(),
+                       BuildOptions("fake", sentence_vectors=False))
+    assert not bare.has_sentence_vectors
+    assert bare.sentence_scores(query) is None

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -78,13 +80,10 @@ def test_hybrid_search_finds_topical_clause(fake_assistant):
 
 
 def _small_index(tmp_path, records):
-    from assistant.evaluation import records_to_clauses
-    from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
+    from assistant.evaluation import prepare_benchmark
+    from assistant.index import BuildOptions, build_index
 
-    clauses, documents = records_to_clauses(records)
-    titles = {d["id"]: d["title"] for d in documents}
-    corpus = PreparedCorpus(documents=documents, clauses=clauses, passages=passages_for(clauses, titles, 1000),
-                            fingerprint="test")
+    corpus = prepare_benchmark(records, 1000, fingerprint="test")
     return build_index(tmp_path / "index", corpus, FakeEmbedder(), BuildOptions("fake"))
 
 
@@ -118,8 +117,8 @@ def test_hits_carry_their_clause_best_sentence(tmp_path):
     question = "How long must complaint records be kept?"
     query = embedder.embed_queries([question])[0]
     for hit in Retriever(index, embedder).search(question, k=2).hits:
-        rows = index.sentence_rows_by_clause[hit.clause.id]
-        assert hit.sentence == pytest.approx(float((index.sentence_vectors[rows] @ query).max()), abs=1e-6)
+        rows = index.sentence_rows(hit.clause.id)
+        assert hit.sentence == pytest.approx(float((index.sentence_store.vectors(rows) @ query).max()), abs=1e-6)
 
 
 def test_document_prior_lifts_the_best_documents_other_clauses(tmp_path):
@@ -161,3 +160,15 @@ def test_a_bare_number_lists_every_clause_it_names_first(tmp_path):
     hits = Retriever(index, FakeEmbedder()).search("Rule 3.3", k=5).hits
     assert {h.clause.id for h in hits[:3]} == {"A-3.3", "B-3.3", "C-3.3"}
     assert all(h.matched_by == "number" for h in hits[:3])
+
+
+def test_retrieval_config_from_settings_takes_the_embedders_shift_and_the_rerank_depth():
+    from assistant.config import Settings
+
+    settings = Settings(_env_file=None, rerank_depth=12)
+    config = RetrievalConfig.from_settings(settings, "e5-small")
+    assert (config.cross_lingual_shift, config.rerank_depth) == (0.05, 12)
+    assert RetrievalConfig.from_settings(settings, "fake").cross_lingual_shift == 0.0
+    assert RetrievalConfig.for_embedder("use-multilingual").rerank_depth == RetrievalConfig().rerank_depth
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.rerank_depth = 5  # type: ignore[misc]

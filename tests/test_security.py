@@ -257,6 +257,20 @@ def test_parse_rate(value, expected):
     assert parse_rate(value) == expected
 
 
+def test_settings_give_the_rates_and_refuse_a_bad_one_in_one_line():
+    from assistant.config import Settings, SettingsError, load_settings
+
+    settings = Settings(_env_file=None, rate_limit="10/second")
+    assert (settings.ask_rate, settings.search_rate) == (Rate(10, 1.0), Rate(50, 1.0))
+    settings = Settings(_env_file=None, rate_limit="0", search_rate_limit="2/minute")
+    assert (settings.ask_rate, settings.search_rate) == (None, Rate(2, 60.0))
+    assert Settings(_env_file=None, rate_limit="0").search_rate is None
+    with pytest.raises(SettingsError) as error:
+        load_settings(_env_file=None, search_rate_limit="lots")
+    assert str(error.value).startswith("ASSISTANT_SEARCH_RATE_LIMIT='lots': not a rate")
+    assert "\n" not in str(error.value)
+
+
 @pytest.mark.parametrize("value", ["abc", "60", "60/fortnight", "-1/minute", "1.5/minute", "/minute", "60 per minute"])
 def test_bad_rate_limit_setting_stops_startup_with_the_reason(fake_settings, fake_assistant, value):
     with pytest.raises(RateLimitSettingError, match="ASSISTANT_RATE_LIMIT.*N/second, N/minute or N/hour"):

