@@ -118,13 +118,16 @@ class IndexProfile:
     def near_miss_level(self, model: ScopeModel, retriever: Retriever, lang: str | None) -> float | None:
         """Mean logit the model gives this index's pseudo near misses (of ``lang``'s sentences).
 
-        Computed once per index (a few hundred searches with stored vectors, at load) and per model.
+        The near misses' signals are stored with the index when it is built (scope_profile.json);
+        an index built before that, or by other signal code, has them computed here once (a few
+        hundred searches with stored vectors). The level itself is per model.
         """
         key = (id(model), lang)
         if key not in self._levels:
             with self._near_miss_lock:
                 if self._near_miss is None:
-                    self._near_miss = pseudo_near_misses(retriever)
+                    stored = stored_near_misses(retriever.index)
+                    self._near_miss = stored if stored is not None else pseudo_near_misses(retriever)
                 self._levels[key] = model.near_miss_level(self._near_miss, lang)
         return self._levels[key]
 
@@ -289,6 +292,41 @@ def pseudo_near_misses(retriever: Retriever, sample: int = 200) -> list[dict[str
         if masked.hits:
             out.append(signals(analysis, masked, retriever))
     return out
+
+
+# -- stored with the index ------------------------------------------------------------------------
+
+SCOPE_PROFILE_FILE = "scope_profile.json"
+# Bump when signals() or pseudo_near_misses() change: stored rows of another version are
+# recomputed at load instead of being read.
+SIGNALS_VERSION = "1"
+
+
+def scope_profile(index: LoadedIndex, embedder) -> dict:
+    """What the scope decision stores with a freshly built index: its pseudo near misses' signals.
+
+    Computed at build time (stored vectors only, no model call) so that opening the index does
+    not repeat the few hundred searches. Retrieval as the service configures it, without a reranker.
+    """
+    from assistant.retrieval import RetrievalConfig, Retriever
+
+    retriever = Retriever(index, embedder, RetrievalConfig.for_embedder(embedder.id))
+    return {"signals_version": SIGNALS_VERSION, "near_misses": pseudo_near_misses(retriever)}
+
+
+def stored_near_misses(index: LoadedIndex) -> list[dict[str, float]] | None:
+    """The pseudo near misses stored in the index's version folder; None when absent or stale."""
+    path = Path(index.root) / SCOPE_PROFILE_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # load_version checked its checksum; this is a file it did not list
+    if not isinstance(data, dict) or data.get("signals_version") != SIGNALS_VERSION:
+        return None
+    rows = data.get("near_misses")
+    return rows if isinstance(rows, list) else None
 
 
 # -- the fitted model --------------------------------------------------------------------------------

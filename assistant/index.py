@@ -55,7 +55,8 @@ from assistant.sentences import sentence_spans
 
 FORMAT_VERSION = 1
 # Bump when parsing, passage composition or BM25 terms change, so old artifacts count as stale.
-PIPELINE_VERSION = "5"  # 4: real-document parsing; 5: section clauses (assistant/sections.py)
+# 4: real-document parsing; 5: section clauses (assistant/sections.py); 6: scope_profile.json
+PIPELINE_VERSION = "6"
 CURRENT_POINTER = "CURRENT"
 BUILD_LOCK = ".build.lock"
 
@@ -312,6 +313,7 @@ def _build_locked(
         _write_json(scratch / "manifest.json", asdict(manifest))
         _fsync_tree(scratch)
         loaded = load_version(scratch)  # verify before anyone is pointed at it
+        _add_scope_profile(scratch, loaded, embedder)
         final = index_dir / version
         os.replace(scratch, final)
         switched = False
@@ -327,6 +329,27 @@ def _build_locked(
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
+
+
+def _add_scope_profile(scratch: Path, loaded: LoadedIndex, embedder: Embedder) -> None:
+    """Store the scope decision's per-index profile (assistant/abstention.py) with the version.
+
+    It needs the loaded index, so it is written after the first verification and added to the
+    manifest's checksums. Without it the index still works: the profile is computed at load.
+    """
+    from assistant.abstention import SCOPE_PROFILE_FILE, scope_profile
+
+    try:
+        profile = scope_profile(loaded, embedder)
+    except Exception:  # noqa: BLE001 - the index is complete without it
+        import logging
+
+        logging.getLogger(__name__).exception("scope profile not stored; it will be computed at load")
+        return
+    _write_json(scratch / SCOPE_PROFILE_FILE, profile)
+    loaded.manifest.files = _checksums(scratch)
+    _write_json(scratch / "manifest.json", asdict(loaded.manifest))
+    _fsync_tree(scratch)
 
 
 def load_index(index_dir: Path) -> LoadedIndex:

@@ -191,3 +191,40 @@ def test_eval_reports_scope_metrics_for_scope_sets(tmp_path, capsys):
     assert 0.0 <= scope["auroc"] <= 1.0
     assert scope["recall@10"] == report["pipeline"]["recall@10"] == 1.0
     assert report["pipeline"]["queries"] == 4
+
+
+def test_the_pseudo_near_misses_are_stored_with_the_index_at_build(fake_assistant):
+    from assistant.abstention import SCOPE_PROFILE_FILE, SIGNALS_VERSION, pseudo_near_misses, stored_near_misses
+
+    index = fake_assistant.live.index
+    assert SCOPE_PROFILE_FILE in index.manifest.files  # checksummed like every other index file
+    stored = json.loads((index.root / SCOPE_PROFILE_FILE).read_text(encoding="utf-8"))
+    assert stored["signals_version"] == SIGNALS_VERSION
+    fresh = pseudo_near_misses(fake_assistant.live.retriever)
+    assert len(stored["near_misses"]) == len(fresh) > 0
+    for kept, again in zip(stored["near_misses"], fresh):
+        assert kept == pytest.approx(again)
+    assert stored_near_misses(index) == stored["near_misses"]
+
+
+def test_an_index_without_a_stored_profile_computes_it_at_load(fake_assistant, tmp_path, monkeypatch):
+    import dataclasses
+
+    from assistant import abstention
+    from assistant.abstention import SCOPE_PROFILE_FILE, stored_near_misses
+    from assistant.retrieval import Retriever
+
+    old = dataclasses.replace(fake_assistant.live.index, root=tmp_path)  # a version folder without the file
+    assert stored_near_misses(old) is None
+    (tmp_path / SCOPE_PROFILE_FILE).write_text(json.dumps({"signals_version": "0", "near_misses": []}))
+    assert stored_near_misses(old) is None  # rows of other signal code are not read
+    calls = []
+    real = abstention.pseudo_near_misses
+    monkeypatch.setattr(abstention, "pseudo_near_misses", lambda r: calls.append(1) or real(r))
+    retriever = Retriever(old, fake_assistant.embedder, fake_assistant.live.retriever.config)
+    model = _model(threshold=0.5)
+    model.index_threshold = {"intercept": -1.0, "slope": 0.5}
+    level = retriever.profile.near_miss_level(model, retriever, "zh")
+    assert calls == [1] and level is not None
+    stored_level = fake_assistant.live.retriever.profile.near_miss_level(model, fake_assistant.live.retriever, "zh")
+    assert level == pytest.approx(stored_level)
