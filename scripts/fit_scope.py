@@ -16,7 +16,8 @@ fitted set.
 
     .venv/bin/python scripts/fit_scope.py --cache-dir .cache/eval [--write] [--json]
 
-Signals are cached in --cache-dir/scope-<set>.json; --refresh recomputes them.
+Signals are cached in --rows-dir (default --cache-dir) as scope-<set>-s<SIGNALS_VERSION>.json; --refresh
+recomputes them (needed after a retrieval or ranking change that keeps the signal code).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.abstention import (  # noqa: E402
-    PARAMS_DIR, SIGNALS, ScopeModel, auroc, fit_logistic, pseudo_near_misses,
+    PARAMS_DIR, SIGNALS, SIGNALS_VERSION, ScopeModel, auroc, fit_logistic, pseudo_near_misses,
 )
 
 BENCH = ROOT.parent / "shared" / "bench"
@@ -90,13 +91,14 @@ def benchmark_retriever(name: str, split: str, cache_dir: Path, embedder: str):
     return Retriever(index, cached, RetrievalConfig.for_embedder(cached.id))
 
 
-def guidance_retriever(cache_dir: Path, embedder: str, corpus_dir: Path = ROOT / "corpus"):
+def guidance_retriever(cache_dir: Path, embedder: str, corpus_dir: Path = ROOT / "corpus",
+                       rows_dir: Path | None = None):
     from assistant.config import Settings
     from assistant.embedding import CachedEmbedder, make_embedder
     from assistant.service import Assistant
 
-    settings = Settings(_env_file=None, corpus_dir=corpus_dir, index_dir=cache_dir / f"guidance-index-{embedder}",
-                        embedder=embedder)
+    settings = Settings(_env_file=None, corpus_dir=corpus_dir,
+                        index_dir=(rows_dir or cache_dir) / f"guidance-index-{embedder}", embedder=embedder)
     assistant = Assistant(settings, embedder=CachedEmbedder(make_embedder(embedder), cache_dir))
     assistant.open()
     return assistant.live.retriever
@@ -111,14 +113,15 @@ def _qrels(path: Path) -> dict[str, set[str]]:
     return out
 
 
-def guidance_rows(path: Path, cache_dir: Path, embedder: str, corpus_dir: Path = ROOT / "corpus") -> list[dict]:
+def guidance_rows(path: Path, cache_dir: Path, embedder: str, corpus_dir: Path = ROOT / "corpus",
+                  rows_dir: Path | None = None) -> list[dict]:
     from assistant.abstention import signals
     from assistant.config import Settings
     from assistant.embedding import CachedEmbedder, make_embedder
     from assistant.service import Assistant
 
-    settings = Settings(_env_file=None, corpus_dir=corpus_dir, index_dir=cache_dir / f"guidance-index-{embedder}",
-                        embedder=embedder)
+    settings = Settings(_env_file=None, corpus_dir=corpus_dir,
+                        index_dir=(rows_dir or cache_dir) / f"guidance-index-{embedder}", embedder=embedder)
     cached = CachedEmbedder(make_embedder(embedder), cache_dir)
     assistant = Assistant(settings, embedder=cached)
     assistant.open()
@@ -146,8 +149,9 @@ def _is_right(clause, gold: set[str]) -> bool:
     return clause.number in gold or clause.document in gold or any(clause.number.startswith(g + ".") for g in gold)
 
 
-def load_rows(name: str, cache_dir: Path, refresh: bool, compute) -> list[dict]:
-    path = cache_dir / f"scope-{name}.json"
+def load_rows(name: str, rows_dir: Path, refresh: bool, compute) -> list[dict]:
+    # Named by the signal code's version: rows of other signals are recomputed, not reused.
+    path = rows_dir / f"scope-{name}-s{SIGNALS_VERSION}.json"
     if path.exists() and not refresh:
         return json.loads(path.read_text(encoding="utf-8"))
     rows = compute()
@@ -345,7 +349,9 @@ def fit_test_embedder(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "eval")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "eval", help="the embedding cache")
+    parser.add_argument("--rows-dir", type=Path,
+                        help="where the signal rows and the guidance index are kept (default: --cache-dir)")
     parser.add_argument("--embedder", default="e5-small")
     parser.add_argument("--guidance-set", type=Path, default=ROOT / "tests" / "data" / "guidance_set.jsonl")
     parser.add_argument("--l2", type=float, default=30.0)
@@ -366,21 +372,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     args.cache_dir.mkdir(parents=True, exist_ok=True)
+    rows_dir = args.rows_dir or args.cache_dir
+    rows_dir.mkdir(parents=True, exist_ok=True)
     features = (ALL_FEATURES if args.features == "all" else args.features.split(",")) if args.features else FEATURES
     if args.test_embedder:
         return fit_test_embedder(args)
 
-    data = {name: load_rows(name, args.cache_dir, args.refresh,
+    data = {name: load_rows(name, rows_dir, args.refresh,
                             lambda name=name, split=split: benchmark_rows(name, split, args.cache_dir, args.embedder))
             for name, split in SETS.items()}
     guidance_name = "guidance-" + args.guidance_set.stem
-    guidance = load_rows(guidance_name, args.cache_dir, args.refresh,
-                         lambda: guidance_rows(args.guidance_set, args.cache_dir, args.embedder))
-    pseudo = {name: load_rows(f"pseudo-{name}", args.cache_dir, args.refresh, lambda name=name, split=split:
+    guidance = load_rows(guidance_name, rows_dir, args.refresh,
+                         lambda: guidance_rows(args.guidance_set, args.cache_dir, args.embedder, rows_dir=rows_dir))
+    pseudo = {name: load_rows(f"pseudo-{name}", rows_dir, args.refresh, lambda name=name, split=split:
                               pseudo_near_misses(benchmark_retriever(name, split, args.cache_dir, args.embedder)))
               for name, split in SETS.items()}
-    pseudo["guidance"] = load_rows("pseudo-guidance", args.cache_dir, args.refresh,
-                                   lambda: pseudo_near_misses(guidance_retriever(args.cache_dir, args.embedder)))
+    pseudo["guidance"] = load_rows("pseudo-guidance", rows_dir, args.refresh, lambda: pseudo_near_misses(
+        guidance_retriever(args.cache_dir, args.embedder, rows_dir=rows_dir)))
     moving = not (args.one_threshold or args.no_index_threshold)
     guidance_fit = [r for r in guidance if r["split"] != "heldout"]
     guidance_heldout = [r for r in guidance if r["split"] == "heldout"] or guidance

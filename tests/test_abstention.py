@@ -228,3 +228,44 @@ def test_an_index_without_a_stored_profile_computes_it_at_load(fake_assistant, t
     assert calls == [1] and level is not None
     stored_level = fake_assistant.live.retriever.profile.near_miss_level(model, fake_assistant.live.retriever, "zh")
     assert level == pytest.approx(stored_level)
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("How many days of annual leave are agents entitled to?", True),
+    ("What is the average salary of an agent?", True),
+    ("how long are call recordings kept", True),
+    ("坐席每年有几天年假", True),
+    ("平均处理时长多少秒算合格", True),
+    ("What does the guidance say about data security?", False),
+    ("指导要求对数据安全有什么规定？", False),
+    ("数据安全", False),
+])
+def test_questions_asking_for_a_figure_are_recognised(question, asks):
+    from assistant.abstention import asks_for_figure
+
+    assert asks_for_figure(question) is asks
+
+
+@pytest.mark.parametrize("text, has", [
+    ("战略计划的周期宜为3年至5年", True), ("录音保存三个月", True), ("kept for six months", True),
+    ("at least 90 % of calls", True), ("按5.4.1的规定统一管理", False), ("see 6.5.5", False), ("统一管理", False),
+])
+def test_figures_in_clause_text_are_found_but_clause_references_are_not(text, has):
+    from assistant.abstention import _FIGURE
+
+    assert (_FIGURE.search(text) is not None) is has
+
+
+def test_figure_gap_is_set_only_when_the_best_clause_states_no_figure(fake_assistant):
+    retriever = fake_assistant.live.retriever
+    profile = retriever.profile
+    for question in ("战略计划的周期是几年", "数据安全有什么要求"):
+        analysis = retriever.analyse(question)
+        result = retriever.search(question, k=10, analysis=analysis)
+        values = signals(analysis, result, retriever)
+        best = [h for h in result.hits if h.matched_by != "number"][0].clause
+        if "几" in question:
+            assert values["figure_gap"] == (0.0 if profile.clause_has_figure(best.id) else 1.0)
+        else:
+            assert values["figure_gap"] == 0.0  # no figure asked for
+        assert 0.0 <= values["miss_top1"] <= 1.0
