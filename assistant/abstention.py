@@ -392,11 +392,20 @@ class ScopeModel:
     # logit of the index's own pseudo near misses of the question's language (pseudo_near_misses).
     # Fitted across corpora by scripts/fit_scope.py; where absent, min_confidence_by_lang.
     index_threshold: dict[str, float] = field(default_factory=dict)
+    # Operating points fitted on labelled questions over one exact corpus (its fingerprint: file
+    # names and bytes), per question language: the shipped corpus has its own labelled fit split,
+    # which says more about its near misses than a line across corpora. Any change to the corpus
+    # changes the fingerprint, and the index-moving point applies again.
+    corpus_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
 
     MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
 
     def threshold_for(self, lang: str | None, retriever: Retriever | None = None, level: float | None = None) -> float:
         """The confidence below which a question of ``lang`` abstains on this retriever's index."""
+        if retriever is not None:
+            own = self.corpus_thresholds.get(retriever.index.manifest.corpus_fingerprint, {})
+            if lang in own:
+                return own[lang]
         if self.index_threshold:
             if level is None and retriever is not None:
                 level = retriever.profile.near_miss_level(self, retriever, lang)
@@ -439,6 +448,8 @@ class ScopeModel:
             meta=dict(data.get("meta", {})),
             min_confidence_by_lang={k: float(v) for k, v in data.get("min_confidence_by_lang", {}).items()},
             index_threshold={k: float(v) for k, v in data.get("index_threshold", {}).items()},
+            corpus_thresholds={fp: {k: float(v) for k, v in points.items()}
+                               for fp, points in data.get("corpus_thresholds", {}).items()},
         )
 
     def to_dict(self) -> dict:
@@ -446,7 +457,7 @@ class ScopeModel:
             "features": self.features, "mean": self.mean, "scale": self.scale, "weights": self.weights,
             "bias": self.bias, "min_confidence": self.min_confidence, "uncertain_margin": self.uncertain_margin,
             "min_confidence_by_lang": self.min_confidence_by_lang, "index_threshold": self.index_threshold,
-            "meta": self.meta,
+            "corpus_thresholds": self.corpus_thresholds, "meta": self.meta,
         }
 
     def confidence(self, values: dict[str, float]) -> float:

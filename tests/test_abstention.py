@@ -269,3 +269,18 @@ def test_figure_gap_is_set_only_when_the_best_clause_states_no_figure(fake_assis
         else:
             assert values["figure_gap"] == 0.0  # no figure asked for
         assert 0.0 <= values["miss_top1"] <= 1.0
+
+
+def test_an_operating_point_fitted_for_one_corpus_applies_to_that_corpus_only(fake_assistant):
+    retriever = fake_assistant.live.retriever
+    model = _model(threshold=0.5)
+    model.index_threshold = {"intercept": -1.0, "slope": 0.5}
+    moving = model.threshold_for("zh", retriever)
+    model.corpus_thresholds = {"another corpus": {"zh": 0.9}}
+    assert model.threshold_for("zh", retriever) == pytest.approx(moving)
+    model.corpus_thresholds[retriever.index.manifest.corpus_fingerprint] = {"zh": 0.7}
+    assert model.threshold_for("zh", retriever) == 0.7
+    assert model.threshold_for("en", retriever) == pytest.approx(model.threshold_for("en", level=(
+        retriever.profile.near_miss_level(model, retriever, "en"))))  # a language it has no point for
+    again = ScopeModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.corpus_thresholds == model.corpus_thresholds
