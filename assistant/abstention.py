@@ -410,6 +410,10 @@ class ScopeModel:
             if level is None and retriever is not None:
                 level = retriever.profile.near_miss_level(self, retriever, lang)
             if level is not None:
+                # Not raised past the highest near-miss level the line was fitted on: above it (an
+                # index unlike every fitting corpus) a higher threshold has no evidence behind it
+                # and costs wrong abstentions. Below, a lower threshold only abstains less.
+                level = min(level, self.index_threshold.get("max_level", math.inf))
                 logit = self.index_threshold["intercept"] + self.index_threshold["slope"] * level
                 return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
         return self.min_confidence_by_lang.get(lang or "", self.min_confidence)

@@ -225,7 +225,8 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def index_threshold(model: ScopeModel, groups: list[tuple[list[dict], list[dict], str]], max_false: float) -> dict:
+def index_threshold(model: ScopeModel, groups: list[tuple[list[dict], list[dict], str]], max_false: float,
+                    clamp: bool = True) -> dict:
     """Threshold logit = intercept + slope * the index's near-miss level, fitted on the groups.
 
     A group is (its questions, its index's pseudo near misses, a language). Each group's point is
@@ -244,7 +245,10 @@ def index_threshold(model: ScopeModel, groups: list[tuple[list[dict], list[dict]
     x, y = np.array(x), np.array(y)
     slope, intercept = np.polyfit(x, y, 1) if len(set(x.round(6))) > 1 else (0.0, float(y.mean()))
     intercept += float(np.min(y - (intercept + slope * x)))
-    return {"intercept": round(float(intercept), 4), "slope": round(float(slope), 4)}
+    out = {"intercept": round(float(intercept), 4), "slope": round(float(slope), 4)}
+    if clamp:  # the highest level the line was fitted on; ScopeModel.threshold_for stops there
+        out["max_level"] = round(float(x.max()), 4)
+    return out
 
 
 def index_thresholds(model: ScopeModel, pseudo: list[dict]) -> dict[str, float]:

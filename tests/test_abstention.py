@@ -172,6 +172,11 @@ def test_the_operating_point_moves_with_the_index_near_miss_level(fake_assistant
     low, high = model.threshold_for("zh", level=0.0), model.threshold_for("zh", level=2.0)
     assert low == pytest.approx(1 / (1 + np.exp(1.0))) and high == pytest.approx(0.5)
     assert model.threshold_for("zh") == 0.2  # no index to measure: the per-language point
+    model.index_threshold["max_level"] = 1.0  # the highest level the line was fitted on
+    capped = model.threshold_for("zh", level=2.0)
+    assert capped == pytest.approx(model.threshold_for("zh", level=1.0)) and capped < high
+    assert model.threshold_for("zh", level=0.0) == pytest.approx(low)  # below it the line holds
+    del model.index_threshold["max_level"]
     retriever = fake_assistant.live.retriever
     level = retriever.profile.near_miss_level(model, retriever, "zh")
     assert level is not None and np.isfinite(level)
