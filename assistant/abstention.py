@@ -342,15 +342,12 @@ SCOPE_PROFILE_FILE = "scope_profile.json"
 SIGNALS_VERSION = "2"  # 2: figure_gap, miss_top1
 
 
-def scope_profile(index: LoadedIndex, embedder) -> dict:
+def scope_profile(retriever: Retriever) -> dict:
     """What the scope decision stores with a freshly built index: its pseudo near misses' signals.
 
     Computed at build time (stored vectors only, no model call) so that opening the index does
-    not repeat the few hundred searches. Retrieval as the service configures it, without a reranker.
+    not repeat the few hundred searches (retrieval.index_artifacts hands it to build_index).
     """
-    from assistant.retrieval import RetrievalConfig, Retriever
-
-    retriever = Retriever(index, embedder, RetrievalConfig.for_embedder(embedder.id))
     return {"signals_version": SIGNALS_VERSION, "near_misses": pseudo_near_misses(retriever)}
 
 

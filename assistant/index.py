@@ -237,6 +237,8 @@ class LoadedIndex:
 
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
+# Files derived from a verified index, written into its version folder: name -> JSON data.
+ExtraFiles = Callable[[LoadedIndex], dict[str, object]]
 
 
 def build_index(
@@ -247,22 +249,24 @@ def build_index(
     *,
     progress: ProgressFactory | None = None,
     embed_batch: int = 32,
+    extra_files: ExtraFiles | None = None,
 ) -> LoadedIndex:
     """Build a new version next to the live one and switch to it once it verifies (under the
     build lock; a caller that already holds it keeps it). ``embed_batch``: texts per model call;
-    smaller batches let a serving process's questions at the model sooner."""
+    smaller batches let a serving process's questions at the model sooner. ``extra_files``: files
+    derived from the built index, stored with it (retrieval.index_artifacts)."""
     if not corpus.documents:
         raise IndexError_("no readable documents to index" + "".join(f"\n  {e}" for e in corpus.errors))
     if not corpus.passages:
         raise IndexError_("the documents contain no text to index")
 
     with build_lock(index_dir):
-        return _build_locked(index_dir, corpus, embedder, options, progress, embed_batch)
+        return _build_locked(index_dir, corpus, embedder, options, progress, embed_batch, extra_files)
 
 
 def _build_locked(
     index_dir: Path, corpus: PreparedCorpus, embedder: Embedder, options: BuildOptions,
-    progress: ProgressFactory | None, embed_batch: int,
+    progress: ProgressFactory | None, embed_batch: int, extra_files: ExtraFiles | None = None,
 ) -> LoadedIndex:
     errors, clauses, passages, fingerprint = corpus.errors, corpus.clauses, corpus.passages, corpus.fingerprint
     _remove_stale_builds(index_dir)  # we hold the lock, so their builders are gone
@@ -313,7 +317,8 @@ def _build_locked(
         _write_json(scratch / "manifest.json", asdict(manifest))
         _fsync_tree(scratch)
         loaded = load_version(scratch)  # verify before anyone is pointed at it
-        _add_scope_profile(scratch, loaded, embedder)
+        if extra_files is not None:
+            _add_files(scratch, loaded, extra_files)
         final = index_dir / version
         os.replace(scratch, final)
         switched = False
@@ -331,22 +336,21 @@ def _build_locked(
         raise
 
 
-def _add_scope_profile(scratch: Path, loaded: LoadedIndex, embedder: Embedder) -> None:
-    """Store the scope decision's per-index profile (assistant/abstention.py) with the version.
+def _add_files(scratch: Path, loaded: LoadedIndex, extra_files: ExtraFiles) -> None:
+    """Store files derived from the loaded index (the scope profile, retrieval.index_artifacts).
 
-    It needs the loaded index, so it is written after the first verification and added to the
-    manifest's checksums. Without it the index still works: the profile is computed at load.
+    They need the loaded index, so they are written after the first verification and added to
+    the manifest's checksums. Without them the index still works: readers compute them at load.
     """
-    from assistant.abstention import SCOPE_PROFILE_FILE, scope_profile
-
     try:
-        profile = scope_profile(loaded, embedder)
-    except Exception:  # noqa: BLE001 - the index is complete without it
+        files = extra_files(loaded)
+    except Exception:  # noqa: BLE001 - the index is complete without them
         import logging
 
-        logging.getLogger(__name__).exception("scope profile not stored; it will be computed at load")
+        logging.getLogger(__name__).exception("derived index files not stored; readers compute them at load")
         return
-    _write_json(scratch / SCOPE_PROFILE_FILE, profile)
+    for name, data in files.items():
+        _write_json(scratch / name, data)
     loaded.manifest.files = _checksums(scratch)
     _write_json(scratch / "manifest.json", asdict(loaded.manifest))
     _fsync_tree(scratch)

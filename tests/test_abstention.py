@@ -213,6 +213,7 @@ def test_the_pseudo_near_misses_are_stored_with_the_index_at_build(fake_assistan
 
 
 def test_an_index_without_a_stored_profile_computes_it_at_load(fake_assistant, tmp_path, monkeypatch):
+    # Built without retrieval.index_artifacts (or before PIPELINE_VERSION 6), or by other signal code.
     import dataclasses
 
     from assistant import abstention
