@@ -290,3 +290,16 @@ def test_an_operating_point_fitted_for_one_corpus_applies_to_that_corpus_only(fa
         retriever.profile.near_miss_level(model, retriever, "en"))))  # a language it has no point for
     again = ScopeModel.from_dict(json.loads(json.dumps(model.to_dict())))
     assert again.corpus_thresholds == model.corpus_thresholds
+
+
+def test_the_shipped_operating_point_is_for_the_shipped_corpus():
+    # corpus_thresholds is keyed by the corpus fingerprint; a corpus/ change without a refit
+    # (scripts/fit_scope.py --write) would silently fall back to the index-moving point.
+    from assistant.documents import discover
+    from assistant.ingest import corpus_fingerprint
+
+    model = ScopeModel.load("e5-small")
+    shipped = corpus_fingerprint(discover(Path(__file__).resolve().parents[1] / "corpus"))
+    assert set(model.corpus_thresholds) == {shipped}
+    assert set(model.corpus_thresholds[shipped]) == {"zh", "en"}
+    assert all(0.0 < t < 1.0 for t in model.corpus_thresholds[shipped].values())
