@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -51,6 +52,8 @@ SIGNALS = (
     "miss_idf",  # highest IDF (over the corpus maximum) of a question word the top 3 clauses lack
     "cov_top1",  # IDF-weighted share of the question's words the best clause contains
     "coherence",  # mean cosine between the top 5 clauses, in pseudo-question units
+    "figure_gap",  # the question asks for a figure (how much, 多少, 几天) and the best clause states none
+    "miss_top1",  # IDF share (over the corpus maximum) of the question's rarest word the best clause lacks
 )
 
 
@@ -114,19 +117,30 @@ class IndexProfile:
         self._near_miss_lock = threading.Lock()
         self._near_miss: list[dict[str, float]] | None = None
         self._levels: dict[tuple[int, str | None], float | None] = {}
+        self._figures: dict[str, bool] = {}  # one bool per clause; a race writes the same value
 
     def near_miss_level(self, model: ScopeModel, retriever: Retriever, lang: str | None) -> float | None:
         """Mean logit the model gives this index's pseudo near misses (of ``lang``'s sentences).
 
-        Computed once per index (a few hundred searches with stored vectors, at load) and per model.
+        The near misses' signals are stored with the index when it is built (scope_profile.json);
+        an index built before that, or by other signal code, has them computed here once (a few
+        hundred searches with stored vectors). The level itself is per model.
         """
         key = (id(model), lang)
         if key not in self._levels:
             with self._near_miss_lock:
                 if self._near_miss is None:
-                    self._near_miss = pseudo_near_misses(retriever)
+                    stored = stored_near_misses(retriever.index)
+                    self._near_miss = stored if stored is not None else pseudo_near_misses(retriever)
                 self._levels[key] = model.near_miss_level(self._near_miss, lang)
         return self._levels[key]
+
+    def clause_has_figure(self, clause_id: str) -> bool:
+        """Whether the clause's text states a figure (a digit, a number word, 三个月)."""
+        found = self._figures.get(clause_id)
+        if found is None:
+            found = self._figures[clause_id] = _FIGURE.search(self._clause_text[clause_id].text) is not None
+        return found
 
     def idf_of(self, term: str) -> float:
         return self.idf.get(term, self.max_idf)
@@ -142,6 +156,30 @@ class IndexProfile:
             with self._terms_lock:
                 self._terms[key] = terms
         return terms
+
+
+# A question asking for a quantity ("How many days of annual leave?", "加班费是几倍") is answered by a
+# clause that states one; near misses of a standard are often exactly that: the topic is there
+# (pay, leave, handle time), the figure is not. Asking words per language, and how figures are
+# written (digits, number words, Chinese numerals before a unit).
+_ASKS_FIGURE = re.compile(
+    r"\bhow\s+(?:much|many|long|often|old|soon|far|high|low|big|large)\b"
+    r"|\bwhat\s+(?:is|are|\'s)\s+(?:the\s+)?(?:\w+\s+)?(?:rate|age|amount|number|percentage|ratio|limit|minimum|"
+    r"maximum|threshold|fee|price|cost|salary|wage|target|deadline|duration|period)s?\b"
+    r"|\bper\s+(?:hour|day|week|month|year|seat|call)\b|\bhow\s+\w+\s+(?:cost|earn|pay)\b"
+    r"|多少|几(?:个|天|日|次|年|月|周|小时|分钟|秒|倍|岁|成|人|元|名)|多久|多长|多大|多高|多快|几点|税率|比例是|百分之几",
+    re.I,
+)
+_FIGURE = re.compile(
+    r"(?<![\d.])\d+(?:\.\d+)?(?!\.?\d)|[零〇一二三四五六七八九十百千万两半]+\s*(?:个|日|天|年|月|周|星期|小时|分钟|秒|元|倍|%|％|次|人|岁|成|工作日|名)"
+    r"|百分之|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+    r"fifty|sixty|hundred|thousand|half|twice|double|percent|dozen)\b",
+    re.I,
+)
+
+
+def asks_for_figure(question: str) -> bool:
+    return _ASKS_FIGURE.search(question) is not None
 
 
 def _idf(n_docs: int, df: float) -> float:
@@ -242,6 +280,11 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever)
         out["cov_top1"] = sum(w for t, w in weights.items() if t in first) / total
         missing = [w for t, w in weights.items() if t not in top_terms]
         out["miss_idf"] = max(missing) / profile.max_idf if missing else 0.0
+        # Only words the corpus knows: an unknown word is cov_corpus's evidence already.
+        lacking = [w for t, w in weights.items() if t not in first and t in profile.idf]
+        out["miss_top1"] = max(lacking) / profile.max_idf if lacking else 0.0
+    if hits and asks_for_figure(analysis.text):
+        out["figure_gap"] = 0.0 if profile.clause_has_figure(hits[0].clause.id) else 1.0
     lexical = result.lexical_scores
     if lexical is not None and lexical.size:
         from assistant.lexical import bm25_terms
@@ -290,6 +333,38 @@ def pseudo_near_misses(retriever: Retriever, sample: int = 200) -> list[dict[str
     return out
 
 
+# -- stored with the index ------------------------------------------------------------------------
+
+SCOPE_PROFILE_FILE = "scope_profile.json"
+# Bump when signals() or pseudo_near_misses() change: stored rows of another version are
+# recomputed at load instead of being read.
+SIGNALS_VERSION = "2"  # 2: figure_gap, miss_top1
+
+
+def scope_profile(retriever: Retriever) -> dict:
+    """What the scope decision stores with a freshly built index: its pseudo near misses' signals.
+
+    Computed at build time (stored vectors only, no model call) so that opening the index does
+    not repeat the few hundred searches (retrieval.index_artifacts hands it to build_index).
+    """
+    return {"signals_version": SIGNALS_VERSION, "near_misses": pseudo_near_misses(retriever)}
+
+
+def stored_near_misses(index: LoadedIndex) -> list[dict[str, float]] | None:
+    """The pseudo near misses stored in the index's version folder; None when absent or stale."""
+    path = Path(index.root) / SCOPE_PROFILE_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # load_version checked its checksum; this is a file it did not list
+    if not isinstance(data, dict) or data.get("signals_version") != SIGNALS_VERSION:
+        return None
+    rows = data.get("near_misses")
+    return rows if isinstance(rows, list) else None
+
+
 # -- the fitted model --------------------------------------------------------------------------------
 
 
@@ -313,15 +388,28 @@ class ScopeModel:
     # logit of the index's own pseudo near misses of the question's language (pseudo_near_misses).
     # Fitted across corpora by scripts/fit_scope.py; where absent, min_confidence_by_lang.
     index_threshold: dict[str, float] = field(default_factory=dict)
+    # Operating points fitted on labelled questions over one exact corpus (its fingerprint: file
+    # names and bytes), per question language: the shipped corpus has its own labelled fit split,
+    # which says more about its near misses than a line across corpora. Any change to the corpus
+    # changes the fingerprint, and the index-moving point applies again.
+    corpus_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
 
     MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
 
     def threshold_for(self, lang: str | None, retriever: Retriever | None = None, level: float | None = None) -> float:
         """The confidence below which a question of ``lang`` abstains on this retriever's index."""
+        if retriever is not None:
+            own = self.corpus_thresholds.get(retriever.index.manifest.corpus_fingerprint, {})
+            if lang in own:
+                return own[lang]
         if self.index_threshold:
             if level is None and retriever is not None:
                 level = retriever.profile.near_miss_level(self, retriever, lang)
             if level is not None:
+                # Not raised past the highest near-miss level the line was fitted on: above it (an
+                # index unlike every fitting corpus) a higher threshold has no evidence behind it
+                # and costs wrong abstentions. Below, a lower threshold only abstains less.
+                level = min(level, self.index_threshold.get("max_level", math.inf))
                 logit = self.index_threshold["intercept"] + self.index_threshold["slope"] * level
                 return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
         return self.min_confidence_by_lang.get(lang or "", self.min_confidence)
@@ -360,6 +448,8 @@ class ScopeModel:
             meta=dict(data.get("meta", {})),
             min_confidence_by_lang={k: float(v) for k, v in data.get("min_confidence_by_lang", {}).items()},
             index_threshold={k: float(v) for k, v in data.get("index_threshold", {}).items()},
+            corpus_thresholds={fp: {k: float(v) for k, v in points.items()}
+                               for fp, points in data.get("corpus_thresholds", {}).items()},
         )
 
     def to_dict(self) -> dict:
@@ -367,7 +457,7 @@ class ScopeModel:
             "features": self.features, "mean": self.mean, "scale": self.scale, "weights": self.weights,
             "bias": self.bias, "min_confidence": self.min_confidence, "uncertain_margin": self.uncertain_margin,
             "min_confidence_by_lang": self.min_confidence_by_lang, "index_threshold": self.index_threshold,
-            "meta": self.meta,
+            "corpus_thresholds": self.corpus_thresholds, "meta": self.meta,
         }
 
     def confidence(self, values: dict[str, float]) -> float:

@@ -9,6 +9,7 @@ Layout of ``index_dir``::
         vectors.faiss       passage vectors (FAISS inner-product index over normalised float32)
         sentences.json  sentence_vectors.npy   per-sentence vectors for highlighting
         bm25/               bm25s files
+        scope_profile.json  the scope decision's pseudo near misses (when built with extra_files)
     .build-<pid>-*/         a build in progress (ignored by readers)
     .build.lock             held (flock) by whoever builds: one build at a time across processes
 
@@ -58,7 +59,8 @@ from assistant.vector_store import FaissFlatStore, NumpyStore, VectorStore
 
 FORMAT_VERSION = 1
 # Bump when parsing, passage composition or BM25 terms change, so old artifacts count as stale.
-PIPELINE_VERSION = "5"  # 4: real-document parsing; 5: section clauses (assistant/sections.py)
+# 4: real-document parsing; 5: section clauses (assistant/sections.py); 6: scope_profile.json
+PIPELINE_VERSION = "6"
 CURRENT_POINTER = "CURRENT"
 BUILD_LOCK = ".build.lock"
 
@@ -263,6 +265,8 @@ class LoadedIndex:
 
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
+# Files derived from a verified index, written into its version folder: name -> JSON data.
+ExtraFiles = Callable[[LoadedIndex], dict[str, object]]
 
 
 def build_index(
@@ -273,22 +277,24 @@ def build_index(
     *,
     progress: ProgressFactory | None = None,
     embed_batch: int = 32,
+    extra_files: ExtraFiles | None = None,
 ) -> LoadedIndex:
     """Build a new version next to the live one and switch to it once it verifies (under the
     build lock; a caller that already holds it keeps it). ``embed_batch``: texts per model call;
-    smaller batches let a serving process's questions at the model sooner."""
+    smaller batches let a serving process's questions at the model sooner. ``extra_files``: files
+    derived from the built index, stored with it (retrieval.index_artifacts)."""
     if not corpus.documents:
         raise IndexError_("no readable documents to index" + "".join(f"\n  {e}" for e in corpus.errors))
     if not corpus.passages:
         raise IndexError_("the documents contain no text to index")
 
     with build_lock(index_dir):
-        return _build_locked(index_dir, corpus, embedder, options, progress, embed_batch)
+        return _build_locked(index_dir, corpus, embedder, options, progress, embed_batch, extra_files)
 
 
 def _build_locked(
     index_dir: Path, corpus: PreparedCorpus, embedder: Embedder, options: BuildOptions,
-    progress: ProgressFactory | None, embed_batch: int,
+    progress: ProgressFactory | None, embed_batch: int, extra_files: ExtraFiles | None = None,
 ) -> LoadedIndex:
     errors, clauses, passages, fingerprint = corpus.errors, corpus.clauses, corpus.passages, corpus.fingerprint
     _remove_stale_builds(index_dir)  # we hold the lock, so their builders are gone
@@ -339,6 +345,8 @@ def _build_locked(
         _write_json(scratch / "manifest.json", asdict(manifest))
         _fsync_tree(scratch)
         loaded = load_version(scratch)  # verify before anyone is pointed at it
+        if extra_files is not None:
+            _add_files(scratch, loaded, extra_files)
         final = index_dir / version
         os.replace(scratch, final)
         switched = False
@@ -354,6 +362,26 @@ def _build_locked(
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
+
+
+def _add_files(scratch: Path, loaded: LoadedIndex, extra_files: ExtraFiles) -> None:
+    """Store files derived from the loaded index (the scope profile, retrieval.index_artifacts).
+
+    They need the loaded index, so they are written after the first verification and added to
+    the manifest's checksums. Without them the index still works: readers compute them at load.
+    """
+    try:
+        files = extra_files(loaded)
+    except Exception:  # noqa: BLE001 - the index is complete without them
+        import logging
+
+        logging.getLogger(__name__).exception("derived index files not stored; readers compute them at load")
+        return
+    for name, data in files.items():
+        _write_json(scratch / name, data)
+    loaded.manifest.files = _checksums(scratch)
+    _write_json(scratch / "manifest.json", asdict(loaded.manifest))
+    _fsync_tree(scratch)
 
 
 def load_index(index_dir: Path) -> LoadedIndex:

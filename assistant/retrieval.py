@@ -69,6 +69,22 @@ class RetrievalConfig:
         return cls.for_embedder(embedder_id, rerank_depth=settings.rerank_depth)
 
 
+def index_artifacts(embedder: Embedder, config: RetrievalConfig | None = None):
+    """build_index's ``extra_files``: what the scope decision stores with a new index.
+
+    The pseudo near misses (abstention.scope_profile), searched as the service configures
+    retrieval, without a reranker.
+    """
+
+    def files(index: LoadedIndex) -> dict[str, object]:
+        from assistant.abstention import SCOPE_PROFILE_FILE, scope_profile
+
+        retriever = Retriever(index, embedder, config or RetrievalConfig.for_embedder(embedder.id))
+        return {SCOPE_PROFILE_FILE: scope_profile(retriever)}
+
+    return files
+
+
 @dataclass
 class Hit:
     clause: Clause

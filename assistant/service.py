@@ -39,7 +39,7 @@ from assistant.kinds import DEFAULT_KIND, KindsError, read_kinds
 from assistant.sections import is_section
 from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker
-from assistant.retrieval import RetrievalConfig, Retriever
+from assistant.retrieval import RetrievalConfig, Retriever, index_artifacts
 
 class QuestionError(ValueError):
     """The question cannot be answered as given (empty, too long)."""
@@ -199,7 +199,8 @@ class Assistant:
             )
             index = build_index(self.settings.index_dir, corpus, self.embedder, self.build_options(),
                                 progress=_build_ticks(progress, cancel),
-                                embed_batch=SERVING_EMBED_BATCH if serving else 32)
+                                embed_batch=SERVING_EMBED_BATCH if serving else 32,
+                                extra_files=index_artifacts(self.embedder))
             self.last_build_errors = corpus.errors
             self._install(index)
         del corpus  # the build's documents and passages, before the trim

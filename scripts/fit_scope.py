@@ -16,7 +16,8 @@ fitted set.
 
     .venv/bin/python scripts/fit_scope.py --cache-dir .cache/eval [--write] [--json]
 
-Signals are cached in --cache-dir/scope-<set>.json; --refresh recomputes them.
+Signals are cached in --rows-dir (default --cache-dir) as scope-<set>-s<SIGNALS_VERSION>.json; --refresh
+recomputes them (needed after a retrieval or ranking change that keeps the signal code).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.abstention import (  # noqa: E402
-    PARAMS_DIR, SIGNALS, ScopeModel, auroc, fit_logistic, pseudo_near_misses,
+    PARAMS_DIR, SIGNALS, SIGNALS_VERSION, ScopeModel, auroc, fit_logistic, pseudo_near_misses,
 )
 
 BENCH = ROOT.parent / "shared" / "bench"
@@ -42,9 +43,10 @@ SETS = {"stard-scope": "train", "obliqa-scope": "dev"}
 # corpus, not the language (``--features all``).
 ALL_FEATURES = [name for name in SIGNALS if name != "zh"]
 # The shipped set: five signals whose transfer held up (docs/benchmarks.md; chosen by comparing
-# subsets on the transfer AUROCs, so those figures are optimistic; the guidance held-out is not).
+# subsets on the transfer AUROCs, so those figures are optimistic; the guidance held-out is not),
+# and figure_gap, added on 5-fold cross-validation inside the guidance fit split.
 # With all sixteen, the weights fitted on one corpus carried its quirks to the other.
-FEATURES = ["dense_z", "sim_pseudo", "sent_z", "doc_share", "cov_top1"]
+FEATURES = ["dense_z", "sim_pseudo", "sent_z", "doc_share", "cov_top1", "figure_gap"]
 TRANSFER_FEATURES = ["sim_pseudo", "doc_share", "cov_title", "cross", "cov_top1", "coherence", "dense_z", "bm25_norm"]
 LANGS = ("zh", "en")
 
@@ -87,16 +89,25 @@ def benchmark_retriever(name: str, split: str, cache_dir: Path, embedder: str):
     return Retriever(index, cached, RetrievalConfig.for_embedder(cached.id))
 
 
-def guidance_retriever(cache_dir: Path, embedder: str, corpus_dir: Path = ROOT / "corpus"):
+def guidance_retriever(cache_dir: Path, embedder: str, corpus_dir: Path = ROOT / "corpus",
+                       rows_dir: Path | None = None):
     from assistant.config import Settings
     from assistant.embedding import CachedEmbedder, make_embedder
     from assistant.service import Assistant
 
-    settings = Settings(_env_file=None, corpus_dir=corpus_dir, index_dir=cache_dir / f"guidance-index-{embedder}",
-                        embedder=embedder)
+    settings = Settings(_env_file=None, corpus_dir=corpus_dir,
+                        index_dir=(rows_dir or cache_dir) / f"guidance-index-{embedder}", embedder=embedder)
     assistant = Assistant(settings, embedder=CachedEmbedder(make_embedder(embedder), cache_dir))
     assistant.open()
     return assistant.live.retriever
+
+
+def shipped_corpus_fingerprint(corpus_dir: Path = ROOT / "corpus") -> str:
+    """The fingerprint the service's index of the shipped corpus carries (ingest.corpus_fingerprint)."""
+    from assistant.documents import discover
+    from assistant.ingest import corpus_fingerprint
+
+    return corpus_fingerprint(discover(corpus_dir))
 
 
 def _qrels(path: Path) -> dict[str, set[str]]:
@@ -108,14 +119,15 @@ def _qrels(path: Path) -> dict[str, set[str]]:
     return out
 
 
-def guidance_rows(path: Path, cache_dir: Path, embedder: str, corpus_dir: Path = ROOT / "corpus") -> list[dict]:
+def guidance_rows(path: Path, cache_dir: Path, embedder: str, corpus_dir: Path = ROOT / "corpus",
+                  rows_dir: Path | None = None) -> list[dict]:
     from assistant.abstention import signals
     from assistant.config import Settings
     from assistant.embedding import CachedEmbedder, make_embedder
     from assistant.service import Assistant
 
-    settings = Settings(_env_file=None, corpus_dir=corpus_dir, index_dir=cache_dir / f"guidance-index-{embedder}",
-                        embedder=embedder)
+    settings = Settings(_env_file=None, corpus_dir=corpus_dir,
+                        index_dir=(rows_dir or cache_dir) / f"guidance-index-{embedder}", embedder=embedder)
     cached = CachedEmbedder(make_embedder(embedder), cache_dir)
     assistant = Assistant(settings, embedder=cached)
     assistant.open()
@@ -143,8 +155,9 @@ def _is_right(clause, gold: set[str]) -> bool:
     return clause.number in gold or clause.document in gold or any(clause.number.startswith(g + ".") for g in gold)
 
 
-def load_rows(name: str, cache_dir: Path, refresh: bool, compute) -> list[dict]:
-    path = cache_dir / f"scope-{name}.json"
+def load_rows(name: str, rows_dir: Path, refresh: bool, compute) -> list[dict]:
+    # Named by the signal code's version: rows of other signals are recomputed, not reused.
+    path = rows_dir / f"scope-{name}-s{SIGNALS_VERSION}.json"
     if path.exists() and not refresh:
         return json.loads(path.read_text(encoding="utf-8"))
     rows = compute()
@@ -209,7 +222,8 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def index_threshold(model: ScopeModel, groups: list[tuple[list[dict], list[dict], str]], max_false: float) -> dict:
+def index_threshold(model: ScopeModel, groups: list[tuple[list[dict], list[dict], str]], max_false: float,
+                    clamp: bool = True) -> dict:
     """Threshold logit = intercept + slope * the index's near-miss level, fitted on the groups.
 
     A group is (its questions, its index's pseudo near misses, a language). Each group's point is
@@ -228,7 +242,10 @@ def index_threshold(model: ScopeModel, groups: list[tuple[list[dict], list[dict]
     x, y = np.array(x), np.array(y)
     slope, intercept = np.polyfit(x, y, 1) if len(set(x.round(6))) > 1 else (0.0, float(y.mean()))
     intercept += float(np.min(y - (intercept + slope * x)))
-    return {"intercept": round(float(intercept), 4), "slope": round(float(slope), 4)}
+    out = {"intercept": round(float(intercept), 4), "slope": round(float(slope), 4)}
+    if clamp:  # the highest level the line was fitted on; ScopeModel.threshold_for stops there
+        out["max_level"] = round(float(x.max()), 4)
+    return out
 
 
 def index_thresholds(model: ScopeModel, pseudo: list[dict]) -> dict[str, float]:
@@ -342,7 +359,9 @@ def fit_test_embedder(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "eval")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "eval", help="the embedding cache")
+    parser.add_argument("--rows-dir", type=Path,
+                        help="where the signal rows and the guidance index are kept (default: --cache-dir)")
     parser.add_argument("--embedder", default="e5-small")
     parser.add_argument("--guidance-set", type=Path, default=ROOT / "tests" / "data" / "guidance_set.jsonl")
     parser.add_argument("--l2", type=float, default=30.0)
@@ -351,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--one-threshold", action="store_true", help="one operating point for every language")
     parser.add_argument("--no-index-threshold", action="store_true",
                         help="per-language operating points only, not moving with the index's near-miss level")
+    parser.add_argument("--no-corpus-threshold", action="store_true",
+                        help="no operating point of the shipped corpus's own (corpus_thresholds)")
     parser.add_argument("--refresh", action="store_true", help="recompute the cached signals")
     parser.add_argument("--select", action="store_true",
                         help="also report transfer with greedy feature selection inside each fold (slower)")
@@ -363,21 +384,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     args.cache_dir.mkdir(parents=True, exist_ok=True)
+    rows_dir = args.rows_dir or args.cache_dir
+    rows_dir.mkdir(parents=True, exist_ok=True)
     features = (ALL_FEATURES if args.features == "all" else args.features.split(",")) if args.features else FEATURES
     if args.test_embedder:
         return fit_test_embedder(args)
 
-    data = {name: load_rows(name, args.cache_dir, args.refresh,
+    data = {name: load_rows(name, rows_dir, args.refresh,
                             lambda name=name, split=split: benchmark_rows(name, split, args.cache_dir, args.embedder))
             for name, split in SETS.items()}
     guidance_name = "guidance-" + args.guidance_set.stem
-    guidance = load_rows(guidance_name, args.cache_dir, args.refresh,
-                         lambda: guidance_rows(args.guidance_set, args.cache_dir, args.embedder))
-    pseudo = {name: load_rows(f"pseudo-{name}", args.cache_dir, args.refresh, lambda name=name, split=split:
+    guidance = load_rows(guidance_name, rows_dir, args.refresh,
+                         lambda: guidance_rows(args.guidance_set, args.cache_dir, args.embedder, rows_dir=rows_dir))
+    pseudo = {name: load_rows(f"pseudo-{name}", rows_dir, args.refresh, lambda name=name, split=split:
                               pseudo_near_misses(benchmark_retriever(name, split, args.cache_dir, args.embedder)))
               for name, split in SETS.items()}
-    pseudo["guidance"] = load_rows("pseudo-guidance", args.cache_dir, args.refresh,
-                                   lambda: pseudo_near_misses(guidance_retriever(args.cache_dir, args.embedder)))
+    pseudo["guidance"] = load_rows("pseudo-guidance", rows_dir, args.refresh, lambda: pseudo_near_misses(
+        guidance_retriever(args.cache_dir, args.embedder, rows_dir=rows_dir)))
     moving = not (args.one_threshold or args.no_index_threshold)
     guidance_fit = [r for r in guidance if r["split"] != "heldout"]
     guidance_heldout = [r for r in guidance if r["split"] == "heldout"] or guidance
@@ -414,8 +437,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     points = {name: (index_thresholds(shipped, pseudo[name]) if moving else None)
               or shipped.min_confidence_by_lang or shipped.min_confidence for name in [*SETS, "guidance"]}
+    # The shipped corpus's own operating point, from its labelled fit split only (the held-out
+    # third below is scored with it, never fitted on).
+    own = operating_points(shipped, [guidance_fit], args.max_false_abstention)
+    if not args.no_corpus_threshold and own:
+        shipped.corpus_thresholds = {shipped_corpus_fingerprint(): own}
+        points["guidance"] = own
     report["shipped"] = {"min_confidence": shipped.min_confidence, "min_confidence_by_lang": shipped.min_confidence_by_lang,
-                         "index_threshold": shipped.index_threshold, "thresholds_per_index": points,
+                         "index_threshold": shipped.index_threshold, "corpus_thresholds": shipped.corpus_thresholds,
+                         "thresholds_per_index": points,
                          "weights": dict(zip(features, [round(w, 3) for w in shipped.weights]))}
     for name in SETS:
         report["shipped"][name] = score(shipped, data[name], points[name])
@@ -423,11 +453,20 @@ def main(argv: list[str] | None = None) -> int:
         rows = [r for r in guidance_heldout if r["lang"] == lang]
         if rows:
             report["shipped"][f"guidance-heldout-{lang}"] = score(shipped, rows, points["guidance"])
-    # What an operating point set on the shipped corpus's own labelled fit questions (one per
-    # language) would give on its held-out third: the most a per-index intercept could add here.
-    own = operating_points(shipped, [guidance_fit], args.max_false_abstention)
+    # The guidance held-out third at the index-moving point alone (no corpus_thresholds).
+    report["guidance_moving_point"] = {f"heldout-{lang}": score(
+        shipped, [r for r in guidance_heldout if r["lang"] == lang], index_thresholds(shipped, pseudo["guidance"])
+        or shipped.min_confidence) for lang in LANGS}
     report["guidance_own_operating_point"] = {"min_confidence_by_lang": own, **{
         f"heldout-{lang}": score(shipped, [r for r in guidance_heldout if r["lang"] == lang], own) for lang in LANGS}}
+    # Precision/recall trade-off of the shipped corpus's own point: each bound on the fit split's
+    # false abstention gives per-language thresholds; scored on the held-out third.
+    report["guidance_tradeoff"] = [
+        {"fit_max_false_abstention": bound, "min_confidence_by_lang": points_at, **{
+            f"heldout-{lang}": score(shipped, [r for r in guidance_heldout if r["lang"] == lang], points_at)
+            for lang in LANGS}}
+        for bound in (0.02, 0.045, 0.07, 0.1, 0.15, 0.2)
+        for points_at in [operating_points(shipped, [guidance_fit], bound)]]
     if args.select:
         report["nested_selection"] = nested_selection(data, guidance_fit, args.l2)
     report["reliability"] = {name: reliability(shipped, {name: rows}) for name, rows in

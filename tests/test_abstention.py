@@ -172,6 +172,11 @@ def test_the_operating_point_moves_with_the_index_near_miss_level(fake_assistant
     low, high = model.threshold_for("zh", level=0.0), model.threshold_for("zh", level=2.0)
     assert low == pytest.approx(1 / (1 + np.exp(1.0))) and high == pytest.approx(0.5)
     assert model.threshold_for("zh") == 0.2  # no index to measure: the per-language point
+    model.index_threshold["max_level"] = 1.0  # the highest level the line was fitted on
+    capped = model.threshold_for("zh", level=2.0)
+    assert capped == pytest.approx(model.threshold_for("zh", level=1.0)) and capped < high
+    assert model.threshold_for("zh", level=0.0) == pytest.approx(low)  # below it the line holds
+    del model.index_threshold["max_level"]
     retriever = fake_assistant.live.retriever
     level = retriever.profile.near_miss_level(model, retriever, "zh")
     assert level is not None and np.isfinite(level)
@@ -191,3 +196,110 @@ def test_eval_reports_scope_metrics_for_scope_sets(tmp_path, capsys):
     assert 0.0 <= scope["auroc"] <= 1.0
     assert scope["recall@10"] == report["pipeline"]["recall@10"] == 1.0
     assert report["pipeline"]["queries"] == 4
+
+
+def test_the_pseudo_near_misses_are_stored_with_the_index_at_build(fake_assistant):
+    from assistant.abstention import SCOPE_PROFILE_FILE, SIGNALS_VERSION, pseudo_near_misses, stored_near_misses
+
+    index = fake_assistant.live.index
+    assert SCOPE_PROFILE_FILE in index.manifest.files  # checksummed like every other index file
+    stored = json.loads((index.root / SCOPE_PROFILE_FILE).read_text(encoding="utf-8"))
+    assert stored["signals_version"] == SIGNALS_VERSION
+    fresh = pseudo_near_misses(fake_assistant.live.retriever)
+    assert len(stored["near_misses"]) == len(fresh) > 0
+    for kept, again in zip(stored["near_misses"], fresh):
+        assert kept == pytest.approx(again)
+    assert stored_near_misses(index) == stored["near_misses"]
+
+
+def test_an_index_without_a_stored_profile_computes_it_at_load(fake_assistant, tmp_path, monkeypatch):
+    # Built without retrieval.index_artifacts (or before PIPELINE_VERSION 6), or by other signal code.
+    import dataclasses
+
+    from assistant import abstention
+    from assistant.abstention import SCOPE_PROFILE_FILE, stored_near_misses
+    from assistant.retrieval import Retriever
+
+    old = dataclasses.replace(fake_assistant.live.index, root=tmp_path)  # a version folder without the file
+    assert stored_near_misses(old) is None
+    (tmp_path / SCOPE_PROFILE_FILE).write_text(json.dumps({"signals_version": "0", "near_misses": []}))
+    assert stored_near_misses(old) is None  # rows of other signal code are not read
+    calls = []
+    real = abstention.pseudo_near_misses
+    monkeypatch.setattr(abstention, "pseudo_near_misses", lambda r: calls.append(1) or real(r))
+    retriever = Retriever(old, fake_assistant.embedder, fake_assistant.live.retriever.config)
+    model = _model(threshold=0.5)
+    model.index_threshold = {"intercept": -1.0, "slope": 0.5}
+    level = retriever.profile.near_miss_level(model, retriever, "zh")
+    assert calls == [1] and level is not None
+    stored_level = fake_assistant.live.retriever.profile.near_miss_level(model, fake_assistant.live.retriever, "zh")
+    assert level == pytest.approx(stored_level)
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("How many days of annual leave are agents entitled to?", True),
+    ("What is the average salary of an agent?", True),
+    ("how long are call recordings kept", True),
+    ("坐席每年有几天年假", True),
+    ("平均处理时长多少秒算合格", True),
+    ("What does the guidance say about data security?", False),
+    ("指导要求对数据安全有什么规定？", False),
+    ("数据安全", False),
+])
+def test_questions_asking_for_a_figure_are_recognised(question, asks):
+    from assistant.abstention import asks_for_figure
+
+    assert asks_for_figure(question) is asks
+
+
+@pytest.mark.parametrize("text, has", [
+    ("战略计划的周期宜为3年至5年", True), ("录音保存三个月", True), ("kept for six months", True),
+    ("at least 90 % of calls", True), ("按5.4.1的规定统一管理", False), ("see 6.5.5", False), ("统一管理", False),
+])
+def test_figures_in_clause_text_are_found_but_clause_references_are_not(text, has):
+    from assistant.abstention import _FIGURE
+
+    assert (_FIGURE.search(text) is not None) is has
+
+
+def test_figure_gap_is_set_only_when_the_best_clause_states_no_figure(fake_assistant):
+    retriever = fake_assistant.live.retriever
+    profile = retriever.profile
+    for question in ("战略计划的周期是几年", "数据安全有什么要求"):
+        analysis = retriever.analyse(question)
+        result = retriever.search(question, k=10, analysis=analysis)
+        values = signals(analysis, result, retriever)
+        best = [h for h in result.hits if h.matched_by != "number"][0].clause
+        if "几" in question:
+            assert values["figure_gap"] == (0.0 if profile.clause_has_figure(best.id) else 1.0)
+        else:
+            assert values["figure_gap"] == 0.0  # no figure asked for
+        assert 0.0 <= values["miss_top1"] <= 1.0
+
+
+def test_an_operating_point_fitted_for_one_corpus_applies_to_that_corpus_only(fake_assistant):
+    retriever = fake_assistant.live.retriever
+    model = _model(threshold=0.5)
+    model.index_threshold = {"intercept": -1.0, "slope": 0.5}
+    moving = model.threshold_for("zh", retriever)
+    model.corpus_thresholds = {"another corpus": {"zh": 0.9}}
+    assert model.threshold_for("zh", retriever) == pytest.approx(moving)
+    model.corpus_thresholds[retriever.index.manifest.corpus_fingerprint] = {"zh": 0.7}
+    assert model.threshold_for("zh", retriever) == 0.7
+    assert model.threshold_for("en", retriever) == pytest.approx(model.threshold_for("en", level=(
+        retriever.profile.near_miss_level(model, retriever, "en"))))  # a language it has no point for
+    again = ScopeModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.corpus_thresholds == model.corpus_thresholds
+
+
+def test_the_shipped_operating_point_is_for_the_shipped_corpus():
+    # corpus_thresholds is keyed by the corpus fingerprint; a corpus/ change without a refit
+    # (scripts/fit_scope.py --write) would silently fall back to the index-moving point.
+    from assistant.documents import discover
+    from assistant.ingest import corpus_fingerprint
+
+    model = ScopeModel.load("e5-small")
+    shipped = corpus_fingerprint(discover(Path(__file__).resolve().parents[1] / "corpus"))
+    assert set(model.corpus_thresholds) == {shipped}
+    assert set(model.corpus_thresholds[shipped]) == {"zh", "en"}
+    assert all(0.0 < t < 1.0 for t in model.corpus_thresholds[shipped].values())
