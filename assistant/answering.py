@@ -21,6 +21,7 @@ from assistant.abstention import Calibration, ScopeDecision
 from assistant.index import LoadedIndex
 from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
+from assistant.query import QueryAnalysis
 from assistant.records import Answer, Citation, Clause
 from assistant.retrieval import Hit, clause_numbers_in, question_lang, topic_terms
 from assistant.sentences import sentence_spans
@@ -53,6 +54,10 @@ class AnswerConfig:
     # when citations are ordered (fused scores are z-score sums, sentences cosines).
     sentence_weight: float = 4.0
     title_weight: float = 2.0
+    heading_weight: float = 0.0
+    coverage_weight: float = 0.0
+    # Topic terms weighted by their BM25 IDF in the index (otherwise each counts the same).
+    idf_terms: bool = False
 
     def kind(self, document: str) -> str:
         return self.kinds.get(document, DEFAULT_KIND)
@@ -86,12 +91,15 @@ def compose_answer(
     document: str | None = None,
     lang: str | None = None,
     decision: ScopeDecision | None = None,
+    analysis: QueryAnalysis | None = None,
 ) -> Answer:
     """``scope_hits`` (an unfiltered search) decide whether the guidance covers the question when
     ``hits`` were narrowed by a document or language filter (``document``, ``lang``): the filter
     chooses what to cite, not whether the question is in scope. They are also ranked first for
     the filter: each is replaced by its counterpart in the wanted edition, so a Chinese question
-    filtered to the English edition cites what it would cite unfiltered, in English."""
+    filtered to the English edition cites what it would cite unfiltered, in English.
+    ``analysis`` (query.analyse) gives the topic terms citations are ordered by: without the
+    asking template's words ("say", "requirements"), with misspelt words corrected."""
     editions = editions_of(index)
     language = question_lang(question)
     query_terms = topic_terms(question)
@@ -150,7 +158,8 @@ def compose_answer(
             # Background is cited only when no guidance clause qualifies.
             relevant = guidance or relevant
         numbered = [h for h in usable if h.matched_by == "number"]
-        ranked = _one_per_clause(order_by_answer(numbered + relevant, query_vector, query_terms, index, config),
+        order_terms = set(analysis.terms) if analysis is not None else query_terms
+        ranked = _one_per_clause(order_by_answer(numbered + relevant, query_vector, order_terms, index, config),
                                  editions, wanted_lang)
         # Clauses the question named are always cited; the best of the rest fill up to k.
         named_keys = {editions.key(h.clause) for h in numbered}
@@ -229,23 +238,25 @@ def _one_per_clause(hits: list[Hit], editions: Editions, lang: str) -> list[Hit]
 
 
 def order_by_answer(
-    hits: list[Hit], query_vector: np.ndarray | None, query_terms: set[str], index: LoadedIndex, config: AnswerConfig
+    hits: list[Hit], query_vector: np.ndarray | None, query_terms: set[str], index: LoadedIndex | None,
+    config: AnswerConfig,
 ) -> list[Hit]:
-    """Hits ordered by how well each answers: fused score, its best sentence, its title's words.
+    """Hits ordered by how well each answers (see clause_answer_score), a section after the best
+    retrieved part of it unless its own title fits the question better.
 
     The fused score ranks passages; a clause whose one sentence says exactly what was asked, or
-    whose title names the asked topic, answers better than one that merely shares many words.
+    whose title or heading names the asked topic, answers better than one that merely shares
+    many words.
     """
     if len(hits) < 2 or any(h.rerank is not None for h in hits):
         return hits  # a reranker's order is the second stage's word; it is not re-ordered here
+    weights = _term_weights(query_terms, index if config.idf_terms else None)
     scored = []
     title_match: dict[str, float] = {}
     for position, hit in enumerate(hits):
-        evidence = hit.similarity
-        title = _terms(hit.clause.title) if hit.clause.title else frozenset()
-        title_match[hit.clause.id] = len(query_terms & title) / len(query_terms) if query_terms else 0.0
-        score = hit.score + config.sentence_weight * evidence + config.title_weight * title_match[hit.clause.id]
-        scored.append((score, -position, hit))
+        parts = answer_signals(hit, weights)
+        title_match[hit.clause.id] = parts["title"]
+        scored.append((clause_answer_score(hit, parts, config), -position, hit))
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     ordered = [hit for _, _, hit in scored]
     # A section's text repeats its children's lead sentences, so it matches whatever they match.
@@ -260,6 +271,79 @@ def order_by_answer(
             ordered.remove(hit)
             ordered.insert(ordered.index(as_good[0]) + 1, hit)
     return ordered
+
+
+def answer_signals(hit: Hit, weights: dict[str, float]) -> dict[str, float]:
+    """How much of the question's topic (its terms, weighted by rarity) the clause's own title,
+    the headings above it, and its text carry: each a share in [0, 1].
+
+    The headings above matter because a topic is usually a section's title: "staff training" is
+    answered under 5.4 Training and development, not by 5.9 (outsourced and agency staff), whose
+    own title shares as many words with the question but whose section is about something else.
+    """
+    total = sum(weights.values())
+    if not total:
+        return {"title": 0.0, "heading": 0.0, "coverage": 0.0}
+    clause = hit.clause
+    title = _terms(clause.title) if clause.title else frozenset()
+    above = frozenset().union(*(_terms(_heading_text(p)) for p in clause.path[:-1])) if clause.path else frozenset()
+    text = _terms(clause.text) | title
+    return {
+        "title": sum(w for t, w in weights.items() if t in title) / total,
+        "heading": sum(w for t, w in weights.items() if t in above) / total,
+        "coverage": sum(w for t, w in weights.items() if t in text) / total,
+    }
+
+
+def clause_answer_score(hit: Hit, parts: dict[str, float], config: AnswerConfig) -> float:
+    """The fused retrieval score plus the clause's own evidence, weighted as fitted on the fit
+    split of the guidance set (docs/benchmarks.md, section s2-rank)."""
+    return (hit.score + config.sentence_weight * hit.similarity + config.title_weight * parts["title"]
+            + config.heading_weight * parts["heading"] + config.coverage_weight * parts["coverage"])
+
+
+_HEADING_NUMBER = re.compile(r"^\s*\S*\d\S*\s+")
+
+
+def _heading_text(label: str) -> str:
+    """ "5.4 Training and development" -> "Training and development" (numbers are not topic words)."""
+    return _HEADING_NUMBER.sub("", label)
+
+
+def _term_weights(terms: set[str] | frozenset[str], index: LoadedIndex | None) -> dict[str, float]:
+    """Each topic term's weight: its BM25 IDF in this index (1 each without an index)."""
+    if not terms:
+        return {}
+    idf = _idf_of(index) if index is not None else None
+    if idf is None:
+        return {t: 1.0 for t in terms}
+    top = max(idf.values(), default=1.0)
+    # A term the index does not know carries no evidence either way.
+    return {t: idf.get(t, 0.0) / top for t in terms}
+
+
+def _idf_of(index: LoadedIndex) -> dict[str, float] | None:
+    """The index's BM25 IDF per term, worked out once per loaded index (the one place that reads
+    the lexical index's internals here; a LoadedIndex accessor can replace it)."""
+    cached = getattr(index, "_answer_idf", None)
+    if cached is not None:
+        return cached
+    import math
+
+    try:
+        bm25 = index.lexical._retriever
+        n_docs = int(bm25.scores["num_docs"])
+        df = np.diff(np.asarray(bm25.scores["indptr"]))
+        vocab = bm25.vocab_dict
+    except (AttributeError, KeyError, TypeError):
+        return None
+    out = {}
+    for token, column in vocab.items():
+        count = float(df[column]) if column < len(df) else 0.0
+        if count > 0:
+            out[token] = math.log(1.0 + (n_docs - count + 0.5) / (count + 0.5))
+    index._answer_idf = out
+    return out
 
 
 _DATE_LINE = re.compile(r"^[\s\d年月日/.:\-–—,]*$")
@@ -615,12 +699,14 @@ def _with_lists(chosen: list[_Unit], units: list[_Unit]) -> list[_Unit]:
 # -- search results ---------------------------------------------------------------------------
 
 
-def order_search_hits(question: str, hits: list[Hit], index: LoadedIndex, config: AnswerConfig) -> list[Hit]:
+def order_search_hits(question: str, hits: list[Hit], index: LoadedIndex, config: AnswerConfig,
+                      analysis: QueryAnalysis | None = None) -> list[Hit]:
     """Search results in the order an answer would cite them (named clauses first), so the search
     page and /api/ask agree on the best clause."""
     named = [h for h in hits if h.matched_by == "number"]
     rest = [h for h in hits if h.matched_by != "number"]
-    return named + order_by_answer(rest, None, topic_terms(question), index, config)
+    terms = set(analysis.terms) if analysis is not None else topic_terms(question)
+    return named + order_by_answer(rest, None, terms, index, config)
 
 
 def search_view(question: str, hits: list[Hit], query_vector: np.ndarray | None, index: LoadedIndex,
