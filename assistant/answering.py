@@ -50,12 +50,16 @@ class AnswerConfig:
     # always stay inside); the link opens the whole clause.
     citation_chars: int = 1500
     suggestions: int = 3
-    # How much a clause's own best-sentence evidence and title match add to its fused score
-    # when citations are ordered (fused scores are z-score sums, sentences cosines).
+    # How a clause's signals (answer_signals) add up to its answer score when citations are
+    # ordered: the fused score + sentence_weight x its best sentence's cosine + title_weight x
+    # its title's share of the topic terms + heading_weight x the headings' above it. Chosen on
+    # the fit split of tests/data/guidance_set.jsonl with scripts/tune_ordering.py
+    # (docs/benchmarks.md, section s2-rank). order_weights, when set, replaces the formula by
+    # a weighted sum over any of the signals.
+    order_weights: dict[str, float] | None = None
     sentence_weight: float = 4.0
-    title_weight: float = 2.0
-    heading_weight: float = 0.0
-    coverage_weight: float = 0.0
+    title_weight: float = 1.0
+    heading_weight: float = 1.0
     # Topic terms weighted by their BM25 IDF in the index (otherwise each counts the same).
     idf_terms: bool = False
 
@@ -250,11 +254,10 @@ def order_by_answer(
     """
     if len(hits) < 2 or any(h.rerank is not None for h in hits):
         return hits  # a reranker's order is the second stage's word; it is not re-ordered here
-    weights = _term_weights(query_terms, index if config.idf_terms else None)
+    signals = answer_signals(hits, query_terms, index, config.idf_terms)
     scored = []
     title_match: dict[str, float] = {}
-    for position, hit in enumerate(hits):
-        parts = answer_signals(hit, weights)
+    for position, (hit, parts) in enumerate(zip(hits, signals)):
         title_match[hit.clause.id] = parts["title"]
         scored.append((clause_answer_score(hit, parts, config), -position, hit))
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
@@ -273,33 +276,58 @@ def order_by_answer(
     return ordered
 
 
-def answer_signals(hit: Hit, weights: dict[str, float]) -> dict[str, float]:
-    """How much of the question's topic (its terms, weighted by rarity) the clause's own title,
-    the headings above it, and its text carry: each a share in [0, 1].
+SIGNALS = ("fused", "fused_z", "similarity", "dense", "lexical", "title", "heading", "coverage", "section",
+           "rank")
+
+
+def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | None,
+                   idf_terms: bool = False) -> list[dict[str, float]]:
+    """Per hit, what says how well its clause answers: the retrieval scores (fused, its z-score
+    among these hits, best sentence cosine, passage cosine, BM25 share), its rank, whether it is a
+    section, and how much of the question's topic (its terms, weighted by IDF with
+    ``idf_terms``) its own title, the headings above it and its text carry, each in [0, 1].
 
     The headings above matter because a topic is usually a section's title: "staff training" is
     answered under 5.4 Training and development, not by 5.9 (outsourced and agency staff), whose
     own title shares as many words with the question but whose section is about something else.
     """
+    weights = _term_weights(query_terms, index if idf_terms else None)
     total = sum(weights.values())
-    if not total:
-        return {"title": 0.0, "heading": 0.0, "coverage": 0.0}
-    clause = hit.clause
-    title = _terms(clause.title) if clause.title else frozenset()
-    above = frozenset().union(*(_terms(_heading_text(p)) for p in clause.path[:-1])) if clause.path else frozenset()
-    text = _terms(clause.text) | title
-    return {
-        "title": sum(w for t, w in weights.items() if t in title) / total,
-        "heading": sum(w for t, w in weights.items() if t in above) / total,
-        "coverage": sum(w for t, w in weights.items() if t in text) / total,
-    }
+    fused = np.array([h.score for h in hits], dtype=np.float64)
+    spread = float(fused.std()) if len(hits) > 1 else 0.0
+    out = []
+    for position, hit in enumerate(hits):
+        clause = hit.clause
+        parts = {
+            "fused": hit.score,
+            "fused_z": (hit.score - float(fused.mean())) / spread if spread > 1e-9 else 0.0,
+            "similarity": hit.similarity,
+            "dense": hit.dense,
+            "lexical": hit.lexical,
+            "section": 1.0 if clause.children else 0.0,
+            "rank": 1.0 / (1.0 + position),
+            "title": 0.0,
+            "heading": 0.0,
+            "coverage": 0.0,
+        }
+        if total:
+            title = _terms(clause.title) if clause.title else frozenset()
+            above = frozenset().union(*(_terms(_heading_text(p)) for p in clause.path[:-1])) if clause.path \
+                else frozenset()
+            text = _terms(clause.text) | title
+            parts["title"] = sum(w for t, w in weights.items() if t in title) / total
+            parts["heading"] = sum(w for t, w in weights.items() if t in above) / total
+            parts["coverage"] = sum(w for t, w in weights.items() if t in text) / total
+        out.append(parts)
+    return out
 
 
 def clause_answer_score(hit: Hit, parts: dict[str, float], config: AnswerConfig) -> float:
-    """The fused retrieval score plus the clause's own evidence, weighted as fitted on the fit
-    split of the guidance set (docs/benchmarks.md, section s2-rank)."""
+    """How well the hit's clause answers: a weighted sum of its signals (answer_signals)."""
+    if config.order_weights is not None:
+        return sum(weight * parts.get(name, 0.0) for name, weight in config.order_weights.items())
     return (hit.score + config.sentence_weight * hit.similarity + config.title_weight * parts["title"]
-            + config.heading_weight * parts["heading"] + config.coverage_weight * parts["coverage"])
+            + config.heading_weight * parts["heading"])
 
 
 _HEADING_NUMBER = re.compile(r"^\s*\S*\d\S*\s+")
@@ -700,13 +728,13 @@ def _with_lists(chosen: list[_Unit], units: list[_Unit]) -> list[_Unit]:
 
 
 def order_search_hits(question: str, hits: list[Hit], index: LoadedIndex, config: AnswerConfig,
-                      analysis: QueryAnalysis | None = None) -> list[Hit]:
+                      analysis: QueryAnalysis | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
     """Search results in the order an answer would cite them (named clauses first), so the search
     page and /api/ask agree on the best clause."""
     named = [h for h in hits if h.matched_by == "number"]
     rest = [h for h in hits if h.matched_by != "number"]
     terms = set(analysis.terms) if analysis is not None else topic_terms(question)
-    return named + order_by_answer(rest, None, terms, index, config)
+    return named + order_by_answer(rest, query_vector, terms, index, config)
 
 
 def search_view(question: str, hits: list[Hit], query_vector: np.ndarray | None, index: LoadedIndex,

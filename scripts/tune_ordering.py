@@ -27,7 +27,7 @@ DEFAULT_GRID = {
     "sentence_weight": [2.0, 4.0, 6.0],
     "title_weight": [1.0, 2.0, 3.0],
     "heading_weight": [0.0, 0.5, 1.0],
-    "coverage_weight": [0.0, 0.5, 1.0],
+    "idf_terms": [0.0, 1.0],
 }
 
 
@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", nargs="*", default=[], help="name=v1,v2 ... (AnswerConfig fields)")
     parser.add_argument("--report", nargs="*", help="name=value ...: one setting to report on --split")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--fit-weights", action="store_true",
+                        help="fit order_weights by logistic regression (right clause or not) on --split")
+    parser.add_argument("--signals", default=",".join(SIGNALS_DEFAULT), help="signals the regression uses")
+    parser.add_argument("--idf", type=int, default=1, help="IDF-weighted topic terms (1) or not (0)")
     args = parser.parse_args(argv)
 
     from assistant.config import Settings
@@ -94,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = select(load_set(args.set), args.split)
     prepared = prepare(assistant, rows)
     base = assistant.answer_config()
+    if args.fit_weights:
+        return fit_weights(assistant, prepared, base, args.signals.split(","), bool(args.idf))
     if args.report is not None:
         setting = {k: v[0] for k, v in parse_grid(args.report).items()}
         figures = evaluate(assistant, prepared, replace(base, **setting))
@@ -113,6 +119,45 @@ def main(argv: list[str] | None = None) -> int:
     print("defaults:", {n: getattr(base, n) for n in names}, _fmt(evaluate(assistant, prepared, base)))
     for worst, worst3, _, setting, figures in results[: args.top]:
         print(setting, _fmt(figures))
+    return 0
+
+
+SIGNALS_DEFAULT = ("fused_z", "similarity", "dense", "lexical", "title", "heading", "coverage", "section", "rank")
+
+
+def fit_weights(assistant, prepared, base, names: list[str], idf: bool) -> int:
+    """Logistic regression of "this hit is a right clause" on its signals, per question centred
+    (only differences within a question order its citations), for a few regularisation levels;
+    prints each level's figures on the split and its weights as AnswerConfig.order_weights."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from assistant.answering import answer_signals
+    from eval_guidance import clause_matches
+
+    live = assistant.live
+    rows_x, rows_y = [], []
+    for row, analysis, vector, result, decision in prepared:
+        hits = result.hits[:10]
+        if len(hits) < 2:
+            continue
+        signals = answer_signals(hits, set(analysis.terms), live.index, idf)
+        x = np.array([[s[n] for n in names] for s in signals], dtype=np.float64)
+        rows_x.append(x - x.mean(axis=0))
+        rows_y.extend(clause_matches(h.clause.number, row["gold"]) and live.kinds.get(h.clause.document, "guidance")
+                      == "guidance" for h in hits)
+    x = np.vstack(rows_x)
+    y = np.array(rows_y, dtype=int)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    print(f"{len(rows_x)} questions, {len(y)} hits, {int(y.sum())} right")
+    print("defaults:", _fmt(evaluate(assistant, prepared, base)))
+    for c in (0.01, 0.03, 0.1, 0.3, 1.0, 10.0):
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(x / scale, y)
+        weights = {n: round(float(w / s), 4) for n, w, s in zip(names, model.coef_[0], scale)}
+        figures = evaluate(assistant, prepared, replace(base, order_weights=weights, idf_terms=idf))
+        print(f"C={c}", _fmt(figures))
+        print("   order_weights =", weights)
     return 0
 
 
