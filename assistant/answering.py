@@ -23,7 +23,7 @@ from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
 from assistant.query import QueryAnalysis
 from assistant.records import Answer, Citation, Clause
-from assistant.retrieval import Hit, clause_numbers_in, question_lang, topic_terms
+from assistant.retrieval import CJK, Hit, clause_numbers_in, question_lang, topic_terms
 from assistant.sentences import sentence_spans
 
 
@@ -106,7 +106,7 @@ def compose_answer(
     asking template's words ("say", "requirements"), with misspelt words corrected."""
     editions = editions_of(index)
     language = question_lang(question)
-    query_terms = topic_terms(question)
+    query_terms = lookup_topic(question)
     named = clause_numbers_in(question)
     all_hits = scope_hits if scope_hits is not None else hits
 
@@ -134,7 +134,9 @@ def compose_answer(
     explicit_background = document is not None and config.kind(document) != DEFAULT_KIND
 
     # "第4.5条" asks for that clause only; anything else retrieved would be noise.
-    bare_lookup = bool(candidates) and candidates[0].matched_by == "number" and not query_terms
+    # (Retrieval may have ranked the named clause below others where the asking words looked like
+    # a topic to it; lookup_topic knows them.)
+    bare_lookup = any(h.matched_by == "number" for h in candidates) and not query_terms
     if bare_lookup:
         numbered = [h for h in candidates if h.matched_by == "number"]
         # A bare number in a corpus with several documents means the guidance's clause.
@@ -196,6 +198,17 @@ def compose_answer(
 
 
 # -- what is cited ----------------------------------------------------------------------------
+
+# Characters of words that only ask for a clause or only join a Chinese sentence: a character
+# bigram made of them alone ("讲的", "是什" in "第11.7条讲的是什么") is no topic.
+_LOOKUP_CHARS = frozenset("第章条节款附录规定内容说讲写条文要求什么具体打开查看的是了吗呢么啊呀吧一下请问这个那个里中有哪些")
+
+
+def lookup_topic(question: str) -> set[str]:
+    """The question's topic terms, without the filler bigrams a clause lookup's Chinese asking
+    words make: what is left decides whether the question only names a clause."""
+    return {t for t in topic_terms(question) if not (CJK.match(t) and all(ch in _LOOKUP_CHARS for ch in t))}
+
 
 
 def _mapped(hits: list[Hit], editions: Editions, document: str | None, lang: str | None) -> list[Hit]:
