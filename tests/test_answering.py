@@ -462,3 +462,25 @@ def test_page_labels_come_from_printed_labels_or_page_numbers():
     labelled = _clause("1", "x", pages=(3, 3))
     labelled.page_label_start, labelled.page_label_end = "iii", "iv"
     assert page_label(labelled) == "iii–iv"
+
+
+@pytest.fixture(scope="module")
+def staff_assistant(tmp_path_factory):
+    """The fake embedder over the guidance fixture with chapter 5 (personnel management) added."""
+    root = tmp_path_factory.mktemp("staff")
+    shutil.copytree(Path(__file__).parent / "data" / "guidance_staff", root / "corpus")
+    settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake")
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    return assistant
+
+
+@pytest.mark.parametrize("question", ["What does the guidance say about staff training?", "staff training"])
+def test_a_topic_question_cites_the_section_named_by_the_topic_before_a_clause_sharing_a_word(
+        staff_assistant, question):
+    answer = staff_assistant.ask(question)
+    assert not answer.abstained, answer.reason
+    numbers = [c.clause for c in answer.citations]
+    assert numbers[0] == "5.4" or numbers[0].startswith("5.4."), numbers
+    # The same question searched: /api/search agrees on the first clause.
+    assert staff_assistant.search(question)[0]["number"] == numbers[0]
