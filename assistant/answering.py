@@ -21,8 +21,9 @@ from assistant.abstention import Calibration, ScopeDecision
 from assistant.index import LoadedIndex
 from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
+from assistant.query import QueryAnalysis
 from assistant.records import Answer, Citation, Clause
-from assistant.retrieval import Hit, clause_numbers_in, question_lang, topic_terms
+from assistant.retrieval import CJK, Hit, clause_numbers_in, question_lang, topic_terms
 from assistant.sentences import sentence_spans
 
 
@@ -49,10 +50,18 @@ class AnswerConfig:
     # always stay inside); the link opens the whole clause.
     citation_chars: int = 1500
     suggestions: int = 3
-    # How much a clause's own best-sentence evidence and title match add to its fused score
-    # when citations are ordered (fused scores are z-score sums, sentences cosines).
+    # How a clause's signals (answer_signals) add up to its answer score when citations are
+    # ordered: the fused score + sentence_weight x its best sentence's cosine + title_weight x
+    # its title's share of the topic terms + heading_weight x the headings' above it. Chosen on
+    # the fit split of tests/data/guidance_set.jsonl with scripts/tune_ordering.py
+    # (docs/benchmarks.md, section s2-rank). order_weights, when set, replaces the formula by
+    # a weighted sum over any of the signals.
+    order_weights: dict[str, float] | None = None
     sentence_weight: float = 4.0
-    title_weight: float = 2.0
+    title_weight: float = 1.0
+    heading_weight: float = 1.0
+    # Topic terms weighted by their BM25 IDF in the index (otherwise each counts the same).
+    idf_terms: bool = False
 
     def kind(self, document: str) -> str:
         return self.kinds.get(document, DEFAULT_KIND)
@@ -86,15 +95,18 @@ def compose_answer(
     document: str | None = None,
     lang: str | None = None,
     decision: ScopeDecision | None = None,
+    analysis: QueryAnalysis | None = None,
 ) -> Answer:
     """``scope_hits`` (an unfiltered search) decide whether the guidance covers the question when
     ``hits`` were narrowed by a document or language filter (``document``, ``lang``): the filter
     chooses what to cite, not whether the question is in scope. They are also ranked first for
     the filter: each is replaced by its counterpart in the wanted edition, so a Chinese question
-    filtered to the English edition cites what it would cite unfiltered, in English."""
+    filtered to the English edition cites what it would cite unfiltered, in English.
+    ``analysis`` (query.analyse) gives the topic terms citations are ordered by: without the
+    asking template's words ("say", "requirements"), with misspelt words corrected."""
     editions = editions_of(index)
     language = question_lang(question)
-    query_terms = topic_terms(question)
+    query_terms = lookup_topic(question)
     named = clause_numbers_in(question)
     all_hits = scope_hits if scope_hits is not None else hits
 
@@ -122,7 +134,9 @@ def compose_answer(
     explicit_background = document is not None and config.kind(document) != DEFAULT_KIND
 
     # "第4.5条" asks for that clause only; anything else retrieved would be noise.
-    bare_lookup = bool(candidates) and candidates[0].matched_by == "number" and not query_terms
+    # (Retrieval may have ranked the named clause below others where the asking words looked like
+    # a topic to it; lookup_topic knows them.)
+    bare_lookup = any(h.matched_by == "number" for h in candidates) and not query_terms
     if bare_lookup:
         numbered = [h for h in candidates if h.matched_by == "number"]
         # A bare number in a corpus with several documents means the guidance's clause.
@@ -150,7 +164,8 @@ def compose_answer(
             # Background is cited only when no guidance clause qualifies.
             relevant = guidance or relevant
         numbered = [h for h in usable if h.matched_by == "number"]
-        ranked = _one_per_clause(order_by_answer(numbered + relevant, query_vector, query_terms, index, config),
+        order_terms = set(analysis.terms) if analysis is not None else query_terms
+        ranked = _one_per_clause(order_by_answer(numbered + relevant, query_vector, order_terms, index, config),
                                  editions, wanted_lang)
         # Clauses the question named are always cited; the best of the rest fill up to k.
         named_keys = {editions.key(h.clause) for h in numbered}
@@ -183,6 +198,17 @@ def compose_answer(
 
 
 # -- what is cited ----------------------------------------------------------------------------
+
+# Characters of words that only ask for a clause or only join a Chinese sentence: a character
+# bigram made of them alone ("讲的", "是什" in "第11.7条讲的是什么") is no topic.
+_LOOKUP_CHARS = frozenset("第章条节款附录规定内容说讲写条文要求什么具体打开查看的是了吗呢么啊呀吧一下请问这个那个里中有哪些")
+
+
+def lookup_topic(question: str) -> set[str]:
+    """The question's topic terms, without the filler bigrams a clause lookup's Chinese asking
+    words make: what is left decides whether the question only names a clause."""
+    return {t for t in topic_terms(question) if not (CJK.match(t) and all(ch in _LOOKUP_CHARS for ch in t))}
+
 
 
 def _mapped(hits: list[Hit], editions: Editions, document: str | None, lang: str | None) -> list[Hit]:
@@ -229,23 +255,24 @@ def _one_per_clause(hits: list[Hit], editions: Editions, lang: str) -> list[Hit]
 
 
 def order_by_answer(
-    hits: list[Hit], query_vector: np.ndarray | None, query_terms: set[str], index: LoadedIndex, config: AnswerConfig
+    hits: list[Hit], query_vector: np.ndarray | None, query_terms: set[str], index: LoadedIndex | None,
+    config: AnswerConfig,
 ) -> list[Hit]:
-    """Hits ordered by how well each answers: fused score, its best sentence, its title's words.
+    """Hits ordered by how well each answers (see clause_answer_score), a section after the best
+    retrieved part of it unless its own title fits the question better.
 
     The fused score ranks passages; a clause whose one sentence says exactly what was asked, or
-    whose title names the asked topic, answers better than one that merely shares many words.
+    whose title or heading names the asked topic, answers better than one that merely shares
+    many words.
     """
     if len(hits) < 2 or any(h.rerank is not None for h in hits):
         return hits  # a reranker's order is the second stage's word; it is not re-ordered here
+    signals = answer_signals(hits, query_terms, index, config.idf_terms)
     scored = []
     title_match: dict[str, float] = {}
-    for position, hit in enumerate(hits):
-        evidence = hit.similarity
-        title = _terms(hit.clause.title) if hit.clause.title else frozenset()
-        title_match[hit.clause.id] = len(query_terms & title) / len(query_terms) if query_terms else 0.0
-        score = hit.score + config.sentence_weight * evidence + config.title_weight * title_match[hit.clause.id]
-        scored.append((score, -position, hit))
+    for position, (hit, parts) in enumerate(zip(hits, signals)):
+        title_match[hit.clause.id] = parts["title"]
+        scored.append((clause_answer_score(hit, parts, config), -position, hit))
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     ordered = [hit for _, _, hit in scored]
     # A section's text repeats its children's lead sentences, so it matches whatever they match.
@@ -260,6 +287,104 @@ def order_by_answer(
             ordered.remove(hit)
             ordered.insert(ordered.index(as_good[0]) + 1, hit)
     return ordered
+
+
+SIGNALS = ("fused", "fused_z", "similarity", "dense", "lexical", "title", "heading", "coverage", "section",
+           "rank")
+
+
+def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | None,
+                   idf_terms: bool = False) -> list[dict[str, float]]:
+    """Per hit, what says how well its clause answers: the retrieval scores (fused, its z-score
+    among these hits, best sentence cosine, passage cosine, BM25 share), its rank, whether it is a
+    section, and how much of the question's topic (its terms, weighted by IDF with
+    ``idf_terms``) its own title, the headings above it and its text carry, each in [0, 1].
+
+    The headings above matter because a topic is usually a section's title: "staff training" is
+    answered under 5.4 Training and development, not by 5.9 (outsourced and agency staff), whose
+    own title shares as many words with the question but whose section is about something else.
+    """
+    weights = _term_weights(query_terms, index if idf_terms else None)
+    total = sum(weights.values())
+    fused = np.array([h.score for h in hits], dtype=np.float64)
+    spread = float(fused.std()) if len(hits) > 1 else 0.0
+    out = []
+    for position, hit in enumerate(hits):
+        clause = hit.clause
+        parts = {
+            "fused": hit.score,
+            "fused_z": (hit.score - float(fused.mean())) / spread if spread > 1e-9 else 0.0,
+            "similarity": hit.similarity,
+            "dense": hit.dense,
+            "lexical": hit.lexical,
+            "section": 1.0 if clause.children else 0.0,
+            "rank": 1.0 / (1.0 + position),
+            "title": 0.0,
+            "heading": 0.0,
+            "coverage": 0.0,
+        }
+        if total:
+            title = _terms(clause.title) if clause.title else frozenset()
+            above = frozenset().union(*(_terms(_heading_text(p)) for p in clause.path[:-1])) if clause.path \
+                else frozenset()
+            text = _terms(clause.text) | title
+            parts["title"] = sum(w for t, w in weights.items() if t in title) / total
+            parts["heading"] = sum(w for t, w in weights.items() if t in above) / total
+            parts["coverage"] = sum(w for t, w in weights.items() if t in text) / total
+        out.append(parts)
+    return out
+
+
+def clause_answer_score(hit: Hit, parts: dict[str, float], config: AnswerConfig) -> float:
+    """How well the hit's clause answers: a weighted sum of its signals (answer_signals)."""
+    if config.order_weights is not None:
+        return sum(weight * parts.get(name, 0.0) for name, weight in config.order_weights.items())
+    return (hit.score + config.sentence_weight * hit.similarity + config.title_weight * parts["title"]
+            + config.heading_weight * parts["heading"])
+
+
+_HEADING_NUMBER = re.compile(r"^\s*\S*\d\S*\s+")
+
+
+def _heading_text(label: str) -> str:
+    """ "5.4 Training and development" -> "Training and development" (numbers are not topic words)."""
+    return _HEADING_NUMBER.sub("", label)
+
+
+def _term_weights(terms: set[str] | frozenset[str], index: LoadedIndex | None) -> dict[str, float]:
+    """Each topic term's weight: its BM25 IDF in this index (1 each without an index)."""
+    if not terms:
+        return {}
+    idf = _idf_of(index) if index is not None else None
+    if idf is None:
+        return {t: 1.0 for t in terms}
+    top = max(idf.values(), default=1.0)
+    # A term the index does not know carries no evidence either way.
+    return {t: idf.get(t, 0.0) / top for t in terms}
+
+
+def _idf_of(index: LoadedIndex) -> dict[str, float] | None:
+    """The index's BM25 IDF per term, worked out once per loaded index (the one place that reads
+    the lexical index's internals here; a LoadedIndex accessor can replace it)."""
+    cached = getattr(index, "_answer_idf", None)
+    if cached is not None:
+        return cached
+    import math
+
+    try:
+        bm25 = index.lexical._retriever
+        n_docs = int(bm25.scores["num_docs"])
+        df = np.diff(np.asarray(bm25.scores["indptr"]))
+        vocab = bm25.vocab_dict
+    except (AttributeError, KeyError, TypeError):
+        return None
+    out = {}
+    for token, column in vocab.items():
+        count = float(df[column]) if column < len(df) else 0.0
+        if count > 0:
+            out[token] = math.log(1.0 + (n_docs - count + 0.5) / (count + 0.5))
+    index._answer_idf = out
+    return out
 
 
 _DATE_LINE = re.compile(r"^[\s\d年月日/.:\-–—,]*$")
@@ -615,12 +740,14 @@ def _with_lists(chosen: list[_Unit], units: list[_Unit]) -> list[_Unit]:
 # -- search results ---------------------------------------------------------------------------
 
 
-def order_search_hits(question: str, hits: list[Hit], index: LoadedIndex, config: AnswerConfig) -> list[Hit]:
+def order_search_hits(question: str, hits: list[Hit], index: LoadedIndex, config: AnswerConfig,
+                      analysis: QueryAnalysis | None = None, query_vector: np.ndarray | None = None) -> list[Hit]:
     """Search results in the order an answer would cite them (named clauses first), so the search
     page and /api/ask agree on the best clause."""
     named = [h for h in hits if h.matched_by == "number"]
     rest = [h for h in hits if h.matched_by != "number"]
-    return named + order_by_answer(rest, None, topic_terms(question), index, config)
+    terms = set(analysis.terms) if analysis is not None else topic_terms(question)
+    return named + order_by_answer(rest, query_vector, terms, index, config)
 
 
 def search_view(question: str, hits: list[Hit], query_vector: np.ndarray | None, index: LoadedIndex,

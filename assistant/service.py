@@ -309,6 +309,7 @@ class Assistant:
             document=document,
             lang=lang,
             decision=decision,
+            analysis=analysis,
         )
         timings["compose"] = _elapsed_ms(mark)
         # A refusal made in composition (a clause number the guidance lacks) is never 'uncertain'.
@@ -327,7 +328,7 @@ class Assistant:
         vector = self._query_vector(analysis.search_text)
         result = retriever.search(query, k=k, document=document, lang=lang, query_vector=vector, analysis=analysis)
         config = self.answer_config()
-        hits = order_search_hits(query, result.hits, live.index, config)
+        hits = order_search_hits(query, result.hits, live.index, config, analysis)
         views = search_view(query, hits, vector, live.index, config)
         return [
             {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),

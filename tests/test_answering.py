@@ -293,6 +293,50 @@ def test_citations_are_ordered_by_how_well_each_answers():
     assert [h.clause.number for h in ordered] == ["1", "2"]
 
 
+def test_a_clause_under_a_heading_that_names_the_topic_is_cited_before_one_whose_title_shares_a_word():
+    # "staff training": 5.9's own title has "staff", 5.4.3's has "training" -- a tie on titles; the
+    # heading above 5.4.3 (5.4 Training and development) names the topic, 5.9's heading does not.
+    outsourced = _clause("5.9", "Outsourced staff follow the same training requirements.",
+                         title="Management of outsourced and agency staff",
+                         path=["5 Personnel management", "5.9 Management of outsourced and agency staff"])
+    in_service = _clause("5.4.3", "Staff take refresher training every year.", title="In-service training",
+                         path=["5 Personnel management", "5.4 Training and development", "5.4.3 In-service training"])
+    from assistant.lexical import tokenize
+
+    hits = [Hit(outsourced, 1.2, 0.8, 1.0, "search", sentence=0.80),
+            Hit(in_service, 1.0, 0.8, 0.9, "search", sentence=0.80)]
+    terms = set(tokenize("staff training"))
+    assert [h.clause.number for h in order_by_answer(hits, None, terms, None, CONFIG)] == ["5.4.3", "5.9"]
+    # Without the heading signal the better fused score would win: the signal is what decides.
+    no_heading = AnswerConfig(calibration=Calibration(0.5), heading_weight=0.0)
+    assert [h.clause.number for h in order_by_answer(hits, None, terms, None, no_heading)] == ["5.9", "5.4.3"]
+
+
+def test_answer_signals_are_shares_of_the_topic_terms():
+    clause = _clause("5.4.3", "Staff take refresher training every year.", title="In-service training",
+                     path=["5 Personnel management", "5.4 Training and development", "5.4.3 In-service training"])
+    from assistant.answering import answer_signals
+    from assistant.lexical import tokenize
+
+    (parts,) = answer_signals([Hit(clause, 1.0, 0.8, 0.9, "search", sentence=0.8)], set(tokenize("staff training")),
+                              None)
+    assert parts["title"] == 0.5 and parts["heading"] == 0.5 and parts["coverage"] == 1.0
+    # Heading numbers are not topic words: "5" in the question does not match "5 Personnel management".
+    (parts,) = answer_signals([Hit(clause, 1.0, 0.8, 0.9, "search")], set(tokenize("5 personnel")), None)
+    assert parts["heading"] == 0.5
+
+
+def test_a_named_clause_asked_about_in_chinese_words_is_a_lookup(client):
+    # "讲的是什么" only asks what the clause says: its character bigrams are no topic.
+    for question in ("第4.5条讲的是什么", "第4.5条的内容是什么"):
+        body = ask(client, question)
+        assert not body["abstained"], body["reason"]
+        assert body["citations"][0]["clause"] == "4.5", [c["clause"] for c in body["citations"]]
+        assert len(body["citations"]) == 1  # a lookup cites the clause, not what else matched
+    body = ask(client, "第99.9条讲的是什么")
+    assert body["abstained"] and body["reason"].startswith("no clause 99.9 in ccso-zh")
+
+
 # -- 6. clause lookups said plainly -------------------------------------------------------------
 
 
@@ -418,3 +462,25 @@ def test_page_labels_come_from_printed_labels_or_page_numbers():
     labelled = _clause("1", "x", pages=(3, 3))
     labelled.page_label_start, labelled.page_label_end = "iii", "iv"
     assert page_label(labelled) == "iii–iv"
+
+
+@pytest.fixture(scope="module")
+def staff_assistant(tmp_path_factory):
+    """The fake embedder over the guidance fixture with chapter 5 (personnel management) added."""
+    root = tmp_path_factory.mktemp("staff")
+    shutil.copytree(Path(__file__).parent / "data" / "guidance_staff", root / "corpus")
+    settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake")
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    return assistant
+
+
+@pytest.mark.parametrize("question", ["What does the guidance say about staff training?", "staff training"])
+def test_a_topic_question_cites_the_section_named_by_the_topic_before_a_clause_sharing_a_word(
+        staff_assistant, question):
+    answer = staff_assistant.ask(question)
+    assert not answer.abstained, answer.reason
+    numbers = [c.clause for c in answer.citations]
+    assert numbers[0] == "5.4" or numbers[0].startswith("5.4."), numbers
+    # The same question searched: /api/search agrees on the first clause.
+    assert staff_assistant.search(question)[0]["number"] == numbers[0]

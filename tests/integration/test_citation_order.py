@@ -1,0 +1,37 @@
+"""The mission question of issues 12 and 13 with the real model: a topic question cites the section
+whose title is the topic (5.4 Training and development, or a part of it) first, not 5.9 (outsourced
+and agency staff), whose own title shares as many words with the question."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.service import Assistant
+
+# The small guidance fixture with the English edition's chapter 5 (personnel management) added.
+STAFF = Path(__file__).resolve().parents[1] / "data" / "guidance_staff"
+
+
+@pytest.fixture(scope="module")
+def staff_assistant(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e5-staff")
+    settings = Settings(_env_file=None, corpus_dir=STAFF, index_dir=root / "index", embedder="e5-small")
+    assistant = Assistant(settings)
+    assistant.open()
+    return assistant
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("question", [
+    "What does the guidance say about staff training?",
+    "What are the requirements for staff training?",
+    "staff training",
+])
+def test_staff_training_cites_the_training_section_first(staff_assistant, question):
+    answer = staff_assistant.ask(question)
+    assert not answer.abstained, answer.reason
+    numbers = [c.clause for c in answer.citations]
+    assert numbers[0] == "5.4" or numbers[0].startswith("5.4."), numbers
+    # The outsourced-staff clause may be cited, never before the training section.
+    assert "5.9" not in numbers[:1]
