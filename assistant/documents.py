@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .records import Document, Page
+from .text import CJK_CLASS, CJK_PUNCTUATION, CJK_WIDE_CLASS, FULL_WIDTH, HAN_BASIC, in_ranges, is_cjk
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -214,23 +215,11 @@ def _short(err: BaseException, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _is_cjk(ch: str) -> bool:
-    o = ord(ch)
-    return (
-        0x4E00 <= o <= 0x9FFF
-        or 0x3400 <= o <= 0x4DBF
-        or 0xF900 <= o <= 0xFAFF
-        or 0x20000 <= o <= 0x2FA1F
-        or 0x3040 <= o <= 0x30FF  # kana
-        or 0xAC00 <= o <= 0xD7AF  # hangul
-    )
-
-
 def detect_lang(text: str) -> str:
     """"zh" when CJK characters are at least 20% of the letters, else "en"."""
     cjk = letters = 0
     for ch in text:
-        if _is_cjk(ch):
+        if is_cjk(ch):
             cjk += 1
             letters += 1
         elif ch.isalpha():
@@ -259,7 +248,7 @@ def _first_line_title(text: str) -> str:
 # codes. Seen in real files: "标题", "书", "ICS 65.020.20", "Microsoft Word - 报告.doc".
 _PLACEHOLDER_TITLE_RE = re.compile(
     r"^(?:untitled.*|title|document\d*|microsoft (?:word|powerpoint|excel) - .*|.*\.(?:docx?|pdf|rtf|odt|txt|wps)"
-    r"|无标题.*|标题\s*\d*|文档\s*\d*|新建.*文档.*|[\u3400-\u9fff]|(?:ICS|CCS)\b.*|[\d\s.\-_/]*)$",
+    r"|无标题.*|标题\s*\d*|文档\s*\d*|新建.*文档.*|[" + CJK_CLASS + r"]|(?:ICS|CCS)\b.*|[\d\s.\-_/]*)$",
     re.I,
 )
 # Cover lines that are not the title: classification codes, standard numbers, issuing lines
@@ -320,7 +309,7 @@ def unreadable_reason(text: str) -> str | None:
     letters = sum(1 for ch in chars if ch.isalpha())
     if total >= 200 and letters < 0.15 * total:  # low: tables of figures are still documents
         return "the text layer is not language (almost no letters)"
-    cjk = sum(1 for ch in chars if _is_cjk(ch))
+    cjk = sum(1 for ch in chars if is_cjk(ch))
     latin_runs = [len(m) for m in _LATIN_RUN_RE.findall(text)]
     latin = sum(latin_runs)
     if latin >= 200 and cjk < 0.2 * max(1, letters):
@@ -353,9 +342,9 @@ def _normalise_lines(text: str) -> str:
 # --------------------------------------------------------------------------- text decoding
 
 _GB_TEXT_RANGES = (
-    (0x4E00, 0x9FFF),
-    (0x3000, 0x303F),
-    (0xFF00, 0xFFEF),
+    HAN_BASIC,
+    CJK_PUNCTUATION,
+    FULL_WIDTH,
     (0x2000, 0x206F),
     (0x00B7, 0x00B7),
     (0x2460, 0x24FF),
@@ -389,6 +378,9 @@ def _guess_utf16(data: bytes) -> str | None:
     return None
 
 
+_COMMON_CJK = (CJK_PUNCTUATION, HAN_BASIC, FULL_WIDTH)
+
+
 def _common_text(text: str) -> bool:
     """Stricter check for guessed encodings: nearly all characters from common scripts."""
     if not text.strip():
@@ -401,9 +393,7 @@ def _common_text(text: str) -> bool:
             or 0x20 <= o < 0x7F
             or 0xA0 <= o <= 0x24F
             or 0x2000 <= o <= 0x206F
-            or 0x3000 <= o <= 0x303F
-            or 0x4E00 <= o <= 0x9FFF
-            or 0xFF00 <= o <= 0xFFEF
+            or in_ranges(ch, _COMMON_CJK)
         ):
             good += 1
     return good >= 0.95 * len(text)
@@ -558,8 +548,7 @@ _BLOCK_TAGS = {
 }  # fmt: skip
 _SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "svg", "iframe"}
 _VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-_CJK_CLASS = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_CJK_WRAP = re.compile(rf"(?<=[{_CJK_CLASS}])[ \t]*\n[ \t\n]*(?=[{_CJK_CLASS}])")
+_CJK_WRAP = re.compile(rf"(?<=[{CJK_WIDE_CLASS}])[ \t]*\n[ \t\n]*(?=[{CJK_WIDE_CLASS}])")
 _SPACES = re.compile(r"\s+")
 
 

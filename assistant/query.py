@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, tokenize
-
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+from assistant.text import CJK_CLASS, CJK_RE, is_han
 
 
 def question_lang(text: str) -> str:
     letters = sum(1 for ch in text if ch.isalpha())
-    cjk = len(CJK.findall(text))
+    cjk = len(CJK_RE.findall(text))
     return "zh" if letters and cjk / letters >= 0.2 else "en"
 
 
@@ -236,10 +235,10 @@ def content_terms(text: str) -> tuple[str, ...]:
     import jieba
 
     out: list[str] = []
-    for piece in re.split(r"([\u3400-\u4dbf\u4e00-\u9fff]+)", text):
+    for piece in re.split(f"([{CJK_CLASS}]+)", text):
         if not piece:
             continue
-        if "\u3400" <= piece[0] <= "\u9fff":
+        if is_han(piece[0]):
             from assistant.lexical import _jieba
 
             _jieba()

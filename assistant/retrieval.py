@@ -12,7 +12,7 @@ import numpy as np
 
 from assistant.chunking.text import _cn_to_int
 from assistant.lexical import tokenize
-from assistant.query import CJK, clause_numbers_in, question_lang, topic_terms  # noqa: F401 - re-exported
+from assistant.query import clause_numbers_in, question_lang, topic_terms  # noqa: F401 - re-exported
 from assistant.records import Clause
 
 if TYPE_CHECKING:

@@ -53,11 +53,13 @@ from reportlab.platypus import (  # noqa: E402
 )
 from reportlab.platypus.tableofcontents import TableOfContents  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from assistant.text import CJK_RE as _CJK_RE  # noqa: E402
+from assistant.text import CJK_WIDE_RE as _CJK_JOIN  # noqa: E402
+
 CJK_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 CJK_FONT = "WQYZenHei"
 
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CJK_JOIN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_RE = re.compile(
     r"^\s*(?:[-*+•]\s+|\d{1,3}[.)）]\s*|[a-zA-Z][.)）]\s+|[（(][a-zA-Z0-9一二三四五六七八九十]{1,3}[)）]\s*"

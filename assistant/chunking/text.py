@@ -6,12 +6,12 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from ..text import CJK_CLASS as _CJK_CHARS
+from ..text import CJK_RE as _CJK_RE
+from ..text import CJK_WIDE_RE as _CJK_ANY_RE
+
 # --------------------------------------------------------------------------- character classes
 
-_CJK_CHARS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_ANY = rf"\u3000-\u303f{_CJK_CHARS}\uff00-\uffef"  # ideographs + CJK punctuation/full-width
-_CJK_RE = re.compile(rf"[{_CJK_CHARS}]")
-_CJK_ANY_RE = re.compile(rf"[{_CJK_ANY}]")
 _CN_NUM = "零〇一二三四五六七八九十百千两"
 _TERMINAL = "。！？；：.!?;:"
 _HARD_END = "。！？.!?"
@@ -70,10 +70,10 @@ def _clean_line(text: str) -> str:
 # full-width digits, letters and dots at a line start ("４．２", "Ａ．１")
 _WIDE_PREFIX_RE = re.compile(r"^[\s0-9０-９A-ZＡ-Ｚ．。\uff0e]+")
 # a number printed with spaces after its dots ("3. 1", "5. 3. 1", "A. 1. 1"), as CNKI exports do
-_SPACED_NUMBER_RE = re.compile(r"^((?:[A-Z]|\d{1,3})(?:\s*\.\s*\d{1,3})+)(?=\s|[\u4e00-\u9fff]|$)")
+_SPACED_NUMBER_RE = re.compile(r"^((?:[A-Z]|\d{1,3})(?:\s*\.\s*\d{1,3})+)(?=\s|[" + _CJK_CHARS + r"]|$)")
 
 
-_COMMA_NUMBER_RE = re.compile(r"^(\d{1,2}[,，]\d{1,2}(?:\.\d{1,2})*)\s*(?=[\u4e00-\u9fff])")
+_COMMA_NUMBER_RE = re.compile(r"^(\d{1,2}[,，]\d{1,2}(?:\.\d{1,2})*)\s*(?=[" + _CJK_CHARS + r"])")
 
 
 def _normalise_number(text: str) -> str:
