@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .records import Document, Page
-from .text import CJK_CLASS, CJK_PUNCTUATION, CJK_WIDE_CLASS, FULL_WIDTH, HAN_BASIC, in_ranges, is_cjk
+from .text import CJK_CLASS, CJK_PUNCTUATION, CJK_WIDE_CLASS, FULL_WIDTH, HAN_BASIC, detect_language, in_ranges, is_cjk
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -200,7 +200,7 @@ def load_document(path: str | Path, *, max_bytes: int | None = None) -> Document
         title=title,
         source=str(path),
         format=fmt,
-        lang=detect_lang(full),
+        lang=detect_language(full),
         pages=pages,
         has_pages=has_pages,
     )
@@ -213,20 +213,6 @@ def _short(err: BaseException, limit: int = 100) -> str:
     msg = str(err).strip().splitlines()[0] if str(err).strip() else ""
     text = f"{type(err).__name__}: {msg}" if msg else type(err).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def detect_lang(text: str) -> str:
-    """"zh" when CJK characters are at least 20% of the letters, else "en"."""
-    cjk = letters = 0
-    for ch in text:
-        if is_cjk(ch):
-            cjk += 1
-            letters += 1
-        elif ch.isalpha():
-            letters += 1
-    if letters and cjk / letters >= 0.2:
-        return "zh"
-    return "en"
 
 
 def _clean_title(title: object) -> str:

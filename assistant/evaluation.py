@@ -25,6 +25,7 @@ from pathlib import Path
 
 from assistant.config import DEFAULT_PASSAGE_CHARS
 from assistant.records import Clause
+from assistant.text import detect_language
 
 METRICS = ("recall@10", "map@10", "ndcg@10", "recall@100", "success@10")
 
@@ -96,7 +97,7 @@ def records_to_clauses(records: list[dict]) -> tuple[list[Clause], list[dict]]:
         if not text or (title, number.rstrip(".")) in headings:
             continue
         document = _slug(title) or "benchmark"
-        lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text[:200] + title) else "en"
+        lang = detect_language(title + "\n" + text)
         documents.setdefault(document, {"id": document, "title": title, "source": "", "format": "jsonl",
                                         "lang": lang, "pages": None})
         path = [headings[(title, prefix)] for prefix in _prefixes(number) if (title, prefix) in headings]

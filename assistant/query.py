@@ -17,13 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, tokenize
-from assistant.text import CJK_CLASS, CJK_RE, is_han
-
-
-def question_lang(text: str) -> str:
-    letters = sum(1 for ch in text if ch.isalpha())
-    cjk = len(CJK_RE.findall(text))
-    return "zh" if letters and cjk / letters >= 0.2 else "en"
+from assistant.text import CJK_CLASS, is_han
+from assistant.text import detect_language as question_lang  # the name retrieval and answering import
 
 
 _ARABIC_NUMBER = r"\d+(?:\.\d+)*"
