@@ -23,7 +23,7 @@ from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
 from assistant.records import Answer, Citation, Clause
 from assistant.retrieval import Hit, clause_numbers_in, question_lang, topic_terms
-from assistant.sentences import sentence_spans
+from assistant.text import sentence_spans
 
 
 @lru_cache(maxsize=16384)

@@ -51,7 +51,7 @@ from assistant.ingest import (  # noqa: F401 - re-exported: ingestion moved to a
 )
 from assistant.lexical import LexicalIndex
 from assistant.records import Clause, Passage
-from assistant.sentences import sentence_spans
+from assistant.text import sentence_spans
 
 FORMAT_VERSION = 1
 # Bump when parsing, passage composition or BM25 terms change, so old artifacts count as stale.

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.records import Clause
-from assistant.sentences import sentence_spans
+from assistant.text import sentence_spans
 
 # A heading label's first token is a clause number we can synthesise a section for:
 # "5.4", "12", "第十二章", "附录A", "A.1".

@@ -27,7 +27,7 @@ from assistant.kinds import KindsError, read_kinds
 from assistant.sections import add_sections
 from assistant.records import Citation, Clause
 from assistant.retrieval import Hit
-from assistant.sentences import sentence_spans
+from assistant.text import sentence_spans
 from assistant.service import Assistant
 
 from tests.support.corpus import GUIDANCE

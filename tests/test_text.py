@@ -119,3 +119,21 @@ def test_text_module_imports_nothing_from_the_package():
     imported = ["." * n.level + (n.module or "") for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     assert not [m for m in imported if m.startswith("assistant") or m.startswith(".")]
+
+
+def test_sentences_list_items_are_separate():
+    assert pieces("包括：\na) 第一项；\nb) 第二项") == ["包括：", "a) 第一项；", "b) 第二项"]
+
+
+def test_passages_and_highlights_cut_at_the_same_places():
+    from assistant.chunking import split_passages
+    from assistant.records import Clause
+
+    sentence = "Records are kept, e.g. call logs, for No. 5 of the rules (i.e. the audit rules). "
+    body = sentence * 12
+    clause = Clause("d:1", "d", "1", "", [], body, None, None, "en")
+    ends = {e for _, e in sentence_spans(body)}
+    passages = split_passages(clause, max_chars=200)
+    assert len(passages) > 1
+    for passage in passages:
+        assert passage.start + len(passage.text) in ends  # no passage ends after "e.g." or "No."
