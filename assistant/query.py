@@ -17,15 +17,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, tokenize
-from assistant.text import CJK_CLASS, is_han
+from assistant.text import CJK_CLASS, CN_NUMERALS, is_han
 from assistant.text import detect_language as question_lang  # the name retrieval and answering import
 
 
 _ARABIC_NUMBER = r"\d+(?:\.\d+)*"
-_CHINESE_DIGITS = "零〇一二三四五六七八九十百两"
 _NUMBER_PATTERNS = [
     # 第4.5条, 第 4 章, 第十二条
-    re.compile(rf"第\s*({_ARABIC_NUMBER}|[{_CHINESE_DIGITS}]+)\s*[条章节款]"),
+    re.compile(rf"第\s*({_ARABIC_NUMBER}|[{CN_NUMERALS}]+)\s*[条章节款]"),
     # clause 4.5, section 5, article 12, rule 3.6
     re.compile(rf"\b(?:clause|section|article|chapter|rule|paragraph|art\.?|§)\s*({_ARABIC_NUMBER})\b", re.I),
     # a bare dotted number anywhere: 4.5, 5.3.1

@@ -149,3 +149,23 @@ def cn_numeral_to_int(s: str) -> int | None:
     if digit is not None:
         total += digit
     return total
+
+
+def int_to_cn_numeral(value: int) -> str:
+    """12 -> 十二, 105 -> 一百零五 (statutes number their articles this way); digits from 1000 on."""
+    digits = "零一二三四五六七八九"
+    if value < 10:
+        return digits[value]
+    if value < 100:
+        tens, ones = divmod(value, 10)
+        return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+    if value < 1000:
+        hundreds, rest = divmod(value, 100)
+        if rest == 0:
+            tail = ""
+        elif rest < 10:
+            tail = "零" + digits[rest]
+        else:
+            tail = ("一" if rest < 20 else "") + int_to_cn_numeral(rest)
+        return digits[hundreds] + "百" + tail
+    return str(value)

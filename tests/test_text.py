@@ -15,6 +15,7 @@ from assistant.text import (
     cjk_share,
     cn_numeral_to_int,
     detect_language,
+    int_to_cn_numeral,
     is_cjk,
     is_han,
     sentence_spans,
@@ -137,3 +138,12 @@ def test_passages_and_highlights_cut_at_the_same_places():
     assert len(passages) > 1
     for passage in passages:
         assert passage.start + len(passage.text) in ends  # no passage ends after "e.g." or "No."
+
+
+def test_int_to_cn_numeral():
+    assert [int_to_cn_numeral(n) for n in (3, 10, 12, 20, 105, 110)] == ["三", "十", "十二", "二十", "一百零五", "一百一十"]
+    assert int_to_cn_numeral(1200) == "1200"
+
+
+def test_numerals_round_trip():
+    assert all(cn_numeral_to_int(int_to_cn_numeral(n)) == n for n in range(1000))

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..text import cn_numeral_to_int
 from .lines import _Joiner, _Line
 from .text import (
     _CJK_CHARS,
@@ -13,7 +14,6 @@ from .text import (
     _CN_NUM,
     _SENTENCE_PUNCT,
     _TERMINAL,
-    _cn_to_int,
     _width,
 )
 
@@ -237,7 +237,7 @@ def _statute_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
     m = _STATUTE_RE.match(text)
     if not m:
         return None
-    value = _cn_to_int(m.group(1))
+    value = cn_numeral_to_int(m.group(1))
     if value is None or value == 0:
         return None
     unit = m.group(2)
@@ -245,7 +245,7 @@ def _statute_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
     rest = (m.group(4) or "").strip()
     marker = f"第{m.group(1)}{unit}{suffix}"
     rank = {"编": 1, "章": 2, "节": 3, "条": 4}[unit]
-    sub = _cn_to_int(suffix[1:]) if suffix else 0
+    sub = cn_numeral_to_int(suffix[1:]) if suffix else 0
     if unit == "条":
         title = ""
         bracket = re.match(r"^[【\[]([^】\]]{1,30})[】\]]\s*(.*)$", rest)
@@ -267,14 +267,14 @@ def _cnlist_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
     text = lines[i].text
     m = _CN_TOP_RE.match(text)
     if m:
-        value = _cn_to_int(m.group(1))
+        value = cn_numeral_to_int(m.group(1))
         if value:
             title, rest = _split_title_body(m.group(2))
             return _Head(i, "cnlist", 1, (value,), m.group(1), title, rest=rest)
         return None
     m = _CN_PAREN_RE.match(text)
     if m:
-        value = _cn_to_int(m.group(1))
+        value = cn_numeral_to_int(m.group(1))
         if value:
             title, rest = _split_title_body(m.group(2))
             return _Head(i, "cnlist", 2, (value,), f"（{m.group(1)}）", title, rest=rest)

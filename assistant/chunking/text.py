@@ -9,35 +9,13 @@ from functools import lru_cache
 from ..text import CJK_CLASS as _CJK_CHARS
 from ..text import CJK_RE as _CJK_RE
 from ..text import CJK_WIDE_RE as _CJK_ANY_RE
+from ..text import CN_NUMERALS as _CN_NUM
 
 # --------------------------------------------------------------------------- character classes
 
-_CN_NUM = "零〇一二三四五六七八九十百千两"
 _TERMINAL = "。！？；：.!?;:"
 _HARD_END = "。！？.!?"
 _SENTENCE_PUNCT = "。；！？"
-
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-
-
-def _cn_to_int(s: str) -> int | None:
-    """Chinese numerals (一 .. 九千九百九十九) or ASCII digits to int."""
-    if s.isdigit():
-        return int(s)
-    total, digit = 0, None
-    for ch in s:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            total += (1 if digit is None else digit) * _CN_UNITS[ch]
-            digit = None
-        else:
-            return None
-    if digit is not None:
-        total += digit
-    return total
-
 
 @lru_cache(maxsize=65536)
 def _width(text: str) -> int:
