@@ -21,6 +21,7 @@ from assistant.abstention import Calibration, ScopeDecision
 from assistant.index import LoadedIndex
 from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
+from assistant.outline import page_label
 from assistant.records import Answer, Citation, Clause
 from assistant.retrieval import Hit, clause_numbers_in, question_lang, topic_terms
 from assistant.text import sentence_spans
@@ -312,15 +313,6 @@ def make_citation(
         children=children,
         page_label=page_label(clause),
     )
-
-
-def page_label(clause: Clause) -> str | None:
-    """The printed page label range ("6", "6–7", "iii"); the page index where labels are unknown."""
-    start = getattr(clause, "page_label_start", None) or (str(clause.page_start) if clause.page_start else None)
-    end = getattr(clause, "page_label_end", None) or (str(clause.page_end) if clause.page_end else None)
-    if start is None:
-        return None
-    return start if end in (None, start) else f"{start}–{end}"
 
 
 def _bound(citation: Citation, limit: int) -> None:

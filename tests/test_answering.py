@@ -418,3 +418,14 @@ def test_page_labels_come_from_printed_labels_or_page_numbers():
     labelled = _clause("1", "x", pages=(3, 3))
     labelled.page_label_start, labelled.page_label_end = "iii", "iv"
     assert page_label(labelled) == "iii–iv"
+
+
+def test_page_labels_read_the_same_in_the_cli_and_the_viewer():
+    from assistant.cli import _pages
+    from assistant.outline import pages_text
+
+    assert [pages_text(label, "en") for label in ("6", "6–7", "iii", None)] == ["p. 6", "pp. 6–7", "p. iii", ""]
+    assert pages_text("6–7", "zh") == "第 6–7 页"
+    # the CLI prints the server's label (printed page labels), not its own range of page indexes
+    assert _pages({"page_start": 8, "page_end": 9, "page_label": "6–7"}) == ", pp. 6–7"
+    assert _pages({"page_start": None, "page_end": None, "page_label": None}) == ""
