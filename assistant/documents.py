@@ -16,7 +16,17 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .records import Document, Page
-from .text import CJK_CLASS, CJK_PUNCTUATION, CJK_WIDE_CLASS, FULL_WIDTH, HAN_BASIC, detect_language, in_ranges, is_cjk
+from .text import (
+    CJK_CLASS,
+    CJK_COMPATIBILITY_FORMS,
+    CJK_PUNCTUATION,
+    CJK_WIDE_CLASS,
+    FULL_WIDTH,
+    HAN_BASIC,
+    detect_language,
+    in_ranges,
+    is_cjk,
+)
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -895,8 +905,7 @@ def _normalise_pdf_text(text: str) -> str:
 
 
 def _is_compat(ch: str) -> bool:
-    o = ord(ch)
-    return 0x2F00 <= o <= 0x2FDF or 0xF900 <= o <= 0xFAFF or 0x2E80 <= o <= 0x2EFF
+    return in_ranges(ch, CJK_COMPATIBILITY_FORMS)
 
 
 def _has_compat(text: str) -> bool:

@@ -15,7 +15,11 @@ import re
 # Han ideographs: CJK Unified Ideographs, Extension A, the compatibility block, and the
 # supplementary-plane extensions B onwards.
 HAN_BASIC = (0x4E00, 0x9FFF)
-_HAN_RANGES = ((0x3400, 0x4DBF), HAN_BASIC, (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
+HAN_COMPATIBILITY = (0xF900, 0xFAFF)
+_HAN_RANGES = ((0x3400, 0x4DBF), HAN_BASIC, HAN_COMPATIBILITY, (0x20000, 0x2FA1F))
+# Forms some PDF fonts map ideographs to, which NFKC turns back into the usual ideographs: the
+# compatibility block, Kangxi radicals, the radicals supplement.
+CJK_COMPATIBILITY_FORMS = (HAN_COMPATIBILITY, (0x2F00, 0x2FDF), (0x2E80, 0x2EFF))
 # The other CJK scripts: hiragana and katakana, hangul syllables. They count towards a text
 # being CJK ("zh"), but tokenising and parsing rules treat only Han as Chinese characters.
 _KANA_HANGUL_RANGES = ((0x3040, 0x30FF), (0xAC00, 0xD7AF))
