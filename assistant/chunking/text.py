@@ -1,4 +1,4 @@
-"""Shared character classes and small text helpers: Chinese numerals, display width, joining, line cleaning."""
+"""Parser text helpers: display width, joining wrapped lines, line cleaning, clause numbers at a line start (CJK classes and Chinese numerals come from assistant/text.py)."""
 
 from __future__ import annotations
 
