@@ -147,3 +147,22 @@ def test_int_to_cn_numeral():
 
 def test_numerals_round_trip():
     assert all(cn_numeral_to_int(int_to_cn_numeral(n)) == n for n in range(1000))
+
+
+@pytest.mark.parametrize(
+    "sample",
+    ["The term 坐席 means an agent seat at a call centre desk, and nothing else here.",
+     "呼叫中心应建立服务质量管理制度 (service quality management)。"],
+)
+def test_documents_questions_and_benchmark_records_get_the_same_language(tmp_path, sample):
+    from assistant.documents import load_document
+    from assistant.evaluation import records_to_clauses
+    from assistant.query import analyse
+
+    path = tmp_path / "doc.md"
+    path.write_text(f"# Title\n\n{sample}\n", encoding="utf-8")
+    clauses, _ = records_to_clauses([{"_id": "r1", "title": "", "text": sample}])
+    expected = detect_language(sample)
+    assert load_document(path).lang == expected
+    assert analyse(sample).lang == expected
+    assert clauses[0].lang == expected
