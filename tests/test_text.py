@@ -55,8 +55,8 @@ def test_cjk_share_counts_letters_only():
     [
         ("呼叫中心应建立服务质量管理制度。", "zh"),
         ("What does the guidance say about data security?", "en"),
-        ("ISO 18295-1 规定的服务要求 service requirements", "zh"),  # 7 of 30 letters
-        ("The term 坐席 means an agent seat at a call centre desk", "en"),  # 2 of 40
+        ("ISO 18295-1 规定的服务要求 service requirements", "zh"),  # 7 of 29 letters
+        ("The term 坐席 means an agent seat at a call centre desk", "en"),  # 2 of 42
         ("", "en"),
         ("4.5", "en"),
         ("コールセンター", "zh"),  # the service has two editions; CJK text goes to the CJK one
