@@ -21,10 +21,11 @@ from assistant.abstention import Calibration, ScopeDecision
 from assistant.index import LoadedIndex
 from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
+from assistant.outline import page_label
 from assistant.query import QueryAnalysis
 from assistant.records import Answer, Citation, Clause
-from assistant.retrieval import CJK, Hit, clause_numbers_in, question_lang, topic_terms
-from assistant.sentences import sentence_spans
+from assistant.retrieval import Hit, clause_numbers_in, question_lang, topic_terms
+from assistant.text import CJK_RE, sentence_spans
 
 
 @lru_cache(maxsize=16384)
@@ -207,7 +208,7 @@ _LOOKUP_CHARS = frozenset("第章条节款附录规定内容说讲写条文要�
 def lookup_topic(question: str) -> set[str]:
     """The question's topic terms, without the filler bigrams a clause lookup's Chinese asking
     words make: what is left decides whether the question only names a clause."""
-    return {t for t in topic_terms(question) if not (CJK.match(t) and all(ch in _LOOKUP_CHARS for ch in t))}
+    return {t for t in topic_terms(question) if not (CJK_RE.match(t) and all(ch in _LOOKUP_CHARS for ch in t))}
 
 
 
@@ -437,15 +438,6 @@ def make_citation(
         children=children,
         page_label=page_label(clause),
     )
-
-
-def page_label(clause: Clause) -> str | None:
-    """The printed page label range ("6", "6–7", "iii"); the page index where labels are unknown."""
-    start = getattr(clause, "page_label_start", None) or (str(clause.page_start) if clause.page_start else None)
-    end = getattr(clause, "page_label_end", None) or (str(clause.page_end) if clause.page_end else None)
-    if start is None:
-        return None
-    return start if end in (None, start) else f"{start}–{end}"
 
 
 def _bound(citation: Citation, limit: int) -> None:

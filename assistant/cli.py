@@ -362,10 +362,10 @@ def plain_os_error(exc: OSError) -> str:
 
 
 def _pages(item: dict) -> str:
-    start, end = item.get("page_start"), item.get("page_end")
-    if start is None:
-        return ""
-    return f", p. {start}" if start == end or end is None else f", pp. {start}-{end}"
+    from assistant.outline import pages_text
+
+    text = pages_text(item.get("page_label"), "en")
+    return f", {text}" if text else ""
 
 
 def format_answer(answer, color: bool = False) -> str:

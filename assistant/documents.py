@@ -16,6 +16,17 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .records import Document, Page
+from .text import (
+    CJK_CLASS,
+    CJK_COMPATIBILITY_FORMS,
+    CJK_PUNCTUATION,
+    CJK_WIDE_CLASS,
+    FULL_WIDTH,
+    HAN_BASIC,
+    detect_language,
+    in_ranges,
+    is_cjk,
+)
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -199,7 +210,7 @@ def load_document(path: str | Path, *, max_bytes: int | None = None) -> Document
         title=title,
         source=str(path),
         format=fmt,
-        lang=detect_lang(full),
+        lang=detect_language(full),
         pages=pages,
         has_pages=has_pages,
     )
@@ -212,32 +223,6 @@ def _short(err: BaseException, limit: int = 100) -> str:
     msg = str(err).strip().splitlines()[0] if str(err).strip() else ""
     text = f"{type(err).__name__}: {msg}" if msg else type(err).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _is_cjk(ch: str) -> bool:
-    o = ord(ch)
-    return (
-        0x4E00 <= o <= 0x9FFF
-        or 0x3400 <= o <= 0x4DBF
-        or 0xF900 <= o <= 0xFAFF
-        or 0x20000 <= o <= 0x2FA1F
-        or 0x3040 <= o <= 0x30FF  # kana
-        or 0xAC00 <= o <= 0xD7AF  # hangul
-    )
-
-
-def detect_lang(text: str) -> str:
-    """"zh" when CJK characters are at least 20% of the letters, else "en"."""
-    cjk = letters = 0
-    for ch in text:
-        if _is_cjk(ch):
-            cjk += 1
-            letters += 1
-        elif ch.isalpha():
-            letters += 1
-    if letters and cjk / letters >= 0.2:
-        return "zh"
-    return "en"
 
 
 def _clean_title(title: object) -> str:
@@ -259,7 +244,7 @@ def _first_line_title(text: str) -> str:
 # codes. Seen in real files: "标题", "书", "ICS 65.020.20", "Microsoft Word - 报告.doc".
 _PLACEHOLDER_TITLE_RE = re.compile(
     r"^(?:untitled.*|title|document\d*|microsoft (?:word|powerpoint|excel) - .*|.*\.(?:docx?|pdf|rtf|odt|txt|wps)"
-    r"|无标题.*|标题\s*\d*|文档\s*\d*|新建.*文档.*|[\u3400-\u9fff]|(?:ICS|CCS)\b.*|[\d\s.\-_/]*)$",
+    r"|无标题.*|标题\s*\d*|文档\s*\d*|新建.*文档.*|[" + CJK_CLASS + r"]|(?:ICS|CCS)\b.*|[\d\s.\-_/]*)$",
     re.I,
 )
 # Cover lines that are not the title: classification codes, standard numbers, issuing lines
@@ -320,7 +305,7 @@ def unreadable_reason(text: str) -> str | None:
     letters = sum(1 for ch in chars if ch.isalpha())
     if total >= 200 and letters < 0.15 * total:  # low: tables of figures are still documents
         return "the text layer is not language (almost no letters)"
-    cjk = sum(1 for ch in chars if _is_cjk(ch))
+    cjk = sum(1 for ch in chars if is_cjk(ch))
     latin_runs = [len(m) for m in _LATIN_RUN_RE.findall(text)]
     latin = sum(latin_runs)
     if latin >= 200 and cjk < 0.2 * max(1, letters):
@@ -353,9 +338,9 @@ def _normalise_lines(text: str) -> str:
 # --------------------------------------------------------------------------- text decoding
 
 _GB_TEXT_RANGES = (
-    (0x4E00, 0x9FFF),
-    (0x3000, 0x303F),
-    (0xFF00, 0xFFEF),
+    HAN_BASIC,
+    CJK_PUNCTUATION,
+    FULL_WIDTH,
     (0x2000, 0x206F),
     (0x00B7, 0x00B7),
     (0x2460, 0x24FF),
@@ -389,6 +374,9 @@ def _guess_utf16(data: bytes) -> str | None:
     return None
 
 
+_COMMON_CJK = (CJK_PUNCTUATION, HAN_BASIC, FULL_WIDTH)
+
+
 def _common_text(text: str) -> bool:
     """Stricter check for guessed encodings: nearly all characters from common scripts."""
     if not text.strip():
@@ -401,9 +389,7 @@ def _common_text(text: str) -> bool:
             or 0x20 <= o < 0x7F
             or 0xA0 <= o <= 0x24F
             or 0x2000 <= o <= 0x206F
-            or 0x3000 <= o <= 0x303F
-            or 0x4E00 <= o <= 0x9FFF
-            or 0xFF00 <= o <= 0xFFEF
+            or in_ranges(ch, _COMMON_CJK)
         ):
             good += 1
     return good >= 0.95 * len(text)
@@ -558,8 +544,7 @@ _BLOCK_TAGS = {
 }  # fmt: skip
 _SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "svg", "iframe"}
 _VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-_CJK_CLASS = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_CJK_WRAP = re.compile(rf"(?<=[{_CJK_CLASS}])[ \t]*\n[ \t\n]*(?=[{_CJK_CLASS}])")
+_CJK_WRAP = re.compile(rf"(?<=[{CJK_WIDE_CLASS}])[ \t]*\n[ \t\n]*(?=[{CJK_WIDE_CLASS}])")
 _SPACES = re.compile(r"\s+")
 
 
@@ -922,8 +907,7 @@ def _normalise_pdf_text(text: str) -> str:
 
 
 def _is_compat(ch: str) -> bool:
-    o = ord(ch)
-    return 0x2F00 <= o <= 0x2FDF or 0xF900 <= o <= 0xFAFF or 0x2E80 <= o <= 0x2EFF
+    return in_ranges(ch, CJK_COMPATIBILITY_FORMS)
 
 
 def _has_compat(text: str) -> bool:

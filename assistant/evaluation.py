@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from assistant.config import DEFAULT_PASSAGE_CHARS
 from assistant.records import Clause
+from assistant.text import detect_language
 
 if TYPE_CHECKING:
     from assistant.ingest import PreparedCorpus
@@ -103,7 +104,7 @@ def records_to_clauses(records: list[dict]) -> tuple[list[Clause], list[dict]]:
         if not text or (title, number.rstrip(".")) in headings:
             continue
         document = _slug(title) or "benchmark"
-        lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text[:200] + title) else "en"
+        lang = detect_language(title + "\n" + text)
         documents.setdefault(document, {"id": document, "title": title, "source": "", "format": "jsonl",
                                         "lang": lang, "pages": None})
         path = [headings[(title, prefix)] for prefix in _prefixes(number) if (title, prefix) in headings]

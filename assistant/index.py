@@ -54,7 +54,7 @@ from assistant.ingest import (  # noqa: F401 - re-exported: ingestion moved to a
 )
 from assistant.lexical import LexicalIndex
 from assistant.records import Clause, Passage
-from assistant.sentences import sentence_spans
+from assistant.text import sentence_spans
 from assistant.vector_store import FaissFlatStore, NumpyStore, VectorStore
 
 FORMAT_VERSION = 1

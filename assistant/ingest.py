@@ -15,7 +15,7 @@ from assistant.chunking import parse_clauses, split_passages
 from assistant.documents import Document, DocumentError, load_document, load_documents
 from assistant.records import Clause, Passage
 from assistant.sections import add_sections
-from assistant.sentences import sentence_spans
+from assistant.text import sentence_spans
 
 
 class Cancelled(Exception):

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+from assistant.text import CJK_CLASS as _CJK
+
 _RUN = re.compile(rf"([{_CJK}]+)|(\d+(?:\.\d+[a-z]?)+)|([a-z0-9]+(?:'[a-z]+)?)", re.IGNORECASE)
 
 ENGLISH_STOPWORDS = frozenset(

@@ -133,6 +133,16 @@ def page_label(clause: Clause) -> str | None:
     return start if end in (None, start) else f"{start}–{end}"
 
 
+def pages_text(label: str | None, lang: str) -> str:
+    """A page label as a reader sees it: "p. 6", "pp. 6–7", "第 6 页"; "" without one. The
+    widget and the search page say the same through static/citation.js."""
+    if not label:
+        return ""
+    if lang.startswith("zh"):
+        return f"第 {label} 页"
+    return f"pp. {label}" if "–" in label else f"p. {label}"
+
+
 def cross_references(text: str, numbers: set[str]) -> list[tuple[str, str | None]]:
     """``text`` cut into (piece, clause number or None): the pieces that name a clause of this
     document ("按4.3制定", "see 5.3.1") carry its number. Quantities ("3.5 天") and numbers

@@ -17,21 +17,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, tokenize
-
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-
-
-def question_lang(text: str) -> str:
-    letters = sum(1 for ch in text if ch.isalpha())
-    cjk = len(CJK.findall(text))
-    return "zh" if letters and cjk / letters >= 0.2 else "en"
+from assistant.text import CJK_CLASS, CN_NUMERALS, is_han
+from assistant.text import detect_language as question_lang  # the name retrieval and answering import
 
 
 _ARABIC_NUMBER = r"\d+(?:\.\d+)*"
-_CHINESE_DIGITS = "零〇一二三四五六七八九十百两"
 _NUMBER_PATTERNS = [
     # 第4.5条, 第 4 章, 第十二条
-    re.compile(rf"第\s*({_ARABIC_NUMBER}|[{_CHINESE_DIGITS}]+)\s*[条章节款]"),
+    re.compile(rf"第\s*({_ARABIC_NUMBER}|[{CN_NUMERALS}]+)\s*[条章节款]"),
     # clause 4.5, section 5, article 12, rule 3.6
     re.compile(rf"\b(?:clause|section|article|chapter|rule|paragraph|art\.?|§)\s*({_ARABIC_NUMBER})\b", re.I),
     # a bare dotted number anywhere: 4.5, 5.3.1
@@ -237,10 +230,10 @@ def content_terms(text: str) -> tuple[str, ...]:
     import jieba
 
     out: list[str] = []
-    for piece in re.split(r"([\u3400-\u4dbf\u4e00-\u9fff]+)", text):
+    for piece in re.split(f"([{CJK_CLASS}]+)", text):
         if not piece:
             continue
-        if "\u3400" <= piece[0] <= "\u9fff":
+        if is_han(piece[0]):
             from assistant.lexical import _jieba
 
             _jieba()

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.chunking.text import _cn_to_int
 from assistant.lexical import tokenize
-from assistant.query import CJK, clause_numbers_in, question_lang, topic_terms  # noqa: F401 - re-exported
+from assistant.query import clause_numbers_in, question_lang, topic_terms  # noqa: F401 - re-exported
 from assistant.records import Clause
+from assistant.text import CN_NUMERALS, cn_numeral_to_int, int_to_cn_numeral
 
 if TYPE_CHECKING:
     from assistant.abstention import IndexProfile
@@ -122,26 +122,6 @@ def annex_key(number: str) -> str | None:
     return f"annex:{match.group(1)}" if match else None
 
 
-def chinese_numeral(value: int) -> str:
-    """12 -> 十二, 105 -> 一百零五 (statutes number their articles this way)."""
-    digits = "零一二三四五六七八九"
-    if value < 10:
-        return digits[value]
-    if value < 100:
-        tens, ones = divmod(value, 10)
-        return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
-    if value < 1000:
-        hundreds, rest = divmod(value, 100)
-        if rest == 0:
-            tail = ""
-        elif rest < 10:
-            tail = "零" + digits[rest]
-        else:
-            tail = ("一" if rest < 20 else "") + chinese_numeral(rest)
-        return digits[hundreds] + "百" + tail
-    return str(value)
-
-
 class Retriever:
     def __init__(
         self,
@@ -197,7 +177,7 @@ class Retriever:
     @staticmethod
     def _number_keys(number: str) -> list[str]:
         keys = [number]
-        match = re.fullmatch(r"第([零〇一二三四五六七八九十百两\d]+)[条章节款]", number)
+        match = re.fullmatch(rf"第([{CN_NUMERALS}\d]+)[条章节款]", number)
         if match:
             keys.append(match.group(1))
         annex = annex_key(number)
@@ -214,8 +194,8 @@ class Retriever:
         for number in numbers:
             candidates = list(self._clauses_by_number.get(number, []))
             if number.isdigit():
-                candidates += self._clauses_by_number.get(chinese_numeral(int(number)), [])
-            value = None if number.isdigit() else _cn_to_int(number)
+                candidates += self._clauses_by_number.get(int_to_cn_numeral(int(number)), [])
+            value = None if number.isdigit() else cn_numeral_to_int(number)
             if value is not None:
                 # 第十二章 / 第十二条 in a guidance numbered 1, 2, ...: chapter 12.
                 candidates += [c for c in self._clauses_by_number.get(str(value), []) if c not in candidates]

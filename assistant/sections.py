@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 
 from assistant.records import Clause
-from assistant.sentences import sentence_spans
+from assistant.text import CN_NUMERALS, sentence_spans
 
 # A heading label's first token is a clause number we can synthesise a section for:
 # "5.4", "12", "第十二章", "附录A", "A.1".
 _SECTION_NUMBER = re.compile(
-    r"^(?:\d+(?:\.\d+)*|第[零〇一二三四五六七八九十百两\d]+[章节条]|附录[A-Z]|Annex\s?[A-Z]|[A-Z](?:\.\d+)+)$"
+    rf"^(?:\d+(?:\.\d+)*|第[{CN_NUMERALS}\d]+[章节条]|附录[A-Z]|Annex\s?[A-Z]|[A-Z](?:\.\d+)+)$"
 )
 # A child's lead sentence is cut here: the section text is a table of contents with a gist,
 # not a copy of the chapter.

@@ -180,7 +180,7 @@ def obliqa_prepared(path: Path, limit: int | None, passage_chars: int):
 
 def section_obliqa_build(ctx: "Context") -> dict:
     from assistant.index import BuildOptions
-    from assistant.sentences import sentence_spans
+    from assistant.text import sentence_spans
 
     path = ctx.args.obliqa
     if not path.exists():

@@ -55,7 +55,7 @@ from pathlib import Path
 from assistant.documents import DocumentError, load_document
 from assistant.chunking import parse_clauses, split_passages
 from assistant.records import Clause
-from assistant.sentences import sentence_spans
+from assistant.text import sentence_spans
 n, repeat = int(sys.argv[1]), int(sys.argv[4]); path = Path(sys.argv[2])
 text = eval(sys.argv[3])
 path.write_text(text, encoding="utf-8")

@@ -53,11 +53,14 @@ from reportlab.platypus import (  # noqa: E402
 )
 from reportlab.platypus.tableofcontents import TableOfContents  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from assistant.text import CJK_RE as _CJK_RE  # noqa: E402
+from assistant.text import CJK_WIDE_RE as _CJK_JOIN  # noqa: E402
+from assistant.text import detect_language  # noqa: E402
+
 CJK_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 CJK_FONT = "WQYZenHei"
 
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CJK_JOIN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_RE = re.compile(
     r"^\s*(?:[-*+•]\s+|\d{1,3}[.)）]\s*|[a-zA-Z][.)）]\s+|[（(][a-zA-Z0-9一二三四五六七八九十]{1,3}[)）]\s*"
@@ -292,12 +295,6 @@ class GuidanceDocTemplate(BaseDocTemplate):
             self.canv.addOutlineEntry(flowable.toc_text, flowable.toc_key, level=min(flowable.toc_level, 3), closed=True)
 
 
-def detect_lang(text: str) -> str:
-    cjk = len(_CJK_RE.findall(text))
-    letters = sum(1 for ch in text if ch.isalpha())
-    return "zh" if letters and cjk / letters >= 0.2 else "en"
-
-
 def _register_cjk_font() -> None:
     if CJK_FONT in pdfmetrics.getRegisteredFontNames():
         return
@@ -323,7 +320,7 @@ def build_pdf(
     doc_title = title or src.title or Path(out_path).stem
     header = header or doc_title
     all_text = doc_title + "\n" + source_md
-    lang = lang or detect_lang(all_text)
+    lang = lang or detect_language(all_text)
     use_cjk = bool(_CJK_RE.search(all_text))
     if use_cjk:
         _register_cjk_font()

@@ -33,6 +33,7 @@ Uses reportlab's built-in STSong-Light CID font (not embedded; pypdf maps it bac
 from __future__ import annotations
 
 import random
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from assistant.text import HAN_BASIC, in_ranges  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "parsing" / "heldout"
 FONT = "STSong-Light"
@@ -115,7 +119,7 @@ class Damage:
             if ch in self.confusions and r < self.rate:
                 ch = self.confusions[ch]
             out.append(ch)
-            if "\u4e00" <= ch <= "\u9fff" and self.rng.random() < self.space_rate:
+            if in_ranges(ch, (HAN_BASIC,)) and self.rng.random() < self.space_rate:
                 out.append(" ")
         return "".join(out)
 

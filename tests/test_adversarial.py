@@ -15,7 +15,7 @@ import pytest
 from assistant.chunking import parse_clauses, split_passages
 from assistant.documents import DocumentError, load_document
 from assistant.records import Clause
-from assistant.sentences import sentence_spans
+from assistant.text import sentence_spans
 
 N = 100_000
 BOUND_S = 5.0

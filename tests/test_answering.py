@@ -27,7 +27,7 @@ from assistant.kinds import KindsError, read_kinds
 from assistant.sections import add_sections
 from assistant.records import Citation, Clause
 from assistant.retrieval import Hit
-from assistant.sentences import sentence_spans
+from assistant.text import sentence_spans
 from assistant.service import Assistant
 
 from tests.support.corpus import GUIDANCE
@@ -484,3 +484,14 @@ def test_a_topic_question_cites_the_section_named_by_the_topic_before_a_clause_s
     assert numbers[0] == "5.4" or numbers[0].startswith("5.4."), numbers
     # The same question searched: /api/search agrees on the first clause.
     assert staff_assistant.search(question)[0]["number"] == numbers[0]
+
+
+def test_page_labels_read_the_same_in_the_cli_and_the_viewer():
+    from assistant.cli import _pages
+    from assistant.outline import pages_text
+
+    assert [pages_text(label, "en") for label in ("6", "6–7", "iii", None)] == ["p. 6", "pp. 6–7", "p. iii", ""]
+    assert pages_text("6–7", "zh") == "第 6–7 页"
+    # the CLI prints the server's label (printed page labels), not its own range of page indexes
+    assert _pages({"page_start": 8, "page_end": 9, "page_label": "6–7"}) == ", pp. 6–7"
+    assert _pages({"page_start": None, "page_end": None, "page_label": None}) == ""

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from assistant.embedding import FakeEmbedder
-from assistant.retrieval import RetrievalConfig, Retriever, chinese_numeral, clause_numbers_in, question_lang
+from assistant.retrieval import RetrievalConfig, Retriever, clause_numbers_in, question_lang
 
 
 @pytest.mark.parametrize(
@@ -23,10 +23,6 @@ from assistant.retrieval import RetrievalConfig, Retriever, chinese_numeral, cla
 )
 def test_clause_numbers_in_questions(question, numbers):
     assert clause_numbers_in(question) == numbers
-
-
-def test_chinese_numerals():
-    assert [chinese_numeral(n) for n in (3, 10, 12, 20, 105, 110)] == ["三", "十", "十二", "二十", "一百零五", "一百一十"]
 
 
 def test_question_language():

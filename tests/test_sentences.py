@@ -1,4 +1,4 @@
-from assistant.sentences import sentence_spans
+from assistant.text import sentence_spans
 
 
 def pieces(text):

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..text import cn_numeral_to_int
 from .lines import _Joiner, _Line
 from .text import (
     _CJK_CHARS,
@@ -13,7 +14,6 @@ from .text import (
     _CN_NUM,
     _SENTENCE_PUNCT,
     _TERMINAL,
-    _cn_to_int,
     _width,
 )
 
@@ -41,7 +41,7 @@ _CONT_START_ZH = re.compile(
     r"^(?:[的之和与或而但则%％倍‰]|个(?:工作日|自然日|月|小时|以上|以内)|[日天年月周](?:内|起|以[上下内]|之内|后|为)"
     r"|条(?:规定|的|所|中|第|之)|款|项(?:规定|的|所|中)|以上|以下|以内|之内|之间|规定|所述|所列"
     r"|[个名人次家项台套件位种类元万亿岁秒分](?:以上|以下|以内|之内|左右|及以上|及以下)"
-    r"|(?:小时|分钟|秒|米|平方米|公里|千米|mm|cm|km|kg|ms|MB|GB)(?![\u4e00-\u9fff]{2}))"
+    r"|(?:小时|分钟|秒|米|平方米|公里|千米|mm|cm|km|kg|ms|MB|GB)(?![" + _CJK_CHARS + r"]{2}))"
 )
 
 
@@ -237,7 +237,7 @@ def _statute_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
     m = _STATUTE_RE.match(text)
     if not m:
         return None
-    value = _cn_to_int(m.group(1))
+    value = cn_numeral_to_int(m.group(1))
     if value is None or value == 0:
         return None
     unit = m.group(2)
@@ -245,7 +245,7 @@ def _statute_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
     rest = (m.group(4) or "").strip()
     marker = f"第{m.group(1)}{unit}{suffix}"
     rank = {"编": 1, "章": 2, "节": 3, "条": 4}[unit]
-    sub = _cn_to_int(suffix[1:]) if suffix else 0
+    sub = cn_numeral_to_int(suffix[1:]) if suffix else 0
     if unit == "条":
         title = ""
         bracket = re.match(r"^[【\[]([^】\]]{1,30})[】\]]\s*(.*)$", rest)
@@ -267,14 +267,14 @@ def _cnlist_candidate(i: int, lines: Sequence[_Line]) -> _Head | None:
     text = lines[i].text
     m = _CN_TOP_RE.match(text)
     if m:
-        value = _cn_to_int(m.group(1))
+        value = cn_numeral_to_int(m.group(1))
         if value:
             title, rest = _split_title_body(m.group(2))
             return _Head(i, "cnlist", 1, (value,), m.group(1), title, rest=rest)
         return None
     m = _CN_PAREN_RE.match(text)
     if m:
-        value = _cn_to_int(m.group(1))
+        value = cn_numeral_to_int(m.group(1))
         if value:
             title, rest = _split_title_body(m.group(2))
             return _Head(i, "cnlist", 2, (value,), f"（{m.group(1)}）", title, rest=rest)

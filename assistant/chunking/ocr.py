@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .text import _CJK_CHARS, _CN_NUM, _cn_to_int
+from ..text import cn_numeral_to_int
+from .text import _CJK_CHARS, _CN_NUM
 
 _ANNEX_BASE = 1000
 
@@ -91,7 +92,7 @@ def repair_ocr_numbers(texts: Sequence[str]) -> list[str]:
             continue
         m = _CHAPTER_RE.match(text)
         if m:
-            value = int(m.group(1)) if m.group(1).isdigit() else _cn_to_int(m.group(1))
+            value = int(m.group(1)) if m.group(1).isdigit() else cn_numeral_to_int(m.group(1))
             if value:
                 last = (value,)
             continue

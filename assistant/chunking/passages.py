@@ -2,36 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from ..records import Clause, Passage
+from ..text import sentence_spans
 
 # --------------------------------------------------------------------------- passages
-
-# `(?<!\.)`: a run of dots is tried from its first dot only (linear; issue 15)
-_SENT_END_RE = re.compile(r"[。！？；!?;]+[”’\"')）]*|(?<!\.)\.+[”’\"')）]*(?=\s|$)|\n")
-
-
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
-    """[start, end) spans of sentences, whitespace between them excluded."""
-    spans = []
-    pos = 0
-    for m in _SENT_END_RE.finditer(text):
-        end = m.end()
-        if end > pos:
-            spans.append((pos, end))
-        pos = end
-    if pos < len(text):
-        spans.append((pos, len(text)))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
 
 
 def _hard_cut(text: str, s: int, e: int, max_chars: int) -> list[tuple[int, int]]:
@@ -61,7 +35,7 @@ def split_passages(clause: Clause, max_chars: int = 600, overlap_sentences: int 
     if len(text) <= max_chars:
         return [Passage(id=clause.id, clause_id=clause.id, text=text, start=0)]
     units: list[tuple[int, int]] = []
-    for s, e in _sentence_spans(text):
+    for s, e in sentence_spans(text):
         if e - s > max_chars:
             units.extend(_hard_cut(text, s, e, max_chars))
         else:

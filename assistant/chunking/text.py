@@ -1,4 +1,4 @@
-"""Shared character classes and small text helpers: Chinese numerals, display width, joining, line cleaning."""
+"""Parser text helpers: display width, joining wrapped lines, line cleaning, clause numbers at a line start (CJK classes and Chinese numerals come from assistant/text.py)."""
 
 from __future__ import annotations
 
@@ -6,38 +6,16 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from ..text import CJK_CLASS as _CJK_CHARS
+from ..text import CJK_RE as _CJK_RE
+from ..text import CJK_WIDE_RE as _CJK_ANY_RE
+from ..text import CN_NUMERALS as _CN_NUM
+
 # --------------------------------------------------------------------------- character classes
 
-_CJK_CHARS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_ANY = rf"\u3000-\u303f{_CJK_CHARS}\uff00-\uffef"  # ideographs + CJK punctuation/full-width
-_CJK_RE = re.compile(rf"[{_CJK_CHARS}]")
-_CJK_ANY_RE = re.compile(rf"[{_CJK_ANY}]")
-_CN_NUM = "零〇一二三四五六七八九十百千两"
 _TERMINAL = "。！？；：.!?;:"
 _HARD_END = "。！？.!?"
 _SENTENCE_PUNCT = "。；！？"
-
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-
-
-def _cn_to_int(s: str) -> int | None:
-    """Chinese numerals (一 .. 九千九百九十九) or ASCII digits to int."""
-    if s.isdigit():
-        return int(s)
-    total, digit = 0, None
-    for ch in s:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            total += (1 if digit is None else digit) * _CN_UNITS[ch]
-            digit = None
-        else:
-            return None
-    if digit is not None:
-        total += digit
-    return total
-
 
 @lru_cache(maxsize=65536)
 def _width(text: str) -> int:
@@ -70,10 +48,10 @@ def _clean_line(text: str) -> str:
 # full-width digits, letters and dots at a line start ("４．２", "Ａ．１")
 _WIDE_PREFIX_RE = re.compile(r"^[\s0-9０-９A-ZＡ-Ｚ．。\uff0e]+")
 # a number printed with spaces after its dots ("3. 1", "5. 3. 1", "A. 1. 1"), as CNKI exports do
-_SPACED_NUMBER_RE = re.compile(r"^((?:[A-Z]|\d{1,3})(?:\s*\.\s*\d{1,3})+)(?=\s|[\u4e00-\u9fff]|$)")
+_SPACED_NUMBER_RE = re.compile(r"^((?:[A-Z]|\d{1,3})(?:\s*\.\s*\d{1,3})+)(?=\s|[" + _CJK_CHARS + r"]|$)")
 
 
-_COMMA_NUMBER_RE = re.compile(r"^(\d{1,2}[,，]\d{1,2}(?:\.\d{1,2})*)\s*(?=[\u4e00-\u9fff])")
+_COMMA_NUMBER_RE = re.compile(r"^(\d{1,2}[,，]\d{1,2}(?:\.\d{1,2})*)\s*(?=[" + _CJK_CHARS + r"])")
 
 
 def _normalise_number(text: str) -> str:

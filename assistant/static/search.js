@@ -45,8 +45,6 @@
       background: "Background, not guidance",
       truncated: "(the clause continues: open it to read it whole)",
       snippetOnly: "Show only the matching sentences",
-      pages: function (a, b) { return b && b !== a ? "pp. " + a + "–" + b : "p. " + a; },
-      pageLabel: function (label) { return (/[–-]/.test(label) ? "pp. " : "p. ") + label; },
       chapterLabel: function (n, t) { return t ? n + " " + t : "Chapter " + n; }
     },
     zh: {
@@ -79,8 +77,6 @@
       background: "背景资料，非指导要求",
       truncated: "（条款较长，请打开查看全文）",
       snippetOnly: "只显示匹配的句子",
-      pages: function (a, b) { return b && b !== a ? "第 " + a + "–" + b + " 页" : "第 " + a + " 页"; },
-      pageLabel: function (label) { return "第 " + label + " 页"; },
       chapterLabel: function (n, t) { return t ? n + " " + t : "第 " + n + " 章"; }
     }
   };
@@ -122,74 +118,6 @@
 
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
-  }
-
-  var HAN = /\p{Script=Han}+/gu;
-  var WORD = /[\p{L}\p{N}]+/gu;
-  var STOP = new Set(("a an and are as at be by can do does for from how i in is it of on or should shall " +
-    "that the their there this to was what when where which who why will with about say says said any")
-    .split(" "));
-
-  // What to highlight for a query: Latin-script words (matched as word prefixes, so "train"
-  // finds "training") and, for Chinese, every run of 2+ characters shared with the query.
-  function queryTerms(query) {
-    var words = [];
-    (query.match(WORD) || []).forEach(function (token) {
-      var latin = token.replace(HAN, " ").trim();
-      latin.split(/\s+/).forEach(function (word) {
-        word = word.toLowerCase();
-        if (word.length < 2 || STOP.has(word)) return;
-        if (/^\d+$/.test(word)) { words.push(word); return; }
-        var stem = word.replace(/(ings|ing|ed|es|s|ly|ment|ments|ions|ion)$/, "");
-        words.push(stem.length >= 3 ? stem : word);
-      });
-    });
-    var grams = new Set();
-    var longest = 0;
-    (query.match(HAN) || []).forEach(function (run) {
-      for (var i = 0; i < run.length; i++) {
-        for (var j = i + 2; j <= Math.min(run.length, i + 16); j++) {
-          grams.add(run.slice(i, j));
-          longest = Math.max(longest, j - i);
-        }
-      }
-    });
-    return { words: words, grams: grams, longest: longest };
-  }
-
-  function escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  }
-
-  function spansFor(text, terms) {
-    var spans = [];
-    if (terms.words.length) {
-      var pattern = new RegExp("(?<![\\p{L}\\p{N}])(?:" + terms.words.map(escapeRegExp).join("|") +
-        ")[\\p{L}\\p{N}]*", "giu");
-      var match;
-      while ((match = pattern.exec(text)) !== null) {
-        if (!match[0].length) { pattern.lastIndex++; continue; }
-        spans.push([match.index, match.index + match[0].length]);
-      }
-    }
-    if (terms.grams.size) {
-      var i = 0;
-      while (i < text.length - 1) {
-        var found = 0;
-        for (var len = Math.min(terms.longest, text.length - i); len >= 2; len--) {
-          if (terms.grams.has(text.substr(i, len))) { found = len; break; }
-        }
-        if (found) { spans.push([i, i + found]); i += found; } else { i += 1; }
-      }
-    }
-    spans.sort(function (a, b) { return a[0] - b[0]; });
-    var merged = [];
-    spans.forEach(function (s) {
-      var last = merged[merged.length - 1];
-      if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
-      else merged.push(s);
-    });
-    return merged;
   }
 
   // -- state <-> URL -------------------------------------------------------------------------------
@@ -393,7 +321,6 @@
   }
 
   function render(data, state) {
-    var terms = null; // the local stemmer, only for a server that sends no highlights
     var seen = new Set();
     var hits = (data.hits || []).filter(function (hit) {
       if (seen.has(hit.id)) return false; // one result per clause
@@ -411,11 +338,7 @@
     }
     var strong = hits.filter(function (hit) { return hit.weak !== true; });
     var weak = hits.filter(function (hit) { return hit.weak === true; }).slice(0, WEAK_SHOWN);
-    function spansOf(hit) {
-      if (Array.isArray(hit.highlights)) return hit.highlights;
-      terms = terms || queryTerms(state.q);
-      return toCodePoints(String(hit.text || ""), spansFor(String(hit.text || ""), terms));
-    }
+    function spansOf(hit) { return Array.isArray(hit.highlights) ? hit.highlights : []; }
     // The server's time goes in a tooltip, so that screenshots of the page stay the same.
     if (strong.length) setStatus(T.count(strong.length));
     else setStatus(T.weakCount(weak.length), "empty");
@@ -427,78 +350,18 @@
     }
   }
 
-  // UTF-16 offsets (the local stemmer's) -> code point offsets (what the server sends).
-  function toCodePoints(text, spans) {
-    if (!spans.length) return spans;
-    var map = [];
-    var cp = 0;
-    for (var i = 0; i < text.length; i++) {
-      map[i] = cp;
-      var code = text.charCodeAt(i);
-      if (code < 0xd800 || code > 0xdbff) cp += 1;
-    }
-    map[text.length] = cp;
-    return spans.map(function (s) { return [map[s[0]], map[s[1]]]; });
-  }
-
-  function cleanSpans(spans, length) {
-    var cleaned = (spans || [])
-      .map(function (s) { return [Math.max(0, s[0] | 0), Math.min(length, s[1] | 0)]; })
-      .filter(function (s) { return s[1] > s[0]; })
-      .sort(function (a, b) { return a[0] - b[0]; });
-    var merged = [];
-    cleaned.forEach(function (s) {
-      var last = merged[merged.length - 1];
-      if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
-      else merged.push([s[0], s[1]]);
-    });
-    return merged;
-  }
-
-  // Sentences as [start, end) code point spans: after 。！？；!?; or a full stop and a space, and at
-  // line breaks.
-  function sentences(chars) {
-    var out = [];
-    var start = 0;
-    for (var i = 0; i < chars.length; i++) {
-      var c = chars[i];
-      var end = /[。！？；!?;\n]/.test(c) || (c === "." && (i + 1 === chars.length || /\s/.test(chars[i + 1])));
-      if (end) {
-        if (i + 1 > start) out.push([start, i + 1]);
-        start = i + 1;
-      }
-    }
-    if (start < chars.length) out.push([start, chars.length]);
-    return out.filter(function (s) { return chars.slice(s[0], s[1]).join("").trim(); });
-  }
-
-  // The marked text of chars[from, to), with `spans` (code points over the whole text) as <mark>.
-  function marked(chars, from, to, spans) {
-    var frag = document.createDocumentFragment();
-    var at = from;
-    spans.forEach(function (s) {
-      var a = Math.max(s[0], at);
-      var b = Math.min(s[1], to);
-      if (b <= a) return;
-      if (a > at) frag.appendChild(document.createTextNode(chars.slice(at, a).join("")));
-      frag.appendChild(el("mark", null, chars.slice(a, b).join("")));
-      at = b;
-    });
-    if (at < to) frag.appendChild(document.createTextNode(chars.slice(at, to).join("")));
-    return frag;
-  }
+  var C = GuidanceCitation; // static/citation.js: spans and page labels, shared with the widget
 
   var SNIPPET_FALLBACK = 160; // characters of the clause shown when no sentence matched
 
-  // The matching sentences, in clause order, "…" where sentences were left out.
+  // The matching sentences, in clause order, "…" where sentences were left out. The server's
+  // highlights are whole sentences (its sentence spans), so they are the snippet's sentences.
   function snippet(chars, spans) {
     var frag = document.createDocumentFragment();
-    var chosen = spans.length ? sentences(chars).filter(function (s) {
-      return spans.some(function (h) { return h[0] < s[1] && h[1] > s[0]; });
-    }) : [];
+    var chosen = spans;
     if (!chosen.length) {
       var to = Math.min(chars.length, SNIPPET_FALLBACK);
-      frag.appendChild(marked(chars, 0, to, spans));
+      frag.appendChild(C.marked(chars, 0, to, spans));
       if (to < chars.length) frag.appendChild(document.createTextNode("…"));
       return { node: frag, whole: to >= chars.length };
     }
@@ -509,7 +372,7 @@
       var skipped = chars.slice(at, from).join("");
       if (skipped.trim()) frag.appendChild(document.createTextNode(i ? " … " : "… "));
       else if (i && skipped) frag.appendChild(document.createTextNode(" "));
-      frag.appendChild(marked(chars, from, s[1], spans));
+      frag.appendChild(C.marked(chars, from, s[1], spans));
       at = s[1];
     });
     var rest = chars.slice(at).join("").trim();
@@ -531,7 +394,7 @@
   function card(hit, rawSpans) {
     var text = String(hit.text || "");
     var chars = Array.from(text);
-    var spans = cleanSpans(rawSpans, chars.length);
+    var spans = C.mergeSpans(rawSpans, chars.length);
     var item = el("li", "result" + (hit.weak === true ? " is-weak" : ""));
     item.setAttribute("data-id", hit.id);
     item.setAttribute("data-document", hit.document);
@@ -562,7 +425,7 @@
       var full = el("p", "result-text result-full");
       full.id = "result-full-" + (++cardCount);
       full.hidden = true;
-      full.appendChild(marked(chars, 0, chars.length, spans));
+      full.appendChild(C.marked(chars, 0, chars.length, spans));
       if (hit.truncated === true) full.appendChild(document.createTextNode(" … " + T.truncated));
       item.appendChild(full);
       var toggle = el("button", "result-toggle", T.wholeClause);
@@ -582,8 +445,7 @@
     var meta = el("p", "result-meta");
     meta.lang = uiLang;
     var bits = [documentTitle(hit.document), hit.lang === "zh" ? "中文" : hit.lang === "en" ? "English" : hit.lang];
-    if (hit.page_label) bits.push(T.pageLabel(String(hit.page_label)));
-    else if (hit.page_start !== null && hit.page_start !== undefined) bits.push(T.pages(hit.page_start, hit.page_end));
+    if (hit.page_label) bits.push(C.pagesText(hit.page_label, uiLang));
     if (hit.matched_by === "number") bits.push(T.byNumber);
     else if (hit.relevance && T.relevance[hit.relevance]) bits.push(T.relevance[hit.relevance]);
     bits.forEach(function (bit, i) {

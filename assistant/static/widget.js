@@ -74,8 +74,6 @@
       httpError: function (code) { return "Something went wrong (HTTP " + code + "). Please try again later."; },
       clause: "Clause",
       document: "Document",
-      pages: function (a, b) { return b && b !== a ? "pp. " + a + "–" + b : "p. " + a; },
-      pageLabel: function (label) { return (/[–-]/.test(label) ? "pp. " : "p. ") + label; },
       open: "Open this clause in the guidance",
       footer: "Quoted from the guidance. Check the cited clause before relying on it."
     },
@@ -114,8 +112,6 @@
       httpError: function (code) { return "出错了（HTTP " + code + "），请稍后再试。"; },
       clause: "条款",
       document: "文件",
-      pages: function (a, b) { return b && b !== a ? "第 " + a + "–" + b + " 页" : "第 " + a + " 页"; },
-      pageLabel: function (label) { return "第 " + label + " 页"; },
       open: "在指导要求中查看该条款",
       footer: "内容摘自指导要求，请以所引条款原文为准。"
     }
@@ -308,29 +304,9 @@
   var ICON_NEW = ["M12 20h9", "M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4z"];
   var ICON_SEND = ["M4 12l16-8-6 16-2.5-6.5z", "M11.5 13.5L20 4"];
 
-  // Highlight spans index code points (the server counts Python characters), not UTF-16 units.
-  function highlighted(text, spans) {
-    var chars = Array.from(text || "");
-    var cleaned = (spans || [])
-      .map(function (s) { return [Math.max(0, s[0] | 0), Math.min(chars.length, s[1] | 0)]; })
-      .filter(function (s) { return s[1] > s[0]; })
-      .sort(function (a, b) { return a[0] - b[0]; });
-    var merged = [];
-    cleaned.forEach(function (s) {
-      var last = merged[merged.length - 1];
-      if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
-      else merged.push([s[0], s[1]]);
-    });
-    var frag = document.createDocumentFragment();
-    var at = 0;
-    merged.forEach(function (s) {
-      if (s[0] > at) frag.appendChild(document.createTextNode(chars.slice(at, s[0]).join("")));
-      frag.appendChild(el("mark", null, chars.slice(s[0], s[1]).join("")));
-      at = s[1];
-    });
-    if (at < chars.length) frag.appendChild(document.createTextNode(chars.slice(at).join("")));
-    return frag;
-  }
+  // static/citation.js, which /widget.js serves in front of this file: spans and page labels,
+  // shared with the search page.
+  var highlighted = GuidanceCitation.highlighted;
 
   // -- build the widget -----------------------------------------------------------------------
   var host, shadow, launcher, panel, body, log, form, input, sendButton, closeButton, introBlock;
@@ -911,10 +887,7 @@
     var path = Array.isArray(citation.path) ? citation.path.map(String) : [];
     if (path.length) detail.appendChild(el("p", "cite-path", path.join(" › ")));
     var meta = [(documentTitles && documentTitles[citation.document]) || String(citation.document || "")];
-    if (citation.page_label) meta.push(T.pageLabel(String(citation.page_label)));
-    else if (citation.page_start !== null && citation.page_start !== undefined) {
-      meta.push(T.pages(citation.page_start, citation.page_end));
-    }
+    if (citation.page_label) meta.push(GuidanceCitation.pagesText(citation.page_label, lang));
     detail.appendChild(el("p", "cite-meta", meta.join(" · ")));
     var quote = el("blockquote", "cite-text");
     quote.appendChild(highlighted(String(citation.text || ""), citation.highlights));

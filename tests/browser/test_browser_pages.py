@@ -251,6 +251,22 @@ def test_search_cards_show_the_matching_sentences_and_the_whole_clause_on_demand
     assert set(page.locator(f"{RESULT} .result-relevance").all_inner_texts()) <= labels
 
 
+def test_search_page_says_page_labels_as_the_server_does(stack, open_page):
+    """static/citation.js (search page and widget) words the server's page_label as the viewer and
+    the CLI do (outline.pages_text), and merges highlight spans."""
+    from assistant.outline import pages_text
+
+    page, _ = open_page(1280, 800, "en-US")
+    page.goto(f"{stack.api}/search")
+    for label in ("6", "6–7", "iii", "iii–iv", "A-1", None):
+        for lang in ("en", "zh"):
+            said = page.evaluate("([l, lang]) => GuidanceCitation.pagesText(l, lang)", [label, lang])
+            assert said == pages_text(label, lang), (label, lang)
+    merged = page.evaluate("() => GuidanceCitation.mergeSpans([[8, 12], [0, 3], [2, 5], [5, 6], [-4, 1], [9, 99]], 10)")
+    assert merged == [[0, 6], [8, 10]]
+    assert page.evaluate("() => typeof queryTerms === 'undefined'")  # no stemmer of its own
+
+
 def test_search_says_when_no_clause_matches(stack, open_page, screenshot_dir):
     data = search_json(stack, "xyzzy qwerty")
     if not all("weak" in hit for hit in data["hits"]):

@@ -112,6 +112,18 @@ def test_widget_answers_with_a_citation_that_expands_and_links_to_the_viewer(sta
     assert problems.dialogs == []
 
 
+def test_widget_brings_its_shared_helpers_without_a_global(stack, open_page):
+    # /widget.js carries static/citation.js inside its own function: the host page gains only
+    # window.GuidanceAssistant.
+    page, _ = open_page(1280, 800, "en-US")
+    page.goto(f"{stack.allowed}/site.html?lang=en")
+    expect(page.get_by_role("button", name="Ask the guidance")).to_be_visible()
+    assert page.evaluate("() => typeof window.GuidanceAssistant") == "object"
+    assert page.evaluate("() => typeof window.GuidanceCitation") == "undefined"
+    source = httpx.get(f"{stack.api}/widget.js").text
+    assert "GuidanceCitation.highlighted" in source and "function pagesText" in source
+
+
 def test_widget_keeps_keyboard_focus_inside_the_open_dialog(stack, open_page):
     page, _ = open_page(1280, 800, "zh-CN")
     page.goto(f"{stack.allowed}/site.html?lang=zh")

@@ -148,15 +148,6 @@ def _labels(lang: str) -> dict:
     return _LABELS["zh" if lang.startswith("zh") else "en"]
 
 
-def _pages_text(label: str | None, lang: str) -> str:
-    if not label:
-        return ""
-    many = "–" in label
-    if lang.startswith("zh"):
-        return f"第 {label} 页"
-    return f"pp. {label}" if many else f"p. {label}"
-
-
 def _href(document_id: str, anchor: str) -> str:
     return f"{quote(document_id, safe='')}#{quote(anchor, safe='.-_()¶')}"
 
@@ -175,7 +166,7 @@ def render_viewer(document: dict, clauses: list, documents: list[dict], family: 
         counterparts = ((e, family.counterpart(clause, e["id"])) for e in editions)
         meta[clause.id] = {
             "crumbs": list(clause.path[:-1]),
-            "pages": _pages_text(outline.page_label(clause), lang),
+            "pages": outline.pages_text(outline.page_label(clause), lang),
             "editions": [{"lang": e["lang"], "label": e["label"], "href": _href(e["id"], other.number)}
                          for e, other in counterparts if other is not None],
         }

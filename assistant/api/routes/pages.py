@@ -5,10 +5,11 @@ security.py sends with every HTML page. The viewer page lives with the other doc
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
@@ -18,11 +19,20 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 router = APIRouter(include_in_schema=False)
 
 
+@lru_cache(maxsize=1)
+def widget_source() -> bytes:
+    """citation.js (the span and page-label helpers the search page shares) and widget.js inside
+    one function: one <script> tag loads both, and the embedding page gets no second global."""
+    shared = (STATIC_DIR / "citation.js").read_text(encoding="utf-8")
+    widget = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
+    return f"(function () {{\n{shared}\n{widget}\n}})();\n".encode("utf-8")
+
+
 @router.api_route("/widget.js", methods=["GET", "HEAD"])
-async def widget_js() -> FileResponse:
+async def widget_js() -> Response:
     """The chat widget; sites embed it with one <script> tag."""
-    return FileResponse(
-        STATIC_DIR / "widget.js",
+    return Response(
+        widget_source(),
         media_type="text/javascript; charset=utf-8",
         headers={"Cache-Control": "public, max-age=300"},
     )
