@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Seconds the build worker may spend reading and splitting one document (and "
         "checking an upload); past it the document is quarantined."
     )
+    max_worker_memory_mb: int | None = Field(
+        2048, ge=64, description="Address space, in MiB, the build worker may use while reading one document "
+        "(RLIMIT_AS); a document that needs more is refused as out of memory and quarantined, instead of the "
+        "worker (or the machine) being run out of memory."
+    )
 
     @field_validator("operator_key", mode="before")
     @classmethod
