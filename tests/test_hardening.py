@@ -46,6 +46,8 @@ def test_cli_k_within_bounds_still_answers(base, capsys):
     ({"ASSISTANT_AUTO_BUILD": "perhaps"}, "ASSISTANT_AUTO_BUILD='perhaps'"),
     ({"ASSISTANT_RATE_LIMIT": "lots"}, "ASSISTANT_RATE_LIMIT='lots': not a rate"),
     ({"ASSISTANT_MAX_QUESTION_CHARS": "0"}, "ASSISTANT_MAX_QUESTION_CHARS='0'"),
+    ({"ASSISTANT_MAX_WORKER_MEMORY_MB": "10"},
+     "ASSISTANT_MAX_WORKER_MEMORY_MB='10': Input should be greater than or equal to 64"),
     ({"ASSISTANT_OPERATOR_KEY": "short"}, f"ASSISTANT_OPERATOR_KEY: must be at least {MIN_OPERATOR_KEY_CHARS}"),
     ({"ASSISTANT_OPERATOR_KEY": "clé-de-l-opérateur-secrète"}, "ASSISTANT_OPERATOR_KEY: use only ASCII"),
 ])
@@ -69,6 +71,14 @@ def test_operator_key_rules():
     for bad in ("has space inside key", "ключ-оператора-длинный", "tab\tinside-the-key-x", "a" * 15):
         with pytest.raises(SettingsError, match="ASSISTANT_OPERATOR_KEY"):
             load_settings(_env_file=None, operator_key=bad)
+
+
+def test_the_worker_memory_cap_setting():
+    assert load_settings(_env_file=None).max_worker_memory_mb == 2048
+    assert load_settings(_env_file=None, max_worker_memory_mb=512).max_worker_memory_mb == 512
+    for bad in (10, "lots"):
+        with pytest.raises(SettingsError, match="ASSISTANT_MAX_WORKER_MEMORY_MB"):
+            load_settings(_env_file=None, max_worker_memory_mb=bad)
 
 
 def test_the_secret_key_is_never_echoed_in_the_error():

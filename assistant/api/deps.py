@@ -18,7 +18,9 @@ NOT_READY = {
 }
 
 
-def get_assistant(request: Request) -> Assistant:
+# Async although nothing here awaits: FastAPI runs a sync dependency on a worker thread, a
+# thread hop per request for two attribute reads (docs/benchmarks.md, "s4-bounded").
+async def get_assistant(request: Request) -> Assistant:
     assistant: Assistant = request.app.state.assistant
     if not assistant.ready:
         detail, retry = NOT_READY.get(index_state(request.app), NOT_READY["loading"])
@@ -38,7 +40,7 @@ def index_state(app: FastAPI) -> str:
     return "loading"
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -9,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from assistant.api import admission
 from assistant.api.deps import AssistantDep
+from assistant.api.records_json import RecordJSONResponse
 from assistant.api.schemas import AnswerOut, AskRequest, ErrorOut, SearchOut
 from assistant.service import QuestionError
 
@@ -30,7 +30,7 @@ async def ask(body: AskRequest, assistant: AssistantDep, request: Request) -> JS
     except QuestionError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     # The Answer is built by our own code: serialise it directly instead of validating it again.
-    return JSONResponse(asdict(answer))
+    return RecordJSONResponse(answer)
 
 
 @router.get("/search", response_model=SearchOut, responses=_ERRORS)
