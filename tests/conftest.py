@@ -20,6 +20,7 @@ from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
 from tests.support.corpus import GUIDANCE, build_fake_index, working_copy
 from tests.support.profiles import share_fake_index_profiles
+from tests.support.tokens import remember_tokens
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,6 +28,15 @@ def _shared_fake_index_profiles():
     """Loads of the same fake-embedder index files share one computed scope profile (most of
     the CPU of opening an assistant; tests/support/profiles.py says what is shared and what not)."""
     undo = share_fake_index_profiles()
+    yield
+    undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remembered_tokens():
+    """BM25 tokens of a text are computed once per process (the fixture corpus is rebuilt by
+    dozens of tests; tests/support/tokens.py says why this changes nothing but the time)."""
+    undo = remember_tokens()
     yield
     undo()
 

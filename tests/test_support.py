@@ -79,3 +79,13 @@ def test_a_changed_index_gets_its_own_profile(built, tmp_path):
     assistant.rebuild()
     other = assistant.live.retriever.profile
     assert other.idf is not first.idf and other.n_docs < first.n_docs
+
+
+def test_remembered_tokens_are_the_tokeniser_s_and_each_caller_gets_its_own_list():
+    from assistant import lexical
+
+    text = "企业高层领导应支持呼叫中心的建设 and the centres monitor calls"
+    first = lexical.bm25_terms(text)
+    first.append("changed by the caller")
+    assert lexical.bm25_terms(text) == lexical._terms.computes(text, True)
+    assert lexical.tokenize(text) == lexical._terms.computes(text, False) != lexical.bm25_terms(text)
