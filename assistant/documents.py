@@ -471,7 +471,7 @@ def _clean_plain(raw: str) -> str:
 # Every pattern below runs over untrusted text, so each is linear in it (issue 15): none lets
 # `\s` cross a newline where the pattern is anchored per line, and every repeated class stops
 # at the character that could start another match, so a failed attempt cannot rescan the
-# same text from the next start. tests/test_adversarial.py feeds each one 100 KB runs.
+# same text from the next start. tests/documents/test_adversarial.py feeds each one 100 KB runs.
 _MD_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n---[ \t]*\n", re.S)
 _MD_IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\([^()\n]*\)")
 _MD_LINK = re.compile(r"\[([^\[\]\n]+)\]\((?:[^()\s]+|<[^<>\n]*>)(?:[ \t]+\"[^\"\n]*\")?\)")

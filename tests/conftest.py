@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
+
+# pytest rewrites every test module's asserts on import and caches the result next to it only
+# when bytecode may be written; with PYTHONDONTWRITEBYTECODE set (as on the shared machine) each
+# process of each run re-parsed, rewrote and compiled every test module and the package, about
+# half the CPU of collecting. These are caches (gitignored __pycache__ folders in the repo), so
+# the test run writes them whatever the shell says (docs/benchmarks.md, "Test suite").
+sys.dont_write_bytecode = False
 
 from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
 from tests.support.corpus import GUIDANCE, build_fake_index, working_copy
+from tests.support.profiles import share_fake_index_profiles
+from tests.support.tokens import remember_tokens
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_fake_index_profiles():
+    """Loads of the same fake-embedder index files share one computed scope profile (most of
+    the CPU of opening an assistant; tests/support/profiles.py says what is shared and what not)."""
+    undo = share_fake_index_profiles()
+    yield
+    undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remembered_tokens():
+    """BM25 tokens of a text are computed once per process (the fixture corpus is rebuilt by
+    dozens of tests; tests/support/tokens.py says why this changes nothing but the time)."""
+    undo = remember_tokens()
+    yield
+    undo()
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,18 @@
-"""The shared helpers of tests/support that need no process: percentiles and the command line."""
+"""The shared helpers of tests/support that need no process: percentiles, the command line, and
+the scope profiles shared between loads of the same fake index."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 
 import pytest
 
+from assistant.embedding import FakeEmbedder
+from assistant.service import Assistant
+from tests.support.corpus import working_copy
 from tests.support.load import median, pct
+from tests.support.profiles import _per_instance
 from tests.support.servers import REPO, Server
 
 
@@ -28,3 +34,58 @@ def test_the_server_command_is_the_cli_on_loopback_unless_replaced(tmp_path):
     other = Server(env={}, command=lambda port: ["uvicorn", "--port", str(port)], log=tmp_path / "log")
     assert other.command == ["uvicorn", "--port", str(other.port)]
     server.stop(), other.stop()  # never started: nothing to stop, no error
+
+
+def _profile(settings):
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    return assistant.live.retriever.profile
+
+
+def _profile_inputs(settings):
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    retriever = assistant.live.retriever
+    return retriever.index, retriever.passage_vectors
+
+
+def test_copies_of_one_index_share_the_computed_profile_but_not_its_caches_or_locks(built, tmp_path):
+    first = _profile(working_copy(built, tmp_path / "a"))
+    second = _profile(working_copy(built, tmp_path / "b"))
+    assert second is not first
+    assert second.idf is first.idf and second.vocabulary is first.vocabulary  # computed once
+    assert second.pseudo == first.pseudo
+    own = [name for name, value in vars(second).items() if _per_instance(value)]
+    assert own, "the profile has caches and locks of its own"
+    assert all(vars(second)[name] is not vars(first)[name] for name in own)
+    first.clause_terms(next(iter(first._clause_text)))
+    assert any(vars(first)[name] for name in own if not _per_instance(vars(first)[name]))
+    assert all(_per_instance(vars(second)[name]) for name in own)  # second's caches still empty
+
+    # The same values as a profile computed from scratch for this load, without any sharing.
+    from assistant.abstention import IndexProfile
+
+    scratch = IndexProfile.__new__(IndexProfile)
+    IndexProfile.__init__.computes(scratch, *_profile_inputs(working_copy(built, tmp_path / "c")))
+    assert scratch.idf == second.idf and scratch.max_idf == second.max_idf and scratch.n_docs == second.n_docs
+    assert scratch.pseudo == second.pseudo and scratch.vocabulary.counts == second.vocabulary.counts
+
+
+def test_a_changed_index_gets_its_own_profile(built, tmp_path):
+    first = _profile(working_copy(built, tmp_path / "a"))
+    changed = working_copy(built, tmp_path / "b")
+    (changed.corpus_dir / "ccso-en.md").unlink()
+    assistant = Assistant(changed, embedder=FakeEmbedder())
+    assistant.rebuild()
+    other = assistant.live.retriever.profile
+    assert other.idf is not first.idf and other.n_docs < first.n_docs
+
+
+def test_remembered_tokens_are_the_tokeniser_s_and_each_caller_gets_its_own_list():
+    from assistant import lexical
+
+    text = "企业高层领导应支持呼叫中心的建设 and the centres monitor calls"
+    first = lexical.bm25_terms(text)
+    first.append("changed by the caller")
+    assert lexical.bm25_terms(text) == lexical._terms.computes(text, True)
+    assert lexical.tokenize(text) == lexical._terms.computes(text, False) != lexical.bm25_terms(text)

@@ -47,7 +47,7 @@ UPLOAD_PATH = "/api/documents"
 
 # -- headers -------------------------------------------------------------------------------------
 # The one place the security headers are decided; routes set none of them. The README's
-# "Headers" table states the same values and tests/test_security.py reads them off real
+# "Headers" table states the same values and tests/api/test_security.py reads them off real
 # responses of every kind.
 #
 # The HTML pages (search page, viewer) load only their own script and stylesheet files; no

@@ -16,22 +16,21 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO / "tests" / "data" / "browser_corpus"
+from tests.support.axe import AXE
+from tests.support.paths import DATA, REPO
+from tests.support.servers import Server, ServerError
+
+CORPUS = DATA / "browser_corpus"
 CHROMIUM = os.environ.get("ASSISTANT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -46,12 +45,6 @@ CHROMIUM_ARGS = [
 # The tests save the README's screenshots here; CI can point this at its artifacts folder.
 SCREENSHOT_DIR = Path(os.environ.get("BROWSER_SCREENSHOT_DIR", REPO / "docs" / "img"))
 STARTUP_TIMEOUT_S = float(os.environ.get("BROWSER_SERVER_TIMEOUT", "300"))
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- host sites ----------------------------------------------------------------------------------
@@ -178,13 +171,6 @@ class Stack:
     index_dir: Path
 
 
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 def _server_env(workdir: Path, index_dir: Path, allowed: str, rate_limit: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ASSISTANT_")}
     env.update(
@@ -202,44 +188,19 @@ def _server_env(workdir: Path, index_dir: Path, allowed: str, rate_limit: str) -
 
 @contextmanager
 def running_server(workdir: Path, env: dict[str, str]):
-    """`python -m uvicorn --factory assistant.api.app:create_app` on a free port; yields its URL
+    """`python -m uvicorn --factory assistant.api.app:create_app` on a free port, through the
+    shared launcher (tests/support/servers.py); yields its URL, the seconds it took and its log
     once /healthz answers 200 (the index is built or loaded in the background at startup)."""
-    port = free_port()
-    api = f"http://127.0.0.1:{port}"
-    log_path = workdir / "server.log"
-    log = open(log_path, "w", encoding="utf-8")
-    started = time.monotonic()
     # cwd is a temporary folder so that a developer's .env cannot change the settings.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "assistant.api.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = started + STARTUP_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{_tail(log_path)}")
-            try:
-                response = httpx.get(f"{api}/healthz", timeout=2)
-                if response.status_code == 200:
-                    break
-                if response.json().get("error"):
-                    pytest.fail(f"the server cannot load its index: {response.json()['error']}")
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server was not ready after {STARTUP_TIMEOUT_S:.0f} s:\n{_tail(log_path)}")
-            time.sleep(0.25)
-        yield api, time.monotonic() - started, log_path
-    finally:
-        process.terminate()
+    server = Server(env=env, cwd=workdir, log=workdir / "server.log", command=lambda port: [
+        sys.executable, "-m", "uvicorn", "--factory", "assistant.api.app:create_app",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"])
+    with server:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            server.wait_ready(timeout=STARTUP_TIMEOUT_S, interval=0.25, fail_on_error=True)
+        except ServerError as exc:
+            pytest.fail(str(exc))
+        yield server.url, server.ready_s, server.log
 
 
 @pytest.fixture(scope="session")
@@ -368,8 +329,6 @@ def screenshot_dir() -> Path:
 
 # -- accessibility -----------------------------------------------------------------------------------
 
-AXE = REPO / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
-
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
@@ -377,22 +336,3 @@ def axe_source() -> str:
     if not AXE.exists():
         pytest.skip(f"{AXE} is missing: run `npm ci --prefix tests/browser` (scripts/test.sh does)")
     return AXE.read_text(encoding="utf-8")
-
-
-def axe_problems(page, source: str, include: str | None = None) -> list[str]:
-    """Serious and critical axe-core violations on the page as it is now (or inside the element
-    `include` selects, shadow roots included), one line per rule with a few of its nodes. The
-    script goes in through the DevTools protocol, so the page's Content-Security-Policy is kept."""
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(source)
-    results = page.evaluate(
-        """async (include) => {
-            const context = include ? { include: [include] } : document;
-            const r = await axe.run(context, { resultTypes: ["violations"] });
-            return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ")) }));
-        }""",
-        include,
-    )
-    return [f"{v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}" for v in results
-            if v["impact"] in ("serious", "critical")]

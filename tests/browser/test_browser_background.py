@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import REFUSAL_CONTACT, axe_problems
+from tests.browser.conftest import REFUSAL_CONTACT
+from tests.support.axe import axe_problems
 
 pytestmark = pytest.mark.browser
 

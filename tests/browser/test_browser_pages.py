@@ -388,7 +388,7 @@ def test_viewer_prints_the_text_only(stack, open_page):
 
 
 def test_axe_finds_no_serious_problem_on_the_search_page_and_the_viewer(stack, open_page, axe_source):
-    from tests.browser.conftest import axe_problems
+    from tests.support.axe import axe_problems
 
     page, _ = open_page(1280, 800, "zh-CN")
     page.goto(f"{stack.api}/search?q=记录在员工离职后保存多久&lang=zh")

@@ -423,7 +423,7 @@ def test_citations_show_their_kind_other_edition_and_section_children(stack, ope
 
 
 def test_axe_finds_no_serious_problem_in_the_widget(stack, open_page, axe_source):
-    from tests.browser.conftest import axe_problems
+    from tests.support.axe import axe_problems
 
     page, _ = open_page(1280, 800, "zh-CN")
     dialog, textbox = open_widget(page, f"{stack.allowed}/site.html?lang=zh", "zh")

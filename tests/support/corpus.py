@@ -9,8 +9,10 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
+from tests.support.paths import DATA
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+__all__ = ["DATA", "GUIDANCE", "OPERATOR_KEY", "build_fake_index", "copy_built", "working_copy"]
+
 GUIDANCE = DATA / "guidance"
 OPERATOR_KEY = "test-operator-key-0123456789"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 class ServerError(AssertionError):

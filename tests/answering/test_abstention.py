@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,8 +6,9 @@ import pytest
 from assistant.abstention import SIGNALS, ScopeModel, auroc, fit_logistic, signals
 from assistant.cli import main
 from assistant.evaluation import ScopeRow, load_benchmark, score_scope
+from tests.support.paths import DATA
 
-SCOPE = Path(__file__).parent / "data" / "beir-scope"
+SCOPE = DATA / "beir-scope"
 
 
 def _model(threshold=0.5, margin=0.1):

@@ -12,7 +12,6 @@ import socket
 import sys
 import time
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import unquote, urljoin
 
 import httpx
@@ -27,8 +26,8 @@ from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
 from tests.support.corpus import GUIDANCE, OPERATOR_KEY, working_copy
 from tests.support.live_server import start_server
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 KEY = OPERATOR_KEY
 AUTH = {"Authorization": f"Bearer {KEY}"}
 

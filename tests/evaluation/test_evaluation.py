@@ -1,12 +1,12 @@
 import json
-from pathlib import Path
 
 import pytest
 
 from assistant.cli import main
 from assistant.evaluation import load_benchmark, prepare_benchmark, records_to_clauses, score_ranking
+from tests.support.paths import DATA
 
-BEIR = Path(__file__).parent / "data" / "beir"
+BEIR = DATA / "beir"
 
 
 def test_metrics_on_a_known_ranking():

@@ -7,9 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from tests.support.paths import DATA, REPO
 
-REPO = Path(__file__).resolve().parent.parent
-SET = REPO / "tests" / "data" / "guidance_set.jsonl"
+SET = DATA / "guidance_set.jsonl"
 
 
 @pytest.fixture(scope="module")

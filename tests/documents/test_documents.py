@@ -16,8 +16,9 @@ from assistant.documents import (
     load_document,
     load_documents,
 )
+from tests.support.paths import DATA, REPO
 
-DOCS = Path(__file__).parent / "data" / "docs"
+DOCS = DATA / "docs"
 ZH_PDF = DOCS / "zh-guidance.pdf"
 EN_PDF = DOCS / "en-guidance.pdf"
 
@@ -304,8 +305,7 @@ def _builder():
     import importlib.util
     import sys
 
-    root = Path(__file__).resolve().parent.parent
-    spec = importlib.util.spec_from_file_location("build_corpus_pdf", root / "scripts" / "build_corpus_pdf.py")
+    spec = importlib.util.spec_from_file_location("build_corpus_pdf", REPO / "scripts" / "build_corpus_pdf.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

@@ -1,4 +1,4 @@
-"""`python tests/costly_server.py PORT`: the real app on uvicorn, with settings from ASSISTANT_*
+"""`python tests/api/costly_server.py PORT`: the real app on uvicorn, with settings from ASSISTANT_*
 (see live_server.assistant_env), whose query model costs what e5-small costs on these two
 cores: time grows with the batch's rows and, within a 512-token window, with the square of the
 longest question (fitted to e5-small batches measured here: 22 tokens x 25 rows 0.27 s, 450

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 
 from assistant.records import Clause
+from tests.support.paths import REPO
 
 _spec = importlib.util.spec_from_file_location(
-    "bench_parsing", Path(__file__).resolve().parent.parent / "scripts" / "bench_parsing.py"
+    "bench_parsing", REPO / "scripts" / "bench_parsing.py"
 )
 bench = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("bench_parsing", bench)  # dataclasses look their module up there

@@ -2,8 +2,10 @@
 
 Each input once took quadratic or cubic time in a backtracking regex (2,000 blank lines in a
 Markdown file: 86 s; a 30 KB run of '!' in a .txt: 31 s). The bound is generous on purpose: a
-linear pass takes well under a second here, the old patterns take minutes. The scaling itself is
-measured by scripts/bench_adversarial.py, not here.
+linear pass takes well under a second here, the old patterns take minutes. It is CPU time of the
+test's own thread, not wall time, so a machine busy with other jobs does not fail a linear pass
+(all the work runs in that thread). The scaling itself is measured by
+scripts/bench_adversarial.py, not here.
 """
 
 from __future__ import annotations
@@ -53,16 +55,16 @@ TEXT_RUNS = {
 
 
 def _run(path) -> float:
-    """Seconds to load, parse and split; a clear refusal (DocumentError) is an outcome too."""
-    start = time.perf_counter()
+    """CPU seconds to load, parse and split; a clear refusal (DocumentError) is an outcome too."""
+    start = time.thread_time()
     try:
         document = load_document(path)
     except DocumentError:
-        return time.perf_counter() - start
+        return time.thread_time() - start
     for clause in parse_clauses(document):
         split_passages(clause)
         sentence_spans(clause.text)
-    return time.perf_counter() - start
+    return time.thread_time() - start
 
 
 @pytest.mark.parametrize("name", list(MARKDOWN_RUNS))
@@ -116,10 +118,10 @@ def test_docx_loader_is_linear(tmp_path, run):
 )
 def test_splitters_are_linear(text):
     clause = Clause("d:1", "d", "1", "t", ["1 t"], text, None, None, "en")
-    start = time.perf_counter()
+    start = time.thread_time()
     spans = sentence_spans(text)
     passages = split_passages(clause)
-    assert time.perf_counter() - start < BOUND_S
+    assert time.thread_time() - start < BOUND_S
     assert spans and passages  # the text is still split, not dropped
 
 
@@ -132,7 +134,7 @@ def test_clause_number_patterns_over_question_text_are_linear(question):
     from assistant.retrieval import clause_numbers_in
 
     warm_up()  # the Chinese segmenter's dictionary load is not part of the cost measured
-    start = time.perf_counter()
+    start = time.thread_time()
     clause_numbers_in(question)
     tokenize(question)
-    assert time.perf_counter() - start < BOUND_S
+    assert time.thread_time() - start < BOUND_S

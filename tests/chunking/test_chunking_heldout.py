@@ -5,7 +5,6 @@ of 110b2d7."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +13,9 @@ from assistant.chunking.ocr import repair_ocr_numbers
 from assistant.chunking.text import _join_text, _normalise_number
 from assistant.documents import load_document
 from assistant.records import Clause, Document, Page
+from tests.support.paths import DATA, REPO
 
-REPO = Path(__file__).resolve().parent.parent
-HELDOUT = REPO / "tests" / "data" / "parsing" / "heldout"
+HELDOUT = DATA / "parsing" / "heldout"
 
 
 def doc_of(pages: list[str]) -> Document:

@@ -13,6 +13,7 @@ import pytest
 from assistant.chunking import parse_clauses
 from assistant.chunking.lines import printed_page_labels
 from assistant.records import Clause, Document, Page
+from tests.support.paths import DATA
 
 HEADER = [
     "NIST SP 800-63B DIGITAL IDENTITY GUIDELINES:",
@@ -326,11 +327,9 @@ def test_generated_chinese_standards_parse_as_their_truth_files(name, labels):
     """tests/data/parsing/*.pdf (scripts/make_cnki_sample.py): every truth row is a clause with
     that title (or, for an untitled provision, its first words) on that page, or a heading in a
     clause's path when it has no body; no other numbered clause; labels from the footers."""
-    from pathlib import Path
-
     from assistant.documents import load_document
 
-    data = Path(__file__).parent / "data" / "parsing"
+    data = DATA / "parsing"
     doc = load_document(data / f"{name}.pdf")
     assert [p.label for p in doc.pages] == labels
     clauses = parse_clauses(doc)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from assistant.chunking import parse_clauses, split_passages
 from assistant.documents import load_document
 from assistant.records import Clause, Document, Page
+from tests.support.paths import DATA
 
-DOCS = Path(__file__).parent / "data" / "docs"
+DOCS = DATA / "docs"
 
 
 def clauses_of(name: str) -> list[Clause]:

@@ -1,0 +1,68 @@
+"""One scope profile per fake-embedder index content in a test session.
+
+Every index load builds the index's scope profile (assistant.abstention.IndexProfile: IDF,
+vocabulary, pseudo near-miss levels); in the unit tests that was most of the CPU of opening an
+assistant, and almost every test opens a private copy of the same session-built index. Copies
+with the same files (manifest checksums) get the same profile, so the second and later loads
+take the first one's computed values instead of computing them again. Only fake-embedder
+indexes are shared (the integration tests with real models build theirs as the service does),
+and each load still gets its own profile object: per-instance caches and locks (whatever is an
+empty container or a lock when __init__ returns) are made fresh for it.
+
+This patches one private constructor; when the profile is stored in the index at build time
+(the scope work of issue 12), `share_fake_index_profiles` can simply go.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+_LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
+_lock = threading.Lock()
+_profiles: dict[tuple, tuple[dict, frozenset[str]]] = {}
+
+
+def _key(index) -> tuple:
+    manifest = index.manifest
+    return manifest.embedder, manifest.dimension, tuple(sorted(manifest.files.items()))
+
+
+def _per_instance(value) -> bool:
+    return type(value) in _LOCKS or (type(value) in (dict, list, set) and not value)
+
+
+def _fresh(value):
+    return _LOCKS.get(type(value), type(value))()
+
+
+def share_fake_index_profiles() -> Callable[[], None]:
+    """Share IndexProfile values between fake-embedder loads of the same index files; returns
+    the function that undoes it."""
+    from assistant.abstention import IndexProfile
+
+    original = IndexProfile.__init__
+
+    def init(self, index, passage_matrix) -> None:
+        if index.manifest.embedder != "fake":
+            original(self, index, passage_matrix)
+            return
+        key = _key(index)
+        with _lock:
+            known = _profiles.get(key)
+        if known is None:
+            original(self, index, passage_matrix)
+            state = dict(vars(self))
+            with _lock:
+                _profiles.setdefault(key, (state, frozenset(n for n, v in state.items() if _per_instance(v))))
+            return
+        state, fresh = known
+        vars(self).update({name: _fresh(value) if name in fresh else value for name, value in state.items()})
+
+    init.computes = original  # the unshared constructor, for a test to compare against
+    IndexProfile.__init__ = init
+
+    def undo() -> None:
+        IndexProfile.__init__ = original
+
+    return undo
