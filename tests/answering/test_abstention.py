@@ -6,7 +6,7 @@ import pytest
 from assistant.abstention import SIGNALS, ScopeModel, auroc, fit_logistic, signals
 from assistant.cli import main
 from assistant.evaluation import ScopeRow, load_benchmark, score_scope
-from tests.support.paths import DATA
+from tests.support.paths import DATA, REPO
 
 SCOPE = DATA / "beir-scope"
 
@@ -299,7 +299,7 @@ def test_the_shipped_operating_point_is_for_the_shipped_corpus():
     from assistant.ingest import corpus_fingerprint
 
     model = ScopeModel.load("e5-small")
-    shipped = corpus_fingerprint(discover(Path(__file__).resolve().parents[1] / "corpus"))
+    shipped = corpus_fingerprint(discover(REPO / "corpus"))
     assert set(model.corpus_thresholds) == {shipped}
     assert set(model.corpus_thresholds[shipped]) == {"zh", "en"}
     assert all(0.0 < t < 1.0 for t in model.corpus_thresholds[shipped].values())

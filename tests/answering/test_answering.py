@@ -31,6 +31,7 @@ from assistant.text import sentence_spans
 from assistant.service import Assistant
 
 from tests.support.corpus import GUIDANCE
+from tests.support.paths import DATA
 
 
 @pytest.fixture
@@ -468,7 +469,7 @@ def test_page_labels_come_from_printed_labels_or_page_numbers():
 def staff_assistant(tmp_path_factory):
     """The fake embedder over the guidance fixture with chapter 5 (personnel management) added."""
     root = tmp_path_factory.mktemp("staff")
-    shutil.copytree(Path(__file__).parent / "data" / "guidance_staff", root / "corpus")
+    shutil.copytree(DATA / "guidance_staff", root / "corpus")
     settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake")
     assistant = Assistant(settings, embedder=FakeEmbedder())
     assistant.open()

@@ -2,15 +2,15 @@
 whose title is the topic (5.4 Training and development, or a part of it) first, not 5.9 (outsourced
 and agency staff), whose own title shares as many words with the question."""
 
-from pathlib import Path
 
 import pytest
 
 from assistant.config import Settings
 from assistant.service import Assistant
+from tests.support.paths import DATA
 
 # The small guidance fixture with the English edition's chapter 5 (personnel management) added.
-STAFF = Path(__file__).resolve().parents[1] / "data" / "guidance_staff"
+STAFF = DATA / "guidance_staff"
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,9 @@ indexes are shared (the integration tests with real models build theirs as the s
 and each load still gets its own profile object: per-instance caches and locks (whatever is an
 empty container or a lock when __init__ returns) are made fresh for it.
 
-This patches one private constructor; when the profile is stored in the index at build time
-(the scope work of issue 12), `share_fake_index_profiles` can simply go.
+This patches one private constructor. The pseudo near misses are stored with the index at
+build time (scope_profile.json), but the IDF table, the vocabulary and the pseudo levels are
+still made at load, and those are what is shared here.
 """
 
 from __future__ import annotations
@@ -43,15 +44,15 @@ def share_fake_index_profiles() -> Callable[[], None]:
 
     original = IndexProfile.__init__
 
-    def init(self, index, passage_matrix) -> None:
+    def init(self, index) -> None:
         if index.manifest.embedder != "fake":
-            original(self, index, passage_matrix)
+            original(self, index)
             return
         key = _key(index)
         with _lock:
             known = _profiles.get(key)
         if known is None:
-            original(self, index, passage_matrix)
+            original(self, index)
             state = dict(vars(self))
             with _lock:
                 _profiles.setdefault(key, (state, frozenset(n for n, v in state.items() if _per_instance(v))))
