@@ -25,7 +25,7 @@ from assistant.outline import page_label
 from assistant.query import QueryAnalysis
 from assistant.records import Answer, Citation, Clause
 from assistant.retrieval import Hit, clause_numbers_in, question_lang, topic_terms
-from assistant.text import CJK_RE, sentence_spans
+from assistant.text import CJK_RE, CN_NUMERALS, cn_numeral_to_int, sentence_spans
 
 
 @lru_cache(maxsize=16384)
@@ -326,12 +326,11 @@ def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | 
         }
         if total:
             title = _terms(clause.title) if clause.title else frozenset()
-            above = frozenset().union(*(_terms(_heading_text(p)) for p in clause.path[:-1])) if clause.path \
-                else frozenset()
-            text = _terms(clause.text) | title
+            above = _heading_terms(tuple(clause.path[:-1])) if clause.path else frozenset()
+            text = _terms(clause.text)
             parts["title"] = sum(w for t, w in weights.items() if t in title) / total
             parts["heading"] = sum(w for t, w in weights.items() if t in above) / total
-            parts["coverage"] = sum(w for t, w in weights.items() if t in text) / total
+            parts["coverage"] = sum(w for t, w in weights.items() if t in text or t in title) / total
         out.append(parts)
     return out
 
@@ -345,6 +344,12 @@ def clause_answer_score(hit: Hit, parts: dict[str, float], config: AnswerConfig)
 
 
 _HEADING_NUMBER = re.compile(r"^\s*\S*\d\S*\s+")
+
+
+@lru_cache(maxsize=4096)
+def _heading_terms(path: tuple[str, ...]) -> frozenset[str]:
+    """The topic terms of the headings above a clause (cached: siblings share them)."""
+    return frozenset().union(*(_terms(_heading_text(p)) for p in path))
 
 
 def _heading_text(label: str) -> str:
@@ -394,11 +399,18 @@ _BULLET_ONLY = re.compile(r"^[\s•·\-–*]*\w+(?:\s+\w+)?\s*$")
 
 def substantive(clause: Clause) -> bool:
     """Whether a clause says something: not only a date line, a bullet or a heading."""
-    for start, end in sentence_spans(clause.text):
-        sentence = clause.text[start:end].strip()
+    return _substantive(clause.text, clause.title)
+
+
+@lru_cache(maxsize=16384)
+def _substantive(text: str, title: str) -> bool:
+    # Cached by text: every answer asks it of each candidate clause, and the same clauses come
+    # back question after question.
+    for start, end in sentence_spans(text):
+        sentence = text[start:end].strip()
         if _DATE_LINE.match(sentence) or _BULLET_ONLY.match(sentence):
             continue
-        if sentence == clause.title or clause.title.startswith(sentence.rstrip("…")):
+        if sentence == title or title.startswith(sentence.rstrip("…")):
             continue
         words = len(sentence.split()) if not question_lang(sentence) == "zh" else len(sentence) // 2
         if words >= 4:
@@ -493,7 +505,10 @@ def missing_clause(
     number: str, index: LoadedIndex, config: AnswerConfig, document: str | None, lang: str
 ) -> tuple[str, list[Hit]]:
     """ "no clause 99.9 in ccso-zh; nearest: 9.9, 9.1" for the guidance document asked about, and
-    the nearest clauses (as hits, for the suggestions)."""
+    the nearest clauses (as hits, for the suggestions). A number asked in Chinese numerals
+    ("第十二章") is said, and compared, as the clause numbers are written: 12."""
+    if number and all(ch in CN_NUMERALS for ch in number) and (value := cn_numeral_to_int(number)) is not None:
+        number = str(value)
     documents = [d["id"] for d in index.documents if document is None or d["id"] == document]
     guidance = [d for d in documents if config.kind(d) == DEFAULT_KIND] or documents
     langs = {c.document: c.lang for c in index.clauses}

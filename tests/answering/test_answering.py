@@ -352,6 +352,15 @@ def test_a_number_the_guidance_lacks_is_a_plain_refusal_with_the_nearest_clauses
     assert body["abstained"] and body["reason"].startswith("no clause 99.9 in ccso-zh; nearest: ")
 
 
+def test_a_chapter_the_guidance_lacks_named_in_chinese_numerals_is_said_in_digits(client):
+    # The fixture stops at chapter 12: "第二十章" is chapter 20, said as the numbers are written.
+    for question in ("第二十章", "第二十条"):
+        body = ask(client, question)
+        assert body["abstained"] and body["reason"].startswith("no clause 20 in ccso-zh; nearest: "), body["reason"]
+        nearest = body["reason"].split("nearest: ")[1].rstrip(".").split(", ")
+        assert nearest and [s["clause"] for s in body["suggestions"]] == nearest
+
+
 def test_nearest_numbers_look_like_the_asked_one():
     assert nearest_numbers("99.9", ["1", "9.9", "9.1", "12.4", "4.5"])[0] == "9.9"
     assert nearest_numbers("11.77", ["11.7", "11.7.1", "2"])[0] == "11.7"
