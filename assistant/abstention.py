@@ -113,7 +113,10 @@ class IndexProfile:
         english_words()  # loaded now rather than on the first misspelt question
         self.pseudo = _pseudo_levels(index, self.PSEUDO_SAMPLE)
         self._terms_lock = threading.Lock()
-        self._terms: dict[str, frozenset[str]] = {}
+        # The clauses' coverage terms, tokenised when the index was built (scope_profile.json);
+        # tokenising them on first use cost a fresh server about a second of jieba over its
+        # first few hundred questions (docs/benchmarks.md, "Speed: stop 12").
+        self._terms: dict[str, frozenset[str]] = stored_clause_terms(index)
         self._near_miss_lock = threading.Lock()
         self._near_miss: list[dict[str, float]] | None = None
         self._levels: dict[tuple[int, str | None], float | None] = {}
@@ -342,16 +345,22 @@ SIGNALS_VERSION = "2"  # 2: figure_gap, miss_top1
 
 
 def scope_profile(retriever: Retriever) -> dict:
-    """What the scope decision stores with a freshly built index: its pseudo near misses' signals.
+    """What the scope decision stores with a freshly built index: its pseudo near misses' signals
+    and every clause's coverage terms.
 
     Computed at build time (stored vectors only, no model call) so that opening the index does
-    not repeat the few hundred searches (retrieval.index_artifacts hands it to build_index).
+    not repeat the few hundred searches, and the first questions do not tokenise the clauses
+    they meet (retrieval.index_artifacts hands it to build_index).
     """
-    return {"signals_version": SIGNALS_VERSION, "near_misses": pseudo_near_misses(retriever)}
+    profile = retriever.profile
+    terms = {}
+    for clause in retriever.index.clauses:
+        terms["t:" + clause.id] = sorted(profile.clause_terms(clause.id))
+        terms["h:" + clause.id] = sorted(profile.clause_terms(clause.id, with_text=False))
+    return {"signals_version": SIGNALS_VERSION, "near_misses": pseudo_near_misses(retriever), "clause_terms": terms}
 
 
-def stored_near_misses(index: LoadedIndex) -> list[dict[str, float]] | None:
-    """The pseudo near misses stored in the index's version folder; None when absent or stale."""
+def _stored_profile(index: LoadedIndex) -> dict | None:
     path = Path(index.root) / SCOPE_PROFILE_FILE
     if not path.is_file():
         return None
@@ -360,6 +369,24 @@ def stored_near_misses(index: LoadedIndex) -> list[dict[str, float]] | None:
     except (OSError, ValueError):
         return None  # load_version checked its checksum; this is a file it did not list
     if not isinstance(data, dict) or data.get("signals_version") != SIGNALS_VERSION:
+        return None
+    return data
+
+
+def stored_clause_terms(index: LoadedIndex) -> dict[str, frozenset[str]]:
+    """The clauses' coverage terms stored with the index (keys "t:<id>" with text, "h:<id>"
+    heading only); empty when absent or stale, and then they are tokenised on first use."""
+    data = _stored_profile(index)
+    terms = data.get("clause_terms") if data is not None else None
+    if not isinstance(terms, dict):
+        return {}
+    return {key: frozenset(value) for key, value in terms.items() if isinstance(value, list)}
+
+
+def stored_near_misses(index: LoadedIndex) -> list[dict[str, float]] | None:
+    """The pseudo near misses stored in the index's version folder; None when absent or stale."""
+    data = _stored_profile(index)
+    if data is None:
         return None
     rows = data.get("near_misses")
     return rows if isinstance(rows, list) else None

@@ -212,6 +212,26 @@ def test_the_pseudo_near_misses_are_stored_with_the_index_at_build(fake_assistan
     assert stored_near_misses(index) == stored["near_misses"]
 
 
+def test_the_clauses_coverage_terms_are_stored_at_build_and_equal_those_tokenised_on_first_use(
+        fake_assistant, tmp_path):
+    import dataclasses
+
+    from assistant.abstention import stored_clause_terms
+    from assistant.retrieval import Retriever
+
+    index = fake_assistant.live.index
+    stored = stored_clause_terms(index)
+    assert len(stored) == 2 * len(index.clauses) > 0
+    # A version folder without the file tokenises on first use: the same terms.
+    old = dataclasses.replace(index, root=tmp_path)
+    assert stored_clause_terms(old) == {}
+    fresh = Retriever(old, fake_assistant.embedder, fake_assistant.live.retriever.config).profile
+    for clause in index.clauses[:40]:
+        assert fresh.clause_terms(clause.id) == stored["t:" + clause.id]
+        assert fresh.clause_terms(clause.id, with_text=False) == stored["h:" + clause.id]
+    assert fake_assistant.live.retriever.profile.clause_terms(index.clauses[0].id) == stored["t:" + index.clauses[0].id]
+
+
 def test_an_index_without_a_stored_profile_computes_it_at_load(fake_assistant, tmp_path, monkeypatch):
     # Built without retrieval.index_artifacts (or before PIPELINE_VERSION 6), or by other signal code.
     import dataclasses
