@@ -113,9 +113,9 @@ class IndexProfile:
         english_words()  # loaded now rather than on the first misspelt question
         self.pseudo = _pseudo_levels(index, self.PSEUDO_SAMPLE)
         self._terms_lock = threading.Lock()
-        # The clauses' coverage terms, tokenised when the index was built (scope_profile.json);
-        # tokenising them on first use cost a fresh server about a second of jieba over its
-        # first few hundred questions (docs/benchmarks.md, "Speed: stop 12").
+        # The clauses' coverage terms, tokenised when the index was built (scope_profile.json):
+        # tokenised on first use, they slowed a fresh server's first few hundred questions
+        # (docs/benchmarks.md, "Speed: stop 12").
         self._terms: dict[str, frozenset[str]] = stored_clause_terms(index)
         self._near_miss_lock = threading.Lock()
         self._near_miss: list[dict[str, float]] | None = None
