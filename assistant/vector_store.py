@@ -42,7 +42,22 @@ class VectorStore(Protocol):
         ...
 
 
-class NumpyStore:
+class _MatrixScored:
+    """Scoring over ``self._matrix`` (rows of vectors), shared by the stores below."""
+
+    _matrix: np.ndarray
+
+    def score_all(self, queries: np.ndarray) -> np.ndarray:
+        return _score(self._matrix, queries)
+
+    def score_rows(self, queries: np.ndarray, rows) -> np.ndarray:
+        return _score(self._matrix[rows], queries)
+
+    def vectors(self, rows) -> np.ndarray:
+        return self._matrix[rows]
+
+
+class NumpyStore(_MatrixScored):
     """Vectors held as one numpy matrix (the sentence vectors, loaded from a .npy file)."""
 
     def __init__(self, matrix: np.ndarray) -> None:
@@ -65,20 +80,11 @@ class NumpyStore:
     def __len__(self) -> int:
         return int(self._matrix.shape[0])
 
-    def score_all(self, queries: np.ndarray) -> np.ndarray:
-        return _score(self._matrix, queries)
-
-    def score_rows(self, queries: np.ndarray, rows) -> np.ndarray:
-        return _score(self._matrix[rows], queries)
-
-    def vectors(self, rows) -> np.ndarray:
-        return self._matrix[rows]
-
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return _top_k(self.score_all(query), k)
 
 
-class FaissFlatStore:
+class FaissFlatStore(_MatrixScored):
     """Passage vectors in a FAISS flat inner-product index (the vectors.faiss file).
 
     Scored through a read-only numpy view of FAISS's own buffer: no copy, and the same numbers as
@@ -123,15 +129,6 @@ class FaissFlatStore:
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
-
-    def score_all(self, queries: np.ndarray) -> np.ndarray:
-        return _score(self._matrix, queries)
-
-    def score_rows(self, queries: np.ndarray, rows) -> np.ndarray:
-        return _score(self._matrix[rows], queries)
-
-    def vectors(self, rows) -> np.ndarray:
-        return self._matrix[rows]
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, len(self))
