@@ -41,6 +41,7 @@ from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker
 from assistant.retrieval import RetrievalConfig, Retriever, index_artifacts
 
+
 class QuestionError(ValueError):
     """The question cannot be answered as given (empty, too long)."""
 
