@@ -140,6 +140,10 @@ class Assistant:
     def open(self, *, build_if_needed: bool | None = None, progress: ProgressFactory | None = None) -> str:
         """Load the index, building it when missing, stale or damaged and allowed to. Returns
         what happened."""
+        # Here as well as in warm_up(): `assistant ask`, eval and the scripts open an assistant
+        # without warming it up, and with OpenBLAS's threads spinning beside the model's a
+        # question took several times as long (docs/benchmarks.md, "Speed: stop 12").
+        single_threaded_blas()
         build_if_needed = self.settings.auto_build if build_if_needed is None else build_if_needed
         plan = self.load_existing(serve_stale=build_if_needed)
         if plan is None:
