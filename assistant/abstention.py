@@ -240,7 +240,14 @@ def _pseudo_levels(index: LoadedIndex, sample: int) -> dict[str, tuple[float, fl
 # -- signals ---------------------------------------------------------------------------------------
 
 
-def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever) -> dict[str, float]:
+SPECIFICITY_SIGNALS = frozenset({"spec_miss", "spec_unknown", "spec_share"})
+
+
+def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever,
+            needed: frozenset[str] | None = None) -> dict[str, float]:
+    """Every signal, or (``needed``) at least those: the specificity signals, which the shipped
+    parameters do not use, are left at 0 unless needed (their cost per question: docs/benchmarks.md,
+    section t1-scope)."""
     profile = retriever.profile
     hits = [h for h in result.hits if h.matched_by != "number"] or result.hits
     out = dict.fromkeys(SIGNALS, 0.0)
@@ -297,7 +304,7 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever)
         out["miss_top1"] = max(lacking) / profile.max_idf if lacking else 0.0
     if hits and asks_for_figure(analysis.text):
         out["figure_gap"] = 0.0 if profile.clause_has_figure(hits[0].clause.id) else 1.0
-    if hits:
+    if hits and (needed is None or not SPECIFICITY_SIGNALS.isdisjoint(needed)):
         out.update(specific_absence(analysis.search_text, hits, profile))
     lexical = result.lexical_scores
     if lexical is not None and lexical.size:
@@ -535,6 +542,11 @@ class ScopeModel:
     # which says more about its near misses than a line across corpora. Any change to the corpus
     # changes the fingerprint, and the index-moving point applies again.
     corpus_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    # A model of the corpus's own, keyed by the same fingerprint, for a corpus with labelled
+    # questions: fitted with its fit split weighing more than the benchmarks, over signals that help
+    # there and not across corpora (the specificity signals; docs/benchmarks.md, section t1-scope).
+    # Its confidences are what that corpus's corpus_thresholds are set on.
+    corpus_models: dict[str, ScopeModel] = field(default_factory=dict)
 
     MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
 
@@ -592,6 +604,7 @@ class ScopeModel:
             index_threshold={k: float(v) for k, v in data.get("index_threshold", {}).items()},
             corpus_thresholds={fp: {k: float(v) for k, v in points.items()}
                                for fp, points in data.get("corpus_thresholds", {}).items()},
+            corpus_models={fp: cls.from_dict(own) for fp, own in data.get("corpus_models", {}).items()},
         )
 
     def to_dict(self) -> dict:
@@ -599,8 +612,20 @@ class ScopeModel:
             "features": self.features, "mean": self.mean, "scale": self.scale, "weights": self.weights,
             "bias": self.bias, "min_confidence": self.min_confidence, "uncertain_margin": self.uncertain_margin,
             "min_confidence_by_lang": self.min_confidence_by_lang, "index_threshold": self.index_threshold,
-            "corpus_thresholds": self.corpus_thresholds, "meta": self.meta,
+            "corpus_thresholds": self.corpus_thresholds,
+            **({"corpus_models": {fp: m.to_dict() for fp, m in self.corpus_models.items()}} if self.corpus_models else {}),
+            "meta": self.meta,
         }
+
+    def for_index(self, retriever: Retriever) -> ScopeModel:
+        """The model that scores questions on this retriever's index: its corpus's own, or this one."""
+        if not self.corpus_models:
+            return self
+        return self.corpus_models.get(retriever.index.manifest.corpus_fingerprint, self)
+
+    @property
+    def needed(self) -> frozenset[str]:
+        return frozenset(self.features)
 
     def confidence(self, values: dict[str, float]) -> float:
         x = np.array([values.get(name, 0.0) for name in self.features], dtype=np.float64)
@@ -620,11 +645,12 @@ class ScopeModel:
         hits = result.hits
         if not hits:
             return ScopeDecision(0.0, True, False, "The guidance has no clause that matches this question.")
-        values = signals(analysis, result, retriever)
+        model = self.for_index(retriever)
+        values = signals(analysis, result, retriever, model.needed)
         if any(h.matched_by == "number" for h in hits):
             # The question named a clause the guidance has: that clause is in scope.
             return ScopeDecision(1.0, False, False, None, values)
-        confidence = self.confidence(values)
+        confidence = model.confidence(values)
         if confidence < threshold:
             best = max(hits[:10], key=lambda h: h.similarity)
             reason = (

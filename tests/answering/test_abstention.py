@@ -378,3 +378,39 @@ def test_specific_absence_names_the_words_the_top_clauses_and_the_corpus_lack(fa
         else:
             assert values == {"spec_miss": 0.0, "spec_unknown": 0.0, "spec_share": 0.0}
         assert signals(analysis, result, retriever)["spec_miss"] == values["spec_miss"]
+
+
+def test_the_specificity_signals_are_computed_only_when_the_model_uses_them(fake_assistant):
+    retriever = fake_assistant.live.retriever
+    question = "Is voice biometrics allowed for call recording?"
+    analysis = retriever.analyse(question)
+    result = retriever.search(question, k=10, analysis=analysis)
+    every = signals(analysis, result, retriever)
+    assert every["spec_unknown"] > 0
+    lean = signals(analysis, result, retriever, frozenset({"cov_top"}))
+    assert lean["spec_unknown"] == lean["spec_miss"] == lean["spec_share"] == 0.0
+    assert {k: v for k, v in lean.items() if not k.startswith("spec_")} == {
+        k: v for k, v in every.items() if not k.startswith("spec_")}
+    assert signals(analysis, result, retriever, frozenset({"spec_miss"}))["spec_unknown"] == every["spec_unknown"]
+
+
+def test_a_corpus_model_scores_its_own_corpus_only_and_round_trips(fake_assistant):
+    retriever = fake_assistant.live.retriever
+    question = "Is voice biometrics allowed for call recording?"
+    analysis = retriever.analyse(question)
+    result = retriever.search(question, k=10, analysis=analysis)
+    shared = _model(threshold=0.0)
+    plain = shared.decide(analysis, result, retriever)
+    # The corpus's own model: confidence falls with spec_unknown, which the shared model ignores.
+    own = ScopeModel(["spec_unknown"], [0.0], [0.1], [-1.0], 0.0, 0.0, 0.1)
+    shared.corpus_models = {"another corpus": own}
+    assert shared.for_index(retriever) is shared
+    assert shared.decide(analysis, result, retriever).confidence == plain.confidence
+    shared.corpus_models[retriever.index.manifest.corpus_fingerprint] = own
+    assert shared.for_index(retriever) is own
+    decided = shared.decide(analysis, result, retriever)
+    assert decided.confidence == pytest.approx(own.confidence(signals(analysis, result, retriever)))
+    assert decided.confidence != pytest.approx(plain.confidence)
+    again = ScopeModel.from_dict(json.loads(json.dumps(shared.to_dict())))
+    assert again.corpus_models[retriever.index.manifest.corpus_fingerprint].to_dict() == own.to_dict()
+    assert "corpus_models" not in _model().to_dict()  # parameter files without one stay as they are
