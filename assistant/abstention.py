@@ -58,8 +58,6 @@ SIGNALS = (
     "spec_miss",  # general-language specificity of the most specific question word the top 3 clauses lack
     "spec_unknown",  # the same for question words the corpus never uses at all
     "spec_share",  # specificity-weighted share of the question's words the best clause lacks
-    # Not from the index: set by ScopeModel.decide from the model's own labelled questions (Exemplars).
-    "exemplar_gap",  # best cosine to a labelled near miss minus best cosine to a labelled answerable question
 )
 
 
@@ -519,42 +517,6 @@ def stored_near_misses(index: LoadedIndex) -> list[dict[str, float]] | None:
 # -- the fitted model --------------------------------------------------------------------------------
 
 
-class Exemplars:
-    """The labelled questions of one corpus's fit split, as query vectors: a question closer to a
-    known near miss than to any known answerable question is likely a near miss too.
-
-    Near misses of the shipped corpus share its topics and vocabulary, so the lexical and dense
-    signals against the index place them among real questions; labelled questions about the same
-    kind of thing do not (docs/benchmarks.md, section t1-scope). Stored beside the parameter file
-    (``<embedder>.exemplars.npz``): the vectors are the embedder's.
-    """
-
-    def __init__(self, vectors: np.ndarray, answerable: np.ndarray, file: str = "") -> None:
-        vectors = np.asarray(vectors, dtype=np.float32)
-        self.vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        self.answerable = np.asarray(answerable, dtype=bool)
-        self.file = file
-
-    def gap(self, query_vector: np.ndarray | None, leave_out: int | None = None) -> float:
-        """Best cosine to a labelled near miss minus best cosine to a labelled answerable question
-        (``leave_out``: the row of the question itself, when fitting on the exemplars)."""
-        if query_vector is None or self.answerable.all() or not self.answerable.any():
-            return 0.0
-        q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
-        sims = self.vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
-        if leave_out is not None:
-            sims[leave_out] = np.nan
-        return float(np.nanmax(np.where(self.answerable, np.nan, sims)) - np.nanmax(np.where(self.answerable, sims, np.nan)))
-
-    def save(self, path: Path) -> None:
-        np.savez_compressed(path, vectors=self.vectors.astype(np.float16), answerable=self.answerable)
-
-    @classmethod
-    def read(cls, path: Path) -> Exemplars:
-        with np.load(path) as data:
-            return cls(data["vectors"].astype(np.float32), data["answerable"], path.name)
-
-
 @dataclass
 class ScopeModel:
     features: list[str]
@@ -585,8 +547,6 @@ class ScopeModel:
     # there and not across corpora (the specificity signals; docs/benchmarks.md, section t1-scope).
     # Its confidences are what that corpus's corpus_thresholds are set on.
     corpus_models: dict[str, ScopeModel] = field(default_factory=dict)
-    # For the "exemplar_gap" signal: the corpus's labelled questions (a corpus model's only).
-    exemplars: Exemplars | None = None
 
     MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
 
@@ -627,11 +587,10 @@ class ScopeModel:
         path = PARAMS_DIR / f"{name}.json"
         if not path.exists():
             path = PARAMS_DIR / "e5-small.json"
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")), path.parent)
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
     @classmethod
-    def from_dict(cls, data: dict, root: Path = PARAMS_DIR) -> ScopeModel:
-        """``root``: where the files it names (exemplars) are."""
+    def from_dict(cls, data: dict) -> ScopeModel:
         return cls(
             features=list(data["features"]),
             mean=[float(v) for v in data["mean"]],
@@ -645,8 +604,7 @@ class ScopeModel:
             index_threshold={k: float(v) for k, v in data.get("index_threshold", {}).items()},
             corpus_thresholds={fp: {k: float(v) for k, v in points.items()}
                                for fp, points in data.get("corpus_thresholds", {}).items()},
-            corpus_models={fp: cls.from_dict(own, root) for fp, own in data.get("corpus_models", {}).items()},
-            exemplars=Exemplars.read(root / data["exemplars"]) if data.get("exemplars") else None,
+            corpus_models={fp: cls.from_dict(own) for fp, own in data.get("corpus_models", {}).items()},
         )
 
     def to_dict(self) -> dict:
@@ -656,7 +614,6 @@ class ScopeModel:
             "min_confidence_by_lang": self.min_confidence_by_lang, "index_threshold": self.index_threshold,
             "corpus_thresholds": self.corpus_thresholds,
             **({"corpus_models": {fp: m.to_dict() for fp, m in self.corpus_models.items()}} if self.corpus_models else {}),
-            **({"exemplars": self.exemplars.file} if self.exemplars is not None else {}),
             "meta": self.meta,
         }
 
@@ -690,8 +647,6 @@ class ScopeModel:
             return ScopeDecision(0.0, True, False, "The guidance has no clause that matches this question.")
         model = self.for_index(retriever)
         values = signals(analysis, result, retriever, model.needed)
-        if model.exemplars is not None:
-            values["exemplar_gap"] = model.exemplars.gap(result.query_vector)
         if any(h.matched_by == "number" for h in hits):
             # The question named a clause the guidance has: that clause is in scope.
             return ScopeDecision(1.0, False, False, None, values)

@@ -51,9 +51,9 @@ FEATURES = ["dense_z", "sim_pseudo", "sent_z", "doc_share", "cov_top1", "figure_
 # split weighs CORPUS_WEIGHT times each benchmark, and it adds two specificity signals. Chosen on
 # 5-fold cross-validation inside the guidance fit split (--cv), it did worse on the held-out third,
 # so it is not shipped (docs/benchmarks.md, section t1-scope).
-CORPUS_FEATURES = FEATURES + ["exemplar_gap"]
+CORPUS_FEATURES = FEATURES + ["spec_unknown", "spec_miss"]
 CORPUS_WEIGHT = 10.0
-CORPUS_L2 = 30.0
+CORPUS_L2 = 100.0
 TRANSFER_FEATURES = ["sim_pseudo", "doc_share", "cov_title", "cross", "cov_top1", "coherence", "dense_z", "bm25_norm"]
 LANGS = ("zh", "en")
 
@@ -155,29 +155,6 @@ def guidance_rows(path: Path, cache_dir: Path, embedder: str, corpus_dir: Path =
             "question": item["question"],
         })
     return rows
-
-
-def guidance_vectors(path: Path, cache_dir: Path, embedder: str, rows_dir: Path | None = None) -> np.ndarray:
-    """The query vectors of the guidance set's questions, in file order, as the service embeds them."""
-    from assistant.embedding import CachedEmbedder, make_embedder
-
-    retriever = guidance_retriever(cache_dir, embedder, rows_dir=rows_dir)
-    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    cached = CachedEmbedder(make_embedder(embedder), cache_dir)
-    return np.asarray(cached.embed_queries([retriever.analyse(item["question"]).search_text for item in items]),
-                      dtype=np.float32)
-
-
-def with_exemplar_gap(reference: list[dict], rows: list[dict], vectors: dict[str, np.ndarray]) -> tuple:
-    """Copies of ``rows`` with exemplar_gap against the labelled ``reference`` rows (a row that is
-    one of them leaves itself out), and the Exemplars of ``reference``."""
-    from assistant.abstention import Exemplars
-
-    exemplars = Exemplars(np.array([vectors[r["id"]] for r in reference]), np.array([r["answerable"] for r in reference]))
-    position = {r["id"]: i for i, r in enumerate(reference)}
-    out = [{**r, "signals": {**r["signals"], "exemplar_gap": exemplars.gap(vectors[r["id"]], position.get(r["id"]))}}
-           for r in rows]
-    return out, exemplars
 
 
 def _is_right(clause, gold: set[str]) -> bool:
@@ -372,7 +349,7 @@ def nested_selection(data: dict, guidance_fit: list[dict], l2: float, steps: int
 
 
 def guidance_cv(data: dict, guidance_fit: list[dict], features: list[str], l2: float, max_false: float,
-                folds: int = 5, guidance_weight: float = 1.0, vectors: dict[str, np.ndarray] | None = None) -> dict:
+                folds: int = 5, guidance_weight: float = 1.0) -> dict:
     """Out-of-fold scores inside the guidance FIT split (the benchmarks always in training): how
     signals are chosen without looking at the held-out third. Per language: AUROC, and false and
     correct abstention at the operating point set on each fold's training rows."""
@@ -380,13 +357,10 @@ def guidance_cv(data: dict, guidance_fit: list[dict], features: list[str], l2: f
     abstained = np.zeros(len(guidance_fit), dtype=bool)
     for fold in range(folds):
         train = [r for i, r in enumerate(guidance_fit) if i % folds != fold]
-        test = {i: guidance_fit[i] for i in range(fold, len(guidance_fit), folds)}
-        if vectors is not None and "exemplar_gap" in features:  # the fold's own labelled questions only
-            train = with_exemplar_gap(train, train, vectors)[0]
-            test = dict(zip(test, with_exemplar_gap(train, list(test.values()), vectors)[0]))
         model = fit([data[n] for n in SETS] + [train], features, l2, [1.0] * len(SETS) + [guidance_weight])
         points = operating_points(model, [train], max_false)
-        for i, row in test.items():
+        for i in range(fold, len(guidance_fit), folds):
+            row = guidance_fit[i]
             conf[i] = 1.0 if row["named"] else model.confidence(row["signals"])
             abstained[i] = conf[i] < points.get(row["lang"], model.min_confidence)
     out = {}
@@ -513,20 +487,11 @@ def main(argv: list[str] | None = None) -> int:
     # third below is scored with it, never fitted on).
     corpus_features = args.corpus_features.split(",") if args.corpus_features else CORPUS_FEATURES
     own_model = shipped
-    vectors = None
     if args.corpus_model:
-        if "exemplar_gap" in corpus_features:
-            vectors = dict(zip([r["id"] for r in guidance], guidance_vectors(
-                args.guidance_set, args.cache_dir, args.embedder, rows_dir)))
-            guidance_fit, exemplars = with_exemplar_gap(guidance_fit, guidance_fit, vectors)
-            guidance_heldout = with_exemplar_gap(guidance_fit, guidance_heldout, vectors)[0]
         own_model = fit([data[n] for n in SETS] + [guidance_fit], corpus_features, args.corpus_l2,
                         [1.0] * len(SETS) + [args.corpus_weight])
         own_model.meta = {"fitted_on": list(SETS) + [guidance_name + ":fit"], "l2": args.corpus_l2,
                           "guidance_weight": args.corpus_weight}
-        if vectors is not None:
-            own_model.exemplars = exemplars
-            exemplars.file = f"{args.embedder}.exemplars.npz"
         shipped.corpus_models = {shipped_corpus_fingerprint(): own_model}
     own = operating_points(own_model, [guidance_fit], args.max_false_abstention)
     if not args.no_corpus_threshold and own:
@@ -566,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.corpus_model:
             report["guidance_cv"]["corpus_model"] = guidance_cv(
                 data, guidance_fit, corpus_features, args.corpus_l2, args.max_false_abstention,
-                guidance_weight=args.corpus_weight, vectors=vectors)
+                guidance_weight=args.corpus_weight)
     if args.select:
         report["nested_selection"] = nested_selection(data, guidance_fit, args.l2)
     report["reliability"] = {name: reliability(shipped, {name: rows}) for name, rows in data.items()}
@@ -574,11 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         path = PARAMS_DIR / f"{args.embedder}.json"
         path.write_text(json.dumps(shipped.to_dict(), indent=1) + "\n", encoding="utf-8")
-        report["written"] = [str(path)]
-        for model in shipped.corpus_models.values():
-            if model.exemplars is not None:
-                model.exemplars.save(PARAMS_DIR / model.exemplars.file)
-                report["written"].append(str(PARAMS_DIR / model.exemplars.file))
+        report["written"] = str(path)
     print(json.dumps(report, ensure_ascii=False, indent=None if args.json else 1))
     return 0
 
