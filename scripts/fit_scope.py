@@ -532,6 +532,11 @@ def main(argv: list[str] | None = None) -> int:
             report["guidance_cv"]["corpus_model"] = guidance_cv(
                 data, guidance_fit, corpus_features, args.corpus_l2, args.max_false_abstention,
                 guidance_weight=args.corpus_weight)
+    # Each signal alone (higher = more likely answerable; below 0.5, the signal points the other way).
+    alone = {**data, "guidance-fit-zh": [r for r in guidance_fit if r["lang"] == "zh"],
+             "guidance-fit-en": [r for r in guidance_fit if r["lang"] == "en"]}
+    report["signal_auroc"] = {name: {f: round(auroc(matrix(rows, [f])[0][:, 0], matrix(rows, [f])[1].astype(bool)), 3)
+                                     for f in SIGNALS} for name, rows in alone.items()}
     if args.select:
         report["nested_selection"] = nested_selection(data, guidance_fit, args.l2)
     report["reliability"] = {name: reliability(shipped, {name: rows}) for name, rows in data.items()}
