@@ -315,6 +315,7 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever,
             out["bm25_norm"] = min(1.0, float(lexical.max()) / bound)
     return out
 
+
 # -- the specific thing asked ---------------------------------------------------------------------
 #
 # Near misses of a standard share its topic and lack the specific thing asked: "sick leave", "a
@@ -364,6 +365,7 @@ def question_words(text: str) -> tuple[QuestionWord, ...]:
     """The question's content words with their specificity (content_terms' words, unstemmed)."""
     from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, _jieba
     from assistant.query import _EN_FILLER, _ZH_FILLER, _stem
+
     out: dict[str, QuestionWord] = {}
     for piece in re.split(f"([{CJK_CLASS}]+)", text):
         if not piece:
@@ -543,9 +545,9 @@ class ScopeModel:
     # changes the fingerprint, and the index-moving point applies again.
     corpus_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
     # A model of the corpus's own, keyed by the same fingerprint, for a corpus with labelled
-    # questions: fitted with its fit split weighing more than the benchmarks, over signals that help
-    # there and not across corpora (the specificity signals; docs/benchmarks.md, section t1-scope).
-    # Its confidences are what that corpus's corpus_thresholds are set on.
+    # questions (scripts/fit_scope.py --corpus-model): its fit split weighing more than the
+    # benchmarks, over signals of its own choosing. Its confidences are what that corpus's
+    # corpus_thresholds are then set on. None is shipped (docs/benchmarks.md, section t1-scope).
     corpus_models: dict[str, ScopeModel] = field(default_factory=dict)
 
     MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
@@ -608,14 +610,15 @@ class ScopeModel:
         )
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "features": self.features, "mean": self.mean, "scale": self.scale, "weights": self.weights,
             "bias": self.bias, "min_confidence": self.min_confidence, "uncertain_margin": self.uncertain_margin,
             "min_confidence_by_lang": self.min_confidence_by_lang, "index_threshold": self.index_threshold,
-            "corpus_thresholds": self.corpus_thresholds,
-            **({"corpus_models": {fp: m.to_dict() for fp, m in self.corpus_models.items()}} if self.corpus_models else {}),
-            "meta": self.meta,
+            "corpus_thresholds": self.corpus_thresholds, "meta": self.meta,
         }
+        if self.corpus_models:  # absent otherwise: parameter files without one stay as they were
+            out["corpus_models"] = {fp: model.to_dict() for fp, model in self.corpus_models.items()}
+        return out
 
     def for_index(self, retriever: Retriever) -> ScopeModel:
         """The model that scores questions on this retriever's index: its corpus's own, or this one."""

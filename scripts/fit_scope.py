@@ -501,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
                          "index_threshold": shipped.index_threshold, "corpus_thresholds": shipped.corpus_thresholds,
                          "thresholds_per_index": points,
                          "weights": dict(zip(features, [round(w, 3) for w in shipped.weights])),
-                         "corpus_model_weights": dict(zip(own_model.features, [round(w, 3) for w in own_model.weights]))}
+                         "corpus_model_weights": dict(zip(own_model.features,
+                                                          [round(w, 3) for w in own_model.weights]))}
     for name in SETS:
         report["shipped"][name] = score(shipped, data[name], points[name])
     for lang in ("zh", "en"):
