@@ -115,7 +115,6 @@ class IndexProfile:
             [c.text for c in index.clauses] + [c.title for c in index.clauses] + list(titles.values())
         )
         english_words()  # loaded now rather than on the first misspelt question
-        _general_frequencies()  # and jieba's dictionary, for the words' specificity
         self.pseudo = _pseudo_levels(index, self.PSEUDO_SAMPLE)
         self._terms_lock = threading.Lock()
         # The clauses' coverage terms, tokenised when the index was built (scope_profile.json):
@@ -337,6 +336,8 @@ class QuestionWord:
 
 @lru_cache(maxsize=1)
 def _general_frequencies() -> tuple[dict, float, dict, float]:
+    # On first use, not when an index opens: the shipped parameters do not use these signals, and
+    # jieba's dictionary is otherwise loaded by the first Chinese question's tokenisation.
     from assistant.lexical import _jieba
 
     dictionary = _jieba().dt
