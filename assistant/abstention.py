@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_words
+from assistant.text import CJK_CLASS, is_han
 
 if TYPE_CHECKING:
     from assistant.index import LoadedIndex
@@ -54,6 +55,9 @@ SIGNALS = (
     "coherence",  # mean cosine between the top 5 clauses, in pseudo-question units
     "figure_gap",  # the question asks for a figure (how much, 多少, 几天) and the best clause states none
     "miss_top1",  # IDF share (over the corpus maximum) of the question's rarest word the best clause lacks
+    "spec_miss",  # general-language specificity of the most specific question word the top 3 clauses lack
+    "spec_unknown",  # the same for question words the corpus never uses at all
+    "spec_share",  # specificity-weighted share of the question's words the best clause lacks
 )
 
 
@@ -145,6 +149,10 @@ class IndexProfile:
             found = self._figures[clause_id] = _FIGURE.search(self._clause_text[clause_id].text) is not None
         return found
 
+    def clause_text(self, clause_id: str) -> str:
+        clause = self._clause_text[clause_id]
+        return f"{clause.title}\n{clause.text}"
+
     def idf_of(self, term: str) -> float:
         return self.idf.get(term, self.max_idf)
 
@@ -231,7 +239,14 @@ def _pseudo_levels(index: LoadedIndex, sample: int) -> dict[str, tuple[float, fl
 # -- signals ---------------------------------------------------------------------------------------
 
 
-def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever) -> dict[str, float]:
+SPECIFICITY_SIGNALS = frozenset({"spec_miss", "spec_unknown", "spec_share"})
+
+
+def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever,
+            needed: frozenset[str] | None = None) -> dict[str, float]:
+    """Every signal, or (``needed``) at least those: the specificity signals, which the shipped
+    parameters do not use, are left at 0 unless needed (their cost per question: docs/benchmarks.md,
+    section t1-scope)."""
     profile = retriever.profile
     hits = [h for h in result.hits if h.matched_by != "number"] or result.hits
     out = dict.fromkeys(SIGNALS, 0.0)
@@ -288,6 +303,8 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever)
         out["miss_top1"] = max(lacking) / profile.max_idf if lacking else 0.0
     if hits and asks_for_figure(analysis.text):
         out["figure_gap"] = 0.0 if profile.clause_has_figure(hits[0].clause.id) else 1.0
+    if hits and (needed is None or not SPECIFICITY_SIGNALS.isdisjoint(needed)):
+        out.update(specific_absence(analysis.search_text, hits, profile))
     lexical = result.lexical_scores
     if lexical is not None and lexical.size:
         from assistant.lexical import bm25_terms
@@ -296,6 +313,114 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever)
         if bound > 0:
             out["bm25_norm"] = min(1.0, float(lexical.max()) / bound)
     return out
+
+
+# -- the specific thing asked ---------------------------------------------------------------------
+#
+# Near misses of a standard share its topic and lack the specific thing asked: "sick leave", "a
+# headset brand", "servers abroad", 声纹识别. IDF over the corpus cannot say how specific a word is
+# that the corpus never uses (every such word gets the same, highest IDF: miss_idf is 1.0 for most
+# questions). How rare a word is in the language at large can: "canteen", "biometrics", 病假 are
+# specific, "hey", "forever", 这算 are the casual wording of a real question. The general
+# frequencies come from word lists the pipeline loads anyway: jieba's dictionary for Chinese,
+# pyspellchecker's for English (query.english_words). Nothing is computed over clause text per
+# question beyond a substring test on the three clauses retrieved first.
+
+
+@dataclass(frozen=True)
+class QuestionWord:
+    word: str  # as asked, lower-cased
+    keys: tuple[str, ...]  # index terms any one of which covers it (the word, or its stem)
+    specificity: float  # in [0, 1]: -log of its general-language frequency, over -log of one in all
+
+
+@lru_cache(maxsize=1)
+def _general_frequencies() -> tuple[dict, float, dict, float]:
+    # On first use, not when an index opens: the shipped parameters do not use these signals, and
+    # jieba's dictionary is otherwise loaded by the first Chinese question's tokenisation.
+    from assistant.lexical import _jieba
+
+    dictionary = _jieba().dt
+    dictionary.check_initialized()
+    english = english_words()
+    return dictionary.FREQ, float(dictionary.total), english.dictionary, float(english.total_words)
+
+
+def _specificity(word: str, zh: bool) -> float:
+    zh_freq, zh_total, en_freq, en_total = _general_frequencies()
+    freq, total = (zh_freq, zh_total) if zh else (en_freq, en_total)
+    count = freq.get(word)
+    if count:
+        return min(1.0, math.log(total / count) / math.log(total))
+    if zh and len(word) > 1:
+        # A word jieba's HMM made up (这算, 打进来): as specific as its characters on average.
+        return float(np.mean([_specificity(c, True) for c in word]))
+    return 1.0  # an English word no dictionary knows: a name (Twilio) or an uncorrected typo
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z]+")
+
+
+@lru_cache(maxsize=4096)
+def question_words(text: str) -> tuple[QuestionWord, ...]:
+    """The question's content words with their specificity (content_terms' words, unstemmed)."""
+    from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, _jieba
+    from assistant.query import _EN_FILLER, _ZH_FILLER, _stem
+
+    out: dict[str, QuestionWord] = {}
+    for piece in re.split(f"([{CJK_CLASS}]+)", text):
+        if not piece:
+            continue
+        if is_han(piece[0]):
+            for word in _jieba().lcut(piece):
+                if word not in CHINESE_STOPWORDS and word not in _ZH_FILLER:
+                    out.setdefault(word, QuestionWord(word, (word,), _specificity(word, True)))
+            continue
+        for match in _LATIN_WORD.finditer(piece):
+            word = match.group(0).lower()
+            if word in ENGLISH_STOPWORDS:
+                continue
+            stem = _stem(word)
+            if stem not in _EN_FILLER:
+                out.setdefault(word, QuestionWord(word, tuple(dict.fromkeys((stem, word))), _specificity(word, False)))
+    return tuple(out.values())
+
+
+def _covered(word: QuestionWord, terms, texts: tuple[str, ...] = ()) -> bool:
+    if any(key in terms for key in word.keys):
+        return True
+    if len(word.word) > 1 and is_han(word.word[0]):
+        # Chinese writes one thing several ways: 客服 for 客户服务, 月工资 beside 工资. The word's
+        # bigrams all in the terms, or its characters in order within a short span of the text.
+        if len(word.word) > 2 and all(word.word[i : i + 2] in terms for i in range(len(word.word) - 1)):
+            return True
+        pattern = _spread(word.word)
+        return any(pattern.search(text) for text in texts)
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _spread(word: str) -> re.Pattern:
+    return re.compile(".{0,2}".join(re.escape(c) for c in word))
+
+
+def specific_absence(text: str, hits: list[Hit], profile: IndexProfile) -> dict[str, float]:
+    words = question_words(text)
+    if not words:
+        return {}
+    top = [h.clause.id for h in hits[:3]]
+    top_terms = frozenset().union(*(profile.clause_terms(c) for c in top))
+    top_texts = tuple(profile.clause_text(c) for c in top)
+    missing = [w.specificity for w in words if not _covered(w, top_terms, top_texts)]
+    unknown = [w.specificity for w in words if not _covered(w, profile.idf)]
+    first_terms = profile.clause_terms(top[0])
+    lacking = sum(w.specificity for w in words if not _covered(w, first_terms, top_texts[:1]))
+    total = sum(w.specificity for w in words)
+    return {
+        "spec_miss": max(missing, default=0.0),
+        "spec_unknown": max(unknown, default=0.0),
+        "spec_share": lacking / total if total > 0 else 0.0,
+    }
 
 
 def pseudo_near_misses(retriever: Retriever, sample: int = 200) -> list[dict[str, float]]:
@@ -341,7 +466,7 @@ def pseudo_near_misses(retriever: Retriever, sample: int = 200) -> list[dict[str
 SCOPE_PROFILE_FILE = "scope_profile.json"
 # Bump when signals() or pseudo_near_misses() change: stored rows of another version are
 # recomputed at load instead of being read.
-SIGNALS_VERSION = "2"  # 2: figure_gap, miss_top1
+SIGNALS_VERSION = "3"  # 2: figure_gap, miss_top1; 3: spec_miss, spec_unknown, spec_share
 
 
 def scope_profile(retriever: Retriever) -> dict:
@@ -420,6 +545,11 @@ class ScopeModel:
     # which says more about its near misses than a line across corpora. Any change to the corpus
     # changes the fingerprint, and the index-moving point applies again.
     corpus_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    # A model of the corpus's own, keyed by the same fingerprint, for a corpus with labelled
+    # questions (scripts/fit_scope.py --corpus-model): its fit split weighing more than the
+    # benchmarks, over signals of its own choosing. Its confidences are what that corpus's
+    # corpus_thresholds are then set on. None is shipped (docs/benchmarks.md, section t1-scope).
+    corpus_models: dict[str, ScopeModel] = field(default_factory=dict)
 
     MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
 
@@ -477,15 +607,29 @@ class ScopeModel:
             index_threshold={k: float(v) for k, v in data.get("index_threshold", {}).items()},
             corpus_thresholds={fp: {k: float(v) for k, v in points.items()}
                                for fp, points in data.get("corpus_thresholds", {}).items()},
+            corpus_models={fp: cls.from_dict(own) for fp, own in data.get("corpus_models", {}).items()},
         )
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "features": self.features, "mean": self.mean, "scale": self.scale, "weights": self.weights,
             "bias": self.bias, "min_confidence": self.min_confidence, "uncertain_margin": self.uncertain_margin,
             "min_confidence_by_lang": self.min_confidence_by_lang, "index_threshold": self.index_threshold,
             "corpus_thresholds": self.corpus_thresholds, "meta": self.meta,
         }
+        if self.corpus_models:  # absent otherwise: parameter files without one stay as they were
+            out["corpus_models"] = {fp: model.to_dict() for fp, model in self.corpus_models.items()}
+        return out
+
+    def for_index(self, retriever: Retriever) -> ScopeModel:
+        """The model that scores questions on this retriever's index: its corpus's own, or this one."""
+        if not self.corpus_models:
+            return self
+        return self.corpus_models.get(retriever.index.manifest.corpus_fingerprint, self)
+
+    @property
+    def needed(self) -> frozenset[str]:
+        return frozenset(self.features)
 
     def confidence(self, values: dict[str, float]) -> float:
         x = np.array([values.get(name, 0.0) for name in self.features], dtype=np.float64)
@@ -505,11 +649,12 @@ class ScopeModel:
         hits = result.hits
         if not hits:
             return ScopeDecision(0.0, True, False, "The guidance has no clause that matches this question.")
-        values = signals(analysis, result, retriever)
+        model = self.for_index(retriever)
+        values = signals(analysis, result, retriever, model.needed)
         if any(h.matched_by == "number" for h in hits):
             # The question named a clause the guidance has: that clause is in scope.
             return ScopeDecision(1.0, False, False, None, values)
-        confidence = self.confidence(values)
+        confidence = model.confidence(values)
         if confidence < threshold:
             best = max(hits[:10], key=lambda h: h.similarity)
             reason = (

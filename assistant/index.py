@@ -59,8 +59,9 @@ from assistant.vector_store import FaissFlatStore, NumpyStore, VectorStore
 
 FORMAT_VERSION = 1
 # Bump when parsing, passage composition or BM25 terms change, so old artifacts count as stale.
-# 4: real-document parsing; 5: section clauses (assistant/sections.py); 6: scope_profile.json
-PIPELINE_VERSION = "6"
+# 4: real-document parsing; 5: section clauses (assistant/sections.py); 6: scope_profile.json;
+# 7: scope_profile.json rows of SIGNALS_VERSION 3 (the specificity signals)
+PIPELINE_VERSION = "7"
 CURRENT_POINTER = "CURRENT"
 BUILD_LOCK = ".build.lock"
 

@@ -47,6 +47,13 @@ ALL_FEATURES = [name for name in SIGNALS if name != "zh"]
 # and figure_gap, added on 5-fold cross-validation inside the guidance fit split.
 # With all sixteen, the weights fitted on one corpus carried its quirks to the other.
 FEATURES = ["dense_z", "sim_pseudo", "sent_z", "doc_share", "cov_top1", "figure_gap"]
+# A model of the shipped corpus's own (--corpus-model; ScopeModel.corpus_models): its labelled fit
+# split weighs CORPUS_WEIGHT times each benchmark, and it adds two specificity signals. Chosen on
+# 5-fold cross-validation inside the guidance fit split (--cv), it did worse on the held-out third,
+# so it is not shipped (docs/benchmarks.md, section t1-scope).
+CORPUS_FEATURES = FEATURES + ["spec_unknown", "spec_miss"]
+CORPUS_WEIGHT = 10.0
+CORPUS_L2 = 100.0
 TRANSFER_FEATURES = ["sim_pseudo", "doc_share", "cov_title", "cross", "cov_top1", "coherence", "dense_z", "bm25_norm"]
 LANGS = ("zh", "en")
 
@@ -176,13 +183,16 @@ def matrix(rows: list[dict], features: list[str]) -> tuple[np.ndarray, np.ndarra
 UNCERTAIN_MARGIN = 0.25
 
 
-def fit(groups: list[list[dict]], features: list[str], l2: float) -> ScopeModel:
-    """One model over several sets, each set weighing the same (the benchmarks are far larger)."""
+def fit(groups: list[list[dict]], features: list[str], l2: float,
+        group_weights: list[float] | None = None) -> ScopeModel:
+    """One model over several sets, each set weighing the same (the benchmarks are far larger),
+    or as ``group_weights`` say (relative, one per set)."""
     x = np.vstack([matrix(g, features)[0] for g in groups])
     y = np.concatenate([matrix(g, features)[1] for g in groups])
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-6] = 1.0
-    weights = np.concatenate([np.full(len(g), len(x) / (len(groups) * len(g))) for g in groups])
+    relative = group_weights or [1.0] * len(groups)
+    weights = np.concatenate([np.full(len(g), w * len(x) / (sum(relative) * len(g))) for g, w in zip(groups, relative)])
     w, b = fit_logistic((x - mean) / scale, y, l2=l2, sample_weight=weights)
     return ScopeModel(features, mean.tolist(), scale.tolist(), w.tolist(), b, 0.5, UNCERTAIN_MARGIN)
 
@@ -338,6 +348,32 @@ def nested_selection(data: dict, guidance_fit: list[dict], l2: float, steps: int
     return out
 
 
+def guidance_cv(data: dict, guidance_fit: list[dict], features: list[str], l2: float, max_false: float,
+                folds: int = 5, guidance_weight: float = 1.0) -> dict:
+    """Out-of-fold scores inside the guidance FIT split (the benchmarks always in training): how
+    signals are chosen without looking at the held-out third. Per language: AUROC, and false and
+    correct abstention at the operating point set on each fold's training rows."""
+    conf = np.zeros(len(guidance_fit))
+    abstained = np.zeros(len(guidance_fit), dtype=bool)
+    for fold in range(folds):
+        train = [r for i, r in enumerate(guidance_fit) if i % folds != fold]
+        model = fit([data[n] for n in SETS] + [train], features, l2, [1.0] * len(SETS) + [guidance_weight])
+        points = operating_points(model, [train], max_false)
+        for i in range(fold, len(guidance_fit), folds):
+            row = guidance_fit[i]
+            conf[i] = 1.0 if row["named"] else model.confidence(row["signals"])
+            abstained[i] = conf[i] < points.get(row["lang"], model.min_confidence)
+    out = {}
+    for lang in LANGS:
+        idx = [i for i, r in enumerate(guidance_fit) if r["lang"] == lang]
+        y = np.array([guidance_fit[i]["answerable"] for i in idx], dtype=bool)
+        a = abstained[idx]
+        out[lang] = {"auroc": round(auroc(conf[idx], y), 4),
+                     "false_abstention": round(float((a & y).sum() / max(1, y.sum())), 4),
+                     "correct_abstention": round(float((a & ~y).sum() / max(1, (~y).sum())), 4)}
+    return out
+
+
 FAKE_FEATURES = ["cov_corpus", "cov_top", "cov_top1", "cov_title", "bm25_norm", "miss_idf"]
 
 
@@ -372,9 +408,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="per-language operating points only, not moving with the index's near-miss level")
     parser.add_argument("--no-corpus-threshold", action="store_true",
                         help="no operating point of the shipped corpus's own (corpus_thresholds)")
+    parser.add_argument("--corpus-model", action="store_true",
+                        help="also fit a model of the shipped corpus's own (corpus_models), which then scores it")
+    parser.add_argument("--corpus-features", help="comma-separated signals of the shipped corpus's own model "
+                        "(default: CORPUS_FEATURES)")
+    parser.add_argument("--corpus-weight", type=float, default=CORPUS_WEIGHT,
+                        help="weight of the guidance fit split against each benchmark in the corpus's own model")
+    parser.add_argument("--corpus-l2", type=float, default=CORPUS_L2)
     parser.add_argument("--refresh", action="store_true", help="recompute the cached signals")
     parser.add_argument("--select", action="store_true",
                         help="also report transfer with greedy feature selection inside each fold (slower)")
+    parser.add_argument("--cv", metavar="SIGNALS", nargs="?", const="",
+                        help="report 5-fold cross-validation inside the guidance fit split for the features and, "
+                        "one at a time, for the features plus each of these comma-separated signals")
     parser.add_argument("--write", action="store_true", help="write assistant/scope_params/<embedder>.json")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
@@ -439,38 +485,63 @@ def main(argv: list[str] | None = None) -> int:
               or shipped.min_confidence_by_lang or shipped.min_confidence for name in [*SETS, "guidance"]}
     # The shipped corpus's own operating point, from its labelled fit split only (the held-out
     # third below is scored with it, never fitted on).
-    own = operating_points(shipped, [guidance_fit], args.max_false_abstention)
+    corpus_features = args.corpus_features.split(",") if args.corpus_features else CORPUS_FEATURES
+    own_model = shipped
+    if args.corpus_model:
+        own_model = fit([data[n] for n in SETS] + [guidance_fit], corpus_features, args.corpus_l2,
+                        [1.0] * len(SETS) + [args.corpus_weight])
+        own_model.meta = {"fitted_on": list(SETS) + [guidance_name + ":fit"], "l2": args.corpus_l2,
+                          "guidance_weight": args.corpus_weight}
+        shipped.corpus_models = {shipped_corpus_fingerprint(): own_model}
+    own = operating_points(own_model, [guidance_fit], args.max_false_abstention)
     if not args.no_corpus_threshold and own:
         shipped.corpus_thresholds = {shipped_corpus_fingerprint(): own}
         points["guidance"] = own
     report["shipped"] = {"min_confidence": shipped.min_confidence, "min_confidence_by_lang": shipped.min_confidence_by_lang,
                          "index_threshold": shipped.index_threshold, "corpus_thresholds": shipped.corpus_thresholds,
                          "thresholds_per_index": points,
-                         "weights": dict(zip(features, [round(w, 3) for w in shipped.weights]))}
+                         "weights": dict(zip(features, [round(w, 3) for w in shipped.weights])),
+                         "corpus_model_weights": dict(zip(own_model.features,
+                                                          [round(w, 3) for w in own_model.weights]))}
     for name in SETS:
         report["shipped"][name] = score(shipped, data[name], points[name])
     for lang in ("zh", "en"):
         rows = [r for r in guidance_heldout if r["lang"] == lang]
         if rows:
-            report["shipped"][f"guidance-heldout-{lang}"] = score(shipped, rows, points["guidance"])
+            report["shipped"][f"guidance-heldout-{lang}"] = score(own_model, rows, points["guidance"])
     # The guidance held-out third at the index-moving point alone (no corpus_thresholds).
     report["guidance_moving_point"] = {f"heldout-{lang}": score(
         shipped, [r for r in guidance_heldout if r["lang"] == lang], index_thresholds(shipped, pseudo["guidance"])
         or shipped.min_confidence) for lang in LANGS}
     report["guidance_own_operating_point"] = {"min_confidence_by_lang": own, **{
-        f"heldout-{lang}": score(shipped, [r for r in guidance_heldout if r["lang"] == lang], own) for lang in LANGS}}
+        f"heldout-{lang}": score(own_model, [r for r in guidance_heldout if r["lang"] == lang], own) for lang in LANGS}}
     # Precision/recall trade-off of the shipped corpus's own point: each bound on the fit split's
     # false abstention gives per-language thresholds; scored on the held-out third.
     report["guidance_tradeoff"] = [
         {"fit_max_false_abstention": bound, "min_confidence_by_lang": points_at, **{
-            f"heldout-{lang}": score(shipped, [r for r in guidance_heldout if r["lang"] == lang], points_at)
+            f"heldout-{lang}": score(own_model, [r for r in guidance_heldout if r["lang"] == lang], points_at)
             for lang in LANGS}}
         for bound in (0.02, 0.045, 0.07, 0.1, 0.15, 0.2)
-        for points_at in [operating_points(shipped, [guidance_fit], bound)]]
+        for points_at in [operating_points(own_model, [guidance_fit], bound)]]
+    if args.cv is not None:
+        report["guidance_cv"] = {"features": guidance_cv(data, guidance_fit, features, args.l2,
+                                                         args.max_false_abstention)}
+        for extra in filter(None, args.cv.split(",")):
+            report["guidance_cv"]["+" + extra] = guidance_cv(data, guidance_fit, features + [extra], args.l2,
+                                                             args.max_false_abstention)
+        if args.corpus_model:
+            report["guidance_cv"]["corpus_model"] = guidance_cv(
+                data, guidance_fit, corpus_features, args.corpus_l2, args.max_false_abstention,
+                guidance_weight=args.corpus_weight)
+    # Each signal alone (higher = more likely answerable; below 0.5, the signal points the other way).
+    alone = {**data, "guidance-fit-zh": [r for r in guidance_fit if r["lang"] == "zh"],
+             "guidance-fit-en": [r for r in guidance_fit if r["lang"] == "en"]}
+    report["signal_auroc"] = {name: {f: round(auroc(matrix(rows, [f])[0][:, 0], matrix(rows, [f])[1].astype(bool)), 3)
+                                     for f in SIGNALS} for name, rows in alone.items()}
     if args.select:
         report["nested_selection"] = nested_selection(data, guidance_fit, args.l2)
-    report["reliability"] = {name: reliability(shipped, {name: rows}) for name, rows in
-                             {**data, "guidance-heldout": guidance_heldout}.items()}
+    report["reliability"] = {name: reliability(shipped, {name: rows}) for name, rows in data.items()}
+    report["reliability"]["guidance-heldout"] = reliability(own_model, {"guidance-heldout": guidance_heldout})
     if args.write:
         path = PARAMS_DIR / f"{args.embedder}.json"
         path.write_text(json.dumps(shipped.to_dict(), indent=1) + "\n", encoding="utf-8")

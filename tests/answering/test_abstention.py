@@ -323,3 +323,94 @@ def test_the_shipped_operating_point_is_for_the_shipped_corpus():
     assert set(model.corpus_thresholds) == {shipped}
     assert set(model.corpus_thresholds[shipped]) == {"zh", "en"}
     assert all(0.0 < t < 1.0 for t in model.corpus_thresholds[shipped].values())
+
+
+# -- the specificity signals (spec_miss, spec_unknown, spec_share) ---------------------------------
+
+
+def test_rare_words_are_more_specific_than_common_ones():
+    from assistant.abstention import _specificity
+
+    assert _specificity("canteen", False) > _specificity("forever", False) > _specificity("security", False) > 0
+    assert _specificity("病假", True) > _specificity("工资", True) > _specificity("安全", True) > 0
+    assert _specificity("twilioish", False) == 1.0  # no dictionary knows it: a name or a typo
+    # A word jieba's HMM made up is as specific as its characters on average, not maximally.
+    assert _specificity("这算", True) < 0.7
+
+
+def test_question_words_keep_content_words_with_their_stems():
+    from assistant.abstention import question_words
+
+    words = {w.word: w for w in question_words("Can we use Twilio for the IVR recordings?")}
+    assert "can" not in words and "the" not in words
+    assert words["recordings"].keys[0] == "record" and "recordings" in words["recordings"].keys
+    assert {w.word for w in question_words("员工请病假工资怎么发")} >= {"病假", "工资"}
+
+
+@pytest.mark.parametrize("word, terms, texts, covered", [
+    ("客服", set(), ("为客户提供服务",), False),  # 客 and 服 too far apart
+    ("客服", set(), ("客户服务中心",), True),  # 客服 abbreviates 客户服务
+    ("月工资", {"月工", "工资"}, (), True),  # every bigram known
+    ("声纹识别", {"识别"}, ("语音识别",), False),
+])
+def test_a_chinese_word_is_covered_by_its_bigrams_or_its_characters_close_together(word, terms, texts, covered):
+    from assistant.abstention import QuestionWord, _covered
+
+    assert _covered(QuestionWord(word, (word,), 0.5), terms, texts) is covered
+
+
+def test_specific_absence_names_the_words_the_top_clauses_and_the_corpus_lack(fake_assistant):
+    from assistant.abstention import question_words, specific_absence
+
+    retriever = fake_assistant.live.retriever
+    profile = retriever.profile
+    for question, absent in (("数据安全", False), ("Is voice biometrics allowed for call recording?", True)):
+        analysis = retriever.analyse(question)
+        result = retriever.search(question, k=10, analysis=analysis)
+        values = specific_absence(analysis.search_text, result.hits, profile)
+        assert set(values) == {"spec_miss", "spec_unknown", "spec_share"} <= set(SIGNALS)
+        assert all(0.0 <= v <= 1.0 for v in values.values())
+        assert values["spec_unknown"] <= values["spec_miss"]  # not in the corpus: not in its top clauses
+        if absent:  # "biometrics": the corpus never uses it
+            rare = {w.word: w.specificity for w in question_words(analysis.search_text)}["biometrics"]
+            assert values["spec_unknown"] >= rare > 0.5
+            assert values["spec_share"] > 0
+        else:
+            assert values == {"spec_miss": 0.0, "spec_unknown": 0.0, "spec_share": 0.0}
+        assert signals(analysis, result, retriever)["spec_miss"] == values["spec_miss"]
+
+
+def test_the_specificity_signals_are_computed_only_when_the_model_uses_them(fake_assistant):
+    retriever = fake_assistant.live.retriever
+    question = "Is voice biometrics allowed for call recording?"
+    analysis = retriever.analyse(question)
+    result = retriever.search(question, k=10, analysis=analysis)
+    every = signals(analysis, result, retriever)
+    assert every["spec_unknown"] > 0
+    lean = signals(analysis, result, retriever, frozenset({"cov_top"}))
+    assert lean["spec_unknown"] == lean["spec_miss"] == lean["spec_share"] == 0.0
+    assert {k: v for k, v in lean.items() if not k.startswith("spec_")} == {
+        k: v for k, v in every.items() if not k.startswith("spec_")}
+    assert signals(analysis, result, retriever, frozenset({"spec_miss"}))["spec_unknown"] == every["spec_unknown"]
+
+
+def test_a_corpus_model_scores_its_own_corpus_only_and_round_trips(fake_assistant):
+    retriever = fake_assistant.live.retriever
+    question = "Is voice biometrics allowed for call recording?"
+    analysis = retriever.analyse(question)
+    result = retriever.search(question, k=10, analysis=analysis)
+    shared = _model(threshold=0.0)
+    plain = shared.decide(analysis, result, retriever)
+    # The corpus's own model: confidence falls with spec_unknown, which the shared model ignores.
+    own = ScopeModel(["spec_unknown"], [0.0], [0.1], [-1.0], 0.0, 0.0, 0.1)
+    shared.corpus_models = {"another corpus": own}
+    assert shared.for_index(retriever) is shared
+    assert shared.decide(analysis, result, retriever).confidence == plain.confidence
+    shared.corpus_models[retriever.index.manifest.corpus_fingerprint] = own
+    assert shared.for_index(retriever) is own
+    decided = shared.decide(analysis, result, retriever)
+    assert decided.confidence == pytest.approx(own.confidence(signals(analysis, result, retriever)))
+    assert decided.confidence != pytest.approx(plain.confidence)
+    again = ScopeModel.from_dict(json.loads(json.dumps(shared.to_dict())))
+    assert again.corpus_models[retriever.index.manifest.corpus_fingerprint].to_dict() == own.to_dict()
+    assert "corpus_models" not in _model().to_dict()  # parameter files without one stay as they are
