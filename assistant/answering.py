@@ -23,6 +23,7 @@ from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
 from assistant.outline import page_label
 from assistant.query import QueryAnalysis
+from assistant.reasons import said_to_asker
 from assistant.records import Answer, Citation, Clause
 from assistant.retrieval import Hit, clause_numbers_in, question_lang, topic_terms
 from assistant.text import CJK_RE, CN_NUMERALS, cn_numeral_to_int, sentence_spans
@@ -475,6 +476,7 @@ def _refusal(
     language: str,
     lang: str | None,
 ) -> Answer:
+    message = said_to_asker(reason, language)
     if config.contact:
         reason = f"{reason} {config.contact}"
     return Answer(
@@ -485,6 +487,7 @@ def _refusal(
         index_version=index.version,
         suggestions=suggestions(hits, index, config, lang or language),
         contact=config.contact,
+        message=message,
     )
 
 
