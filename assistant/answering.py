@@ -817,9 +817,11 @@ def order_search_hits(question: str, hits: list[Hit], index: LoadedIndex, config
 
 
 def search_view(question: str, hits: list[Hit], query_vector: np.ndarray | None, index: LoadedIndex,
-                config: AnswerConfig) -> list[dict]:
+                config: AnswerConfig, covered: bool = True) -> list[dict]:
     """What /api/search shows per hit besides the clause: the same highlights as an answer's, a
-    plain relevance label, and ``weak`` below the floor that an answer would cite down to."""
+    plain relevance label, and ``weak`` below the floor that an answer would cite down to.
+    ``covered`` False (the scope decision would refuse the query) makes every hit but a named
+    clause weak: nothing matches, whatever its cosine."""
     language = question_lang(question)
     query_terms = topic_terms(question)
     editions = editions_of(index)
@@ -830,9 +832,9 @@ def search_view(question: str, hits: list[Hit], query_vector: np.ndarray | None,
         clause = hit.clause
         named = hit.matched_by == "number"
         relevance = config.calibration.relevance(hit, language)
-        if named or relevance >= high:
+        if named or (covered and relevance >= high):
             label = "high"
-        elif relevance >= floor:
+        elif covered and relevance >= floor:
             label = "medium"
         else:
             label = "low"
