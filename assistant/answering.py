@@ -23,6 +23,7 @@ from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
 from assistant.outline import page_label
 from assistant.query import QueryAnalysis
+from assistant.reasons import said_to_asker
 from assistant.records import Answer, Citation, Clause
 from assistant.retrieval import Hit, clause_numbers_in, question_lang, topic_terms
 from assistant.text import CJK_RE, CN_NUMERALS, cn_numeral_to_int, sentence_spans
@@ -475,6 +476,7 @@ def _refusal(
     language: str,
     lang: str | None,
 ) -> Answer:
+    message = said_to_asker(reason, language)
     if config.contact:
         reason = f"{reason} {config.contact}"
     return Answer(
@@ -485,6 +487,7 @@ def _refusal(
         index_version=index.version,
         suggestions=suggestions(hits, index, config, lang or language),
         contact=config.contact,
+        message=message,
     )
 
 
@@ -573,7 +576,8 @@ def pick_highlights(sentences: list[ScoredSentence], config: AnswerConfig) -> li
 
 
 # A list item: "a)", "b）", "(1)", "（一）", "1)", "①", "•", "-".
-_ITEM = re.compile(r"^\s*(?:[a-zA-Z][)）]|[(（][\w一二三四五六七八九十]{1,3}[)）]|\d{1,2}[)）]|[①-⑳]|[•·\-–*]\s)")
+_ITEM = re.compile(r"^\s*(?:(?P<alpha>[a-zA-Z])[)）]|[(（](?P<paren>[\w一二三四五六七八九十]{1,3})[)）]|"
+                   r"(?P<digit>\d{1,2})[)）]|(?P<circled>[①-⑳])|(?P<bullet>[•·\-–*])\s)")
 _LEAD_IN = re.compile(r"[:：]\s*$")
 _NUMBERED_LINE = re.compile(r"^\s*(?:\d|第|附录|Annex|¶)")
 _ENDS_SENTENCE = re.compile(r"[.。!?！？;；:：\"”’)）]\s*$")
@@ -623,6 +627,7 @@ def units_of(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
                 previous.spans.append((start, end))
                 continue
         units.append(_Unit(start, end, [(start, end)], item=is_item))
+    units = _items_with_their_paragraphs(text, units)
     block = -1
     for position, unit in enumerate(units):
         if unit.item:
@@ -637,6 +642,60 @@ def units_of(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
                 block = position
                 unit.block = block
     return units
+
+
+def _marker(piece: str) -> tuple[str, int | None] | None:
+    """A list item's marker as (style, ordinal): "b)" -> ("alpha", 2), "（二）" -> ("paren", 2),
+    "•" -> ("bullet", None)."""
+    match = _ITEM.match(piece)
+    if match is None:
+        return None
+    style = match.lastgroup
+    value = match.group(style)
+    if style == "alpha":
+        return ("upper" if value.isupper() else "alpha", ord(value.lower()) - ord("a") + 1)
+    if style == "digit":
+        return style, int(value)
+    if style == "circled":
+        return style, ord(value) - ord("①") + 1
+    if style == "paren":
+        if value.isdigit():
+            return style, int(value)
+        if len(value) == 1 and value.isascii() and value.isalpha():
+            return "paren-alpha", ord(value.lower()) - ord("a") + 1
+        return style, cn_numeral_to_int(value) if all(ch in CN_NUMERALS for ch in value) else None
+    return style, None
+
+
+def _next_item(before: str, after: str) -> bool:
+    """Whether the item starting ``after`` is the one that follows the item starting ``before``."""
+    a, b = _marker(before), _marker(after)
+    if a is None or b is None or a[0] != b[0]:
+        return False
+    return a[1] is None and b[1] is None or (a[1] is not None and b[1] == a[1] + 1)
+
+
+def _items_with_their_paragraphs(text: str, units: list[_Unit]) -> list[_Unit]:
+    """Paragraphs between an item and the next one of its list ("a) …" / "例如，…" / "b) …")
+    joined to the item they explain: they are part of it, and a list they split in two would
+    leave its second half without the lead-in."""
+    out: list[_Unit] = []
+    last_item: int | None = None
+    for unit in units:
+        if unit.item:
+            between = out[last_item + 1 :] if last_item is not None else []
+            if (between and not any(_LEAD_IN.search(text[u.start:u.end]) for u in between)
+                    and _next_item(text[out[last_item].start:], text[unit.start:])):
+                item = out[last_item]
+                for paragraph in between:
+                    item.spans.extend(paragraph.spans)
+                item.end = between[-1].end
+                del out[last_item + 1 :]
+            out.append(unit)
+            last_item = len(out) - 1
+        else:
+            out.append(unit)
+    return out
 
 
 def extractive_answer(
@@ -758,9 +817,11 @@ def order_search_hits(question: str, hits: list[Hit], index: LoadedIndex, config
 
 
 def search_view(question: str, hits: list[Hit], query_vector: np.ndarray | None, index: LoadedIndex,
-                config: AnswerConfig) -> list[dict]:
+                config: AnswerConfig, covered: bool = True) -> list[dict]:
     """What /api/search shows per hit besides the clause: the same highlights as an answer's, a
-    plain relevance label, and ``weak`` below the floor that an answer would cite down to."""
+    plain relevance label, and ``weak`` below the floor that an answer would cite down to.
+    ``covered`` False (the scope decision would refuse the query) makes every hit but a named
+    clause weak: nothing matches, whatever its cosine."""
     language = question_lang(question)
     query_terms = topic_terms(question)
     editions = editions_of(index)
@@ -771,9 +832,9 @@ def search_view(question: str, hits: list[Hit], query_vector: np.ndarray | None,
         clause = hit.clause
         named = hit.matched_by == "number"
         relevance = config.calibration.relevance(hit, language)
-        if named or relevance >= high:
+        if named or (covered and relevance >= high):
             label = "high"
-        elif relevance >= floor:
+        elif covered and relevance >= floor:
             label = "medium"
         else:
             label = "low"

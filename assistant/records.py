@@ -95,6 +95,8 @@ class Answer:
     # "link"}, offered as places to look, explicitly not as answers.
     suggestions: list[dict] = field(default_factory=list)
     contact: str | None = None  # ASSISTANT_REFUSAL_CONTACT, on refusals only
+    # Only when abstained: the reason in the question's language, for a person (reasons.py).
+    message: str | None = None
     # Fitted probability that the guidance covers the question (abstention.py; 1.0 for a
     # question naming a clause); uncertain: answered, but close to the threshold.
     confidence: float = 0.0

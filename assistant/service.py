@@ -333,8 +333,13 @@ class Assistant:
         vector = self._query_vector(analysis.search_text)
         result = retriever.search(query, k=k, document=document, lang=lang, query_vector=vector, analysis=analysis)
         config = self.answer_config()
+        # Unfiltered, the scope decision /api/ask makes says whether anything matches at all: a
+        # nonsense query's nearest paragraph can pass the cosine floor ("xyzzy qwerty").
+        covered = True
+        if document is None and lang is None:
+            covered = not self.scope_model.decide(analysis, result, retriever, self.settings.min_confidence).abstain
         hits = order_search_hits(query, result.hits, live.index, config, analysis)
-        views = search_view(query, hits, vector, live.index, config)
+        views = search_view(query, hits, vector, live.index, config, covered=covered)
         return [
             {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),
              "lexical": round(hit.lexical, 4), "matched_by": hit.matched_by,

@@ -77,6 +77,10 @@ class AnswerOut(BaseModel):
         description="Only when abstained: the closest clauses, as places to look (not answers)."
     )
     contact: str | None = Field(description="The configured contact line, on refusals only.")
+    message: str | None = Field(
+        None, description="Only when abstained: `reason` in the question's language (Chinese or English), "
+        "without the contact line, to show to the person who asked."
+    )
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage of this call.")
     confidence: float = Field(
         description="Fitted probability in [0, 1] that the guidance covers the question (1 for a named clause)."

@@ -174,7 +174,7 @@
     ".suggest a, .search-link, .cite-also a, .cite-children a { color: var(--ga-accent); text-decoration: underline;",
     "  text-underline-offset: 2px; }",
     ".search-link { display: inline-block; margin-top: 8px; font-size: 14px; }",
-    ".uncertain { margin: 10px 0 0; padding: 6px 10px; border-radius: 6px; background: #fff4d6; color: #5c4200;",
+    ".uncertain { margin: 0 0 10px; padding: 6px 10px; border-radius: 6px; background: #fff4d6; color: #5c4200;",
     "  font-size: 13px; }",
     ".kind { display: inline-block; margin-left: 6px; padding: 0 6px; border-radius: 5px; background: #f4ead0;",
     "  color: #5c4200; font-size: 11px; font-weight: 600; vertical-align: 1px; }",
@@ -201,7 +201,8 @@
     "  white-space: pre-wrap; overflow-wrap: anywhere; }",
     ".a { max-width: 100%; padding: 12px 14px; border: 1px solid var(--ga-line); border-radius: 4px 14px 14px 14px;",
     "  background: #fff; overflow-wrap: anywhere; }",
-    ".answer-text { margin: 0; }",
+    /* one line per cited clause, a list item per line (the server breaks them with \n) */
+    ".answer-text { margin: 0; white-space: pre-line; }",
     ".ref { display: inline-block; min-width: 18px; margin: 0 2px; padding: 0 4px; border: 0; border-radius: 5px;",
     "  background: #e4ecf7; color: var(--ga-accent); font-size: 11px; font-weight: 700; line-height: 17px;",
     "  vertical-align: 2px; }",
@@ -764,9 +765,23 @@
       "#" + encodeURIComponent(String(citation.clause || ""));
   }
 
+  // The server's reason, said in the question's language (`message`); a server without it sends
+  // `reason` (English, the contact line at its end, shown on its own line below instead).
+  function refusalReason(data) {
+    if (typeof data.message === "string" && data.message.trim()) return data.message.trim();
+    if (typeof data.reason !== "string" || !data.reason.trim()) return null;
+    var reason = data.reason.trim();
+    var contact = typeof data.contact === "string" ? data.contact.trim() : "";
+    if (contact && reason.slice(-contact.length) === contact) reason = reason.slice(0, -contact.length).trim();
+    return reason || null;
+  }
+
   function showRefusal(slot, data, question) {
     reset(slot, "abstained");
-    slot.appendChild(el("p", "notice", T.abstained));
+    var reason = refusalReason(data);
+    var notice = el("p", "notice", reason || T.abstained);
+    if (reason) notice.lang = /[\u3400-\u9fff]/.test(reason) ? "zh" : "en";
+    slot.appendChild(notice);
     var suggestions = Array.isArray(data.suggestions) ? data.suggestions : [];
     var shown = 0;
     if (suggestions.length) {
@@ -820,9 +835,9 @@
         text.appendChild(document.createTextNode(part));
       }
     });
-    slot.appendChild(text);
-
+    // Said before the answer, so it is read first and is on screen above a long answer.
     if (data.uncertain === true) slot.appendChild(el("p", "uncertain", T.uncertain));
+    slot.appendChild(text);
 
     // Guidance first; background documents in their own list, labelled as such.
     var chipList = el("ul", "chips");

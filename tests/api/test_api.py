@@ -18,7 +18,7 @@ def test_ask_returns_the_answer_json(client, fake_assistant):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"question", "answer", "abstained", "reason", "citations", "took_ms", "index_version",
-                         "timings_ms", "suggestions", "contact", "confidence", "uncertain"}
+                         "timings_ms", "suggestions", "contact", "message", "confidence", "uncertain"}
     assert body["confidence"] == 1.0 and body["uncertain"] is False  # a named clause is in scope
     citation = body["citations"][0]
     assert set(citation) == {"id", "document", "clause", "title", "path", "page_start", "page_end", "lang",

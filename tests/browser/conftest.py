@@ -235,6 +235,22 @@ def limited_api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
         yield api
 
 
+# Every answered question is "uncertain" on a server whose threshold sits 0.25 below the top of the
+# confidence scale (a question naming a clause scores 1.0 and is never uncertain).
+UNCERTAIN_MIN_CONFIDENCE = "0.76"
+
+
+@pytest.fixture(scope="session")
+def uncertain_api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A server with ASSISTANT_MIN_CONFIDENCE=0.76 over the index the first one built, so that
+    what it answers is answered as uncertain ("may not be covered"). Its URL."""
+    workdir = tmp_path_factory.mktemp("browser-server-uncertain")
+    env = _server_env(workdir, stack.index_dir, stack.allowed, rate_limit="0")
+    env.update(ASSISTANT_MIN_CONFIDENCE=UNCERTAIN_MIN_CONFIDENCE)
+    with running_server(workdir, env) as (api, _, _):
+        yield api
+
+
 # Background documents (the news report, kind "background" in its documents.toml) and the
 # refusal contact line, served by a third server: the main stack's corpus stays guidance only.
 BACKGROUND_SOURCES = [REPO / "tests" / "data" / "guidance" / name for name in ("meeting-report-2022.txt", "documents.toml")]

@@ -111,3 +111,22 @@ def test_a_refusal_in_the_widget_shows_the_contact_line_when_one_is_set(stack, b
     data = ask(page, dialog, textbox, OFF_TOPIC, stack.api)
     assert data["abstained"] and data.get("contact") is None
     expect(dialog.locator(".a").last.locator(".contact")).to_have_count(0)
+
+
+@pytest.mark.parametrize("query", ["lorem ipsum dolor", "怎么烤酸面包？"])
+def test_the_search_page_says_no_clause_matches_a_query_ask_refuses_despite_the_background_paragraphs(
+        background_api, open_page, axe_source, query):
+    # News paragraphs passed the cosine floor for nonsense ("xyzzy qwerty" on the shipped corpus,
+    # these here) and the page called them good matches; the scope decision /api/ask makes (it
+    # refuses these) now says that nothing matches.
+    import httpx
+
+    assert httpx.post(f"{background_api}/api/ask", json={"question": query}, timeout=60).json()["abstained"]
+    page, _ = open_page(1280, 800, "en-US")
+    with page.expect_response(lambda r: "/api/search" in r.url) as caught:
+        page.goto(f"{background_api}/search?q={query}")
+    hits = caught.value.json()["hits"]
+    assert hits and all(hit["weak"] for hit in hits), [(h["id"], h["relevance"]) for h in hits if not h["weak"]]
+    expect(page.locator("#status")).to_contain_text("No clause matches")
+    expect(page.locator("#results > li.result:not(.is-weak)")).to_have_count(0)
+    assert axe_problems(page, axe_source) == []

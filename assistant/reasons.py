@@ -1,0 +1,49 @@
+"""A refusal's reason said to the person who asked, in the question's language.
+
+The reasons are written once, in English, where the refusal is decided (answering.py: a clause
+number the guidance lacks, nothing matched, nothing within the filter; abstention.py: confidence
+below the threshold). They stay English in ``Answer.reason`` for logs and for clients that read
+them. ``said_to_asker`` gives the ``message`` a widget shows: the same reason, in Chinese for a
+Chinese question, without the contact line (clients show ``contact`` on its own line).
+
+The Chinese is made from the English by pattern, so that the module deciding a refusal keeps
+one wording; a reason no pattern knows (a new wording) is said as the plain "nothing found"
+sentence rather than in English to a Chinese reader.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER_LIST = re.compile(r",\s*")
+
+# English reason -> the Chinese sentence (format fields are the pattern's named groups).
+_ZH: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^no clause (?P<number>\S+) in (?P<document>\S+?)(?:; nearest: (?P<nearest>.+?))?\.$"),
+     "指导要求（{document}）中没有第{number}条{nearest}。"),
+    (re.compile(r"^no clause (?P<number>\S+?)\.$"), "指导要求中没有第{number}条。"),
+    (re.compile(r"^The guidance does not appear to cover this question \(confidence (?P<confidence>[\d.]+), "
+                r"below (?P<threshold>[\d.]+); closest clause (?P<closest>[^)\s]+)\)\.$"),
+     "指导要求似乎没有涵盖这个问题（置信度 {confidence}，低于 {threshold}；最接近的条款：{closest}）。"),
+    (re.compile(r"^The guidance has no clause that matches this question\.$"), "指导要求中没有与这个问题相符的条款。"),
+    (re.compile(r"^No clause within the chosen document or language matches this question\.$"),
+     "所选文件或语言中没有与这个问题相符的条款。"),
+]
+ZH_FALLBACK = "指导要求中没有找到相关内容。"
+
+
+def said_to_asker(reason: str, lang: str) -> str:
+    """``reason`` (English, without the contact line) for a question in ``lang`` ("zh" or "en")."""
+    reason = reason.strip()
+    if lang != "zh":
+        return reason[:1].upper() + reason[1:]
+    for pattern, template in _ZH:
+        match = pattern.match(reason)
+        if match is None:
+            continue
+        fields = {key: value or "" for key, value in match.groupdict().items()}
+        if "nearest" in fields:
+            nearest = [n for n in _NUMBER_LIST.split(fields["nearest"]) if n]
+            fields["nearest"] = "；最接近的条款：" + "、".join(nearest) if nearest else ""
+        return template.format(**fields)
+    return ZH_FALLBACK

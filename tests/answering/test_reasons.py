@@ -1,0 +1,89 @@
+"""A refusal's reason said in the question's language (`message`, assistant/reasons.py), at the
+API level and for every reason the service writes."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.api.app import create_app
+from assistant.config import Settings
+from assistant.embedding import FakeEmbedder
+from assistant.reasons import ZH_FALLBACK, said_to_asker
+from assistant.service import Assistant
+
+from tests.support.corpus import GUIDANCE
+
+CONTACT = "Call the service desk on 010-1234 5678."
+
+
+@pytest.fixture
+def client(fake_assistant):
+    app = create_app(fake_assistant.settings, assistant=fake_assistant)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def ask(client, question: str, **extra) -> dict:
+    response = client.post("/api/ask", json={"question": question, **extra})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize("reason, zh", [
+    ("no clause 99.9 in ccso-zh; nearest: 9.9, 9.1, 1.", "指导要求（ccso-zh）中没有第99.9条；最接近的条款：9.9、9.1、1。"),
+    ("no clause 20 in ccso-zh.", "指导要求（ccso-zh）中没有第20条。"),
+    ("no clause 7.", "指导要求中没有第7条。"),
+    ("The guidance does not appear to cover this question (confidence 0.31, below 0.45; closest clause 5.3).",
+     "指导要求似乎没有涵盖这个问题（置信度 0.31，低于 0.45；最接近的条款：5.3）。"),
+    ("The guidance has no clause that matches this question.", "指导要求中没有与这个问题相符的条款。"),
+    ("No clause within the chosen document or language matches this question.", "所选文件或语言中没有与这个问题相符的条款。"),
+])
+def test_each_reason_the_service_writes_is_said_in_chinese_to_a_chinese_question(reason, zh):
+    assert said_to_asker(reason, "zh") == zh
+    # An English question gets the reason itself, as a sentence.
+    assert said_to_asker(reason, "en") == reason[:1].upper() + reason[1:]
+
+
+def test_a_reason_no_pattern_knows_is_not_said_in_english_to_a_chinese_reader():
+    assert said_to_asker("Something new went wrong.", "zh") == ZH_FALLBACK
+    assert said_to_asker("Something new went wrong.", "en") == "Something new went wrong."
+
+
+def test_a_missing_clause_is_refused_in_the_questions_language_naming_the_suggested_clauses(client):
+    body = ask(client, "第99.9条")
+    assert body["abstained"] and body["reason"].startswith("no clause 99.9 in ccso-zh; nearest: ")
+    match = re.fullmatch(r"指导要求（ccso-zh）中没有第99\.9条；最接近的条款：(.+)。", body["message"])
+    assert match, body["message"]
+    assert match.group(1).split("、") == [s["clause"] for s in body["suggestions"]]
+
+    body = ask(client, "clause 99.9")
+    assert body["message"] == "N" + body["reason"][1:]
+    assert body["message"].startswith("No clause 99.9 in ccso-en; nearest: ")
+
+
+def test_an_answer_has_no_message(client):
+    body = ask(client, "第4.5条")
+    assert not body["abstained"] and body["message"] is None
+
+
+def test_a_low_confidence_refusal_says_the_confidence_in_chinese_without_the_contact_line(tmp_path: Path):
+    shutil.copytree(GUIDANCE, tmp_path / "corpus")
+    settings = Settings(_env_file=None, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
+                        embedder="fake", rate_limit="0", min_confidence=0.9999, refusal_contact=CONTACT)
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.open()
+    answer = assistant.ask("通话录音保存多久")
+    assert answer.abstained and answer.reason.endswith(CONTACT)
+    # The abstention decision's own wording is known: the numbers come through, not the fallback.
+    assert re.fullmatch(r"指导要求似乎没有涵盖这个问题（置信度 [\d.]+，低于 [\d.]+；最接近的条款：\S+）。", answer.message), \
+        answer.message
+    assert CONTACT not in answer.message  # clients show `contact` on a line of its own
+
+    answer = assistant.ask("How long are call recordings kept?")
+    assert answer.abstained and answer.message.startswith("The guidance does not appear to cover this question")
+    assert answer.reason == f"{answer.message} {CONTACT}"
