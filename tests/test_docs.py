@@ -2,8 +2,10 @@
 
 import ast
 import io
+import json
 import re
 import tokenize
+from dataclasses import asdict
 from pathlib import Path
 
 from assistant.config import Settings
@@ -116,3 +118,18 @@ def test_the_settings_table_changes_with_a_fields_description(monkeypatch):
 
     monkeypatch.setattr(Settings.model_fields["top_k"], "description", "how many citations")
     assert "| `ASSISTANT_TOP_K` | `5` | how many citations |" in settings_table()
+
+
+def test_the_readme_answer_json_has_the_fields_a_real_answer_has(fake_assistant):
+    # The example is what a newcomer codes against: its keys, and what a bare clause number gives
+    # (the whole clause, no sentence marked, a link without ?hl=), must be what the service sends.
+    block = re.search(r"The answer JSON:\n\n```json\n(.*?)\n```", README, re.S)
+    assert block, "README's answer JSON example is missing"
+    example = json.loads(block.group(1))
+    real = asdict(fake_assistant.ask(example["question"]))
+    assert set(example) == set(real)
+    shown, cited = example["citations"][0], real["citations"][0]
+    assert set(shown) == set(cited)
+    assert set(example["timings_ms"]) <= set(real["timings_ms"])
+    assert cited["id"] == shown["id"] and cited["highlights"] == shown["highlights"] == []
+    assert cited["link"] == shown["link"] == "/documents/ccso-zh#4.5"
