@@ -283,11 +283,17 @@ def _check_question(args: argparse.Namespace, text: str) -> None:
         raise CliError(str(exc)) from exc
 
 
+def _check_document(assistant, document: str | None) -> None:
+    if (problem := assistant.unknown_document(document)) is not None:
+        raise CliError(problem)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.service import QuestionError
 
     _check_question(args, args.question)
     assistant = open_assistant(args)
+    _check_document(assistant, args.document)
     try:
         answer = assistant.ask(args.question, k=args.k, document=args.document, lang=args.lang)
     except QuestionError as exc:
@@ -304,6 +310,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     _check_question(args, args.query)
     assistant = open_assistant(args)
+    _check_document(assistant, args.document)
     try:
         hits = assistant.search(args.query, k=args.k, document=args.document, lang=args.lang)
     except QuestionError as exc:

@@ -30,6 +30,11 @@ def test_ingest_ask_search(fake_settings, capsys, tmp_path):
     code, _, err = run(capsys, *base, "ask", "   ")
     assert code == 2 and "empty" in err
 
+    for command in ("ask", "search"):
+        code, out, err = run(capsys, *base, command, "数据安全", "--document", "ccso-zhh")
+        assert code == 2 and out == ""
+        assert "error: no document 'ccso-zhh'; the indexed documents are ccso-en, ccso-zh" in err
+
 
 def test_ingest_adds_good_files_and_names_bad_ones(fake_settings, capsys, tmp_path):
     base = ["--corpus", str(fake_settings.corpus_dir), "--index", str(fake_settings.index_dir), "--embedder", "fake"]

@@ -55,6 +55,18 @@ def test_bad_questions_get_a_clear_4xx(client, payload, status, message):
     assert message in response.json()["detail"]
 
 
+def test_a_document_filter_naming_no_document_is_a_404_not_a_refusal(client):
+    # A mistyped id (the widget's data-document) used to come back as "the guidance does not
+    # cover this", sending the user away from clauses that were there.
+    said = "no document 'ccso-zhh'; the indexed documents are ccso-en, ccso-zh, meeting-report-2022"
+    response = client.post("/api/ask", json={"question": "数据安全", "document": "ccso-zhh"})
+    assert response.status_code == 404 and response.json()["detail"] == said
+    response = client.get("/api/search", params={"q": "数据安全", "document": "ccso-zhh"})
+    assert response.status_code == 404 and response.json()["detail"] == said
+    response = client.post("/api/ask", json={"question": "数据安全", "document": "ccso-zh"})
+    assert response.status_code == 200 and response.json()["citations"][0]["document"] == "ccso-zh"
+
+
 def test_malformed_json_is_a_4xx(client):
     response = client.post("/api/ask", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422
