@@ -78,6 +78,11 @@ def test_search_clauses_documents_health(client):
     assert len(search["hits"]) == 3 and {"score", "number", "path"} <= set(search["hits"][0])
     assert client.get("/api/clauses/ccso-zh:4.5").json()["number"] == "4.5"
     assert client.get("/api/clauses/ccso-zh:99.9").status_code == 404
+    # a bare number, the natural first try, is answered with the ids that carry it
+    response = client.get("/api/clauses/4.5")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "no clause '4.5'; clause ids name their document: ccso-en:4.5, ccso-zh:4.5"
+    assert "<document id>:<clause number>" in client.get("/api/clauses/99.9").json()["detail"]
     assert {d["id"] for d in client.get("/api/documents").json()} >= {"ccso-zh", "ccso-en"}
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json()["ready"] is True
