@@ -67,6 +67,13 @@ def test_a_document_filter_naming_no_document_is_a_404_not_a_refusal(client):
     assert response.status_code == 200 and response.json()["citations"][0]["document"] == "ccso-zh"
 
 
+def test_the_bare_address_opens_the_search_page(client):
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "/search"
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+
+
 def test_malformed_json_is_a_4xx(client):
     response = client.post("/api/ask", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422
