@@ -436,17 +436,23 @@ def _pages(item: dict) -> str:
 def format_answer(answer, color: bool = False) -> str:
     bold, dim, reset = ("\033[1m", "\033[2m", "\033[0m") if color else ("", "", "")
     if answer.abstained:
-        lines = [f"{bold}No answer in the guidance.{reset} {answer.reason}"]
+        reason = answer.reason or ""
+        lines = [f"{bold}No answer in the guidance.{reset} {reason[:1].upper()}{reason[1:]}"]
         if answer.suggestions:
             # Places to look, said as such: these are not answers.
             lines.append("Closest clauses (not answers): " + "; ".join(
                 f"{s['clause']} {s['title']} ({s['document']})" for s in answer.suggestions))
         return "\n".join(lines)
     lines = [f"{bold}Answer:{reset} {answer.answer}", ""]
+    if answer.uncertain:
+        # What the widget says with its "may not be covered" note: the CLI reader is told too.
+        lines.insert(1, f"{bold}Note:{reset} the guidance may not cover this question "
+                        f"(confidence {answer.confidence:.2f}, close to where it would abstain).")
     for number, citation in enumerate(answer.citations, 1):
         item = asdict(citation)
+        heading = f"{citation.clause} {citation.title}" if citation.title else citation.clause
         lines.append(
-            f"[{number}] {bold}{citation.clause} {citation.title}{reset} — {citation.document}{_pages(item)}"
+            f"[{number}] {bold}{heading}{reset} — {citation.document}{_pages(item)}"
             + (" [background, not guidance]" if citation.kind == "background" else "")
             + "".join(f", also {o['id']}" for o in citation.also_in)
             + f"  {dim}(score {citation.score:.3f}){reset}"

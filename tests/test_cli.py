@@ -113,3 +113,19 @@ def test_serve_on_a_taken_port_says_so_before_starting(fake_settings, capsys):
     assert code == 2
     assert f"cannot listen on 127.0.0.1:{port}: already in use (is another server running?)" in err
     assert not fake_settings.index_dir.exists()  # nothing was built for a server that could not start
+
+
+def test_the_printed_answer_says_when_it_may_not_be_covered(fake_assistant):
+    from dataclasses import replace
+
+    from assistant.cli import format_answer
+
+    answer = fake_assistant.ask("第4.5条")
+    assert "may not cover" not in format_answer(answer)
+    shaky = format_answer(replace(answer, uncertain=True, confidence=0.71))
+    assert shaky.splitlines()[1] == ("Note: the guidance may not cover this question "
+                                     "(confidence 0.71, close to where it would abstain).")
+    untitled = replace(answer, citations=[replace(answer.citations[0], title="")])
+    assert "[1] 4.5 — ccso-zh" in format_answer(untitled)  # a 第X条 article has no title of its own
+    refusal = replace(answer, abstained=True, citations=[], reason="no clause 99.9 in ccso-en.")
+    assert format_answer(refusal).startswith("No answer in the guidance. No clause 99.9 in ccso-en.")
