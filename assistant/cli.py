@@ -368,20 +368,20 @@ def _check_port_free(host: str, port: int) -> None:
 
     if port == 0:
         return
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise CliError(f"cannot listen on {host!r}: {exc.strerror or exc}") from exc
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
+    # The socket uvicorn itself makes (config.bind_socket): IPv6 only for a literal IPv6 host.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
         # the same option uvicorn sets, so a port left in TIME_WAIT by a stopped server is free
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind(address)
+            probe.bind((host, port))
+        except socket.gaierror:
+            return  # a name this probe cannot bind the way uvicorn might (IPv6-only): uvicorn says
         except OSError as exc:
-            reason = "already in use (is another server running?)" if exc.errno == errno.EADDRINUSE \
-                else plain_os_error(exc)
-            raise CliError(f"cannot listen on {host}:{port}: {reason}; choose another with --port") from exc
+            if exc.errno == errno.EADDRINUSE:
+                raise CliError(f"cannot listen on {host}:{port}: already in use (is another server running?);"
+                               " choose another with --port") from exc
+            raise CliError(f"cannot listen on {host}:{port}: {plain_os_error(exc)}") from exc
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

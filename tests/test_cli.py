@@ -113,6 +113,9 @@ def test_serve_on_a_taken_port_says_so_before_starting(fake_settings, capsys):
     assert code == 2
     assert f"cannot listen on 127.0.0.1:{port}: already in use (is another server running?)" in err
     assert not fake_settings.index_dir.exists()  # nothing was built for a server that could not start
+    # an address this machine does not have (TEST-NET-1) is said as such: no other port would help
+    code, _, err = run(capsys, *base, "serve", "--host", "192.0.2.1", "--port", str(port))
+    assert code == 2 and err.startswith("error: cannot listen on 192.0.2.1:") and "--port" not in err
 
 
 def test_the_printed_answer_says_when_it_may_not_be_covered(fake_assistant):
