@@ -155,7 +155,7 @@ def open_assistant(args: argparse.Namespace, quiet: bool = False):
     try:
         outcome = assistant.open(progress=progress_bars(not quiet and sys.stderr.isatty()))
     except IndexError_ as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(str(exc) + _corpus_hint(settings)) from exc
     if outcome != "loaded":
         print(f"index {outcome}", file=sys.stderr)
     return assistant
@@ -190,7 +190,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         index = assistant.rebuild(progress=progress_bars(not args.quiet),
                                   on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     except IndexError_ as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(str(exc) + _corpus_hint(settings)) from exc
     except OSError as exc:  # disk full, read-only, file size limit: the build was abandoned
         raise CliError(f"cannot write the new index ({plain_os_error(exc)}); the previous index is unchanged") from exc
     for error in assistant.last_build_errors:
@@ -219,6 +219,9 @@ def _stage_ingest(paths: list[Path], settings: Settings):
         taken.setdefault(document_id_for(existing), existing)
     claimed: dict[str, Path] = {}
     for path in paths:
+        if path.is_dir():
+            yield path, f"is a folder; name its files instead (assistant ingest {path}/*)"
+            continue
         target = corpus / path.name
         already_there = target.exists() and _same_file(path, target)
         try:
@@ -256,10 +259,41 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _corpus_hint(settings: Settings) -> str:
+    """Where the build looked, when it found nothing to index: a wrong --corpus is the usual cause."""
+    from assistant.documents import discover
+
+    corpus = settings.corpus_dir
+    if discover(corpus):
+        return ""
+    where = "does not exist" if not corpus.exists() else (
+        "is not a folder" if not corpus.is_dir() else "holds no PDF, DOCX, Markdown, text or HTML file")
+    return (f"\n  the corpus folder {corpus} {where}; pass --corpus (or set ASSISTANT_CORPUS_DIR),"
+            f" or add files with `assistant ingest FILE...`")
+
+
+def _check_question(args: argparse.Namespace, text: str) -> None:
+    # Before the model and the index are opened: an empty or overlong question would otherwise
+    # cost a model load, and a rebuild when the corpus has changed, only to be refused.
+    from assistant.service import QuestionError, clean_question
+
+    try:
+        clean_question(text, load_settings(args).max_question_chars)
+    except QuestionError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _check_document(assistant, document: str | None) -> None:
+    if (problem := assistant.unknown_document(document)) is not None:
+        raise CliError(problem)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.service import QuestionError
 
+    _check_question(args, args.question)
     assistant = open_assistant(args)
+    _check_document(assistant, args.document)
     try:
         answer = assistant.ask(args.question, k=args.k, document=args.document, lang=args.lang)
     except QuestionError as exc:
@@ -274,7 +308,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from assistant.service import QuestionError
 
+    _check_question(args, args.query)
     assistant = open_assistant(args)
+    _check_document(assistant, args.document)
     try:
         hits = assistant.search(args.query, k=args.k, document=args.document, lang=args.lang)
     except QuestionError as exc:
@@ -299,6 +335,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = create_app(settings)
     except ValueError as exc:  # a setting that makes no sense, e.g. ASSISTANT_RATE_LIMIT
         raise CliError(str(exc)) from exc
+    _check_port_free(args.host, args.port)
     # Idle keep-alive connections close after 5 s; a stop waits at most 10 s for requests in flight.
     # X-Forwarded-For is believed only from the proxies named with --forwarded-allow-ips: uvicorn's
     # own default trusts 127.0.0.1, so any local process could pick (and rotate) its client
@@ -317,6 +354,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run("assistant.api.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", **timeouts)
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a taken address before anything starts.
+
+    uvicorn finds out only after the application has started (and, with --workers, after the
+    index was built or checked), then exits 3 with an errno; a second `assistant serve` is the
+    usual cause.
+    """
+    import errno
+    import socket
+
+    if port == 0:
+        return
+    # The socket uvicorn itself makes (config.bind_socket): IPv6 only for a literal IPv6 host.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # the same option uvicorn sets, so a port left in TIME_WAIT by a stopped server is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except socket.gaierror:
+            return  # a name this probe cannot bind the way uvicorn might (IPv6-only): uvicorn says
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CliError(f"cannot listen on {host}:{port}: already in use (is another server running?);"
+                               " choose another with --port") from exc
+            raise CliError(f"cannot listen on {host}:{port}: {plain_os_error(exc)}") from exc
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -371,17 +436,23 @@ def _pages(item: dict) -> str:
 def format_answer(answer, color: bool = False) -> str:
     bold, dim, reset = ("\033[1m", "\033[2m", "\033[0m") if color else ("", "", "")
     if answer.abstained:
-        lines = [f"{bold}No answer in the guidance.{reset} {answer.reason}"]
+        reason = answer.reason or ""
+        lines = [f"{bold}No answer in the guidance.{reset} {reason[:1].upper()}{reason[1:]}"]
         if answer.suggestions:
             # Places to look, said as such: these are not answers.
             lines.append("Closest clauses (not answers): " + "; ".join(
                 f"{s['clause']} {s['title']} ({s['document']})" for s in answer.suggestions))
         return "\n".join(lines)
     lines = [f"{bold}Answer:{reset} {answer.answer}", ""]
+    if answer.uncertain:
+        # What the widget says with its "may not be covered" note: the CLI reader is told too.
+        lines.insert(1, f"{bold}Note:{reset} the guidance may not cover this question "
+                        f"(confidence {answer.confidence:.2f}, close to where it would abstain).")
     for number, citation in enumerate(answer.citations, 1):
         item = asdict(citation)
+        heading = f"{citation.clause} {citation.title}" if citation.title else citation.clause
         lines.append(
-            f"[{number}] {bold}{citation.clause} {citation.title}{reset} — {citation.document}{_pages(item)}"
+            f"[{number}] {bold}{heading}{reset} — {citation.document}{_pages(item)}"
             + (" [background, not guidance]" if citation.kind == "background" else "")
             + "".join(f", also {o['id']}" for o in citation.also_in)
             + f"  {dim}(score {citation.score:.3f}){reset}"

@@ -198,7 +198,11 @@ class DocumentManager:
             # and of the served index; it never becomes part of a path.
             path = documents.get(document_id)
             if path is None and document_id not in self._served_ids():
-                raise NotFound(f"no document '{document_id[:200]}' in the corpus")
+                # A file name (`NIST.SP.800-63b.pdf`) is the usual mistake: name the id it has.
+                meant = [i for i in {document_id_for(document_id), document_id_for(f"{document_id}.md")}
+                         if i != document_id and i in documents]
+                hint = f"; its id is '{meant[0]}'" if meant else ""
+                raise NotFound(f"no document '{document_id[:200]}' in the corpus{hint}")
             owner = self._pending_ids.get(document_id)
             if owner is not None:
                 raise Conflict(f"a queued job ({owner}) already changes document '{document_id}'; wait for it")

@@ -351,6 +351,17 @@ class Assistant:
     def clause(self, clause_id: str) -> Clause | None:
         return self.live.index.clause_by_id.get(clause_id)
 
+    def unknown_document(self, document: str | None) -> str | None:
+        """Why `document` cannot filter anything, or None. A mistyped id (a widget's
+        `data-document`, `--document`) would otherwise come back as a refusal, as if the guidance
+        did not cover the question."""
+        if document is None:
+            return None
+        ids = [doc["id"] for doc in self.live.index.documents]
+        if document in ids:
+            return None
+        return f"no document {document!r}; the indexed documents are {', '.join(ids)}"
+
     def documents(self) -> list[dict]:
         index = self.live.index
         counts: dict[str, int] = {}

@@ -2,8 +2,10 @@
 
 import ast
 import io
+import json
 import re
 import tokenize
+from dataclasses import asdict
 from pathlib import Path
 
 from assistant.config import Settings
@@ -116,3 +118,33 @@ def test_the_settings_table_changes_with_a_fields_description(monkeypatch):
 
     monkeypatch.setattr(Settings.model_fields["top_k"], "description", "how many citations")
     assert "| `ASSISTANT_TOP_K` | `5` | how many citations |" in settings_table()
+
+
+def test_the_readme_answer_json_has_the_fields_a_real_answer_has(fake_assistant):
+    # The example is what a newcomer codes against: its keys, and what a bare clause number gives
+    # (the whole clause, no sentence marked, a link without ?hl=), must be what the service sends.
+    block = re.search(r"The answer JSON:\n\n```json\n(.*?)\n```", README, re.S)
+    assert block, "README's answer JSON example is missing"
+    example = json.loads(block.group(1))
+    real = asdict(fake_assistant.ask(example["question"]))
+    assert set(example) == set(real)
+    shown, cited = example["citations"][0], real["citations"][0]
+    assert set(shown) == set(cited)
+    assert set(example["timings_ms"]) <= set(real["timings_ms"])
+    assert cited["id"] == shown["id"] and cited["highlights"] == shown["highlights"] == []
+    assert cited["link"] == shown["link"] == "/documents/ccso-zh#4.5"
+
+
+def test_the_document_ids_the_readmes_give_are_the_ones_made():
+    from assistant.documents import document_id_for
+    from assistant.filenames import sanitise_filename
+
+    corpus_readme = (Path(__file__).parent.parent / "corpus" / "README.md").read_text(encoding="utf-8")
+    assert "`NIST.SP.800-63b.pdf` is\n`nist-sp-800-63b`" in corpus_readme
+    assert document_id_for("NIST.SP.800-63b.pdf") == "nist-sp-800-63b"
+    assert document_id_for("official-ccso.pdf") == "official-ccso"
+    assert re.fullmatch(r"doc-[0-9a-f]{8}", document_id_for("指导要求.pdf"))
+    assert "becomes\n`My-Annex-v2.pdf`" in README and "`document-<hash>.pdf`" in README
+    assert sanitise_filename("My Annex (v2).pdf") == "My-Annex-v2.pdf"
+    assert document_id_for(sanitise_filename("My Annex (v2).pdf")) == "my-annex-v2"
+    assert re.fullmatch(r"document-[0-9a-f]{8}\.pdf", sanitise_filename("投诉办法.pdf"))

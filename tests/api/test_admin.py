@@ -266,6 +266,16 @@ def test_delete_document(client, operator_settings):
     assert client.delete("/api/documents/no-such-doc", headers=AUTH).status_code == 404
 
 
+def test_deleting_by_file_name_names_the_id_instead(client):
+    # The corpus file is meeting-report-2022.txt; its name, or the id's capitals, is the usual slip.
+    for given in ("meeting-report-2022.txt", "Meeting-Report-2022"):
+        response = client.delete(f"/api/documents/{given}", headers=AUTH)
+        assert response.status_code == 404
+        assert response.json()["detail"] == f"no document '{given}' in the corpus; its id is 'meeting-report-2022'"
+    assert client.delete("/api/documents/no-such-doc", headers=AUTH).json()["detail"] == \
+        "no document 'no-such-doc' in the corpus"
+
+
 def test_the_last_document_cannot_be_deleted(client, operator_settings):
     for doc in ("meeting-report-2022", "ccso-en"):
         wait_job(client, client.delete(f"/api/documents/{doc}", headers=AUTH).json()["job"]["id"])

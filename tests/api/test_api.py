@@ -55,6 +55,25 @@ def test_bad_questions_get_a_clear_4xx(client, payload, status, message):
     assert message in response.json()["detail"]
 
 
+def test_a_document_filter_naming_no_document_is_a_404_not_a_refusal(client):
+    # A mistyped id (the widget's data-document) used to come back as "the guidance does not
+    # cover this", sending the user away from clauses that were there.
+    said = "no document 'ccso-zhh'; the indexed documents are ccso-en, ccso-zh, meeting-report-2022"
+    response = client.post("/api/ask", json={"question": "数据安全", "document": "ccso-zhh"})
+    assert response.status_code == 404 and response.json()["detail"] == said
+    response = client.get("/api/search", params={"q": "数据安全", "document": "ccso-zhh"})
+    assert response.status_code == 404 and response.json()["detail"] == said
+    response = client.post("/api/ask", json={"question": "数据安全", "document": "ccso-zh"})
+    assert response.status_code == 200 and response.json()["citations"][0]["document"] == "ccso-zh"
+
+
+def test_the_bare_address_opens_the_search_page(client):
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "/search"
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+
+
 def test_malformed_json_is_a_4xx(client):
     response = client.post("/api/ask", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422
@@ -66,6 +85,11 @@ def test_search_clauses_documents_health(client):
     assert len(search["hits"]) == 3 and {"score", "number", "path"} <= set(search["hits"][0])
     assert client.get("/api/clauses/ccso-zh:4.5").json()["number"] == "4.5"
     assert client.get("/api/clauses/ccso-zh:99.9").status_code == 404
+    # a bare number, the natural first try, is answered with the ids that carry it
+    response = client.get("/api/clauses/4.5")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "no clause '4.5'; clause ids name their document: ccso-en:4.5, ccso-zh:4.5"
+    assert "<document id>:<clause number>" in client.get("/api/clauses/99.9").json()["detail"]
     assert {d["id"] for d in client.get("/api/documents").json()} >= {"ccso-zh", "ccso-en"}
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json()["ready"] is True

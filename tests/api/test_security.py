@@ -744,6 +744,7 @@ def test_forwarded_for_is_believed_from_the_proxies_named(built, tmp_path, monke
 
     seen = {}
     monkeypatch.setattr("uvicorn.run", lambda app, **options: seen.update(options))
+    monkeypatch.setattr(cli_module, "_check_port_free", lambda host, port: None)  # nothing listens here
     settings = working_copy(built, tmp_path)
     base = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), "--embedder", "fake"]
     assert cli_module.main([*base, "serve"]) == 0

@@ -14,14 +14,16 @@ from assistant.service import QuestionError
 
 router = APIRouter(prefix="/api", tags=["questions"])
 
-_ERRORS = {400: {"model": ErrorOut}, 422: {"description": "Malformed request"},
-           429: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+_ERRORS = {400: {"model": ErrorOut}, 404: {"model": ErrorOut, "description": "No such document"},
+           422: {"description": "Malformed request"}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
 @router.post("/ask", response_model=AnswerOut, responses=_ERRORS)
 async def ask(body: AskRequest, assistant: AssistantDep, request: Request) -> JSONResponse:
     """Answer a question with the clauses of the guidance that answer it, or abstain."""
     admission.charge(request, request.app.state.ask_buckets, assistant.embedder, body.question)
+    if (problem := assistant.unknown_document(body.document)) is not None:
+        raise HTTPException(status_code=404, detail=problem)
     try:
         # The model call blocks; run it off the event loop so other requests keep moving.
         answer = await admission.run_question(
@@ -46,6 +48,8 @@ async def search(
     below the relevance floor are marked `weak`."""
     started = time.perf_counter()
     admission.charge(request, request.app.state.search_buckets, assistant.embedder, q)
+    if (problem := assistant.unknown_document(document)) is not None:
+        raise HTTPException(status_code=404, detail=problem)
     try:
         hits = await admission.run_question(request, assistant.search, q, k, document, lang)
     except QuestionError as exc:

@@ -71,8 +71,18 @@ async def get_clause(clause_id: str, assistant: AssistantDep) -> dict:
     """One clause by id, e.g. `ccso-zh:4.5`."""
     clause = assistant.clause(clause_id)
     if clause is None:
-        raise HTTPException(status_code=404, detail=f"no clause {clause_id!r}")
+        raise HTTPException(status_code=404, detail=f"no clause {clause_id!r}" + _id_hint(assistant, clause_id))
     return asdict(clause)
+
+
+def _id_hint(assistant, clause_id: str) -> str:
+    # `4.5` alone is the natural first try; the ids that carry that number are what was meant.
+    if ":" in clause_id:
+        return ""
+    ids = [f"{doc['id']}:{clause_id}" for doc in assistant.documents()]
+    found = [i for i in ids if assistant.clause(i) is not None]
+    return f"; clause ids name their document: {', '.join(found)}" if found else \
+        "; clause ids are <document id>:<clause number> (GET /api/documents lists the documents)"
 
 
 @router.get(

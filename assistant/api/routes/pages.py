@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
@@ -42,3 +42,10 @@ async def widget_js() -> Response:
 async def search_page() -> FileResponse:
     """The internal search page; its script reads and writes the query string."""
     return FileResponse(STATIC_DIR / "search.html", media_type="text/html; charset=utf-8")
+
+
+@router.api_route("/", methods=["GET", "HEAD"])
+async def root() -> RedirectResponse:
+    """The server's bare address (where README's quick start leads) opens the search page rather
+    than a JSON 404."""
+    return RedirectResponse("/search", status_code=307)
