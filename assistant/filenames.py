@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from hashlib import sha1
-
-from assistant.documents import SUPPORTED_SUFFIXES
+from assistant.documents import SUPPORTED_SUFFIXES, document_id_for
 from assistant.refusals import InvalidRequest, UnsupportedFileType
 
 MAX_NAME_CHARS = 100
@@ -18,7 +16,8 @@ def sanitise_filename(raw: str | None) -> str:
     Keeps the last path component only (``/`` and ``\\`` both count), keeps ``[A-Za-z0-9._-]``
     and turns every other run of characters into ``-``; no leading dot (hidden files are not
     indexed); the suffix must be one the loaders read. A name with nothing left (a purely
-    Chinese name, say) gets ``document-<hash>``.
+    Chinese name, say) becomes the id ``assistant ingest`` gives the same file, ``doc-<hash>``,
+    so a document has one id whichever way it came in.
     """
     name = unicodedata.normalize("NFC", (raw or "").replace("\x00", ""))
     name = re.split(r"[\\/]", name)[-1].strip()
@@ -37,7 +36,7 @@ def sanitise_filename(raw: str | None) -> str:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-_")
     safe = re.sub(r"\.{2,}", ".", safe)
     if not safe:
-        safe = "document-" + sha1(stem.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        safe = document_id_for(stem + suffix)
     safe = safe[: MAX_NAME_CHARS - len(suffix)].rstrip(".-_") or "document"
     if safe.lower().startswith("readme"):
         raise InvalidRequest("files named README* are not indexed; rename the file")

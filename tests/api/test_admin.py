@@ -17,6 +17,7 @@ from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.index import load_index
 from assistant.api.routes.admin import status_for
+from assistant.documents import document_id_for
 from assistant.filenames import sanitise_filename
 from assistant.refusals import ManagementError
 from assistant.service import Assistant
@@ -190,7 +191,7 @@ def test_upload_file_name_is_sanitised(client, operator_settings, tmp_path):
         ("../../etc/passwd.txt", "passwd.txt"),
         ("C:\\Users\\me\\Desktop\\annex.docx", "annex.docx"),
         ("/absolute/path/annex.html", "annex.html"),
-        ("指导要求.md", None),  # nothing ASCII left: document-<hash>.md
+        ("指导要求.md", None),  # nothing ASCII left: doc-<hash>.md, the id ingest gives it
         ("..hidden.md", "hidden.md"),
         ("a b\x00c.txt", "a-bc.txt"),
         ("x" * 300 + ".md", "x" * 97 + ".md"),
@@ -200,7 +201,8 @@ def test_upload_file_name_is_sanitised(client, operator_settings, tmp_path):
 def test_sanitise_filename(raw, expected):
     name = sanitise_filename(raw)
     if expected is None:
-        assert name.startswith("document-") and name.endswith(".md") and sanitise_filename(raw) == name
+        assert name.startswith("doc-") and name.endswith(".md") and sanitise_filename(raw) == name
+        assert document_id_for(name) == document_id_for(raw)  # one id, uploaded or ingested
     else:
         assert name == expected
     assert "/" not in name and "\\" not in name and not name.startswith(".")
