@@ -80,6 +80,21 @@ def test_a_changed_index_gets_its_own_profile(built, tmp_path):
     assert other.idf is not first.idf and other.n_docs < first.n_docs
 
 
+def test_a_folder_without_the_stored_profile_file_gets_a_profile_of_its_own(built, tmp_path):
+    # Same manifest, but the folder does not hold the scope_profile.json it lists: what the
+    # profile reads from the folder differs, so nothing is shared.
+    import dataclasses
+
+    from assistant.abstention import IndexProfile
+
+    first = _profile(working_copy(built, tmp_path / "a"))
+    index = _profile_inputs(working_copy(built, tmp_path / "b"))[0]
+    (tmp_path / "old").mkdir()
+    old = IndexProfile(dataclasses.replace(index, root=tmp_path / "old"))
+    assert old.idf is not first.idf and old.idf == first.idf
+    assert first._near_miss and old._near_miss is None and old._terms == {}
+
+
 def test_remembered_tokens_are_the_tokeniser_s_and_each_caller_gets_its_own_list():
     from assistant import lexical
 

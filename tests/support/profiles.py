@@ -1,23 +1,26 @@
 """One scope profile per fake-embedder index content in a test session.
 
 Every index load builds the index's scope profile (assistant.abstention.IndexProfile: IDF,
-vocabulary, pseudo near-miss levels); in the unit tests that was most of the CPU of opening an
-assistant, and almost every test opens a private copy of the same session-built index. Copies
-with the same files (manifest checksums) get the same profile, so the second and later loads
-take the first one's computed values instead of computing them again. Only fake-embedder
-indexes are shared (the integration tests with real models build theirs as the service does),
-and each load still gets its own profile object: per-instance caches and locks (whatever is an
-empty container or a lock when __init__ returns) are made fresh for it.
+vocabulary, pseudo near-miss levels, and what it reads from scope_profile.json); in the unit
+tests that was most of the CPU of opening an assistant, and almost every test opens a private
+copy of the same session-built index. A profile is made from two things: the loaded index (its
+files, named by the manifest's checksums) and the scope_profile.json really in the folder it is
+loaded from. Loads that agree on both share: the second and later take the first one's computed
+values instead of computing them again. The file's own checksum is part of the key because a
+test may point an index at a folder that does not hold the file its manifest lists (an index
+"built before the file existed"); such a load computes its own profile, as the service would.
+Only fake-embedder indexes are shared (the integration tests with real models build theirs as
+the service does), and each load still gets its own profile object: per-instance caches and
+locks (whatever is an empty container or a lock when __init__ returns) are made fresh for it.
 
-This patches one private constructor. The pseudo near misses are stored with the index at
-build time (scope_profile.json), but the IDF table, the vocabulary and the pseudo levels are
-still made at load, and those are what is shared here.
+This patches one private constructor.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 _LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
 _lock = threading.Lock()
@@ -25,8 +28,13 @@ _profiles: dict[tuple, tuple[dict, frozenset[str]]] = {}
 
 
 def _key(index) -> tuple:
+    from assistant.abstention import SCOPE_PROFILE_FILE
+    from assistant.ingest import file_sha256
+
     manifest = index.manifest
-    return manifest.embedder, manifest.dimension, tuple(sorted(manifest.files.items()))
+    stored = Path(index.root) / SCOPE_PROFILE_FILE
+    return (manifest.embedder, manifest.dimension, tuple(sorted(manifest.files.items())),
+            file_sha256(stored) if stored.is_file() else None)
 
 
 def _per_instance(value) -> bool:
