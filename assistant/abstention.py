@@ -256,7 +256,7 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever)
             out["sim_pseudo"] = (best.similarity - level[0]) / level[1]
             if len(ranked) > 1:
                 out["sim_margin"] = (best.similarity - ranked[1].similarity) / level[1]
-        rows = [r[0] for h in hits[:5] if (r := retriever.index.passage_rows_by_clause.get(h.clause.id))]
+        rows = [r[0] for h in hits[:5] if (r := retriever.index.passage_rows(h.clause.id))]
         if level is not None and len(rows) > 1:
             block = retriever.index.passage_store.vectors(rows)
             pairs = block @ block.T

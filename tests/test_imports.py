@@ -88,3 +88,15 @@ def test_only_the_vector_store_imports_faiss():
     # nothing above it (retrieval, answering, the scope decision) touches FAISS itself.
     importers = sorted(name for name, path in module_files().items() if "faiss" in imported_roots(path))
     assert importers == ["assistant.vector_store"]
+
+
+def test_clause_rows_are_read_through_the_loaded_index_s_methods():
+    # The storage seam: which rows belong to a clause is the index's business (passage_rows,
+    # sentence_rows), so a store that keeps them otherwise changes index.py alone.
+    fields = {"passage_rows_by_clause", "sentence_rows_by_clause"}
+    readers = sorted(
+        name for name, path in module_files().items() if name != "assistant.index"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr in fields
+    )
+    assert readers == []
