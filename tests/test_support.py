@@ -95,6 +95,16 @@ def test_a_folder_without_the_stored_profile_file_gets_a_profile_of_its_own(buil
     assert first._near_miss and old._near_miss is None and old._terms == {}
 
 
+def test_builds_of_the_same_index_files_share_what_they_store_and_each_gets_its_own_copy(fake_assistant):
+    from assistant import abstention
+
+    retriever = fake_assistant.live.retriever
+    first = abstention.scope_profile(retriever)
+    second = abstention.scope_profile(retriever)
+    assert second == first and second is not first and second["near_misses"] is not first["near_misses"]
+    assert abstention.scope_profile.computes(retriever) == first  # what the unshared function stores
+
+
 def test_remembered_tokens_are_the_tokeniser_s_and_each_caller_gets_its_own_list():
     from assistant import lexical
 

@@ -13,11 +13,19 @@ Only fake-embedder indexes are shared (the integration tests with real models bu
 the service does), and each load still gets its own profile object: per-instance caches and
 locks (whatever is an empty container or a lock when __init__ returns) are made fresh for it.
 
-This patches one private constructor.
+A build stores what the scope decision derives from the new index (abstention.scope_profile:
+its pseudo near misses, a few hundred searches, and every clause's coverage terms), and the
+tests build the same fixture corpus dozens of times: a third of the fast path's CPU went there.
+It is a pure function of the index files (the manifest's checksums before the file is added),
+the embedder and the retrieval configuration it searches with, so fake-embedder builds of the
+same content share it too (share_fake_build_profiles); each build gets its own copy.
+
+This patches one private constructor and one function looked up when a build calls it.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +33,7 @@ from pathlib import Path
 _LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
 _lock = threading.Lock()
 _profiles: dict[tuple, tuple[dict, frozenset[str]]] = {}
+_built: dict[tuple, dict] = {}
 
 
 def _key(index) -> tuple:
@@ -73,5 +82,34 @@ def share_fake_index_profiles() -> Callable[[], None]:
 
     def undo() -> None:
         IndexProfile.__init__ = original
+
+    return undo
+
+
+def share_fake_build_profiles() -> Callable[[], None]:
+    """Share abstention.scope_profile's result between fake-embedder builds of the same index
+    files with the same retrieval configuration; returns the function that undoes it."""
+    from assistant import abstention
+
+    original = abstention.scope_profile
+
+    def scope_profile(retriever) -> dict:
+        manifest = retriever.index.manifest
+        if manifest.embedder != "fake":
+            return original(retriever)
+        key = (manifest.embedder, manifest.dimension, tuple(sorted(manifest.files.items())), repr(retriever.config))
+        with _lock:
+            known = _built.get(key)
+        if known is None:
+            known = original(retriever)
+            with _lock:
+                known = _built.setdefault(key, known)
+        return copy.deepcopy(known)
+
+    scope_profile.computes = original  # the unshared function, for a test to compare against
+    abstention.scope_profile = scope_profile
+
+    def undo() -> None:
+        abstention.scope_profile = original
 
     return undo
