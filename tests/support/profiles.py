@@ -18,14 +18,14 @@ its pseudo near misses, a few hundred searches, and every clause's coverage term
 tests build the same fixture corpus dozens of times: a third of the fast path's CPU went there.
 It is a pure function of the index files (the manifest's checksums before the file is added),
 the embedder and the retrieval configuration it searches with, so fake-embedder builds of the
-same content share it too (share_fake_build_profiles); each build gets its own copy.
+same content share it too (share_fake_build_profiles). The shared value is handed out as it
+is, not copied: build_index only writes it out as JSON.
 
 This patches one private constructor and one function looked up when a build calls it.
 """
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -104,7 +104,7 @@ def share_fake_build_profiles() -> Callable[[], None]:
             known = original(retriever)
             with _lock:
                 known = _built.setdefault(key, known)
-        return copy.deepcopy(known)
+        return known
 
     scope_profile.computes = original  # the unshared function, for a test to compare against
     abstention.scope_profile = scope_profile
