@@ -30,9 +30,9 @@ def _long_lived_objects_frozen():
 
     Every rebuild ends in a full collection (assistant.memory.release_freed_memory), and in a
     test process that traversed the package, its libraries and jieba's and the spell checker's
-    dictionaries each time: about 0.15 s per build, a seventh of the fast path's CPU. They are
-    loaded here and moved to the permanent generation (gc.freeze); they are never garbage, and
-    what the tests make is collected as before (docs/benchmarks.md, "Test suite", t4-tests).
+    dictionaries each time, dozens of times a run (docs/benchmarks.md, "Test suite", t4-tests).
+    They are loaded here and moved to the permanent generation (gc.freeze); they are never
+    garbage, and what the tests make is collected as before.
     """
     from assistant import lexical
     from assistant.query import english_words
@@ -57,7 +57,7 @@ def _shared_fake_index_profiles():
 @pytest.fixture(scope="session", autouse=True)
 def _shared_fake_build_profiles():
     """Fake-embedder builds of the same index files store one computed scope profile (the pseudo
-    near misses: a third of the fast path's CPU; tests/support/profiles.py)."""
+    near misses, the largest part of a repeat build; tests/support/profiles.py)."""
     undo = share_fake_build_profiles()
     yield
     undo()
@@ -79,7 +79,7 @@ def built(tmp_path_factory) -> Path:
     shutil.copytree(GUIDANCE, root / "corpus")
     build_fake_index(root)
     gc.collect()
-    gc.freeze()
+    gc.freeze()  # what the build left to last the run: caches, shared profiles (see above)
     return root
 
 

@@ -15,7 +15,7 @@ locks (whatever is an empty container or a lock when __init__ returns) are made 
 
 A build stores what the scope decision derives from the new index (abstention.scope_profile:
 its pseudo near misses, a few hundred searches, and every clause's coverage terms), and the
-tests build the same fixture corpus dozens of times: a third of the fast path's CPU went there.
+tests build the same fixture corpus dozens of times (docs/benchmarks.md, "Test suite", t4-tests).
 It is a pure function of the index files (the manifest's checksums before the file is added),
 the embedder and the retrieval configuration it searches with, so fake-embedder builds of the
 same content share it too (share_fake_build_profiles). The shared value is handed out as it
