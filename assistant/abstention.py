@@ -117,28 +117,30 @@ class IndexProfile:
         english_words()  # loaded now rather than on the first misspelt question
         self.pseudo = _pseudo_levels(index, self.PSEUDO_SAMPLE)
         self._terms_lock = threading.Lock()
-        # The clauses' coverage terms, tokenised when the index was built (scope_profile.json):
-        # tokenised on first use, they slowed a fresh server's first few hundred questions
-        # (docs/benchmarks.md, "Speed: stop 12").
-        self._terms: dict[str, frozenset[str]] = stored_clause_terms(index)
+        # What the build stored (scope_profile.json), read once here for everything below.
+        stored = stored_scope_profile(index)
+        # The clauses' coverage terms, tokenised when the index was built: tokenised on first
+        # use, they slowed a fresh server's first few hundred questions (docs/benchmarks.md,
+        # "Speed: stop 12").
+        self._terms: dict[str, frozenset[str]] = _clause_terms_of(stored)
         self._near_miss_lock = threading.Lock()
-        self._near_miss: list[dict[str, float]] | None = None
+        self._near_miss: list[dict[str, float]] | None = _near_misses_of(stored)
         self._levels: dict[tuple[int, str | None], float | None] = {}
         self._figures: dict[str, bool] = {}  # one bool per clause; a race writes the same value
 
     def near_miss_level(self, model: ScopeModel, retriever: Retriever, lang: str | None) -> float | None:
         """Mean logit the model gives this index's pseudo near misses (of ``lang``'s sentences).
 
-        The near misses' signals are stored with the index when it is built (scope_profile.json);
-        an index built before that, or by other signal code, has them computed here once (a few
-        hundred searches with stored vectors). The level itself is per model.
+        The near misses' signals are stored with the index when it is built (scope_profile.json,
+        read when the profile is made); an index built before that, or by other signal code, has
+        them computed here once (a few hundred searches with stored vectors). The level itself is
+        per model.
         """
         key = (id(model), lang)
         if key not in self._levels:
             with self._near_miss_lock:
                 if self._near_miss is None:
-                    stored = stored_near_misses(retriever.index)
-                    self._near_miss = stored if stored is not None else pseudo_near_misses(retriever)
+                    self._near_miss = pseudo_near_misses(retriever)
                 self._levels[key] = model.near_miss_level(self._near_miss, lang)
         return self._levels[key]
 
@@ -269,7 +271,7 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever,
             out["sim_pseudo"] = (best.similarity - level[0]) / level[1]
             if len(ranked) > 1:
                 out["sim_margin"] = (best.similarity - ranked[1].similarity) / level[1]
-        rows = [r[0] for h in hits[:5] if (r := retriever.index.passage_rows_by_clause.get(h.clause.id))]
+        rows = [r[0] for h in hits[:5] if (r := retriever.index.passage_rows(h.clause.id))]
         if level is not None and len(rows) > 1:
             block = retriever.index.passage_store.vectors(rows)
             pairs = block @ block.T
@@ -485,7 +487,10 @@ def scope_profile(retriever: Retriever) -> dict:
     return {"signals_version": SIGNALS_VERSION, "near_misses": pseudo_near_misses(retriever), "clause_terms": terms}
 
 
-def _stored_profile(index: LoadedIndex) -> dict | None:
+def stored_scope_profile(index: LoadedIndex) -> dict | None:
+    """The scope_profile.json of the index's version folder, parsed; None when absent or written
+    by other signal code. The one place the file is read: IndexProfile reads it once per load and
+    takes each part through the functions below (a new stored field gets one of its own)."""
     path = Path(index.root) / SCOPE_PROFILE_FILE
     if not path.is_file():
         return None
@@ -498,23 +503,27 @@ def _stored_profile(index: LoadedIndex) -> dict | None:
     return data
 
 
-def stored_clause_terms(index: LoadedIndex) -> dict[str, frozenset[str]]:
-    """The clauses' coverage terms stored with the index (keys "t:<id>" with text, "h:<id>"
-    heading only); empty when absent or stale, and then they are tokenised on first use."""
-    data = _stored_profile(index)
-    terms = data.get("clause_terms") if data is not None else None
+def _clause_terms_of(stored: dict | None) -> dict[str, frozenset[str]]:
+    terms = stored.get("clause_terms") if stored is not None else None
     if not isinstance(terms, dict):
         return {}
     return {key: frozenset(value) for key, value in terms.items() if isinstance(value, list)}
 
 
+def _near_misses_of(stored: dict | None) -> list[dict[str, float]] | None:
+    rows = stored.get("near_misses") if stored is not None else None
+    return rows if isinstance(rows, list) else None
+
+
+def stored_clause_terms(index: LoadedIndex) -> dict[str, frozenset[str]]:
+    """The clauses' coverage terms stored with the index (keys "t:<id>" with text, "h:<id>"
+    heading only); empty when absent or stale, and then they are tokenised on first use."""
+    return _clause_terms_of(stored_scope_profile(index))
+
+
 def stored_near_misses(index: LoadedIndex) -> list[dict[str, float]] | None:
     """The pseudo near misses stored in the index's version folder; None when absent or stale."""
-    data = _stored_profile(index)
-    if data is None:
-        return None
-    rows = data.get("near_misses")
-    return rows if isinstance(rows, list) else None
+    return _near_misses_of(stored_scope_profile(index))
 
 
 # -- the fitted model --------------------------------------------------------------------------------

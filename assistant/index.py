@@ -260,6 +260,10 @@ class LoadedIndex:
             return self.sentence_store.score_all(query_vector)
         return self.sentence_store.score_rows(query_vector, rows)
 
+    def passage_rows(self, clause_id: str) -> list[int]:
+        """Rows (in passages) of the clause's passages, in text order; empty when none."""
+        return self.passage_rows_by_clause.get(clause_id, [])
+
     def sentence_rows(self, clause_id: str) -> list[int]:
         """Rows (in sentences) of the clause's sentences, in text order; empty when none."""
         return self.sentence_rows_by_clause.get(clause_id, [])

@@ -286,7 +286,7 @@ class Retriever:
         mark = time.perf_counter()
         rows = np.union1d(dense_rows, lexical_rows)
         if numbered and analysis.terms:
-            boosted = [r for c in numbered for r in self.index.passage_rows_by_clause.get(c.id, [])]
+            boosted = [r for c in numbered for r in self.index.passage_rows(c.id)]
             rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
             hits = self._fuse(rows, dense_all, cosines, lexical_all, language, boost_clauses={c.id for c in numbered})
             hits = self._rerank(question, hits, timings)
@@ -354,7 +354,7 @@ class Retriever:
         return mask
 
     def _clause_dense(self, clause_id: str, query_vector: np.ndarray) -> float:
-        rows = self.index.passage_rows_by_clause.get(clause_id, [])
+        rows = self.index.passage_rows(clause_id)
         return float(self.index.passage_scores(query_vector, rows).max()) if rows else 0.0
 
     def _fuse(

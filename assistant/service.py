@@ -131,7 +131,6 @@ class Assistant:
 
     # -- lifecycle -----------------------------------------------------------------------
     def warm_up(self) -> None:
-        single_threaded_blas()
         self.embedder.warm_up()
         if self.reranker is not None:
             self.reranker.warm_up()
@@ -140,10 +139,6 @@ class Assistant:
     def open(self, *, build_if_needed: bool | None = None, progress: ProgressFactory | None = None) -> str:
         """Load the index, building it when missing, stale or damaged and allowed to. Returns
         what happened."""
-        # Here as well as in warm_up(): `assistant ask`, eval and the scripts open an assistant
-        # without warming it up, and with OpenBLAS's threads spinning beside the model's a
-        # question took several times as long (docs/benchmarks.md, "Speed: stop 12").
-        single_threaded_blas()
         build_if_needed = self.settings.auto_build if build_if_needed is None else build_if_needed
         plan = self.load_existing(serve_stale=build_if_needed)
         if plan is None:
@@ -160,6 +155,10 @@ class Assistant:
         questions keep being answered during the rebuild, unless files it contains have left
         the corpus: removed documents are not served again. A damaged one is never installed.
         """
+        # Every way of serving passes through here (open() for the CLI, eval and the scripts,
+        # which never warm up; the server's start-up): with OpenBLAS's threads spinning beside
+        # the model's a question took several times as long (docs/benchmarks.md, "Speed: stop 12").
+        single_threaded_blas()
         try:
             index = load_index(self.settings.index_dir)
         except IndexMissing as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import sys
 from pathlib import Path
@@ -19,8 +20,29 @@ from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
 from tests.support.corpus import GUIDANCE, build_fake_index, working_copy
-from tests.support.profiles import share_fake_index_profiles
+from tests.support.profiles import share_fake_build_profiles, share_fake_index_profiles
 from tests.support.tokens import remember_tokens
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _long_lived_objects_frozen():
+    """The collector leaves alone what lives for the whole run.
+
+    Every rebuild ends in a full collection (assistant.memory.release_freed_memory), and in a
+    test process that traversed the package, its libraries and jieba's and the spell checker's
+    dictionaries each time, dozens of times a run (docs/benchmarks.md, "Test suite", t4-tests).
+    They are loaded here and moved to the permanent generation (gc.freeze); they are never
+    garbage, and what the tests make is collected as before.
+    """
+    from assistant import lexical
+    from assistant.query import english_words
+
+    lexical.warm_up()
+    english_words()
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,6 +50,15 @@ def _shared_fake_index_profiles():
     """Loads of the same fake-embedder index files share one computed scope profile (most of
     the CPU of opening an assistant; tests/support/profiles.py says what is shared and what not)."""
     undo = share_fake_index_profiles()
+    yield
+    undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_fake_build_profiles():
+    """Fake-embedder builds of the same index files store one computed scope profile (the pseudo
+    near misses, the largest part of a repeat build; tests/support/profiles.py)."""
+    undo = share_fake_build_profiles()
     yield
     undo()
 
@@ -46,7 +77,10 @@ def built(tmp_path_factory) -> Path:
     """The guidance fixture and its fake-embedder index, built once; tests work on copies."""
     root = tmp_path_factory.mktemp("built")
     shutil.copytree(GUIDANCE, root / "corpus")
-    return build_fake_index(root)
+    build_fake_index(root)
+    gc.collect()
+    gc.freeze()  # what the build left to last the run: caches, shared profiles (see above)
+    return root
 
 
 @pytest.fixture

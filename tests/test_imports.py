@@ -4,6 +4,7 @@ from one module to another that does not import it back, directly or through oth
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
@@ -19,13 +20,19 @@ def module_files() -> dict[str, Path]:
     return modules
 
 
+@cache
+def parsed(path: Path) -> ast.Module:
+    """The module's syntax tree, parsed once per run for the tests below (none changes it)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def import_graph() -> dict[str, set[str]]:
     modules = module_files()
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         targets: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.Import):
                 targets.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom):
@@ -75,7 +82,7 @@ def test_the_cycle_finder_sees_a_circle():
 
 def imported_roots(path: Path) -> set[str]:
     roots = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             roots.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
@@ -88,3 +95,15 @@ def test_only_the_vector_store_imports_faiss():
     # nothing above it (retrieval, answering, the scope decision) touches FAISS itself.
     importers = sorted(name for name, path in module_files().items() if "faiss" in imported_roots(path))
     assert importers == ["assistant.vector_store"]
+
+
+def test_clause_rows_are_read_through_the_loaded_index_s_methods():
+    # The storage seam: which rows belong to a clause is the index's business (passage_rows,
+    # sentence_rows), so a store that keeps them otherwise changes index.py alone.
+    fields = {"passage_rows_by_clause", "sentence_rows_by_clause"}
+    readers = sorted(
+        name for name, path in module_files().items() if name != "assistant.index"
+        for node in ast.walk(parsed(path))
+        if isinstance(node, ast.Attribute) and node.attr in fields
+    )
+    assert readers == []

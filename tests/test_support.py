@@ -3,12 +3,14 @@ the scope profiles shared between loads of the same fake index."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 
 import pytest
 
 from assistant.embedding import FakeEmbedder
+from assistant.index import load_index
 from assistant.service import Assistant
 from tests.support.corpus import working_copy
 from tests.support.load import median, pct
@@ -40,6 +42,11 @@ def _profile(settings):
     assistant = Assistant(settings, embedder=FakeEmbedder())
     assistant.open()
     return assistant.live.retriever.profile
+
+
+def _stored(settings):
+    index = load_index(settings.index_dir)
+    return json.loads((index.root / "scope_profile.json").read_text(encoding="utf-8"))
 
 
 def _profile_inputs(settings):
@@ -78,6 +85,33 @@ def test_a_changed_index_gets_its_own_profile(built, tmp_path):
     assistant.rebuild()
     other = assistant.live.retriever.profile
     assert other.idf is not first.idf and other.n_docs < first.n_docs
+    # What the build stored was its own too, not the first index's.
+    stored = json.loads((assistant.live.index.root / "scope_profile.json").read_text(encoding="utf-8"))
+    assert stored["clause_terms"].keys() < _stored(working_copy(built, tmp_path / "c"))["clause_terms"].keys()
+
+
+def test_a_folder_without_the_stored_profile_file_gets_a_profile_of_its_own(built, tmp_path):
+    # Same manifest, but the folder does not hold the scope_profile.json it lists: what the
+    # profile reads from the folder differs, so nothing is shared.
+    import dataclasses
+
+    from assistant.abstention import IndexProfile
+
+    first = _profile(working_copy(built, tmp_path / "a"))
+    index = _profile_inputs(working_copy(built, tmp_path / "b"))[0]
+    (tmp_path / "old").mkdir()
+    old = IndexProfile(dataclasses.replace(index, root=tmp_path / "old"))
+    assert old.idf is not first.idf and old.idf == first.idf
+    assert first._near_miss and old._near_miss is None and old._terms == {}
+
+
+def test_builds_of_the_same_index_files_share_what_they_store(fake_assistant):
+    from assistant import abstention
+
+    retriever = fake_assistant.live.retriever
+    first = abstention.scope_profile(retriever)
+    assert abstention.scope_profile(retriever) is first  # computed once
+    assert abstention.scope_profile.computes(retriever) == first  # what the unshared function stores
 
 
 def test_remembered_tokens_are_the_tokeniser_s_and_each_caller_gets_its_own_list():

@@ -256,6 +256,42 @@ def test_an_index_without_a_stored_profile_computes_it_at_load(fake_assistant, t
     assert level == pytest.approx(stored_level)
 
 
+def test_scope_profile_json_is_read_once_per_index_load(fake_settings, built, monkeypatch):
+    # Opening reads it for the clause terms and the near-miss levels of both languages, and the
+    # first questions use them: one read in all.
+    import pathlib
+    import shutil
+
+    from assistant import abstention
+    from assistant.abstention import SCOPE_PROFILE_FILE, IndexProfile
+    from assistant.embedding import FakeEmbedder
+    from assistant.service import Assistant
+
+    shutil.copytree(built / "index", fake_settings.index_dir)
+    # This load computes its own profile instead of sharing one (tests/support/profiles.py).
+    monkeypatch.setattr(IndexProfile, "__init__", IndexProfile.__init__.computes)
+    reads, computed = [], []
+    real_read = pathlib.Path.read_text
+    monkeypatch.setattr(pathlib.Path, "read_text",
+                        lambda self, *a, **kw: (self.name == SCOPE_PROFILE_FILE and reads.append(self))
+                        or real_read(self, *a, **kw))
+    monkeypatch.setattr(abstention, "pseudo_near_misses", lambda r: computed.append(1) or [])
+    assistant = Assistant(fake_settings, embedder=FakeEmbedder())
+    assistant.open()
+    for question in ("坐席培训有哪些要求？", "What does the guidance say about staff training?"):
+        assistant.ask(question)
+    # The fake embedder's fitted model has no index-moving threshold: ask for the levels the
+    # e5 models' opening asks for.
+    model = _model(threshold=0.5)
+    model.index_threshold = {"intercept": -1.0, "slope": 0.5}
+    retriever = assistant.live.retriever
+    for lang in ("zh", "en"):
+        model.threshold_for(lang, retriever)
+    assert reads == [assistant.live.index.root / SCOPE_PROFILE_FILE]
+    assert computed == []  # the stored near misses were used, not recomputed
+    assert assistant.live.retriever.profile._terms  # and the stored clause terms
+
+
 @pytest.mark.parametrize("question, asks", [
     ("How many days of annual leave are agents entitled to?", True),
     ("What is the average salary of an agent?", True),

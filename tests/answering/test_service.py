@@ -1,5 +1,8 @@
+import shutil
+
 import pytest
 
+from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant, QuestionError, clean_question
 
 
@@ -116,10 +119,14 @@ def test_a_stale_index_keeps_serving_while_the_new_one_builds(fake_settings, mon
     assert restarted.live.index.version != first.live.index.version
 
 
-def test_warm_up_keeps_numpys_blas_to_one_thread(fake_assistant):
+@pytest.mark.parametrize("load", ["load_existing", "open"])
+def test_loading_an_index_keeps_numpys_blas_to_one_thread(fake_settings, built, load):
+    # load_existing() holds the limit; open() and the server's start-up pass through it.
     from threadpoolctl import threadpool_info, threadpool_limits
 
+    shutil.copytree(built / "index", fake_settings.index_dir)
+    assistant = Assistant(fake_settings, embedder=FakeEmbedder())
     with threadpool_limits(limits=2, user_api="blas"):
-        fake_assistant.warm_up()
+        assert getattr(assistant, load)() in (None, "loaded")
         blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
         assert blas and all(pool["num_threads"] == 1 for pool in blas)

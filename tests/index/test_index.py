@@ -150,6 +150,9 @@ def test_the_loaded_index_scores_passages_and_sentences_through_its_stores(corpu
     assert index.has_sentence_vectors
     np.testing.assert_allclose(index.sentence_scores(query, rows), index.sentence_scores(query)[rows], atol=1e-6)
     assert index.sentence_rows("no such clause") == []
+    rows = index.passage_rows("ccso-zh:4.5")
+    assert rows and [index.passages[r].clause_id for r in rows] == ["ccso-zh:4.5"] * len(rows)
+    assert rows == sorted(rows) and index.passage_rows("no such clause") == []
 
     paths = discover(corpus_dir)
     bare = build_index(tmp_path / "bare", prepare_files(paths, 600), FakeEmbedder(),

@@ -5,8 +5,7 @@ and agency staff), whose own title shares as many words with the question."""
 
 import pytest
 
-from assistant.config import Settings
-from assistant.service import Assistant
+from tests.support.corpus import e5_assistant_over
 from tests.support.paths import DATA
 
 # The small guidance fixture with the English edition's chapter 5 (personnel management) added.
@@ -15,11 +14,7 @@ STAFF = DATA / "guidance_staff"
 
 @pytest.fixture(scope="module")
 def staff_assistant(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e5-staff")
-    settings = Settings(_env_file=None, corpus_dir=STAFF, index_dir=root / "index", embedder="e5-small")
-    assistant = Assistant(settings)
-    assistant.open()
-    return assistant
+    return e5_assistant_over(STAFF, tmp_path_factory)
 
 
 @pytest.mark.integration

@@ -1,5 +1,6 @@
 """The small guidance fixture and its fake-embedder index: where they live, how to build the
-index once, and how to hand a test a private copy it may change."""
+index once, and how to hand a test a private copy it may change; and the real-model assistant
+the integration tests open over a fixture corpus."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
 from tests.support.paths import DATA
 
-__all__ = ["DATA", "GUIDANCE", "OPERATOR_KEY", "build_fake_index", "copy_built", "working_copy"]
+__all__ = ["DATA", "GUIDANCE", "OPERATOR_KEY", "build_fake_index", "copy_built", "e5_assistant_over",
+           "working_copy"]
 
 GUIDANCE = DATA / "guidance"
 OPERATOR_KEY = "test-operator-key-0123456789"
@@ -36,3 +38,13 @@ def working_copy(built: Path, target: Path) -> Settings:
     corpus, index = copy_built(built, target)
     return Settings(_env_file=None, corpus_dir=corpus, index_dir=index,
                     embedder="fake", rate_limit="0", operator_key=OPERATOR_KEY)
+
+
+def e5_assistant_over(corpus: Path, tmp_path_factory) -> Assistant:
+    """The default pipeline with the real packaged e5-small model over a fixture corpus (read
+    in place, never changed), its index built in a fresh temporary folder."""
+    root = tmp_path_factory.mktemp(f"e5-{corpus.name}")
+    settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=root / "index", embedder="e5-small")
+    assistant = Assistant(settings)
+    assistant.open()
+    return assistant

@@ -1,32 +1,49 @@
 """One scope profile per fake-embedder index content in a test session.
 
 Every index load builds the index's scope profile (assistant.abstention.IndexProfile: IDF,
-vocabulary, pseudo near-miss levels); in the unit tests that was most of the CPU of opening an
-assistant, and almost every test opens a private copy of the same session-built index. Copies
-with the same files (manifest checksums) get the same profile, so the second and later loads
-take the first one's computed values instead of computing them again. Only fake-embedder
-indexes are shared (the integration tests with real models build theirs as the service does),
-and each load still gets its own profile object: per-instance caches and locks (whatever is an
-empty container or a lock when __init__ returns) are made fresh for it.
+vocabulary, pseudo near-miss levels, and what it reads from scope_profile.json); in the unit
+tests that was most of the CPU of opening an assistant, and almost every test opens a private
+copy of the same session-built index. A profile is made from two things: the loaded index (its
+files, named by the manifest's checksums) and the scope_profile.json really in the folder it is
+loaded from. Loads that agree on both share: the second and later take the first one's computed
+values instead of computing them again. The file's own checksum is part of the key because a
+test may point an index at a folder that does not hold the file its manifest lists (an index
+"built before the file existed"); such a load computes its own profile, as the service would.
+Only fake-embedder indexes are shared (the integration tests with real models build theirs as
+the service does), and each load still gets its own profile object: per-instance caches and
+locks (whatever is an empty container or a lock when __init__ returns) are made fresh for it.
 
-This patches one private constructor. The pseudo near misses are stored with the index at
-build time (scope_profile.json), but the IDF table, the vocabulary and the pseudo levels are
-still made at load, and those are what is shared here.
+A build stores what the scope decision derives from the new index (abstention.scope_profile:
+its pseudo near misses, a few hundred searches, and every clause's coverage terms), and the
+tests build the same fixture corpus dozens of times (docs/benchmarks.md, "Test suite", t4-tests).
+It is a pure function of the index files (the manifest's checksums before the file is added),
+the embedder and the retrieval configuration it searches with, so fake-embedder builds of the
+same content share it too (share_fake_build_profiles). The shared value is handed out as it
+is, not copied: build_index only writes it out as JSON.
+
+This patches one private constructor and one function looked up when a build calls it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 _LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
 _lock = threading.Lock()
 _profiles: dict[tuple, tuple[dict, frozenset[str]]] = {}
+_built: dict[tuple, dict] = {}
 
 
 def _key(index) -> tuple:
+    from assistant.abstention import SCOPE_PROFILE_FILE
+    from assistant.ingest import file_sha256
+
     manifest = index.manifest
-    return manifest.embedder, manifest.dimension, tuple(sorted(manifest.files.items()))
+    stored = Path(index.root) / SCOPE_PROFILE_FILE
+    return (manifest.embedder, manifest.dimension, tuple(sorted(manifest.files.items())),
+            file_sha256(stored) if stored.is_file() else None)
 
 
 def _per_instance(value) -> bool:
@@ -65,5 +82,34 @@ def share_fake_index_profiles() -> Callable[[], None]:
 
     def undo() -> None:
         IndexProfile.__init__ = original
+
+    return undo
+
+
+def share_fake_build_profiles() -> Callable[[], None]:
+    """Share abstention.scope_profile's result between fake-embedder builds of the same index
+    files with the same retrieval configuration; returns the function that undoes it."""
+    from assistant import abstention
+
+    original = abstention.scope_profile
+
+    def scope_profile(retriever) -> dict:
+        manifest = retriever.index.manifest
+        if manifest.embedder != "fake":
+            return original(retriever)
+        key = (manifest.embedder, manifest.dimension, tuple(sorted(manifest.files.items())), repr(retriever.config))
+        with _lock:
+            known = _built.get(key)
+        if known is None:
+            known = original(retriever)
+            with _lock:
+                known = _built.setdefault(key, known)
+        return known
+
+    scope_profile.computes = original  # the unshared function, for a test to compare against
+    abstention.scope_profile = scope_profile
+
+    def undo() -> None:
+        abstention.scope_profile = original
 
     return undo
