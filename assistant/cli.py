@@ -153,7 +153,8 @@ def open_assistant(args: argparse.Namespace, quiet: bool = False):
     settings = load_settings(args)
     assistant = Assistant(settings)
     try:
-        outcome = assistant.open(progress=progress_bars(not quiet and sys.stderr.isatty()))
+        outcome = assistant.open(progress=progress_bars(not quiet and sys.stderr.isatty()),
+                                 on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     except IndexError_ as exc:
         raise CliError(str(exc) + _corpus_hint(settings)) from exc
     if outcome != "loaded":

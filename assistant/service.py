@@ -136,16 +136,24 @@ class Assistant:
             self.reranker.warm_up()
         lexical.warm_up()
 
-    def open(self, *, build_if_needed: bool | None = None, progress: ProgressFactory | None = None) -> str:
+    def open(
+        self, *, build_if_needed: bool | None = None, progress: ProgressFactory | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> str:
         """Load the index, building it when missing, stale or damaged and allowed to. Returns
-        what happened."""
+        what happened. ``on_wait`` hears when another builder holds the build lock."""
         build_if_needed = self.settings.auto_build if build_if_needed is None else build_if_needed
         plan = self.load_existing(serve_stale=build_if_needed)
         if plan is None:
             return "loaded"
         if not build_if_needed:
             raise plan.error
-        self.rebuild(progress=progress)
+        with build_lock(self.settings.index_dir, on_wait=on_wait):
+            # Whoever held the lock (a server's job, an ingest) may have just built this very
+            # corpus: building it again would cost minutes for the same index.
+            if self.load_existing(serve_stale=False) is None:
+                return "loaded (built meanwhile by another builder)"
+            self.rebuild(progress=progress)
         return plan.outcome
 
     def load_existing(self, *, serve_stale: bool = True) -> "BuildNeeded | None":

@@ -196,3 +196,29 @@ def test_build_lock_is_reentrant_per_thread_and_exclusive_across_threads(tmp_pat
     thread.join(10)
     assert order == ["first", "other"]
     assert not holds_build_lock(tmp_path)
+
+
+def test_open_that_waited_for_another_builder_loads_its_index_instead_of_building_it_again(tmp_path):
+    from assistant.config import Settings
+    from assistant.embedding import FakeEmbedder
+    from assistant.service import Assistant
+
+    _write_corpus(tmp_path / "corpus", documents=1, chapters=3, clauses=3)
+    settings = Settings(_env_file=None, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", embedder="fake")
+    waiting: list[str] = []
+    holding = threading.Event()
+
+    def other_builder() -> None:  # a server's job, say: holds the lock, then builds this corpus
+        with build_lock(settings.index_dir):
+            holding.set()
+            _wait_for(lambda: waiting, 10, "open() to wait for the lock")
+            Assistant(settings, embedder=FakeEmbedder()).rebuild()
+
+    thread = threading.Thread(target=other_builder)
+    thread.start()
+    holding.wait(10)
+    outcome = Assistant(settings, embedder=FakeEmbedder()).open(build_if_needed=True, on_wait=waiting.append)
+    thread.join(10)
+    assert "another build is running" in waiting[0]
+    assert outcome == "loaded (built meanwhile by another builder)"
+    assert len(list(settings.index_dir.glob("v-*"))) == 1  # one build, not two of the same corpus
