@@ -666,9 +666,10 @@ class ScopeModel:
         confidence = model.confidence(values)
         if confidence < threshold:
             best = max(hits[:10], key=lambda h: h.similarity)
+            # By id: with several documents a bare number (or a report's ¶1) does not say where.
             reason = (
                 "The guidance does not appear to cover this question "
-                f"(confidence {confidence:.2f}, below {threshold:.2f}; closest clause {best.clause.number})."
+                f"(confidence {confidence:.2f}, below {threshold:.2f}; closest clause {best.clause.id})."
             )
             return ScopeDecision(confidence, True, False, reason, values)
         uncertain = confidence < threshold + self.uncertain_margin

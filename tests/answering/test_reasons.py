@@ -38,8 +38,10 @@ def ask(client, question: str, **extra) -> dict:
     ("no clause 99.9 in ccso-zh; nearest: 9.9, 9.1, 1.", "指导要求（ccso-zh）中没有第99.9条；最接近的条款：9.9、9.1、1。"),
     ("no clause 20 in ccso-zh.", "指导要求（ccso-zh）中没有第20条。"),
     ("no clause 7.", "指导要求中没有第7条。"),
-    ("The guidance does not appear to cover this question (confidence 0.31, below 0.45; closest clause 5.3).",
-     "指导要求似乎没有涵盖这个问题（置信度 0.31，低于 0.45；最接近的条款：5.3）。"),
+    ("The guidance does not appear to cover this question (confidence 0.31, below 0.45; closest clause ccso-zh:5.3).",
+     "指导要求似乎没有涵盖这个问题（置信度 0.31，低于 0.45；最接近的条款：ccso-zh:5.3）。"),
+    ("The guidance does not appear to cover this question (confidence 0.31, below 0.45; closest clause "
+     "meeting-report-2022:¶1).", "指导要求似乎没有涵盖这个问题（置信度 0.31，低于 0.45；最接近的条款：meeting-report-2022:¶1）。"),
     ("The guidance has no clause that matches this question.", "指导要求中没有与这个问题相符的条款。"),
     ("No clause within the chosen document or language matches this question.", "所选文件或语言中没有与这个问题相符的条款。"),
 ])
