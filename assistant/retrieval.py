@@ -52,16 +52,25 @@ class RetrievalConfig:
     # Each candidate gains this much of the best fused score in its own document: the rulebook
     # or law that holds the best match usually holds the other relevant clauses too.
     document_prior: float = 0.2
+    # Per question language: weight of the other language edition's evidence. The guidance's
+    # editions share clause numbers, and the multilingual model's cosine of the question to the
+    # other edition's clause is a second, partly independent opinion on the same clause: each
+    # candidate gains this weight times the z-score (over the candidates) of its counterpart's
+    # best passage cosine (editions.Editions pairs them). Only in the question's own edition, and
+    # only for a multilingual model: the embedder's registry entry gives it (for_embedder).
+    edition_weight: dict[str, float] = field(default_factory=dict)
     # With a reranker (off by default), how many of the fused hits it re-scores and re-orders.
     rerank_depth: int = 30
 
     @classmethod
     def for_embedder(cls, embedder_id: str, **overrides) -> RetrievalConfig:
-        """The defaults with the cross-lingual shift of that model's registry entry
-        (embedding.EMBEDDERS), and any field given in ``overrides``."""
+        """The defaults with the cross-lingual shift and edition weight of that model's registry
+        entry (embedding.EMBEDDERS), and any field given in ``overrides``."""
         from assistant.embedding import embedder_traits
 
-        return cls(cross_lingual_shift=embedder_traits(embedder_id).cross_lingual_shift, **overrides)
+        traits = embedder_traits(embedder_id)
+        fields = {"cross_lingual_shift": traits.cross_lingual_shift, "edition_weight": dict(traits.edition_weight)}
+        return cls(**{**fields, **overrides})
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder_id: str) -> RetrievalConfig:
@@ -152,6 +161,16 @@ class Retriever:
         self._clause_document_rows = np.array(
             [document_rows.setdefault(c.document, len(document_rows)) for c in index.clauses], dtype=np.int64
         )
+        # Each clause's row in another language edition (same number), or -1 (editions.Editions).
+        from assistant.editions import Editions
+
+        editions = Editions(index.clauses)
+        self._counterpart_rows = np.full(len(index.clauses), -1, dtype=np.int64)
+        for row, clause in enumerate(index.clauses):
+            for other in editions.others(clause):
+                if other.lang != clause.lang:
+                    self._counterpart_rows[row] = clause_row[other.id]
+                    break
         self._profile: IndexProfile | None = None
         self._profile_lock = threading.Lock()
 
@@ -284,11 +303,17 @@ class Retriever:
         timings["lexical"] = _ms(mark)
 
         mark = time.perf_counter()
+        edition_all = None
+        if self.config.edition_weight.get(language):
+            # Only for the question's own edition: the other edition's clauses would otherwise
+            # rise on the question-language cosine of their counterparts and crowd the top.
+            edition_all = np.where(same_language, self._edition_evidence(cosines), np.nan)
         rows = np.union1d(dense_rows, lexical_rows)
         if numbered and analysis.terms:
             boosted = [r for c in numbered for r in self.index.passage_rows_by_clause.get(c.id, [])]
             rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
-            hits = self._fuse(rows, dense_all, cosines, lexical_all, language, boost_clauses={c.id for c in numbered})
+            hits = self._fuse(rows, dense_all, cosines, lexical_all, language, boost_clauses={c.id for c in numbered},
+                              edition=edition_all)
             hits = self._rerank(question, hits, timings)
             if len(numbered) <= self.config.unambiguous_numbers:
                 # The clause the question names stays among the results, last if it must.
@@ -297,7 +322,8 @@ class Retriever:
         else:
             numbered_ids = {c.id for c in numbered}
             hits = [
-                h for h in self._fuse(rows, dense_all, cosines, lexical_all, language) if h.clause.id not in numbered_ids
+                h for h in self._fuse(rows, dense_all, cosines, lexical_all, language, edition=edition_all)
+                if h.clause.id not in numbered_ids
             ]
             hits = self._rerank(question, hits, timings)
             head = [Hit(c, 1.0, self._clause_dense(c.id, query_vector), 0.0, "number") for c in numbered]
@@ -334,6 +360,13 @@ class Retriever:
                     # only its passage vector carries.
                     hit.sentence = max(hit.sentence, self._clause_dense(hit.clause.id, query_vector))
 
+    def _edition_evidence(self, cosines: np.ndarray) -> np.ndarray:
+        """Per passage: the best passage cosine of its clause's counterpart in the other language
+        edition (NaN where the clause has none)."""
+        best = self._best_per_clause(self._passage_clause_rows, cosines)
+        counterpart = self._counterpart_rows[self._passage_clause_rows]
+        return np.where(counterpart >= 0, best[np.maximum(counterpart, 0)], np.nan)
+
     def best_passage_cosines(self, query_vector: np.ndarray) -> np.ndarray:
         """Each clause's best passage cosine, in index.clauses order: the embedder alone, unfused."""
         return self._best_per_clause(self._passage_clause_rows, self.index.passage_scores(query_vector))
@@ -365,6 +398,7 @@ class Retriever:
         lexical_all: np.ndarray,
         language: str,
         boost_clauses: set[str] = frozenset(),
+        edition: np.ndarray | None = None,
     ) -> list[Hit]:
         """Weighted sum of z-scored dense and BM25 scores over the candidates; best passage per clause.
 
@@ -378,6 +412,14 @@ class Retriever:
         lexical_values = lexical_all[rows]
         weight = self.config.dense_weight.get(language, 0.5)
         fused = weight * _zscore(dense_values) + (1.0 - weight) * _zscore(lexical_values)
+        if edition is not None:
+            # A clause without a counterpart (a single-language document) is neither helped nor hurt.
+            other = edition[rows]
+            known = np.isfinite(other)
+            if known.any():
+                z = np.zeros_like(fused)
+                z[known] = _zscore(other[known])
+                fused = fused + self.config.edition_weight.get(language, 0.0) * z
         if boost_clauses:
             named = np.array([self.index.passages[r].clause_id in boost_clauses for r in rows.tolist()])
             fused = fused + np.where(named, self.config.number_boost, 0.0)
