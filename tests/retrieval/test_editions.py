@@ -1,0 +1,84 @@
+"""Cross-edition evidence: a clause of one language edition is ranked on its counterpart's cosine too."""
+
+import numpy as np
+import pytest
+
+from assistant.embedding import FakeEmbedder
+from assistant.retrieval import RetrievalConfig, Retriever
+
+WEIGHTS = {"en": 1.0, "zh": 1.0}
+
+
+def _retriever(index, **config) -> Retriever:
+    return Retriever(index, FakeEmbedder(), RetrievalConfig(**config))
+
+
+def test_each_clause_is_paired_with_its_counterpart_in_the_other_edition(fake_assistant):
+    index = fake_assistant.live.index
+    retriever = _retriever(index)
+    pairs = 0
+    for row, clause in enumerate(index.clauses):
+        other = retriever._counterpart_rows[row]
+        if other < 0:
+            continue
+        pairs += 1
+        counterpart = index.clauses[other]
+        assert (counterpart.number, counterpart.lang != clause.lang) == (clause.number, True)
+    assert pairs >= 10
+
+
+def test_a_passages_edition_evidence_is_its_counterparts_best_cosine(fake_assistant):
+    index = fake_assistant.live.index
+    retriever = _retriever(index)
+    vector = retriever.embed_query("data security backup encryption")
+    cosines = index.passage_scores(vector)
+    evidence = retriever._edition_evidence(cosines)
+    best = retriever.best_passage_cosines(vector)
+    row_of = {clause.id: row for row, clause in enumerate(index.clauses)}
+    for passage_row, passage in enumerate(index.passages):
+        other = retriever._counterpart_rows[row_of[passage.clause_id]]
+        if other < 0:
+            assert np.isnan(evidence[passage_row])
+        else:
+            assert evidence[passage_row] == pytest.approx(best[other])
+
+
+def test_the_counterparts_cosine_decides_between_clauses_that_tie_in_their_own_edition(fake_assistant):
+    index = fake_assistant.live.index
+    retriever = _retriever(index, dense_weight={"en": 1.0}, document_prior=0.0, edition_weight=WEIGHTS)
+    row_of = {p.clause_id: row for row, p in enumerate(index.passages)}
+    first, second, third = "ccso-en:4.8", "ccso-en:4.5", "ccso-en:4.6"  # 4.5 comes first among equals without the evidence
+    rows = np.array(sorted([row_of[first], row_of[second]] + [row_of[third]]), dtype=np.int64)
+    dense = np.zeros(len(index.passages), dtype=np.float32)
+    dense[[row_of[first], row_of[second]]] = 0.8
+    dense[row_of[third]] = 0.2
+    lexical = np.zeros_like(dense)
+    evidence = np.full(len(index.passages), np.nan)
+    evidence[row_of[first]], evidence[row_of[second]], evidence[row_of[third]] = 0.9, 0.5, 0.5
+
+    without = [h.clause.id for h in retriever._fuse(rows, dense, dense, lexical, "en")]
+    with_evidence = [h.clause.id for h in retriever._fuse(rows, dense, dense, lexical, "en", edition=evidence)]
+    assert without[:2] == sorted([first, second], key=lambda c: row_of[c])
+    assert with_evidence[:2] == [first, second]
+
+
+@pytest.mark.parametrize("question, lang", [("How is data backed up and encrypted?", "en"), ("数据备份和加密", "zh")])
+def test_only_the_questions_own_edition_gains_the_other_editions_evidence(fake_assistant, question, lang):
+    index = fake_assistant.live.index
+    plain = {h.clause.id: h.score for h in _retriever(index).search(question, k=60).hits}
+    crossed = {h.clause.id: h.score for h in _retriever(index, edition_weight=WEIGHTS).search(question, k=60).hits}
+    other_edition = [c for c in plain.keys() & crossed.keys() if index.clause_by_id[c].lang != lang]
+    own_edition = [c for c in plain.keys() & crossed.keys() if index.clause_by_id[c].lang == lang]
+    assert other_edition and own_edition
+    # The other edition's clauses keep their scores (they would otherwise rise on the cosine of
+    # their question-language counterparts and crowd the top); the question's own edition moves.
+    assert all(crossed[c] == pytest.approx(plain[c]) for c in other_edition)
+    assert any(crossed[c] != pytest.approx(plain[c]) for c in own_edition)
+
+
+def test_the_edition_weight_comes_from_the_embedders_registry_entry():
+    assert RetrievalConfig.for_embedder("e5-small").edition_weight == {"en": 1.0, "zh": 0.7}
+    assert RetrievalConfig.for_embedder("e5-small-q4").edition_weight == {"en": 1.0, "zh": 0.7}
+    # Only a multilingual model's cross-lingual cosine is evidence.
+    assert RetrievalConfig.for_embedder("fake").edition_weight == {}
+    assert RetrievalConfig.for_embedder("e5-small", edition_weight={}).edition_weight == {}
