@@ -82,3 +82,25 @@ def test_the_edition_weight_comes_from_the_embedders_registry_entry():
     # Only a multilingual model's cross-lingual cosine is evidence.
     assert RetrievalConfig.for_embedder("fake").edition_weight == {}
     assert RetrievalConfig.for_embedder("e5-small", edition_weight={}).edition_weight == {}
+
+
+@pytest.mark.parametrize("question", ["How is data backed up and encrypted?", "客户信息保密有什么要求"])
+def test_with_edition_evidence_an_answer_cites_each_clause_once_in_the_asked_edition(fake_assistant, question):
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+
+    fake_assistant.live.retriever.config = RetrievalConfig(edition_weight=WEIGHTS)
+    own = "en" if question.isascii() else "zh"
+    other = "zh" if own == "en" else "en"
+    with TestClient(create_app(fake_assistant.settings, assistant=fake_assistant)) as client:
+        answers = {lang: client.post("/api/ask", json={"question": question, **({"lang": lang} if lang else {})}).json()
+                   for lang in (None, other)}
+    for lang, body in answers.items():
+        assert not body["abstained"], body
+        numbers = [c["clause"] for c in body["citations"]]
+        assert len(numbers) == len(set(numbers))
+        assert {c["lang"] for c in body["citations"]} == {lang or own}
+    # The filter ranks across both editions, then cites the requested edition's clause by number.
+    unfiltered = [c["clause"] for c in answers[None]["citations"]]
+    assert answers[other]["citations"][0]["clause"] in unfiltered[:3]
