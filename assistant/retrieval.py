@@ -89,7 +89,7 @@ def index_artifacts(embedder: Embedder, config: RetrievalConfig | None = None):
         from assistant.abstention import SCOPE_PROFILE_FILE, scope_profile
 
         retriever = Retriever(index, embedder, config or RetrievalConfig.for_embedder(embedder.id))
-        return {SCOPE_PROFILE_FILE: scope_profile(retriever)}
+        return {SCOPE_PROFILE_FILE: scope_profile(retriever)}  # reads SearchResult.hits, as the decision does
 
     return files
 
@@ -120,6 +120,15 @@ class SearchResult:
     cosines: np.ndarray | None = None
     lexical_scores: np.ndarray | None = None
     sentence_cosines: np.ndarray | None = None  # every sentence's cosine, where retrieval needed them
+    # The hits ranked with the other language edition's evidence too (RetrievalConfig.edition_weight),
+    # None where it does not apply. Citations follow them; the scope decision keeps ``hits``, the
+    # ranking its parameters were fitted on.
+    edition_hits: list[Hit] | None = None
+
+    @property
+    def cited(self) -> list[Hit]:
+        """The hits to cite: ranked with the other edition's evidence where there is one."""
+        return self.edition_hits if self.edition_hits is not None else self.hits
 
 
 _ANNEX = re.compile(r"^(?:附\s*录\s*|(?:Annex|Appendix)\s+)([A-Z])$")
@@ -312,8 +321,25 @@ class Retriever:
         if numbered and analysis.terms:
             boosted = [r for c in numbered for r in self.index.passage_rows_by_clause.get(c.id, [])]
             rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
-            hits = self._fuse(rows, dense_all, cosines, lexical_all, language, boost_clauses={c.id for c in numbered},
-                              edition=edition_all)
+        scores = (rows, dense_all, cosines, lexical_all, language)
+        hits = self._rank(question, scores, numbered, analysis, query_vector, k, timings)
+        cited = None
+        if edition_all is not None and self.reranker is None:
+            cited = self._rank(question, scores, numbered, analysis, query_vector, k, timings, edition_all)
+        self._score_sentences(hits + (cited or []), query_vector)
+        timings["fusion"] = _ms(mark) - timings.get("rerank", 0.0)
+        return SearchResult(
+            hits, query_vector, timings, cosines=cosines, lexical_scores=lexical_all, sentence_cosines=sentence_cosines,
+            edition_hits=cited,
+        )
+
+    def _rank(self, question: str, scores: tuple, numbered: list[Clause], analysis: QueryAnalysis,
+              query_vector: np.ndarray, k: int, timings: dict[str, float], edition: np.ndarray | None = None,
+              ) -> list[Hit]:
+        """The best ``k`` clauses, fused (with the other edition's evidence when ``edition`` is
+        given) and reranked, the clauses the question names placed as search() describes."""
+        if numbered and analysis.terms:
+            hits = self._fuse(*scores, boost_clauses={c.id for c in numbered}, edition=edition)
             hits = self._rerank(question, hits, timings)
             if len(numbered) <= self.config.unambiguous_numbers:
                 # The clause the question names stays among the results, last if it must.
@@ -321,19 +347,11 @@ class Retriever:
                 hits = hits[: max(0, k - len(missing))] + missing
         else:
             numbered_ids = {c.id for c in numbered}
-            hits = [
-                h for h in self._fuse(rows, dense_all, cosines, lexical_all, language, edition=edition_all)
-                if h.clause.id not in numbered_ids
-            ]
+            hits = [h for h in self._fuse(*scores, edition=edition) if h.clause.id not in numbered_ids]
             hits = self._rerank(question, hits, timings)
             head = [Hit(c, 1.0, self._clause_dense(c.id, query_vector), 0.0, "number") for c in numbered]
             hits = head + hits
-        hits = hits[:k]
-        self._score_sentences(hits, query_vector)
-        timings["fusion"] = _ms(mark) - timings.get("rerank", 0.0)
-        return SearchResult(
-            hits, query_vector, timings, cosines=cosines, lexical_scores=lexical_all, sentence_cosines=sentence_cosines
-        )
+        return hits[:k]
 
     def _rerank(self, question: str, hits: list[Hit], timings: dict[str, float]) -> list[Hit]:
         """The reranker's order for the best `rerank_depth` hits; the rest keep the fused order."""
@@ -351,7 +369,11 @@ class Retriever:
     def _score_sentences(self, hits: list[Hit], query_vector: np.ndarray) -> None:
         if self.index.sentence_store is None:
             return
+        done: dict[str, float | None] = {}
         for hit in hits:
+            if hit.clause.id in done:  # the same clause in both rankings
+                hit.sentence = done[hit.clause.id]
+                continue
             rows = self.index.sentence_rows(hit.clause.id)
             if rows:
                 hit.sentence = float(self.index.sentence_scores(query_vector, rows).max())
@@ -359,6 +381,7 @@ class Retriever:
                     # A section's sentences are its children's; its own topic is its title, which
                     # only its passage vector carries.
                     hit.sentence = max(hit.sentence, self._clause_dense(hit.clause.id, query_vector))
+            done[hit.clause.id] = hit.sentence
 
     def _edition_evidence(self, cosines: np.ndarray) -> np.ndarray:
         """Per passage: the best passage cosine of its clause's counterpart in the other language

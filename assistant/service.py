@@ -305,12 +305,12 @@ class Assistant:
         mark = time.perf_counter()
         answer = compose_answer(
             question,
-            result.hits,
+            result.cited,
             vector,
             live.index,
             self.answer_config(include_background),
             k,
-            scope_result.hits if scope_result is not result else None,
+            scope_result.cited if scope_result is not result else None,
             document=document,
             lang=lang,
             decision=decision,
@@ -333,7 +333,7 @@ class Assistant:
         vector = self._query_vector(analysis.search_text)
         result = retriever.search(query, k=k, document=document, lang=lang, query_vector=vector, analysis=analysis)
         config = self.answer_config()
-        hits = order_search_hits(query, result.hits, live.index, config, analysis)
+        hits = order_search_hits(query, result.cited, live.index, config, analysis)
         views = search_view(query, hits, vector, live.index, config)
         return [
             {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),

@@ -65,8 +65,8 @@ def test_the_counterparts_cosine_decides_between_clauses_that_tie_in_their_own_e
 @pytest.mark.parametrize("question, lang", [("How is data backed up and encrypted?", "en"), ("数据备份和加密", "zh")])
 def test_only_the_questions_own_edition_gains_the_other_editions_evidence(fake_assistant, question, lang):
     index = fake_assistant.live.index
-    plain = {h.clause.id: h.score for h in _retriever(index).search(question, k=60).hits}
-    crossed = {h.clause.id: h.score for h in _retriever(index, edition_weight=WEIGHTS).search(question, k=60).hits}
+    plain = {h.clause.id: h.score for h in _retriever(index).search(question, k=60).cited}
+    crossed = {h.clause.id: h.score for h in _retriever(index, edition_weight=WEIGHTS).search(question, k=60).cited}
     other_edition = [c for c in plain.keys() & crossed.keys() if index.clause_by_id[c].lang != lang]
     own_edition = [c for c in plain.keys() & crossed.keys() if index.clause_by_id[c].lang == lang]
     assert other_edition and own_edition
@@ -74,6 +74,19 @@ def test_only_the_questions_own_edition_gains_the_other_editions_evidence(fake_a
     # their question-language counterparts and crowd the top); the question's own edition moves.
     assert all(crossed[c] == pytest.approx(plain[c]) for c in other_edition)
     assert any(crossed[c] != pytest.approx(plain[c]) for c in own_edition)
+
+
+def test_the_scope_decision_keeps_the_ranking_it_was_fitted_on(fake_assistant):
+    index = fake_assistant.live.index
+    question = "How is data backed up and encrypted?"
+    plain = _retriever(index).search(question, k=10)
+    crossed = _retriever(index, edition_weight=WEIGHTS).search(question, k=10)
+    assert plain.edition_hits is None and plain.cited is plain.hits
+    # ``hits`` (what abstention.signals reads) are the same with and without the evidence;
+    # the citations follow ``cited``, which is ranked with it.
+    assert [(h.clause.id, h.score) for h in crossed.hits] == [(h.clause.id, h.score) for h in plain.hits]
+    assert crossed.edition_hits is not None and crossed.cited is crossed.edition_hits
+    assert all(h.sentence is not None for h in crossed.cited if index.sentence_rows(h.clause.id))
 
 
 def test_the_edition_weight_comes_from_the_embedders_registry_entry():
