@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -322,10 +322,10 @@ class Retriever:
             boosted = [r for c in numbered for r in self.index.passage_rows_by_clause.get(c.id, [])]
             rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
         scores = (rows, dense_all, cosines, lexical_all, language)
-        hits = self._rank(question, scores, numbered, analysis, query_vector, k, timings)
-        cited = None
-        if edition_all is not None and self.reranker is None:
-            cited = self._rank(question, scores, numbered, analysis, query_vector, k, timings, edition_all)
+        # With a reranker its order is the second stage's word: no second ranking to cite from.
+        variants = (None,) if edition_all is None or self.reranker is not None else (None, edition_all)
+        hits, *rest = self._rank(question, scores, numbered, analysis, query_vector, k, timings, variants)
+        cited = rest[0] if rest else None
         self._score_sentences(hits + (cited or []), query_vector)
         timings["fusion"] = _ms(mark) - timings.get("rerank", 0.0)
         return SearchResult(
@@ -334,24 +334,28 @@ class Retriever:
         )
 
     def _rank(self, question: str, scores: tuple, numbered: list[Clause], analysis: QueryAnalysis,
-              query_vector: np.ndarray, k: int, timings: dict[str, float], edition: np.ndarray | None = None,
-              ) -> list[Hit]:
-        """The best ``k`` clauses, fused (with the other edition's evidence when ``edition`` is
-        given) and reranked, the clauses the question names placed as search() describes."""
+              query_vector: np.ndarray, k: int, timings: dict[str, float],
+              variants: tuple[np.ndarray | None, ...] = (None,)) -> list[list[Hit]]:
+        """Per entry of ``variants`` (see _fuse_variants), the best ``k`` clauses, fused and
+        reranked, with the clauses the question names placed as search() describes."""
+        # Hits past k are dropped below, except for the reranker's depth and the named clauses.
+        limit = max(k, self.config.rerank_depth if self.reranker is not None else 0) + len(numbered)
+        out = []
         if numbered and analysis.terms:
-            hits = self._fuse(*scores, boost_clauses={c.id for c in numbered}, edition=edition)
-            hits = self._rerank(question, hits, timings)
-            if len(numbered) <= self.config.unambiguous_numbers:
-                # The clause the question names stays among the results, last if it must.
-                missing = [h for h in hits[k:] if h.matched_by == "number"]
-                hits = hits[: max(0, k - len(missing))] + missing
+            for hits in self._fuse_variants(*scores, {c.id for c in numbered}, variants, limit):
+                hits = self._rerank(question, hits, timings)
+                if len(numbered) <= self.config.unambiguous_numbers:
+                    # The clause the question names stays among the results, last if it must.
+                    missing = [h for h in hits[k:] if h.matched_by == "number"]
+                    hits = hits[: max(0, k - len(missing))] + missing
+                out.append(hits[:k])
         else:
             numbered_ids = {c.id for c in numbered}
-            hits = [h for h in self._fuse(*scores, edition=edition) if h.clause.id not in numbered_ids]
-            hits = self._rerank(question, hits, timings)
             head = [Hit(c, 1.0, self._clause_dense(c.id, query_vector), 0.0, "number") for c in numbered]
-            hits = head + hits
-        return hits[:k]
+            for n, hits in enumerate(self._fuse_variants(*scores, frozenset(), variants, limit)):
+                hits = self._rerank(question, [h for h in hits if h.clause.id not in numbered_ids], timings)
+                out.append((([replace(h) for h in head] if n else head) + hits)[:k])
+        return out
 
     def _rerank(self, question: str, hits: list[Hit], timings: dict[str, float]) -> list[Hit]:
         """The reranker's order for the best `rerank_depth` hits; the rest keep the fused order."""
@@ -422,30 +426,39 @@ class Retriever:
         language: str,
         boost_clauses: set[str] = frozenset(),
         edition: np.ndarray | None = None,
+        limit: int | None = None,
     ) -> list[Hit]:
         """Weighted sum of z-scored dense and BM25 scores over the candidates; best passage per clause.
 
         z-scores put both signals on the scale of their own spread for this query, which beat
         min-max and reciprocal-rank fusion on both benchmarks (docs/benchmarks.md).
         """
+        return self._fuse_variants(rows, dense_all, cosines, lexical_all, language, boost_clauses, (edition,), limit)[0]
+
+    def _fuse_variants(
+        self,
+        rows: np.ndarray,
+        dense_all: np.ndarray,
+        cosines: np.ndarray,
+        lexical_all: np.ndarray,
+        language: str,
+        boost_clauses: set[str],
+        editions: tuple[np.ndarray | None, ...],
+        limit: int | None,
+    ) -> list[list[Hit]]:
+        """_fuse's hits once per entry of ``editions`` (None: without the other edition's
+        evidence), sharing the work the rankings have in common. Only the best ``limit`` clauses
+        (and every boosted one) become hits, when it is given."""
         rows = rows.astype(np.int64)
         if rows.size == 0:
-            return []
+            return [[] for _ in editions]
         dense_values = dense_all[rows]
         lexical_values = lexical_all[rows]
         weight = self.config.dense_weight.get(language, 0.5)
-        fused = weight * _zscore(dense_values) + (1.0 - weight) * _zscore(lexical_values)
-        if edition is not None:
-            # A clause without a counterpart (a single-language document) is neither helped nor hurt.
-            other = edition[rows]
-            known = np.isfinite(other)
-            if known.any():
-                z = np.zeros_like(fused)
-                z[known] = _zscore(other[known])
-                fused = fused + self.config.edition_weight.get(language, 0.0) * z
+        base = weight * _zscore(dense_values) + (1.0 - weight) * _zscore(lexical_values)
         if boost_clauses:
             named = np.array([self.index.passages[r].clause_id in boost_clauses for r in rows.tolist()])
-            fused = fused + np.where(named, self.config.number_boost, 0.0)
+            base = base + np.where(named, self.config.number_boost, 0.0)
         top_lexical = float(lexical_values.max())
         lexical_share = lexical_values / top_lexical if top_lexical > 0 else np.zeros_like(lexical_values)
 
@@ -453,22 +466,43 @@ class Retriever:
         clause_rows, group = np.unique(self._passage_clause_rows[rows], return_inverse=True)
         best = {}
         # Hits report the plain cosine; the cross-lingual shift only orders the candidates.
-        for name, values in (("fused", fused), ("dense", cosines[rows]), ("lexical", lexical_share)):
+        for name, values in (("dense", cosines[rows]), ("lexical", lexical_share)):
             best[name] = np.full(clause_rows.size, -np.inf)
             np.maximum.at(best[name], group, values)
-        if self.config.document_prior:
-            documents = self._clause_document_rows[clause_rows]
-            document_best = np.full(int(documents.max()) + 1, -np.inf)
-            np.maximum.at(document_best, documents, best["fused"])
-            best["fused"] = best["fused"] + self.config.document_prior * document_best[documents]
-        order = np.argsort(-best["fused"], kind="stable")
-        hits = []
-        for g in order.tolist():
-            clause = self.index.clauses[int(clause_rows[g])]
-            # A boosted clause is still the one the question named: cited whatever its score.
-            matched_by = "number" if clause.id in boost_clauses else "search"
-            hits.append(Hit(clause, float(best["fused"][g]), float(best["dense"][g]), float(best["lexical"][g]), matched_by))
-        return hits
+        documents = self._clause_document_rows[clause_rows]
+        boosted = {g for g, row in enumerate(clause_rows.tolist()) if self.index.clauses[row].id in boost_clauses} \
+            if boost_clauses else set()
+        out = []
+        for edition in editions:
+            fused = base
+            if edition is not None:
+                # A clause without a counterpart (a single-language document) is neither helped nor hurt.
+                other = edition[rows]
+                known = np.isfinite(other)
+                if known.any():
+                    z = np.zeros_like(base)
+                    z[known] = _zscore(other[known])
+                    fused = base + self.config.edition_weight.get(language, 0.0) * z
+            clause_fused = np.full(clause_rows.size, -np.inf)
+            np.maximum.at(clause_fused, group, fused)
+            if self.config.document_prior:
+                document_best = np.full(int(documents.max()) + 1, -np.inf)
+                np.maximum.at(document_best, documents, clause_fused)
+                clause_fused = clause_fused + self.config.document_prior * document_best[documents]
+            order = np.argsort(-clause_fused, kind="stable")
+            kept = order.tolist()
+            if limit is not None and limit < order.size:
+                # Past what the caller keeps, only the named clauses (kept wherever they rank).
+                kept = kept[:limit] + ([g for g in kept[limit:] if g in boosted] if boosted else [])
+            hits = []
+            for g in kept:
+                clause = self.index.clauses[int(clause_rows[g])]
+                # A boosted clause is still the one the question named: cited whatever its score.
+                matched_by = "number" if clause.id in boost_clauses else "search"
+                hits.append(Hit(clause, float(clause_fused[g]), float(best["dense"][g]), float(best["lexical"][g]),
+                                matched_by))
+            out.append(hits)
+        return out
 
 
 def _top(scores: np.ndarray, count: int) -> np.ndarray:
