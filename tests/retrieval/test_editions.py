@@ -117,3 +117,23 @@ def test_with_edition_evidence_an_answer_cites_each_clause_once_in_the_asked_edi
     # The filter ranks across both editions, then cites the requested edition's clause by number.
     unfiltered = [c["clause"] for c in answers[None]["citations"]]
     assert answers[other]["citations"][0]["clause"] in unfiltered[:3]
+
+
+def test_fusion_makes_hits_only_for_the_clauses_kept_and_the_named_ones(fake_assistant):
+    index = fake_assistant.live.index
+    retriever = _retriever(index, edition_weight=WEIGHTS)
+    rows = np.arange(len(index.passages))
+    vector = retriever.embed_query("How is data backed up and encrypted?")
+    cosines = index.passage_scores(vector)
+    lexical = index.lexical.scores("data backup encryption")
+    every = retriever._fuse(rows, cosines, cosines, lexical, "en")
+    named = every[-1].clause.id
+    boosted = [h.clause.id for h in retriever._fuse(rows, cosines, cosines, lexical, "en", boost_clauses={named})]
+    kept = retriever._fuse(rows, cosines, cosines, lexical, "en", boost_clauses={named}, limit=5)
+    assert [h.clause.id for h in kept] == boosted[:5] + ([named] if named not in boosted[:5] else [])
+    # One pass gives the ranking without and with the other edition's evidence, as two calls would.
+    evidence = retriever._edition_evidence(cosines)
+    plain, crossed = retriever._fuse_variants(rows, cosines, cosines, lexical, "en", frozenset(), (None, evidence), None)
+    assert [(h.clause.id, h.score) for h in plain] == [(h.clause.id, h.score) for h in every]
+    alone = retriever._fuse(rows, cosines, cosines, lexical, "en", edition=evidence)
+    assert [(h.clause.id, h.score) for h in crossed] == [(h.clause.id, h.score) for h in alone]
