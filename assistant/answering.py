@@ -56,8 +56,8 @@ class AnswerConfig:
     # ordered: the fused score + sentence_weight x its best sentence's cosine + title_weight x
     # its title's share of the topic terms + heading_weight x the headings' above it. Chosen on
     # the fit split of tests/data/guidance_set.jsonl with scripts/tune_ordering.py
-    # (docs/benchmarks.md, section s2-rank). order_weights, when set, replaces the formula by
-    # a weighted sum over any of the signals.
+    # (docs/benchmarks.md, section t2-rank, "Citation order"). order_weights, when set,
+    # replaces the formula by a weighted sum over any of the signals.
     order_weights: dict[str, float] | None = None
     sentence_weight: float = 4.0
     title_weight: float = 1.0

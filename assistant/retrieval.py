@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,16 +52,25 @@ class RetrievalConfig:
     # Each candidate gains this much of the best fused score in its own document: the rulebook
     # or law that holds the best match usually holds the other relevant clauses too.
     document_prior: float = 0.2
+    # Per question language: weight of the other language edition's evidence. The guidance's
+    # editions share clause numbers, and the multilingual model's cosine of the question to the
+    # other edition's clause is a second, partly independent opinion on the same clause: each
+    # candidate gains this weight times the z-score (over the candidates) of its counterpart's
+    # best passage cosine (editions.Editions pairs them). Only in the question's own edition, and
+    # only for a multilingual model: the embedder's registry entry gives it (for_embedder).
+    edition_weight: dict[str, float] = field(default_factory=dict)
     # With a reranker (off by default), how many of the fused hits it re-scores and re-orders.
     rerank_depth: int = 30
 
     @classmethod
     def for_embedder(cls, embedder_id: str, **overrides) -> RetrievalConfig:
-        """The defaults with the cross-lingual shift of that model's registry entry
-        (embedding.EMBEDDERS), and any field given in ``overrides``."""
+        """The defaults with the cross-lingual shift and edition weight of that model's registry
+        entry (embedding.EMBEDDERS), and any field given in ``overrides``."""
         from assistant.embedding import embedder_traits
 
-        return cls(cross_lingual_shift=embedder_traits(embedder_id).cross_lingual_shift, **overrides)
+        traits = embedder_traits(embedder_id)
+        fields = {"cross_lingual_shift": traits.cross_lingual_shift, "edition_weight": dict(traits.edition_weight)}
+        return cls(**{**fields, **overrides})
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder_id: str) -> RetrievalConfig:
@@ -80,7 +89,7 @@ def index_artifacts(embedder: Embedder, config: RetrievalConfig | None = None):
         from assistant.abstention import SCOPE_PROFILE_FILE, scope_profile
 
         retriever = Retriever(index, embedder, config or RetrievalConfig.for_embedder(embedder.id))
-        return {SCOPE_PROFILE_FILE: scope_profile(retriever)}
+        return {SCOPE_PROFILE_FILE: scope_profile(retriever)}  # reads SearchResult.hits, as the decision does
 
     return files
 
@@ -111,6 +120,15 @@ class SearchResult:
     cosines: np.ndarray | None = None
     lexical_scores: np.ndarray | None = None
     sentence_cosines: np.ndarray | None = None  # every sentence's cosine, where retrieval needed them
+    # The hits ranked with the other language edition's evidence too (RetrievalConfig.edition_weight),
+    # None where it does not apply. Citations follow them; the scope decision keeps ``hits``, the
+    # ranking its parameters were fitted on.
+    edition_hits: list[Hit] | None = None
+
+    @property
+    def cited(self) -> list[Hit]:
+        """The hits to cite: ranked with the other edition's evidence where there is one."""
+        return self.edition_hits if self.edition_hits is not None else self.hits
 
 
 _ANNEX = re.compile(r"^(?:附\s*录\s*|(?:Annex|Appendix)\s+)([A-Z])$")
@@ -152,6 +170,16 @@ class Retriever:
         self._clause_document_rows = np.array(
             [document_rows.setdefault(c.document, len(document_rows)) for c in index.clauses], dtype=np.int64
         )
+        # Each clause's row in another language edition (same number), or -1 (editions.Editions).
+        from assistant.editions import Editions
+
+        editions = Editions(index.clauses)
+        self._counterpart_rows = np.full(len(index.clauses), -1, dtype=np.int64)
+        for row, clause in enumerate(index.clauses):
+            for other in editions.others(clause):
+                if other.lang != clause.lang:
+                    self._counterpart_rows[row] = clause_row[other.id]
+                    break
         self._profile: IndexProfile | None = None
         self._profile_lock = threading.Lock()
 
@@ -284,30 +312,50 @@ class Retriever:
         timings["lexical"] = _ms(mark)
 
         mark = time.perf_counter()
+        edition_all = None
+        if self.config.edition_weight.get(language):
+            # Only for the question's own edition: the other edition's clauses would otherwise
+            # rise on the question-language cosine of their counterparts and crowd the top.
+            edition_all = np.where(same_language, self._edition_evidence(cosines), np.nan)
         rows = np.union1d(dense_rows, lexical_rows)
         if numbered and analysis.terms:
             boosted = [r for c in numbered for r in self.index.passage_rows(c.id)]
             rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
-            hits = self._fuse(rows, dense_all, cosines, lexical_all, language, boost_clauses={c.id for c in numbered})
-            hits = self._rerank(question, hits, timings)
-            if len(numbered) <= self.config.unambiguous_numbers:
-                # The clause the question names stays among the results, last if it must.
-                missing = [h for h in hits[k:] if h.matched_by == "number"]
-                hits = hits[: max(0, k - len(missing))] + missing
-        else:
-            numbered_ids = {c.id for c in numbered}
-            hits = [
-                h for h in self._fuse(rows, dense_all, cosines, lexical_all, language) if h.clause.id not in numbered_ids
-            ]
-            hits = self._rerank(question, hits, timings)
-            head = [Hit(c, 1.0, self._clause_dense(c.id, query_vector), 0.0, "number") for c in numbered]
-            hits = head + hits
-        hits = hits[:k]
-        self._score_sentences(hits, query_vector)
+        scores = (rows, dense_all, cosines, lexical_all, language)
+        # With a reranker its order is the second stage's word: no second ranking to cite from.
+        variants = (None,) if edition_all is None or self.reranker is not None else (None, edition_all)
+        hits, *rest = self._rank(question, scores, numbered, analysis, query_vector, k, timings, variants)
+        cited = rest[0] if rest else None
+        self._score_sentences(hits + (cited or []), query_vector)
         timings["fusion"] = _ms(mark) - timings.get("rerank", 0.0)
         return SearchResult(
-            hits, query_vector, timings, cosines=cosines, lexical_scores=lexical_all, sentence_cosines=sentence_cosines
+            hits, query_vector, timings, cosines=cosines, lexical_scores=lexical_all, sentence_cosines=sentence_cosines,
+            edition_hits=cited,
         )
+
+    def _rank(self, question: str, scores: tuple, numbered: list[Clause], analysis: QueryAnalysis,
+              query_vector: np.ndarray, k: int, timings: dict[str, float],
+              variants: tuple[np.ndarray | None, ...] = (None,)) -> list[list[Hit]]:
+        """Per entry of ``variants`` (see _fuse_variants), the best ``k`` clauses, fused and
+        reranked, with the clauses the question names placed as search() describes."""
+        # Hits past k are dropped below, except for the reranker's depth and the named clauses.
+        limit = max(k, self.config.rerank_depth if self.reranker is not None else 0) + len(numbered)
+        out = []
+        if numbered and analysis.terms:
+            for hits in self._fuse_variants(*scores, {c.id for c in numbered}, variants, limit):
+                hits = self._rerank(question, hits, timings)
+                if len(numbered) <= self.config.unambiguous_numbers:
+                    # The clause the question names stays among the results, last if it must.
+                    missing = [h for h in hits[k:] if h.matched_by == "number"]
+                    hits = hits[: max(0, k - len(missing))] + missing
+                out.append(hits[:k])
+        else:
+            numbered_ids = {c.id for c in numbered}
+            head = [Hit(c, 1.0, self._clause_dense(c.id, query_vector), 0.0, "number") for c in numbered]
+            for n, hits in enumerate(self._fuse_variants(*scores, frozenset(), variants, limit)):
+                hits = self._rerank(question, [h for h in hits if h.clause.id not in numbered_ids], timings)
+                out.append((([replace(h) for h in head] if n else head) + hits)[:k])
+        return out
 
     def _rerank(self, question: str, hits: list[Hit], timings: dict[str, float]) -> list[Hit]:
         """The reranker's order for the best `rerank_depth` hits; the rest keep the fused order."""
@@ -325,7 +373,11 @@ class Retriever:
     def _score_sentences(self, hits: list[Hit], query_vector: np.ndarray) -> None:
         if self.index.sentence_store is None:
             return
+        done: dict[str, float | None] = {}
         for hit in hits:
+            if hit.clause.id in done:  # the same clause in both rankings
+                hit.sentence = done[hit.clause.id]
+                continue
             rows = self.index.sentence_rows(hit.clause.id)
             if rows:
                 hit.sentence = float(self.index.sentence_scores(query_vector, rows).max())
@@ -333,6 +385,14 @@ class Retriever:
                     # A section's sentences are its children's; its own topic is its title, which
                     # only its passage vector carries.
                     hit.sentence = max(hit.sentence, self._clause_dense(hit.clause.id, query_vector))
+            done[hit.clause.id] = hit.sentence
+
+    def _edition_evidence(self, cosines: np.ndarray) -> np.ndarray:
+        """Per passage: the best passage cosine of its clause's counterpart in the other language
+        edition (NaN where the clause has none)."""
+        best = self._best_per_clause(self._passage_clause_rows, cosines)
+        counterpart = self._counterpart_rows[self._passage_clause_rows]
+        return np.where(counterpart >= 0, best[np.maximum(counterpart, 0)], np.nan)
 
     def best_passage_cosines(self, query_vector: np.ndarray) -> np.ndarray:
         """Each clause's best passage cosine, in index.clauses order: the embedder alone, unfused."""
@@ -365,22 +425,40 @@ class Retriever:
         lexical_all: np.ndarray,
         language: str,
         boost_clauses: set[str] = frozenset(),
+        edition: np.ndarray | None = None,
+        limit: int | None = None,
     ) -> list[Hit]:
         """Weighted sum of z-scored dense and BM25 scores over the candidates; best passage per clause.
 
         z-scores put both signals on the scale of their own spread for this query, which beat
         min-max and reciprocal-rank fusion on both benchmarks (docs/benchmarks.md).
         """
+        return self._fuse_variants(rows, dense_all, cosines, lexical_all, language, boost_clauses, (edition,), limit)[0]
+
+    def _fuse_variants(
+        self,
+        rows: np.ndarray,
+        dense_all: np.ndarray,
+        cosines: np.ndarray,
+        lexical_all: np.ndarray,
+        language: str,
+        boost_clauses: set[str],
+        editions: tuple[np.ndarray | None, ...],
+        limit: int | None,
+    ) -> list[list[Hit]]:
+        """_fuse's hits once per entry of ``editions`` (None: without the other edition's
+        evidence), sharing the work the rankings have in common. Only the best ``limit`` clauses
+        (and every boosted one) become hits, when it is given."""
         rows = rows.astype(np.int64)
         if rows.size == 0:
-            return []
+            return [[] for _ in editions]
         dense_values = dense_all[rows]
         lexical_values = lexical_all[rows]
         weight = self.config.dense_weight.get(language, 0.5)
-        fused = weight * _zscore(dense_values) + (1.0 - weight) * _zscore(lexical_values)
+        base = weight * _zscore(dense_values) + (1.0 - weight) * _zscore(lexical_values)
         if boost_clauses:
             named = np.array([self.index.passages[r].clause_id in boost_clauses for r in rows.tolist()])
-            fused = fused + np.where(named, self.config.number_boost, 0.0)
+            base = base + np.where(named, self.config.number_boost, 0.0)
         top_lexical = float(lexical_values.max())
         lexical_share = lexical_values / top_lexical if top_lexical > 0 else np.zeros_like(lexical_values)
 
@@ -388,22 +466,43 @@ class Retriever:
         clause_rows, group = np.unique(self._passage_clause_rows[rows], return_inverse=True)
         best = {}
         # Hits report the plain cosine; the cross-lingual shift only orders the candidates.
-        for name, values in (("fused", fused), ("dense", cosines[rows]), ("lexical", lexical_share)):
+        for name, values in (("dense", cosines[rows]), ("lexical", lexical_share)):
             best[name] = np.full(clause_rows.size, -np.inf)
             np.maximum.at(best[name], group, values)
-        if self.config.document_prior:
-            documents = self._clause_document_rows[clause_rows]
-            document_best = np.full(int(documents.max()) + 1, -np.inf)
-            np.maximum.at(document_best, documents, best["fused"])
-            best["fused"] = best["fused"] + self.config.document_prior * document_best[documents]
-        order = np.argsort(-best["fused"], kind="stable")
-        hits = []
-        for g in order.tolist():
-            clause = self.index.clauses[int(clause_rows[g])]
-            # A boosted clause is still the one the question named: cited whatever its score.
-            matched_by = "number" if clause.id in boost_clauses else "search"
-            hits.append(Hit(clause, float(best["fused"][g]), float(best["dense"][g]), float(best["lexical"][g]), matched_by))
-        return hits
+        documents = self._clause_document_rows[clause_rows]
+        boosted = {g for g, row in enumerate(clause_rows.tolist()) if self.index.clauses[row].id in boost_clauses} \
+            if boost_clauses else set()
+        out = []
+        for edition in editions:
+            fused = base
+            if edition is not None:
+                # A clause without a counterpart (a single-language document) is neither helped nor hurt.
+                other = edition[rows]
+                known = np.isfinite(other)
+                if known.any():
+                    z = np.zeros_like(base)
+                    z[known] = _zscore(other[known])
+                    fused = base + self.config.edition_weight.get(language, 0.0) * z
+            clause_fused = np.full(clause_rows.size, -np.inf)
+            np.maximum.at(clause_fused, group, fused)
+            if self.config.document_prior:
+                document_best = np.full(int(documents.max()) + 1, -np.inf)
+                np.maximum.at(document_best, documents, clause_fused)
+                clause_fused = clause_fused + self.config.document_prior * document_best[documents]
+            order = np.argsort(-clause_fused, kind="stable")
+            kept = order.tolist()
+            if limit is not None and limit < order.size:
+                # Past what the caller keeps, only the named clauses (kept wherever they rank).
+                kept = kept[:limit] + ([g for g in kept[limit:] if g in boosted] if boosted else [])
+            hits = []
+            for g in kept:
+                clause = self.index.clauses[int(clause_rows[g])]
+                # A boosted clause is still the one the question named: cited whatever its score.
+                matched_by = "number" if clause.id in boost_clauses else "search"
+                hits.append(Hit(clause, float(clause_fused[g]), float(best["dense"][g]), float(best["lexical"][g]),
+                                matched_by))
+            out.append(hits)
+        return out
 
 
 def _top(scores: np.ndarray, count: int) -> np.ndarray:

@@ -312,12 +312,12 @@ class Assistant:
         mark = time.perf_counter()
         answer = compose_answer(
             question,
-            result.hits,
+            result.cited,
             vector,
             live.index,
             self.answer_config(include_background),
             k,
-            scope_result.hits if scope_result is not result else None,
+            scope_result.cited if scope_result is not result else None,
             document=document,
             lang=lang,
             decision=decision,
@@ -345,7 +345,7 @@ class Assistant:
         covered = True
         if document is None and lang is None:
             covered = not self.scope_model.decide(analysis, result, retriever, self.settings.min_confidence).abstain
-        hits = order_search_hits(query, result.hits, live.index, config, analysis)
+        hits = order_search_hits(query, result.cited, live.index, config, analysis)
         views = search_view(query, hits, vector, live.index, config, covered=covered)
         return [
             {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),

@@ -64,7 +64,7 @@ def evaluate(assistant, prepared, config) -> dict:
     for row, analysis, vector, result, decision in prepared:
         if not row["answerable"]:
             continue
-        answer = compose_answer(row["question"], result.hits, vector, live.index, config, 5,
+        answer = compose_answer(row["question"], result.cited, vector, live.index, config, 5,
                                 decision=decision, analysis=analysis)
         cites = [] if answer.abstained else [c.to_dict() if hasattr(c, "to_dict") else vars(c)
                                               for c in answer.citations]
@@ -138,7 +138,7 @@ def fit_weights(assistant, prepared, base, names: list[str], idf: bool) -> int:
     live = assistant.live
     rows_x, rows_y = [], []
     for row, analysis, vector, result, decision in prepared:
-        hits = result.hits[:10]
+        hits = result.cited[:10]
         if len(hits) < 2:
             continue
         signals = answer_signals(hits, set(analysis.terms), live.index, idf)

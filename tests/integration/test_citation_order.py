@@ -30,3 +30,31 @@ def test_staff_training_cites_the_training_section_first(staff_assistant, questi
     assert numbers[0] == "5.4" or numbers[0].startswith("5.4."), numbers
     # The outsourced-staff clause may be cited, never before the training section.
     assert "5.9" not in numbers[:1]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("question, first", [
+    ("you signed me up for a paid service without asking!", "12.3"),
+    ("我都说了不要推销了怎么还打", "12.4.1"),
+])
+def test_the_other_editions_evidence_puts_the_right_clause_first(e5_assistant, question, first):
+    """Casual questions whose words match several clauses of their own edition: the other
+    edition's cosine to the same clause numbers decides (RetrievalConfig.edition_weight)."""
+    from dataclasses import replace
+
+    retriever = e5_assistant.live.retriever
+    shipped = retriever.config
+    assert shipped.edition_weight, "e5-small ranks with the other edition's evidence"
+    try:
+        answers = {}
+        for name, config in (("with", shipped), ("without", replace(shipped, edition_weight={}))):
+            retriever.config = config
+            e5_assistant.clear_caches()
+            answer = e5_assistant.ask(question)
+            assert not answer.abstained, answer.reason
+            answers[name] = [c.clause for c in answer.citations]
+    finally:
+        retriever.config = shipped
+        e5_assistant.clear_caches()
+    assert answers["with"][0] == first, answers
+    assert answers["without"][0] != first, answers
