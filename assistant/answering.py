@@ -310,12 +310,13 @@ def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | 
     total = sum(weights.values())
     fused = np.array([h.score for h in hits], dtype=np.float64)
     spread = float(fused.std()) if len(hits) > 1 else 0.0
+    mean = float(fused.mean())
     out = []
     for position, hit in enumerate(hits):
         clause = hit.clause
         parts = {
             "fused": hit.score,
-            "fused_z": (hit.score - float(fused.mean())) / spread if spread > 1e-9 else 0.0,
+            "fused_z": (hit.score - mean) / spread if spread > 1e-9 else 0.0,
             "similarity": hit.similarity,
             "dense": hit.dense,
             "lexical": hit.lexical,

@@ -8,6 +8,7 @@ the files says so, so it is inferred from the numbers.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote
 
 from assistant.records import Clause
@@ -82,7 +83,19 @@ class Editions:
 
 def clause_link(clause: Clause, highlights: list[tuple[int, int]] | None = None) -> str:
     """The viewer URL of a clause; ``?hl=`` carries the quoted spans for the viewer to mark."""
-    link = f"/documents/{quote(clause.document, safe='')}"
+    link = _document_path(clause.document)
     if highlights:
         link += "?hl=" + ",".join(f"{start}-{end}" for start, end in highlights)
-    return f"{link}#{quote(clause.number, safe='.-_()¶')}"
+    return f"{link}#{_anchor(clause.number)}"
+
+
+# Every answer links each citation, its editions and its children: a dozen links, quoted again
+# and again for the same few hundred documents and numbers.
+@lru_cache(maxsize=8192)
+def _document_path(document: str) -> str:
+    return f"/documents/{quote(document, safe='')}"
+
+
+@lru_cache(maxsize=65536)
+def _anchor(number: str) -> str:
+    return quote(number, safe=".-_()¶")

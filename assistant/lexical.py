@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -70,7 +73,35 @@ def bm25_terms(text: str) -> list[str]:
 _PHRASE_GAP = re.compile(r"[\sa-z']*", re.IGNORECASE)
 
 
+# Inside one question the same texts are tokenised by several stages (the analysis, BM25, the
+# scope decision, the answer); within question_scope() each distinct text is tokenised once.
+# Nothing is kept across questions, so a new question always pays for its own tokenising.
+_QUESTION_TERMS: ContextVar[dict[tuple[str, bool], tuple[str, ...]] | None] = ContextVar(
+    "assistant_question_terms", default=None
+)
+
+
+@contextmanager
+def question_scope() -> Iterator[None]:
+    """Remember the terms of every text tokenised until the block ends (one question's work)."""
+    token = _QUESTION_TERMS.set({})
+    try:
+        yield
+    finally:
+        _QUESTION_TERMS.reset(token)
+
+
 def _terms(text: str, phrases: bool) -> list[str]:
+    memo = _QUESTION_TERMS.get()
+    if memo is None:
+        return _split_terms(text, phrases)
+    found = memo.get((text, phrases))
+    if found is None:
+        found = memo[(text, phrases)] = tuple(_split_terms(text, phrases))
+    return list(found)
+
+
+def _split_terms(text: str, phrases: bool) -> list[str]:
     tokens: list[str] = []
     latin_positions: list[int] = []
     pairs: list[tuple[int, int]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import unicodedata
@@ -84,6 +85,18 @@ def clean_question(text: str, max_chars: int) -> str:
     if len(cleaned) > max_chars:
         raise QuestionError(f"the question is too long ({len(cleaned)} characters; the limit is {max_chars})")
     return cleaned
+
+
+def _one_question(method):
+    """Runs the method in lexical.question_scope(): a text the question's stages all tokenise
+    (analysis, BM25, scope decision, answer) is tokenised once."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with lexical.question_scope():
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 class Assistant:
@@ -273,6 +286,7 @@ class Assistant:
         self._query_cache.clear()
         self._answer_cache.clear()
 
+    @_one_question
     def ask(
         self,
         question: str,
@@ -330,6 +344,7 @@ class Assistant:
         self._answer_cache.put(key, answer)
         return replace(answer, took_ms=_elapsed_ms(started), timings_ms=timings)
 
+    @_one_question
     def search(
         self, query: str, k: int = 10, document: str | None = None, lang: str | None = None
     ) -> list[dict]:

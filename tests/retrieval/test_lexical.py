@@ -49,3 +49,29 @@ def test_a_phrase_in_the_question_prefers_the_passage_that_has_it_as_a_phrase():
         "Client money must be kept apart from what the firm holds for its own account at every branch.",
     ]
     assert LexicalIndex.build(texts).scores("What are the rules on client money?").argmax() == 1
+
+
+def test_question_scope_tokenises_each_text_once_and_forgets_it_afterwards(monkeypatch):
+    from assistant import lexical
+
+    calls: list[str] = []
+    split = lexical._split_terms
+
+    def counted(text: str, phrases: bool) -> list[str]:
+        calls.append(text)
+        return split(text, phrases)
+
+    monkeypatch.setattr(lexical, "_split_terms", counted)
+    # The session's remembered tokens (tests/support/tokens.py) would answer before the scope does.
+    monkeypatch.setattr(lexical, "_terms", getattr(lexical._terms, "computes", lexical._terms))
+    expected = tokenize("How are complaints handled?")
+    calls.clear()
+    with lexical.question_scope():
+        first = tokenize("How are complaints handled?")
+        first.append("mutated by a caller")
+        second = tokenize("How are complaints handled?")
+        bm25_terms("How are complaints handled?")  # phrases on: its own entry
+    assert second == expected  # a caller's change to its list never reaches the next caller
+    assert calls == ["How are complaints handled?"] * 2
+    tokenize("How are complaints handled?")  # outside the scope: tokenised again
+    assert len(calls) == 3
