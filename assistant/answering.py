@@ -772,7 +772,7 @@ def extractive_answer(
         for unit in picked:
             piece = citation.text[unit.start:unit.end].strip()
             key = re.sub(r"\W+", "", piece.lower())
-            if not key or key in said:
+            if not key or _already_said(key, said):
                 continue
             said.add(key)
             pieces.append(piece)
@@ -782,10 +782,27 @@ def extractive_answer(
             citation.highlights = sorted({span for unit in picked for span in unit.spans})
         marker = f"[{number + 1}]" if wanted == "zh" else f" [{number + 1}]"
         list_joiner = "\n" if citation.children or any(u.item for u in picked) else joiner
+        text = pieces[0]
+        for before, piece in zip(pieces, pieces[1:]):
+            # A line that ends no sentence (an abbreviation list's "KPI：关键绩效指标（…）", a
+            # heading) is a line of its own: run together, two such lines read as one.
+            text += (list_joiner if _ENDS_FULL_SENTENCE.search(before) else "\n") + piece
         # Background is never read as the guidance's word, in the answer text either.
         label = BACKGROUND_LABEL[wanted] if citation.kind != DEFAULT_KIND else ""
-        groups.append(label + list_joiner.join(pieces) + marker)
+        groups.append(label + text + marker)
     return "\n".join(groups)
+
+
+_ENDS_FULL_SENTENCE = re.compile(r"[.。!?！？;；:：]\W{0,2}$")
+# A sentence this long found inside one already said (a section's line "考核周期与方式：<its
+# child's lead sentence>") is the same sentence said again.
+_REPEAT_CHARS = 12
+
+
+def _already_said(key: str, said: set[str]) -> bool:
+    if key in said:
+        return True
+    return len(key) >= _REPEAT_CHARS and any(key in other for other in said)
 
 
 # A list longer than this brings its first items and the chosen ones; the link has the rest.

@@ -505,3 +505,28 @@ def test_page_labels_read_the_same_in_the_cli_and_the_viewer():
     # the CLI prints the server's label (printed page labels), not its own range of page indexes
     assert _pages({"page_start": 8, "page_end": 9, "page_label": "6–7"}) == ", pp. 6–7"
     assert _pages({"page_start": None, "page_end": None, "page_label": None}) == ""
+
+
+def test_a_childs_sentence_already_said_in_its_sections_line_is_not_said_again():
+    from assistant.answering import ScoredSentence
+
+    lead = "个人绩效考核宜按月进行，团队和中心绩效考核宜按月度、季度和年度进行。"
+    section_text = f"考核周期与方式：{lead}\n考核结果：考核结果应及时反馈给员工。"
+    child_text = lead + "考核结果应作为评优的依据。"
+    section = _citation(section_text, sentence_spans(section_text), lang="zh", number="8.4")
+    section.children = [{"clause": "8.4.1"}]
+    child = _citation(child_text, sentence_spans(child_text), lang="zh", number="8.4.1")
+    scored = [[ScoredSentence(s, e, 0.9) for s, e in sentence_spans(c.text)] for c in (section, child)]
+    answer = extractive_answer("绩效考核指标", [section, child], scored, CONFIG, False)
+    assert answer.count("个人绩效考核宜按月进行") == 1, answer
+
+
+def test_lines_that_end_no_sentence_stay_on_lines_of_their_own():
+    from assistant.answering import ScoredSentence
+
+    text = "下列缩略语适用于本文件。\nFCR：首次解决率（First Call Resolution）\nIVR：交互式语音应答（Interactive Voice Response）\nKPI：关键绩效指标（Key Performance Indicator）"
+    spans = sentence_spans(text)
+    wanted = [i for i, (s, e) in enumerate(spans) if text[s:e].startswith(("FCR", "KPI"))]
+    scored = [ScoredSentence(s, e, 0.9 if i in wanted else 0.1) for i, (s, e) in enumerate(spans)]
+    answer = extractive_answer("KPI 有哪些", [_citation(text, [spans[i] for i in wanted], lang="zh")], [scored], CONFIG, False)
+    assert "FCR：首次解决率（First Call Resolution）\nKPI：关键绩效指标" in answer, answer
