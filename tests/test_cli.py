@@ -132,3 +132,11 @@ def test_the_printed_answer_says_when_it_may_not_be_covered(fake_assistant):
     assert "[1] 4.5 — ccso-zh" in format_answer(untitled)  # a 第X条 article has no title of its own
     refusal = replace(answer, abstained=True, citations=[], reason="no clause 99.9 in ccso-en.")
     assert format_answer(refusal).startswith("No answer in the guidance. No clause 99.9 in ccso-en.")
+
+
+def test_ingest_draws_no_progress_bars_into_a_log(fake_settings, capsys):
+    # stderr captured here is not a terminal, as when ingest runs under cron or into a log file.
+    base = ["--corpus", str(fake_settings.corpus_dir), "--index", str(fake_settings.index_dir), "--embedder", "fake"]
+    code, out, err = run(capsys, *base, "ingest")
+    assert code == 0 and "indexed 3 documents" in out
+    assert "\r" not in err and "it/s" not in err and "text/s" not in err
