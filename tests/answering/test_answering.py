@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from assistant.answering import (
     AnswerConfig,
@@ -20,7 +19,6 @@ from assistant.answering import (
     substantive,
     units_of,
 )
-from assistant.api.app import create_app
 from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.kinds import KindsError, read_kinds
@@ -30,21 +28,9 @@ from assistant.retrieval import Hit
 from assistant.text import sentence_spans
 from assistant.service import Assistant
 
+from tests.support.api import ask
 from tests.support.corpus import GUIDANCE
 from tests.support.paths import DATA
-
-
-@pytest.fixture
-def client(fake_assistant):
-    app = create_app(fake_assistant.settings, assistant=fake_assistant)
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def ask(client, question: str, **extra) -> dict:
-    response = client.post("/api/ask", json={"question": question, **extra})
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def _clause(number: str, text: str, *, document: str = "doc", title: str = "", path=None, lang: str = "en",

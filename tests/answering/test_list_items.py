@@ -17,6 +17,7 @@ from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
 from assistant.text import sentence_spans
 
+from tests.support.api import ask
 from tests.support.paths import DATA
 
 ITEM = re.compile(r"^(?:[a-z][)）]|[(（]\w{1,3}[)）]|\d{1,2}[)）])")
@@ -32,12 +33,6 @@ def client(tmp_path_factory: pytest.TempPathFactory):
     assistant.open()
     with TestClient(create_app(settings, assistant=assistant)) as test_client:
         yield test_client
-
-
-def ask(client, question: str) -> dict:
-    response = client.post("/api/ask", json={"question": question})
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 @pytest.mark.parametrize("question, lead_in, item", [

@@ -8,30 +8,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
 from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
 from assistant.reasons import ZH_FALLBACK, said_to_asker
 from assistant.service import Assistant
 
+from tests.support.api import ask
 from tests.support.corpus import GUIDANCE
 
 CONTACT = "Call the service desk on 010-1234 5678."
-
-
-@pytest.fixture
-def client(fake_assistant):
-    app = create_app(fake_assistant.settings, assistant=fake_assistant)
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def ask(client, question: str, **extra) -> dict:
-    response = client.post("/api/ask", json={"question": question, **extra})
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 @pytest.mark.parametrize("reason, zh", [
