@@ -188,7 +188,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     assistant = Assistant(settings)
     try:
-        index = assistant.rebuild(progress=progress_bars(not args.quiet and sys.stderr.isatty()),
+        index = assistant.rebuild(progress=progress_bars(not args.quiet),
                                   on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     except IndexError_ as exc:
         raise CliError(str(exc) + _corpus_hint(settings)) from exc

@@ -7,9 +7,16 @@ import sys
 
 
 def progress_bars(enabled: bool):
-    """A ProgressFactory drawing one tqdm bar per stage (on stderr)."""
+    """A ProgressFactory: one tqdm bar per stage on a terminal; on any other stderr (a log file,
+    a pipe), one plain line as each stage starts, which a log can hold and a reader can follow."""
     if not enabled:
         return None
+    if not sys.stderr.isatty():
+        def stage_line(label: str, total: int):
+            print(f"{label}: {total} texts", file=sys.stderr, flush=True)
+            return lambda count: None
+
+        return stage_line
     from tqdm import tqdm
 
     def factory(label: str, total: int):

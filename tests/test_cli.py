@@ -135,8 +135,10 @@ def test_the_printed_answer_says_when_it_may_not_be_covered(fake_assistant):
 
 
 def test_ingest_draws_no_progress_bars_into_a_log(fake_settings, capsys):
-    # stderr captured here is not a terminal, as when ingest runs under cron or into a log file.
+    # stderr captured here is not a terminal, as when ingest runs under cron or into a log file:
+    # one plain line per stage, no bars redrawn with carriage returns.
     base = ["--corpus", str(fake_settings.corpus_dir), "--index", str(fake_settings.index_dir), "--embedder", "fake"]
     code, out, err = run(capsys, *base, "ingest")
     assert code == 0 and "indexed 3 documents" in out
     assert "\r" not in err and "it/s" not in err and "text/s" not in err
+    assert "embedding passages: " in err and "embedding sentences: " in err
