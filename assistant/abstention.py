@@ -665,8 +665,10 @@ class ScopeModel:
             return ScopeDecision(1.0, False, False, None, values)
         confidence = model.confidence(values)
         if confidence < threshold:
-            best = max(hits[:10], key=lambda h: h.similarity)
-            # By id: with several documents a bare number (or a report's ¶1) does not say where.
+            top = hits[:10]
+            # In the question's own language where it can (the suggestions beside it are), and by
+            # id: with several documents a bare number (or a report's ¶1) does not say where.
+            best = max([h for h in top if h.clause.lang == analysis.lang] or top, key=lambda h: h.similarity)
             reason = (
                 "The guidance does not appear to cover this question "
                 f"(confidence {confidence:.2f}, below {threshold:.2f}; closest clause {best.clause.id})."

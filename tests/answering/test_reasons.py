@@ -68,10 +68,26 @@ def test_a_low_confidence_refusal_says_the_confidence_in_chinese_without_the_con
     answer = assistant.ask("通话录音保存多久")
     assert answer.abstained and answer.reason.endswith(CONTACT)
     # The abstention decision's own wording is known: the numbers come through, not the fallback.
-    assert re.fullmatch(r"指导要求似乎没有涵盖这个问题（置信度 [\d.]+，低于 [\d.]+；最接近的条款：\S+）。", answer.message), \
-        answer.message
+    assert re.fullmatch(r"指导要求似乎没有涵盖这个问题（置信度 [\d.]+，低于 [\d.]+；最接近的条款：ccso-zh:\S+）。",
+                        answer.message), answer.message  # the closest clause by id, in the question's edition
     assert CONTACT not in answer.message  # clients show `contact` on a line of its own
 
     answer = assistant.ask("How long are call recordings kept?")
     assert answer.abstained and answer.message.startswith("The guidance does not appear to cover this question")
+    assert re.search(r"closest clause ccso-en:\S+\)\.$", answer.message), answer.message
     assert answer.reason == f"{answer.message} {CONTACT}"
+
+
+def test_a_low_confidence_refusal_names_the_closest_clause_of_the_questions_edition(fake_assistant):
+    from dataclasses import replace
+
+    retriever = fake_assistant.live.retriever
+    question = "How long are call recordings kept?"
+    analysis = retriever.analyse(question)
+    result = retriever.search(question, k=60, analysis=analysis)
+    english = [h for h in result.hits if h.clause.lang == "en"]
+    chinese = next(h for h in result.hits if h.clause.lang == "zh")
+    # The other edition's clause is the closest by cosine: it is still not the one named.
+    result.hits = [replace(chinese, sentence=0.999)] + english[:9]
+    decision = fake_assistant.scope_model.decide(analysis, result, retriever, min_confidence=0.99999)
+    assert decision.abstain and re.search(r"closest clause ccso-en:\S+\)\.$", decision.reason), decision.reason
