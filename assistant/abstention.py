@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_words
+from assistant.editions import editions_of
 from assistant.text import CJK_CLASS, is_han
 
 if TYPE_CHECKING:
@@ -669,9 +670,10 @@ class ScopeModel:
             # In the question's own language where it can (the suggestions beside it are), and by
             # id: with several documents a bare number (or a report's ¶1) does not say where.
             best = max([h for h in top if h.clause.lang == analysis.lang] or top, key=lambda h: h.similarity)
+            closest = editions_of(retriever.index).in_lang(best.clause, analysis.lang) or best.clause
             reason = (
                 "The guidance does not appear to cover this question "
-                f"(confidence {confidence:.2f}, below {threshold:.2f}; closest clause {best.clause.id})."
+                f"(confidence {confidence:.2f}, below {threshold:.2f}; closest clause {closest.id})."
             )
             return ScopeDecision(confidence, True, False, reason, values)
         uncertain = confidence < threshold + self.uncertain_margin

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.editions import Editions, clause_link
+from assistant.editions import Editions, clause_link, editions_of
 from assistant.abstention import Calibration, ScopeDecision
 from assistant.index import LoadedIndex
 from assistant.kinds import DEFAULT_KIND
@@ -74,15 +74,6 @@ class ScoredSentence:
     start: int
     end: int
     score: float
-
-
-def editions_of(index: LoadedIndex) -> Editions:
-    """The index's editions, worked out once per loaded index."""
-    editions = getattr(index, "_editions", None)
-    if editions is None:
-        editions = Editions(index.clauses)
-        index._editions = editions
-    return editions
 
 
 def compose_answer(

@@ -99,3 +99,12 @@ def _document_path(document: str) -> str:
 @lru_cache(maxsize=65536)
 def _anchor(number: str) -> str:
     return quote(number, safe=".-_()¶")
+
+
+def editions_of(index) -> Editions:
+    """The index's editions (a LoadedIndex), worked out once per loaded index."""
+    editions = getattr(index, "_editions", None)
+    if editions is None:
+        editions = Editions(index.clauses)
+        index._editions = editions
+    return editions

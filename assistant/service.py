@@ -14,11 +14,11 @@ import numpy as np
 
 from assistant import lexical
 from assistant.abstention import Calibration, ScopeModel
-from assistant.answering import AnswerConfig, compose_answer, editions_of, order_search_hits, search_view
+from assistant.answering import AnswerConfig, compose_answer, order_search_hits, search_view
 from assistant.cache import LRUCache
 from assistant.config import Settings
 from assistant.documents import DocumentError, discover
-from assistant.editions import Editions
+from assistant.editions import Editions, editions_of
 from assistant.embedding import Embedder, QueryBatcher, embedder_traits, make_embedder
 from assistant.index import (
     BuildOptions,

@@ -91,3 +91,9 @@ def test_a_low_confidence_refusal_names_the_closest_clause_of_the_questions_edit
     result.hits = [replace(chinese, sentence=0.999)] + english[:9]
     decision = fake_assistant.scope_model.decide(analysis, result, retriever, min_confidence=0.99999)
     assert decision.abstain and re.search(r"closest clause ccso-en:\S+\)\.$", decision.reason), decision.reason
+    # Only the other edition among the top hits (a nonsense question's cosines can do that):
+    # its clause is named by its counterpart in the question's edition, as the suggestions are.
+    result.hits = [replace(chinese, sentence=0.999)]
+    decision = fake_assistant.scope_model.decide(analysis, result, retriever, min_confidence=0.99999)
+    assert f"ccso-en:{chinese.clause.number}" in fake_assistant.live.index.clause_by_id
+    assert decision.reason.endswith(f"closest clause ccso-en:{chinese.clause.number})."), decision.reason
