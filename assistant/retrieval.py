@@ -171,9 +171,9 @@ class Retriever:
             [document_rows.setdefault(c.document, len(document_rows)) for c in index.clauses], dtype=np.int64
         )
         # Each clause's row in another language edition (same number), or -1 (editions.Editions).
-        from assistant.editions import Editions
+        from assistant.editions import editions_of
 
-        editions = Editions(index.clauses)
+        editions = editions_of(index)  # the index's one Editions, which answers use as well
         self._counterpart_rows = np.full(len(index.clauses), -1, dtype=np.int64)
         for row, clause in enumerate(index.clauses):
             for other in editions.others(clause):
