@@ -105,7 +105,8 @@ def compose_answer(
 
     if named and not query_terms and not any(h.matched_by == "number" for h in hits + (scope_hits or [])):
         # A bare lookup of a number the guidance lacks: say so, do not answer with something else.
-        reason, nearest = missing_clause(named[0], index, config, document, lang or language)
+        reason, nearest = missing_clause(named[0], index, config, document, lang or language,
+                                         asked_unit(question, named[0]))
         return _refusal(question, reason, nearest or all_hits, index, config, language, lang)
 
     # ``decision`` (abstention.ScopeModel.decide, made by the service on the unfiltered search)
@@ -496,12 +497,32 @@ def suggestions(hits: list[Hit], index: LoadedIndex, config: AnswerConfig, lang:
     return out
 
 
+# The unit a question names a number by, as the refusal says it back: "第二十章" asks for a
+# chapter, not an article. Chinese units and English words map to one English name; reasons.py
+# says each name in Chinese again.
+_UNIT_OF = {"章": "chapter", "条": "clause", "节": "section", "款": "paragraph", "chapter": "chapter",
+            "section": "section", "article": "article", "art": "article", "clause": "clause", "rule": "rule",
+            "paragraph": "paragraph", "§": "section"}
+
+
+def asked_unit(question: str, number: str) -> str:
+    """How the question names ``number``: "chapter", "section", "clause", … ("clause" when bare)."""
+    escaped = re.escape(number)
+    match = re.search(rf"第\s*{escaped}\s*([条章节款])", question) or re.search(
+        rf"\b(clause|section|article|chapter|rule|paragraph|art)\.?\s*{escaped}(?![\d.])|(§)\s*{escaped}",
+        question, re.IGNORECASE)
+    if match is None:
+        return "clause"
+    return _UNIT_OF.get((match.group(1) or match.group(2) or "").lower(), "clause")
+
+
 def missing_clause(
-    number: str, index: LoadedIndex, config: AnswerConfig, document: str | None, lang: str
+    number: str, index: LoadedIndex, config: AnswerConfig, document: str | None, lang: str, unit: str = "clause"
 ) -> tuple[str, list[Hit]]:
     """ "no clause 99.9 in ccso-zh; nearest: 9.9, 9.1" for the guidance document asked about, and
     the nearest clauses (as hits, for the suggestions). A number asked in Chinese numerals
-    ("第十二章") is said, and compared, as the clause numbers are written: 12."""
+    ("第十二章") is said, and compared, as the clause numbers are written: 12. ``unit`` (asked_unit)
+    is said as asked ("no chapter 20 …"), and a chapter's nearest are chapters."""
     if number and all(ch in CN_NUMERALS for ch in number) and (value := cn_numeral_to_int(number)) is not None:
         number = str(value)
     documents = [d["id"] for d in index.documents if document is None or d["id"] == document]
@@ -509,14 +530,16 @@ def missing_clause(
     langs = {c.document: c.lang for c in index.clauses}
     guidance.sort(key=lambda d: langs.get(d) != lang)
     if not guidance:
-        return f"no clause {number}.", []
+        return f"no {unit} {number}.", []
     target = guidance[0]
     numbers = [c.number for c in index.clauses if c.document == target and not c.number.startswith("¶")]
+    if unit == "chapter" and "." not in number:
+        numbers = [n for n in numbers if n.isdigit()] or numbers
     nearest = nearest_numbers(number, numbers)
     tail = f"; nearest: {', '.join(nearest)}" if nearest else ""
     hits = [Hit(index.clause_by_id[f"{target}:{n}"], 0.0, 0.0, 0.0, "search") for n in nearest
             if f"{target}:{n}" in index.clause_by_id]
-    return f"no clause {number} in {target}{tail}.", hits
+    return f"no {unit} {number} in {target}{tail}.", hits
 
 
 def nearest_numbers(number: str, numbers: list[str], count: int = 3) -> list[str]:

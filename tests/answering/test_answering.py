@@ -13,6 +13,7 @@ from assistant.answering import (
     AnswerConfig,
     Calibration,
     extractive_answer,
+    asked_unit,
     nearest_numbers,
     order_by_answer,
     page_label,
@@ -339,12 +340,40 @@ def test_a_number_the_guidance_lacks_is_a_plain_refusal_with_the_nearest_clauses
 
 
 def test_a_chapter_the_guidance_lacks_named_in_chinese_numerals_is_said_in_digits(client):
-    # The fixture stops at chapter 12: "第二十章" is chapter 20, said as the numbers are written.
-    for question in ("第二十章", "第二十条"):
+    # The fixture stops at chapter 12: "第二十章" is chapter 20, said as the numbers are written,
+    # and in the unit it was asked by (a chapter is not said as an article).
+    for question, unit, zh in (("第二十章", "chapter", "章"), ("第二十条", "clause", "条"), ("第二十节", "section", "节")):
         body = ask(client, question)
-        assert body["abstained"] and body["reason"].startswith("no clause 20 in ccso-zh; nearest: "), body["reason"]
+        assert body["abstained"] and body["reason"].startswith(f"no {unit} 20 in ccso-zh; nearest: "), body["reason"]
         nearest = body["reason"].split("nearest: ")[1].rstrip(".").split(", ")
         assert nearest and [s["clause"] for s in body["suggestions"]] == nearest
+        assert body["message"].startswith(f"指导要求（ccso-zh）中没有第20{zh}；"), body["message"]
+        assert "第20条" not in body["message"] or zh == "条"
+
+
+def test_a_missing_chapter_is_said_as_a_chapter_and_its_nearest_are_chapters(client):
+    for question, document in (("Chapter 20", "ccso-en"), ("第二十章", "ccso-zh")):
+        body = ask(client, question)
+        assert body["reason"].startswith(f"no chapter 20 in {document}; nearest: "), body["reason"]
+        assert all("." not in s["clause"] for s in body["suggestions"]), body["suggestions"]
+    body = ask(client, "Chapter 20")
+    assert body["message"].startswith("No chapter 20 in ccso-en; nearest: ")
+    body = ask(client, "第二十章")
+    said = body["message"].split("最接近的章：")[1].rstrip("。").split("、")
+    assert said == [f"第{s['clause']}章" for s in body["suggestions"]], body["message"]
+    # "section 99.9" keeps its word too.
+    assert ask(client, "section 99.9")["reason"].startswith("no section 99.9 in ccso-en")
+
+
+def test_asked_unit_keeps_the_unit_of_the_question():
+    assert asked_unit("第二十章", "二十") == "chapter"
+    assert asked_unit("第 5.3 条怎么规定", "5.3") == "clause"
+    assert asked_unit("第3节", "3") == "section"
+    assert asked_unit("What does Chapter 12 cover?", "12") == "chapter"
+    assert asked_unit("see Article 7", "7") == "article"
+    assert asked_unit("99.9", "99.9") == "clause"
+    # The unit belongs to the number it names: "chapter 2" says nothing about "4.5".
+    assert asked_unit("chapter 2 and 4.5", "4.5") == "clause"
 
 
 def test_nearest_numbers_look_like_the_asked_one():

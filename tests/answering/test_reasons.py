@@ -24,6 +24,9 @@ CONTACT = "Call the service desk on 010-1234 5678."
     ("no clause 99.9 in ccso-zh; nearest: 9.9, 9.1, 1.", "指导要求（ccso-zh）中没有第99.9条；最接近的条款：9.9、9.1、1。"),
     ("no clause 20 in ccso-zh.", "指导要求（ccso-zh）中没有第20条。"),
     ("no clause 7.", "指导要求中没有第7条。"),
+    ("no chapter 20 in ccso-zh; nearest: 2, 10, 12.", "指导要求（ccso-zh）中没有第20章；最接近的章：第2章、第10章、第12章。"),
+    ("no section 9.9 in ccso-zh.", "指导要求（ccso-zh）中没有第9.9节。"),
+    ("no article 20.", "指导要求中没有第20条。"),
     ("The guidance does not appear to cover this question (confidence 0.31, below 0.45; closest clause ccso-zh:5.3).",
      "指导要求似乎没有涵盖这个问题（置信度 0.31，低于 0.45；最接近的条款：ccso-zh:5.3）。"),
     ("The guidance does not appear to cover this question (confidence 0.31, below 0.45; closest clause "
