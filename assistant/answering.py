@@ -100,14 +100,12 @@ def compose_answer(
     editions = editions_of(index)
     language = question_lang(question)
     query_terms = lookup_topic(question)
-    named = clause_numbers_in(question)
     all_hits = scope_hits if scope_hits is not None else hits
 
-    if named and not query_terms and not any(h.matched_by == "number" for h in hits + (scope_hits or [])):
+    missing = missing_lookup(question, hits + (scope_hits or []), index, config, document, lang)
+    if missing is not None:
         # A bare lookup of a number the guidance lacks: say so, do not answer with something else.
-        reason, nearest = missing_clause(named[0], index, config, document, lang or language,
-                                         asked_unit(question, named[0]))
-        return _refusal(question, reason, nearest or all_hits, index, config, language, lang)
+        return _refusal(question, missing.reason, missing.nearest or all_hits, index, config, language, lang)
 
     # ``decision`` (abstention.ScopeModel.decide, made by the service on the unfiltered search)
     # says whether the guidance covers the question.
@@ -516,13 +514,43 @@ def asked_unit(question: str, number: str) -> str:
     return _UNIT_OF.get((match.group(1) or match.group(2) or "").lower(), "clause")
 
 
+@dataclass
+class MissingClause:
+    """A clause number the guidance lacks, as asked ("chapter" 20), and its nearest clauses."""
+
+    number: str  # as the clause numbers are written: "20" for "二十"
+    unit: str  # asked_unit's name: "clause", "chapter", …
+    document: str | None  # the guidance document looked in (None: no document at all)
+    nearest: list[Hit]
+
+    @property
+    def reason(self) -> str:
+        if self.document is None:
+            return f"no {self.unit} {self.number}."
+        tail = f"; nearest: {', '.join(h.clause.number for h in self.nearest)}" if self.nearest else ""
+        return f"no {self.unit} {self.number} in {self.document}{tail}."
+
+
+def missing_lookup(question: str, hits: list[Hit], index: LoadedIndex, config: AnswerConfig,
+                   document: str | None, lang: str | None) -> MissingClause | None:
+    """The clause the question only names ("clause 99.9", "第二十章") when no hit found it by its
+    number; None for any other question. /api/ask refuses with it and /api/search shows it, by
+    this one rule."""
+    named = clause_numbers_in(question)
+    if not named or lookup_topic(question) or any(h.matched_by == "number" for h in hits):
+        return None
+    return missing_clause(named[0], index, config, document, lang or question_lang(question),
+                          asked_unit(question, named[0]))
+
+
 def missing_clause(
     number: str, index: LoadedIndex, config: AnswerConfig, document: str | None, lang: str, unit: str = "clause"
-) -> tuple[str, list[Hit]]:
-    """ "no clause 99.9 in ccso-zh; nearest: 9.9, 9.1" for the guidance document asked about, and
-    the nearest clauses (as hits, for the suggestions). A number asked in Chinese numerals
-    ("第十二章") is said, and compared, as the clause numbers are written: 12. ``unit`` (asked_unit)
-    is said as asked ("no chapter 20 …"), and a chapter's nearest are chapters."""
+) -> MissingClause:
+    """No clause ``number``: in the guidance document asked about (the question's edition first),
+    with the nearest clauses ("no clause 99.9 in ccso-zh; nearest: 9.9, 9.1"). A number asked in
+    Chinese numerals ("第十二章") is said, and compared, as the clause numbers are written: 12.
+    ``unit`` (asked_unit) is said as asked ("no chapter 20 …"), and a chapter's nearest are
+    chapters."""
     if number and all(ch in CN_NUMERALS for ch in number) and (value := cn_numeral_to_int(number)) is not None:
         number = str(value)
     documents = [d["id"] for d in index.documents if document is None or d["id"] == document]
@@ -530,16 +558,23 @@ def missing_clause(
     langs = {c.document: c.lang for c in index.clauses}
     guidance.sort(key=lambda d: langs.get(d) != lang)
     if not guidance:
-        return f"no {unit} {number}.", []
+        return MissingClause(number, unit, None, [])
     target = guidance[0]
     numbers = [c.number for c in index.clauses if c.document == target and not c.number.startswith("¶")]
     if unit == "chapter" and "." not in number:
         numbers = [n for n in numbers if n.isdigit()] or numbers
-    nearest = nearest_numbers(number, numbers)
-    tail = f"; nearest: {', '.join(nearest)}" if nearest else ""
-    hits = [Hit(index.clause_by_id[f"{target}:{n}"], 0.0, 0.0, 0.0, "search") for n in nearest
+    hits = [Hit(index.clause_by_id[f"{target}:{n}"], 0.0, 0.0, 0.0, "search") for n in nearest_numbers(number, numbers)
             if f"{target}:{n}" in index.clause_by_id]
-    return f"no {unit} {number} in {target}{tail}.", hits
+    return MissingClause(number, unit, target, hits)
+
+
+def missing_view(missing: MissingClause, question: str, index: LoadedIndex, config: AnswerConfig,
+                 lang: str | None) -> dict:
+    """What /api/search says of a missing clause: the parts, for a page to say it in its own
+    language, the reason (English) and ``message`` in the question's language, as a refusal has."""
+    return {"number": missing.number, "unit": missing.unit, "document": missing.document,
+            "reason": missing.reason, "message": said_to_asker(missing.reason, question_lang(question)),
+            "nearest": suggestions(missing.nearest, index, config, lang or question_lang(question))}
 
 
 def nearest_numbers(number: str, numbers: list[str], count: int = 3) -> list[str]:

@@ -100,3 +100,23 @@ def test_a_low_confidence_refusal_names_the_closest_clause_of_the_questions_edit
     decision = fake_assistant.scope_model.decide(analysis, result, retriever, min_confidence=0.99999)
     assert f"ccso-en:{chinese.clause.number}" in fake_assistant.live.index.clause_by_id
     assert decision.reason.endswith(f"closest clause ccso-en:{chinese.clause.number})."), decision.reason
+
+
+def test_a_search_for_a_missing_clause_says_so_as_the_ask_refusal_does(client):
+    # /api/search shows weak matches for "clause 99.9"; `missing` says that no clause 99.9 exists
+    # and which are nearest, by the same rule and in the same words as /api/ask's refusal.
+    for query, unit, document in (("clause 99.9", "clause", "ccso-en"), ("第99.9条", "clause", "ccso-zh"),
+                                  ("第二十章", "chapter", "ccso-zh"), ("Chapter 20", "chapter", "ccso-en")):
+        refusal = ask(client, query)
+        response = client.get("/api/search", params={"q": query})
+        assert response.status_code == 200, response.text
+        missing = response.json()["missing"]
+        assert missing is not None, query
+        assert missing["reason"] == refusal["reason"] and missing["message"] == refusal["message"]
+        assert (missing["unit"], missing["document"]) == (unit, document)
+        assert missing["number"] == ("20" if "20" in refusal["reason"] else "99.9")
+        assert [s["id"] for s in missing["nearest"]] == [s["id"] for s in refusal["suggestions"]]
+        assert missing["nearest"] and all(s["link"].startswith("/documents/") for s in missing["nearest"])
+    # A clause that exists, a topic, and a number with a topic carry no such notice.
+    for query in ("第4.5条", "data security", "clause 99.9 data security"):
+        assert client.get("/api/search", params={"q": query}).json()["missing"] is None, query
