@@ -631,6 +631,7 @@ _ITEM = re.compile(r"^\s*(?:(?P<alpha>[a-zA-Z])[)）]|[(（](?P<paren>[\w一二�
 _LEAD_IN = re.compile(r"[:：]\s*$")
 _NUMBERED_LINE = re.compile(r"^\s*(?:\d|第|附录|Annex|¶)")
 _ENDS_SENTENCE = re.compile(r"[.。!?！？;；:：\"”’)）]\s*$")
+_ENDS_CLAUSE = re.compile(r"[;；]\s*$")
 # Questions asking for a number: a time limit, a duration, a count, a share.
 _ASKS_NUMBER = re.compile(
     r"how (?:long|many|much|often|soon|quickly)|within|deadline|time limit|minimum|maximum|at least|at most|"
@@ -638,6 +639,15 @@ _ASKS_NUMBER = re.compile(
     r"不少于|不超过|至少|最长|最多|何时|什么时候|天内|小时内",
     re.IGNORECASE,
 )
+# Questions asking for what something contains, its steps, measures or cases: a list answers them.
+_ASKS_LIST = re.compile(
+    r"\b(?:contains?|includes?|consists? of|comprises?|covers?|list|steps|measures|items|elements|indicators|"
+    r"situations|circumstances|cases|levels|what (?:kinds?|types?|information))\b|"
+    r"哪些|哪几|包括什么|包含什么|包括哪|包含哪|什么内容|几种|步骤|措施|情形|什么情况",
+    re.IGNORECASE,
+)
+# A list's lead-in ranks as its best line (lead-in or item) plus this when the question asks for a list.
+LIST_BONUS = 0.08
 _HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十两百]+\s*(?:个|天|日|小时|分钟|年|月|次|周|学时|%)")
 NUMBER_BONUS = 0.05
 BACKGROUND_LABEL = {"zh": "背景资料（非指导要求）：", "en": "Background (not the guidance): "}
@@ -672,7 +682,10 @@ def units_of(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
             # A lowercase start continues a sentence broken at a line end; so does text after a
             # line without end punctuation, unless it starts a numbered line of its own.
             broken = not _ENDS_SENTENCE.search(text[previous.start:previous.end]) and not _NUMBERED_LINE.match(piece)
-            if piece[:1].islower() or (broken and not previous.item) or (previous.item and same_line):
+            # A sentence span ending at "；" (Chinese sentence spans end there) is half a sentence:
+            # "应急预案应至少每年评审和修订一次；" alone reads as a fragment.
+            half = not previous.item and same_line and _ENDS_CLAUSE.search(text[previous.start:previous.end])
+            if piece[:1].islower() or (broken and not previous.item) or (previous.item and same_line) or half:
                 previous.end = end
                 previous.spans.append((start, end))
                 continue
@@ -766,6 +779,7 @@ def extractive_answer(
         return ""
     wanted = question_lang(question)
     asks_number = bool(_ASKS_NUMBER.search(question))
+    asks_list = bool(_ASKS_LIST.search(question))
     chosen: dict[int, list[_Unit]] = {}
     units_by_citation: dict[int, list[_Unit]] = {}
     if bare_lookup:
@@ -781,6 +795,8 @@ def extractive_answer(
         numbers = [n for n in numbers if n == 0 or not citations[n].children
                    or not any(x.startswith(citations[n].clause + ".") for x in cited)] or numbers
         pool: list[tuple[float, int, _Unit]] = []
+        lists_of_lead: list[tuple[float, _Unit]] = []
+        boosted: set[int] = set()  # lead-ins given LIST_BONUS: it puts them first, it is no bar for the rest
         for rank, number in enumerate(numbers):
             citation = citations[number]
             units = units_of(citation.text, [(s.start, s.end) for s in scored[number]])
@@ -791,19 +807,38 @@ def extractive_answer(
                 score = max(score_of.get(span, -1.0) for span in unit.spans)
                 if asks_number and _HAS_NUMBER.search(citation.text[unit.start:unit.end]):
                     score += NUMBER_BONUS
-                if any(span in highlighted for span in unit.spans) or (asks_number and score > -1):
+                heads_list = rank == 0 and unit.lead_in and unit.block != -1
+                if heads_list:
+                    # The first clause's list answers as a whole: its lead-in ranks as its best line,
+                    # and first when the question asks what something contains, its steps or cases.
+                    score = max(score, max(score_of.get(span, -1.0) for u in units if u.block == unit.block
+                                           for span in u.spans))
+                    lists_of_lead.append((score, unit))
+                    if asks_list:
+                        score += LIST_BONUS
+                        boosted.add(id(unit))
+                if (any(span in highlighted for span in unit.spans) or (asks_number and score > -1)
+                        or (heads_list and asks_list)):
                     # Earlier citations are better matches; prefer their sentences on ties.
                     pool.append((score - 0.01 * rank, number, unit))
         pool.sort(key=lambda item: item[0], reverse=True)
         if pool:
-            top = pool[0][0]
+            top = max(score - (LIST_BONUS if id(unit) in boosted else 0.0) for score, _, unit in pool)
             # The first citation is the best answer: its best sentence speaks whatever the others score.
             lead = next((item for item in pool if item[1] == numbers[0]), None)
             if lead is not None:
                 chosen[lead[1]] = [lead[2]]
-                pool = [item for item in pool if item is not lead]
+                # A list of the first clause about as good as its best sentence comes with it, before
+                # other clauses' sentences: "in the following situations:" is what "when" asks.
+                best = lead[0] - (LIST_BONUS if id(lead[2]) in boosted else 0.0)
+                for score, unit in lists_of_lead:
+                    if unit is not lead[2] and score >= best - config.highlight_margin:
+                        chosen[lead[1]].append(unit)
+                said_first = {id(unit) for unit in chosen[lead[1]]}
+                pool = [item for item in pool if id(item[2]) not in said_first]
             # Only sentences about as good as the best one: a weaker clause's sentence reads as noise.
-            for score, number, unit in pool[: config.answer_sentences - len(chosen)]:
+            room = config.answer_sentences - sum(len(units) for units in chosen.values())
+            for score, number, unit in pool[: max(0, room)]:
                 if score >= top - config.highlight_margin:
                     chosen.setdefault(number, []).append(unit)
         if not chosen:
@@ -815,22 +850,24 @@ def extractive_answer(
     said: set[str] = set()
     for number in sorted(chosen):
         units = units_by_citation[number]
-        picked = _with_lists(chosen[number], units)
         citation = citations[number]
+        picked = _with_lists(chosen[number], units, citation.text)
         pieces = []
-        for unit in picked:
-            piece = citation.text[unit.start:unit.end].strip()
+        shown: list[tuple[int, int]] = []
+        for unit, spans in picked:
+            piece = citation.text[spans[0][0]:spans[-1][1]].strip()
             key = re.sub(r"\W+", "", piece.lower())
             if not key or _already_said(key, said):
                 continue
             said.add(key)
             pieces.append(piece)
+            shown.extend(spans)
         if not pieces:
             continue
         if not bare_lookup:
-            citation.highlights = sorted({span for unit in picked for span in unit.spans})
+            citation.highlights = sorted(set(shown))
         marker = f"[{number + 1}]" if wanted == "zh" else f" [{number + 1}]"
-        list_joiner = "\n" if citation.children or any(u.item for u in picked) else joiner
+        list_joiner = "\n" if citation.children or any(u.item for u, _ in picked) else joiner
         text = pieces[0]
         for before, piece in zip(pieces, pieces[1:]):
             # A line that ends no sentence (an abbreviation list's "KPI：关键绩效指标（…）", a
@@ -854,20 +891,37 @@ def _already_said(key: str, said: set[str]) -> bool:
     return len(key) >= _REPEAT_CHARS and any(key in other for other in said)
 
 
-# A list longer than this brings its first items and the chosen ones; the link has the rest.
-LIST_ITEMS = 8
+# A list longer than this many characters shows each item it was not chosen for by its first
+# sentence ("a) Scope and incident classification: …"): the list stays whole and readable, the
+# link opens the whole clause.
+LIST_CHARS = 700
+# A list of more items than this brings its first ones and the chosen ones (a bound for odd
+# documents; the shipped guidance's longest list has 10).
+LIST_ITEMS = 20
 
 
-def _with_lists(chosen: list[_Unit], units: list[_Unit]) -> list[_Unit]:
-    """The chosen units with every list they touch made whole, in the clause's order."""
+def _with_lists(chosen: list[_Unit], units: list[_Unit], text: str) -> list[tuple[_Unit, list[tuple[int, int]]]]:
+    """The chosen units with every list they touch made whole, in the clause's order, each with
+    the spans it is said by."""
     blocks = {u.block for u in chosen if u.block != -1}
     picked = {id(u) for u in chosen}
+    compact: set[int] = set()
     for block in blocks:
         members = [u for u in units if u.block == block]
         picked.update(id(u) for u in members if not u.item)  # the lead-in
         items = [u for u in members if u.item]
+        if sum(u.end - u.start for u in members) > LIST_CHARS:
+            compact.update(id(u) for u in items if id(u) not in {id(c) for c in chosen})
         picked.update(id(u) for u in items[:LIST_ITEMS])
-    return [u for u in units if id(u) in picked]
+    return [(u, _first_sentence(u.spans, text) if id(u) in compact else u.spans) for u in units if id(u) in picked]
+
+
+def _first_sentence(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """An item's spans up to the end of its first full sentence (a span ending at "；" is half of one)."""
+    for n, (start, end) in enumerate(spans):
+        if _ENDS_FULL_SENTENCE.search(text[start:end]) and not _ENDS_CLAUSE.search(text[start:end]):
+            return spans[: n + 1]
+    return spans
 
 
 # -- search results ---------------------------------------------------------------------------

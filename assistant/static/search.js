@@ -49,7 +49,7 @@
       // The server's `missing`: a query that only names a number the guidance does not have.
       missing: function (unit, number, doc) { return "There is no " + unit + " " + number + " in " + doc + "."; },
       nearest: function (unit) { return unit === "chapter" ? "Nearest chapters:" : unit === "section" ? "Nearest sections:" : "Nearest clauses:"; },
-      missingWeak: "The matches below do not name it; they only share words with the query.",
+      missingWeak: "The matches below are not it: they only share words with the query.",
       units: { clause: "clause", article: "article", rule: "rule", chapter: "chapter", section: "section", paragraph: "paragraph" },
       chapterLabel: function (n, t) { return t ? n + " " + t : "Chapter " + n; }
     },
@@ -85,7 +85,7 @@
       snippetOnly: "只显示匹配的句子",
       missing: function (unit, number, doc) { return doc + "中没有第" + number + unit + "。"; },
       nearest: function (unit) { return unit === "章" ? "最接近的章：" : unit === "节" ? "最接近的节：" : unit === "款" ? "最接近的款：" : "最接近的条款："; },
-      missingWeak: "以下结果并非该条款，只是与检索词有相同的字词。",
+      missingWeak: "以下结果并非所查编号的内容，只是与检索词有相同的字词。",
       units: { clause: "条", article: "条", rule: "条", chapter: "章", section: "节", paragraph: "款" },
       chapterLabel: function (n, t) { return t ? n + " " + t : "第 " + n + " 章"; }
     }
