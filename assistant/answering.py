@@ -854,10 +854,14 @@ def extractive_answer(
         picked = _with_lists(chosen[number], units, citation.text)
         pieces = []
         shown: list[tuple[int, int]] = []
+        listed = {u.block for u, _ in picked if u.item}
         for unit, spans in picked:
             piece = citation.text[spans[0][0]:spans[-1][1]].strip()
             key = re.sub(r"\W+", "", piece.lower())
-            if not key or _already_said(key, said):
+            # A lead-in whose items are said is said with them, even where a section's line
+            # quoted it already ("Real-time monitoring indicators: … the following indicators…").
+            heads_items = unit.lead_in and unit.block in listed
+            if not key or (_already_said(key, said) and not heads_items):
                 continue
             said.add(key)
             pieces.append(piece)
@@ -891,9 +895,10 @@ def _already_said(key: str, said: set[str]) -> bool:
     return len(key) >= _REPEAT_CHARS and any(key in other for other in said)
 
 
-# A list longer than this many characters shows each item it was not chosen for by its first
-# sentence ("a) Scope and incident classification: …"): the list stays whole and readable, the
-# link opens the whole clause.
+# A list longer than this many characters is not said whole for one of its items: an item chosen
+# comes with the lead-in alone ("UPS backup time" needs item f), not the plan's ten headings). A
+# chosen lead-in brings every item, those it was not chosen for by their first sentence ("a) Scope
+# and incident classification: …"). The link opens the whole clause.
 LIST_CHARS = 700
 # A list of more items than this brings its first ones and the chosen ones (a bound for odd
 # documents; the shipped guidance's longest list has 10).
@@ -901,17 +906,20 @@ LIST_ITEMS = 20
 
 
 def _with_lists(chosen: list[_Unit], units: list[_Unit], text: str) -> list[tuple[_Unit, list[tuple[int, int]]]]:
-    """The chosen units with every list they touch made whole, in the clause's order, each with
-    the spans it is said by."""
+    """The chosen units with the lists they touch made readable (see LIST_CHARS), in the clause's
+    order, each with the spans it is said by."""
     blocks = {u.block for u in chosen if u.block != -1}
-    picked = {id(u) for u in chosen}
+    said = {id(u) for u in chosen}
+    picked = set(said)
     compact: set[int] = set()
     for block in blocks:
         members = [u for u in units if u.block == block]
         picked.update(id(u) for u in members if not u.item)  # the lead-in
         items = [u for u in members if u.item]
         if sum(u.end - u.start for u in members) > LIST_CHARS:
-            compact.update(id(u) for u in items if id(u) not in {id(c) for c in chosen})
+            if not any(u.lead_in and id(u) in said for u in members):
+                continue  # the chosen items, under their lead-in
+            compact.update(id(u) for u in items if id(u) not in said)
         picked.update(id(u) for u in items[:LIST_ITEMS])
     return [(u, _first_sentence(u.spans, text) if id(u) in compact else u.spans) for u in units if id(u) in picked]
 

@@ -175,3 +175,27 @@ def test_asked_what_the_plan_contains_the_api_answers_with_the_whole_list(client
     first_item = next(n for n, line in enumerate(group) if ITEM.match(line))
     assert group[first_item - 1].endswith(lead_in), body["answer"]
     assert [line[:2] for line in group if ITEM.match(line)] == ["a)", "b)", "c)", "d)"], body["answer"]
+
+
+def test_an_item_chosen_from_a_long_list_comes_with_its_lead_in_not_the_whole_list():
+    items = [f"{chr(ord('a') + n)}) Item {n}: what item {n} covers, said at length to make the list long, "
+             f"well past the bound that keeps long lists short." for n in range(10)]
+    text = "The plan shall contain at least the following:\n" + "\n".join(items)
+    spans = sentence_spans(text)
+    # Item f) (the sixth) answers; the lead-in does not.
+    scored = [ScoredSentence(s, e, 0.9 if n == 6 else 0.3) for n, (s, e) in enumerate(spans)]
+    citation = _citation(text, [spans[6]])
+    answer = extractive_answer("How long may recovery take?", [citation], [scored], CONFIG, False)
+    assert answer == "The plan shall contain at least the following:\n" + items[5] + " [1]", answer
+
+
+def test_a_lead_in_a_sections_line_quoted_is_said_again_before_its_items():
+    # A section's line quotes its child's lead-in; the child's items still come under it.
+    section = "Real-time monitoring indicators: Managers shall watch the following indicators…"
+    child = "Managers shall watch the following indicators:\na) the queue;\nb) the service level."
+    section_scored = [ScoredSentence(0, len(section), 0.95)]
+    child_spans = sentence_spans(child)
+    child_scored = [ScoredSentence(s, e, 0.95 if n == 1 else 0.5) for n, (s, e) in enumerate(child_spans)]
+    citations = [_citation(section, [(0, len(section))], "6.3"), _citation(child, [child_spans[1]], "6.3.1")]
+    answer = extractive_answer("real-time monitoring", citations, [section_scored, child_scored], CONFIG, False)
+    assert "Managers shall watch the following indicators:\na) the queue;\nb) the service level. [2]" in answer, answer
