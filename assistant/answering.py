@@ -89,6 +89,7 @@ def compose_answer(
     lang: str | None = None,
     decision: ScopeDecision | None = None,
     analysis: QueryAnalysis | None = None,
+    part_vectors: list[np.ndarray] | None = None,
 ) -> Answer:
     """``scope_hits`` (an unfiltered search) decide whether the guidance covers the question when
     ``hits`` were narrowed by a document or language filter (``document``, ``lang``): the filter
@@ -96,7 +97,9 @@ def compose_answer(
     the filter: each is replaced by its counterpart in the wanted edition, so a Chinese question
     filtered to the English edition cites what it would cite unfiltered, in English.
     ``analysis`` (query.analyse) gives the topic terms citations are ordered by: without the
-    asking template's words ("say", "requirements"), with misspelt words corrected."""
+    asking template's words ("say", "requirements"), with misspelt words corrected.
+    ``part_vectors`` (one per question_parts part, for a question asking two things) make each
+    part's best clause cited and heard, in the parts' order."""
     editions = editions_of(index)
     language = question_lang(question)
     query_terms = lookup_topic(question)
@@ -166,6 +169,18 @@ def compose_answer(
         keep.update(id(h) for h in [h for h in ranked if id(h) not in keep][:room])
         kept = [h for h in ranked if id(h) in keep][:k]
 
+    # A question asking two things: each part's best clause is cited, first, in the parts' order,
+    # and says the part's best sentence.
+    part_spans: list[tuple[str, tuple[int, int]]] = []
+    if part_vectors and not bare_lookup and index.has_sentence_vectors:
+        # A section's lines only repeat its children's: a part is answered by a clause itself.
+        bests = part_answers(part_vectors, [h for h in ranked if substantive(h.clause) and not h.clause.children],
+                             index)
+        firsts = list(dict.fromkeys(id(h) for h, _ in bests))
+        part_spans = [(h.clause.id, span) for h, span in bests]
+        by_id = {id(h): h for h in ranked}
+        kept = ([by_id[i] for i in firsts] + [h for h in kept if id(h) not in firsts])[:max(k, len(firsts))]
+
     citations: list[Citation] = []
     scored_by_citation: list[list[ScoredSentence]] = []
     for hit in kept:
@@ -175,7 +190,9 @@ def compose_answer(
         scored_by_citation.append(sentences)
         citations.append(make_citation(clause, sorted(highlights), 1.0 if bare_lookup else hit.similarity,
                                        index, config, editions))
-    answer = extractive_answer(question, citations, scored_by_citation, config, bare_lookup)
+    position = {hit.clause.id: n for n, hit in enumerate(kept)}
+    must_say = [(position[clause_id], span) for clause_id, span in part_spans if clause_id in position]
+    answer = extractive_answer(question, citations, scored_by_citation, config, bare_lookup, must_say)
     for citation in citations:
         _bound(citation, config.citation_chars)
         citation.link = clause_link(index.clause_by_id[citation.id], citation.highlights)
@@ -201,6 +218,44 @@ def lookup_topic(question: str) -> set[str]:
     words make: what is left decides whether the question only names a clause."""
     return {t for t in topic_terms(question) if not (CJK_RE.match(t) and all(ch in _LOOKUP_CHARS for ch in t))}
 
+
+
+# Where a question asking two things splits: its question marks and semicolons, "… and how/who …",
+# and Chinese joining words after a comma.
+_PART_SPLIT = re.compile(
+    r"[？?；;]+|[,，]?\s+and\s+(?=(?:how|what|when|which|who|whom|where|why|is|are|do|does|must|should|can|may)\b)|"
+    r"[，,]\s*(?:还有|另外|以及|并且|同时)",
+    re.IGNORECASE,
+)
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a question that asks two or more things ("投诉多久要回复？录音保存多长时间？",
+    "How long are recordings kept and who can access them?"), each with a topic of its own; []
+    for a question asking one thing."""
+    parts = [part.strip(" ,，。.、") for part in _PART_SPLIT.split(question)]
+    parts = [part for part in parts if part and lookup_topic(part)]
+    return parts if len(parts) > 1 else []
+
+
+def part_answers(part_vectors: list[np.ndarray], hits: list[Hit], index: LoadedIndex) -> list[tuple[Hit, tuple[int, int]]]:
+    """Per part, the hit whose sentence answers the part best, and that sentence's span (by the
+    part's own vector: mixed with the whole question's, one part's topic wins both)."""
+    out = []
+    for part in part_vectors:
+        best, best_score = None, -np.inf
+        for hit in hits:
+            rows = index.sentence_rows(hit.clause.id)
+            if not rows:
+                continue
+            scores = index.sentence_scores(part, rows)
+            top = int(np.argmax(scores))
+            if float(scores[top]) > best_score:
+                sentence = index.sentences[rows[top]]
+                best, best_score = (hit, (sentence.start, sentence.end)), float(scores[top])
+        if best is not None:
+            out.append(best)
+    return out
 
 
 def _mapped(hits: list[Hit], editions: Editions, document: str | None, lang: str | None) -> list[Hit]:
@@ -767,8 +822,12 @@ def extractive_answer(
     scored: list[list[ScoredSentence]],
     config: AnswerConfig,
     bare_lookup: bool,
+    must_say: list[tuple[int, tuple[int, int]]] | None = None,
 ) -> str:
     """The best sentences of the cited clauses, grouped per clause, each group marked [n].
+    ``must_say`` (citation position, sentence span) are said whatever the others score: each
+    part's best sentence of a question asking two things; a first citation with one of them
+    says it instead of its own best.
 
     Sentences come from citations in the question's language when there are any, so an English
     question is not answered with the Chinese edition's wording of the same clause. A chosen list
@@ -825,8 +884,12 @@ def extractive_answer(
         if pool:
             top = max(score - (LIST_BONUS if id(unit) in boosted else 0.0) for score, _, unit in pool)
             # The first citation is the best answer: its best sentence speaks whatever the others score.
+            for number, span in must_say or []:
+                unit = next((u for u in units_by_citation.get(number, []) if span in u.spans), None)
+                if unit is not None and all(unit is not u for u in chosen.get(number, [])):
+                    chosen.setdefault(number, []).append(unit)
             lead = next((item for item in pool if item[1] == numbers[0]), None)
-            if lead is not None:
+            if lead is not None and numbers[0] not in chosen:
                 chosen[lead[1]] = [lead[2]]
                 # A list of the first clause about as good as its best sentence comes with it, before
                 # other clauses' sentences: "in the following situations:" is what "when" asks.
@@ -834,8 +897,8 @@ def extractive_answer(
                 for score, unit in lists_of_lead:
                     if unit is not lead[2] and score >= best - config.highlight_margin:
                         chosen[lead[1]].append(unit)
-                said_first = {id(unit) for unit in chosen[lead[1]]}
-                pool = [item for item in pool if id(item[2]) not in said_first]
+            said_first = {id(unit) for units in chosen.values() for unit in units}
+            pool = [item for item in pool if id(item[2]) not in said_first]
             # Only sentences about as good as the best one: a weaker clause's sentence reads as noise.
             room = config.answer_sentences - sum(len(units) for units in chosen.values())
             for score, number, unit in pool[: max(0, room)]:

@@ -20,6 +20,7 @@ from assistant.answering import (
     missing_lookup,
     missing_view,
     order_search_hits,
+    question_parts,
     search_view,
 )
 from assistant.cache import LRUCache
@@ -336,6 +337,12 @@ class Assistant:
         mark = time.perf_counter()
         decision = self.scope_model.decide(analysis, scope_result, retriever, self.settings.min_confidence)
         timings["scope"] = _elapsed_ms(mark)
+        part_vectors = None
+        if not decision.abstain and (parts := question_parts(question)):
+            # A question asking two things: each part's own vector finds its best clause.
+            mark = time.perf_counter()
+            part_vectors = [self._query_vector(retriever.analyse(part).search_text) for part in parts]
+            timings["embed_parts"] = _elapsed_ms(mark)
         mark = time.perf_counter()
         answer = compose_answer(
             question,
@@ -349,6 +356,7 @@ class Assistant:
             lang=lang,
             decision=decision,
             analysis=analysis,
+            part_vectors=part_vectors,
         )
         timings["compose"] = _elapsed_ms(mark)
         # A refusal made in composition (a clause number the guidance lacks) is never 'uncertain'.

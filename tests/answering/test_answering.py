@@ -17,6 +17,7 @@ from assistant.answering import (
     nearest_numbers,
     order_by_answer,
     page_label,
+    question_parts,
     substantive,
     units_of,
 )
@@ -545,3 +546,49 @@ def test_lines_that_end_no_sentence_stay_on_lines_of_their_own():
     scored = [ScoredSentence(s, e, 0.9 if i in wanted else 0.1) for i, (s, e) in enumerate(spans)]
     answer = extractive_answer("KPI 有哪些", [_citation(text, [spans[i] for i in wanted], lang="zh")], [scored], CONFIG, False)
     assert "FCR：首次解决率（First Call Resolution）\nKPI：关键绩效指标" in answer, answer
+
+
+# -- a question asking two things (issue 13 item 4) ----------------------------------------------
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("投诉多久要回复？录音保存多长时间？", ["投诉多久要回复", "录音保存多长时间"]),
+    ("How long are recordings kept and who can access them?", ["How long are recordings kept", "who can access them"]),
+    ("What's the minimum password length; how often must it change?",
+     ["What's the minimum password length", "how often must it change"]),
+    ("录音保存多久，另外谁可以调阅？", ["录音保存多久", "谁可以调阅"]),
+    ("How long are call recordings kept?", []),  # one thing asked
+    ("Who handles complaints and disputes?", []),  # "and" inside one question
+    ("第4.5条？", []),  # no topic in a part
+])
+def test_question_parts_split_a_question_asking_two_things(question, parts):
+    assert question_parts(question) == parts
+
+
+def test_each_part_of_a_two_part_question_gets_its_best_clause_cited_and_heard(client):
+    question = "通话录音保存多久？谁可以调阅通话录音？"
+    body = ask(client, question)
+    assert not body["abstained"], body["reason"]
+    assert [c["clause"] for c in body["citations"][:2]] == ["11.6.1", "11.6.2"], [c["id"] for c in body["citations"]]
+    assert "保存期限不少于 6 个月" in body["answer"].split("[1]")[0], body["answer"]
+    assert "调阅通话录音应提出书面或系统申请" in body["answer"].split("[1]")[1].split("[2]")[0], body["answer"]
+    # Each part asked on its own cites the same clause first.
+    for part, first in (("通话录音保存多久？", "11.6.1"), ("谁可以调阅通话录音？", "11.6.2")):
+        assert ask(client, part)["citations"][0]["clause"] == first
+
+
+def test_a_must_say_sentence_is_said_whatever_the_others_score():
+    from assistant.answering import ScoredSentence
+
+    first = "Recordings are kept for 6 months. Recordings are stored safely."
+    second = "Access needs approval. Access is logged."
+    s1, s2 = sentence_spans(first), sentence_spans(second)
+    scored = [[ScoredSentence(*s1[0], 0.95), ScoredSentence(*s1[1], 0.94)],
+              [ScoredSentence(*s2[0], 0.70), ScoredSentence(*s2[1], 0.60)]]
+    citations = [_citation(first, [s1[0], s1[1]], number="1"), _citation(second, [s2[0]], number="2")]
+    plain = extractive_answer("How long are recordings kept? Who may access them?", citations, scored, CONFIG, False)
+    assert "[2]" not in plain  # too weak beside the first clause's sentences
+    citations = [_citation(first, [s1[0], s1[1]], number="1"), _citation(second, [s2[0]], number="2")]
+    told = extractive_answer("How long are recordings kept? Who may access them?", citations, scored, CONFIG, False,
+                             [(1, s2[0])])
+    assert told.endswith("Access needs approval. [2]") and "kept for 6 months" in told, told
