@@ -175,7 +175,7 @@ def compose_answer(
     if part_vectors and not bare_lookup and index.has_sentence_vectors:
         # A section's lines only repeat its children's: a part is answered by a clause itself.
         bests = part_answers(part_vectors, [h for h in ranked if substantive(h.clause) and not h.clause.children],
-                             index)
+                             index, editions, language)
         firsts = list(dict.fromkeys(id(h) for h, _ in bests))
         part_spans = [(h.clause.id, span) for h, span in bests]
         by_id = {id(h): h for h in ranked}
@@ -238,23 +238,33 @@ def question_parts(question: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-def part_answers(part_vectors: list[np.ndarray], hits: list[Hit], index: LoadedIndex) -> list[tuple[Hit, tuple[int, int]]]:
-    """Per part, the hit whose sentence answers the part best, and that sentence's span (by the
-    part's own vector: mixed with the whole question's, one part's topic wins both)."""
+def part_answers(part_vectors: list[np.ndarray], hits: list[Hit], index: LoadedIndex,
+                 editions: Editions | None = None, lang: str | None = None) -> list[tuple[Hit, tuple[int, int]]]:
+    """Per part, the hit whose sentence answers the part best, and that sentence's span in the
+    hit's own text. Clauses are judged by the part's own vector (mixed with the whole question's,
+    one part's topic wins both) and, with ``editions``, in the question's language ``lang``: a
+    filter to the other edition must not leave the choice to a cross-lingual cosine."""
+
+    def best_sentence(clause: Clause, part: np.ndarray) -> tuple[float, int] | None:
+        rows = index.sentence_rows(clause.id)
+        if not rows:
+            return None
+        scores = index.sentence_scores(part, rows)
+        top = int(np.argmax(scores))
+        return float(scores[top]), rows[top]
+
     out = []
     for part in part_vectors:
         best, best_score = None, -np.inf
         for hit in hits:
-            rows = index.sentence_rows(hit.clause.id)
-            if not rows:
-                continue
-            scores = index.sentence_scores(part, rows)
-            top = int(np.argmax(scores))
-            if float(scores[top]) > best_score:
-                sentence = index.sentences[rows[top]]
-                best, best_score = (hit, (sentence.start, sentence.end)), float(scores[top])
-        if best is not None:
-            out.append(best)
+            judge = (editions.in_lang(hit.clause, lang) if editions is not None and lang else None) or hit.clause
+            found = best_sentence(judge, part)
+            if found is not None and found[0] > best_score:
+                best, best_score = hit, found[0]
+        own = best_sentence(best.clause, part) if best is not None else None
+        if own is not None:
+            sentence = index.sentences[own[1]]
+            out.append((best, (sentence.start, sentence.end)))
     return out
 
 
