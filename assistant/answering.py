@@ -714,6 +714,16 @@ _ASKS_LIST = re.compile(
 # A list's lead-in ranks as its best line (lead-in or item) plus this when the question asks for a list.
 LIST_BONUS = 0.08
 _HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十两百]+\s*(?:个|天|日|小时|分钟|年|月|次|周|学时|%)")
+# A clause reference ("in the drills specified in 6.4.2", "按11.7.4的规定") is no figure the question
+# asks for: "how often is the IVR menu reviewed" must not prefer the emergency plan's sentence for it.
+_CROSS_REFERENCE = re.compile(
+    r"(?<![\d.])\d+(?:\.\d+)+(?!\s*(?:%|％|[个秒分小天日周月年次倍]|hours?|minutes?|seconds?|days?|weeks?|months?|years?|times|percent))",
+    re.IGNORECASE,
+)
+
+
+def _has_number(text: str) -> bool:
+    return bool(_HAS_NUMBER.search(_CROSS_REFERENCE.sub("", text)))
 NUMBER_BONUS = 0.05
 BACKGROUND_LABEL = {"zh": "背景资料（非指导要求）：", "en": "Background (not the guidance): "}
 
@@ -874,7 +884,7 @@ def extractive_answer(
             highlighted = set(citation.highlights)
             for unit in units:
                 score = max(score_of.get(span, -1.0) for span in unit.spans)
-                if asks_number and _HAS_NUMBER.search(citation.text[unit.start:unit.end]):
+                if asks_number and _has_number(citation.text[unit.start:unit.end]):
                     score += NUMBER_BONUS
                 heads_list = rank == 0 and unit.lead_in and unit.block != -1
                 if heads_list:

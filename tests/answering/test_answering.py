@@ -592,3 +592,13 @@ def test_a_must_say_sentence_is_said_whatever_the_others_score():
     told = extractive_answer("How long are recordings kept? Who may access them?", citations, scored, CONFIG, False,
                              [(1, s2[0])])
     assert told.endswith("Access needs approval. [2]") and "kept for 6 months" in told, told
+
+
+def test_a_clause_reference_is_no_figure_a_how_often_question_prefers():
+    from assistant.answering import _has_number
+
+    assert not _has_number("The plan shall be revised when weaknesses are found in the drills specified in 6.4.2.")
+    assert not _has_number("应按11.7.4的规定删除。")
+    assert _has_number("The plan shall be reviewed at least every 12 months.")
+    assert _has_number("恢复时间不宜超过1.5小时。") and _has_number("at least 2.5 hours")
+    assert _has_number("宜不少于十个工作日")
