@@ -99,7 +99,7 @@ def compose_answer(
     ``analysis`` (query.analyse) gives the topic terms citations are ordered by: without the
     asking template's words ("say", "requirements"), with misspelt words corrected.
     ``part_vectors`` (one per question_parts part, for a question asking two things) make each
-    part's best clause cited and heard, in the parts' order."""
+    part's best clause cited and heard, after the first citation, in the parts' order."""
     editions = editions_of(index)
     language = question_lang(question)
     query_terms = lookup_topic(question)
@@ -169,8 +169,8 @@ def compose_answer(
         keep.update(id(h) for h in [h for h in ranked if id(h) not in keep][:room])
         kept = [h for h in ranked if id(h) in keep][:k]
 
-    # A question asking two things: each part's best clause is cited, first, in the parts' order,
-    # and says the part's best sentence.
+    # A question asking two things: each part's best clause is cited, right after the best answer
+    # to the whole question, in the parts' order, and says the part's best sentence.
     part_spans: list[tuple[str, tuple[int, int]]] = []
     if part_vectors and not bare_lookup and index.has_sentence_vectors:
         # A section's lines only repeat its children's: a part is answered by a clause itself.
@@ -179,7 +179,10 @@ def compose_answer(
         firsts = list(dict.fromkeys(id(h) for h, _ in bests))
         part_spans = [(h.clause.id, span) for h, span in bests]
         by_id = {id(h): h for h in ranked}
-        kept = ([by_id[i] for i in firsts] + [h for h in kept if id(h) not in firsts])[:max(k, len(firsts))]
+        # The best answer to the whole question stays first; the parts' bests follow it.
+        head = [kept[0]] if kept else []
+        firsts = [i for i in firsts if not head or i != id(head[0])]
+        kept = (head + [by_id[i] for i in firsts] + [h for h in kept[1:] if id(h) not in firsts])[:max(k, len(firsts) + 1)]
 
     citations: list[Citation] = []
     scored_by_citation: list[list[ScoredSentence]] = []
@@ -229,12 +232,24 @@ _PART_SPLIT = re.compile(
 )
 
 
-def question_parts(question: str) -> list[str]:
+# Courtesy and asking words a part can consist of ("… ? Thanks", "…？谢谢！", "Please explain."):
+# such a part asks nothing of its own.
+_COURTESY = frozenset(tokenize("please thanks thank you explain detail details hello hi help 谢谢 感谢 麻烦 请问 你好 "
+                               "解释 说明 详细 一下"))
+
+
+def question_parts(question: str, index: LoadedIndex | None = None) -> list[str]:
     """The parts of a question that asks two or more things ("投诉多久要回复？录音保存多长时间？",
-    "How long are recordings kept and who can access them?"), each with a topic of its own; []
-    for a question asking one thing."""
-    parts = [part.strip(" ,，。.、") for part in _PART_SPLIT.split(question)]
-    parts = [part for part in parts if part and lookup_topic(part)]
+    "How long are recordings kept and who can access them?"), each with a topic of its own (with
+    ``index``: a term the index knows); [] for a question asking one thing."""
+    known = _idf_of(index) if index is not None else None
+    parts = []
+    for part in (p.strip(" ,，。.、!！") for p in _PART_SPLIT.split(question)):
+        terms = lookup_topic(part) - _COURTESY if part else set()
+        if known is not None:
+            terms = {t for t in terms if known.get(t, 0.0) > 0.0}
+        if terms:
+            parts.append(part)
     return parts if len(parts) > 1 else []
 
 

@@ -338,7 +338,7 @@ class Assistant:
         decision = self.scope_model.decide(analysis, scope_result, retriever, self.settings.min_confidence)
         timings["scope"] = _elapsed_ms(mark)
         part_vectors = None
-        if not decision.abstain and (parts := question_parts(question)):
+        if not decision.abstain and (parts := question_parts(question, live.index)):
             # A question asking two things: each part's own vector finds its best clause.
             mark = time.perf_counter()
             part_vectors = [self._query_vector(retriever.analyse(part).search_text) for part in parts]

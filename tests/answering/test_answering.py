@@ -560,6 +560,9 @@ def test_lines_that_end_no_sentence_stay_on_lines_of_their_own():
     ("How long are call recordings kept?", []),  # one thing asked
     ("Who handles complaints and disputes?", []),  # "and" inside one question
     ("第4.5条？", []),  # no topic in a part
+    ("How long are recordings kept? Thanks", []),  # courtesy asks nothing of its own
+    ("录音保存多久？谢谢！", []),
+    ("What is the service level? Please explain.", []),
 ])
 def test_question_parts_split_a_question_asking_two_things(question, parts):
     assert question_parts(question) == parts
