@@ -182,7 +182,8 @@ def compose_answer(
         # The best answer to the whole question stays first; the parts' bests follow it.
         head = [kept[0]] if kept else []
         firsts = [i for i in firsts if not head or i != id(head[0])]
-        kept = (head + [by_id[i] for i in firsts] + [h for h in kept[1:] if id(h) not in firsts])[:max(k, len(firsts) + 1)]
+        kept = head + [by_id[i] for i in firsts] + [h for h in kept[1:] if id(h) not in firsts]
+        kept = kept[:max(k, len(firsts) + 1)]
 
     citations: list[Citation] = []
     scored_by_citation: list[list[ScoredSentence]] = []
@@ -256,9 +257,10 @@ def question_parts(question: str, index: LoadedIndex | None = None) -> list[str]
 def part_answers(part_vectors: list[np.ndarray], hits: list[Hit], index: LoadedIndex,
                  editions: Editions | None = None, lang: str | None = None) -> list[tuple[Hit, tuple[int, int]]]:
     """Per part, the hit whose sentence answers the part best, and that sentence's span in the
-    hit's own text. Clauses are judged by the part's own vector (mixed with the whole question's,
-    one part's topic wins both) and, with ``editions``, in the question's language ``lang``: a
-    filter to the other edition must not leave the choice to a cross-lingual cosine."""
+    hit's own text. Clauses are judged by the part's own vector alone (mixed with the whole
+    question's, one part's topic would win both parts) and, with ``editions``, in the question's
+    language ``lang``: a filter to the other edition must not leave the choice to a cross-lingual
+    cosine."""
 
     def best_sentence(clause: Clause, part: np.ndarray) -> tuple[float, int] | None:
         rows = index.sentence_rows(clause.id)
@@ -732,14 +734,19 @@ _HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十两百]+\s*(?:个|�
 # A clause reference ("in the drills specified in 6.4.2", "按11.7.4的规定") is no figure the question
 # asks for: "how often is the IVR menu reviewed" must not prefer the emergency plan's sentence for it.
 _CROSS_REFERENCE = re.compile(
-    r"(?<![\d.])\d+(?:\.\d+)+(?!\s*(?:%|％|[个秒分小天日周月年次倍]|hours?|minutes?|seconds?|days?|weeks?|months?|years?|times|percent))",
+    r"(?<![\d.])\d+(?:\.\d+)+"
+    r"(?!\s*(?:%|％|[个秒分小天日周月年次倍]|hours?|minutes?|seconds?|days?|weeks?|months?|years?|times|percent))",
     re.IGNORECASE,
 )
 
 
+NUMBER_BONUS = 0.05
+
+
 def _has_number(text: str) -> bool:
     return bool(_HAS_NUMBER.search(_CROSS_REFERENCE.sub("", text)))
-NUMBER_BONUS = 0.05
+
+
 BACKGROUND_LABEL = {"zh": "背景资料（非指导要求）：", "en": "Background (not the guidance): "}
 
 
@@ -918,11 +925,11 @@ def extractive_answer(
         pool.sort(key=lambda item: item[0], reverse=True)
         if pool:
             top = max(score - (LIST_BONUS if id(unit) in boosted else 0.0) for score, _, unit in pool)
-            # The first citation is the best answer: its best sentence speaks whatever the others score.
             for number, span in must_say or []:
                 unit = next((u for u in units_by_citation.get(number, []) if span in u.spans), None)
                 if unit is not None and all(unit is not u for u in chosen.get(number, [])):
                     chosen.setdefault(number, []).append(unit)
+            # The first citation is the best answer: its best sentence speaks whatever the others score.
             lead = next((item for item in pool if item[1] == numbers[0]), None)
             if lead is not None and numbers[0] not in chosen:
                 chosen[lead[1]] = [lead[2]]
