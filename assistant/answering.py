@@ -711,7 +711,9 @@ def pick_highlights(sentences: list[ScoredSentence], config: AnswerConfig) -> li
 _ITEM = re.compile(r"^\s*(?:(?P<alpha>[a-zA-Z])[)）]|[(（](?P<paren>[\w一二三四五六七八九十]{1,3})[)）]|"
                    r"(?P<digit>\d{1,2})[)）]|(?P<circled>[①-⑳])|(?P<bullet>[•·\-–*])\s)")
 _LEAD_IN = re.compile(r"[:：]\s*$")
-_NUMBERED_LINE = re.compile(r"^\s*(?:\d|第|附录|Annex|¶)")
+# A line that starts on its own even after a line without end punctuation: a numbered line, or an
+# abbreviation list's "IVR: Interactive Voice Response" (one entry answers; the list is not a sentence).
+_NUMBERED_LINE = re.compile(r"^\s*(?:\d|第|附录|Annex|¶|[A-Z][A-Za-z]{1,9}\s*[:：])")
 _ENDS_SENTENCE = re.compile(r"[.。!?！？;；:：\"”’)）]\s*$")
 _ENDS_CLAUSE = re.compile(r"[;；]\s*$")
 # Questions asking for a number: a time limit, a duration, a count, a share.
@@ -943,6 +945,9 @@ def extractive_answer(
             pool = [item for item in pool if id(item[2]) not in said_first]
             # Only sentences about as good as the best one: a weaker clause's sentence reads as noise.
             room = config.answer_sentences - sum(len(units) for units in chosen.values())
+            # A list asked for and given is the answer: other clauses' sentences beside it are noise.
+            if lead is not None and id(lead[2]) in boosted:
+                pool = [item for item in pool if item[1] == lead[1]]
             for score, number, unit in pool[: max(0, room)]:
                 if score >= top - config.highlight_margin:
                     chosen.setdefault(number, []).append(unit)

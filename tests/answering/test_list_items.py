@@ -199,3 +199,28 @@ def test_a_lead_in_a_sections_line_quoted_is_said_again_before_its_items():
     citations = [_citation(section, [(0, len(section))], "6.3"), _citation(child, [child_spans[1]], "6.3.1")]
     answer = extractive_answer("real-time monitoring", citations, [section_scored, child_scored], CONFIG, False)
     assert "Managers shall watch the following indicators:\na) the queue;\nb) the service level. [2]" in answer, answer
+
+
+def test_an_abbreviation_lists_entry_is_said_alone():
+    text = "ACD: Automatic Call Distribution\nIVR: Interactive Voice Response\nKPI: Key Performance Indicator"
+    units = units_of(text, sentence_spans(text))
+    assert [text[u.start:u.end] for u in units] == text.split("\n")
+    spans = [(u.start, u.end) for u in units]
+    scored = [ScoredSentence(s, e, 0.95 if n == 1 else 0.5) for n, (s, e) in enumerate(spans)]
+    answer = extractive_answer("What does IVR stand for?", [_citation(text, [spans[1]], "3.2")], [scored], CONFIG, False)
+    assert answer == "IVR: Interactive Voice Response [1]", answer
+
+
+def test_a_list_asked_for_and_given_is_not_followed_by_other_clauses_sentences():
+    scored = _scored(PLAN, [0.80, 0.87, 0.86, 0.85, 0.80, 0.79])
+    other = "Data destruction shall be carried out by two people."
+    other_scored = _scored(other, [0.88])
+    citations = [_citation(PLAN, [(scored[1].start, scored[1].end)]),
+                 _citation(other, [(other_scored[0].start, other_scored[0].end)], "11.7.4")]
+    answer = extractive_answer("What steps does the plan include?", citations, [scored, other_scored], CONFIG, False)
+    assert "the following:\na)" in answer and "[2]" not in answer, answer
+    # Not asked for a list, the other clause's sentence as good as the best one is said.
+    citations = [_citation(PLAN, [(scored[1].start, scored[1].end)]),
+                 _citation(other, [(other_scored[0].start, other_scored[0].end)], "11.7.4")]
+    answer = extractive_answer("Who destroys the plan's data?", citations, [scored, other_scored], CONFIG, False)
+    assert "[2]" in answer, answer
