@@ -89,6 +89,7 @@ def compose_answer(
     lang: str | None = None,
     decision: ScopeDecision | None = None,
     analysis: QueryAnalysis | None = None,
+    part_vectors: list[np.ndarray] | None = None,
 ) -> Answer:
     """``scope_hits`` (an unfiltered search) decide whether the guidance covers the question when
     ``hits`` were narrowed by a document or language filter (``document``, ``lang``): the filter
@@ -96,17 +97,18 @@ def compose_answer(
     the filter: each is replaced by its counterpart in the wanted edition, so a Chinese question
     filtered to the English edition cites what it would cite unfiltered, in English.
     ``analysis`` (query.analyse) gives the topic terms citations are ordered by: without the
-    asking template's words ("say", "requirements"), with misspelt words corrected."""
+    asking template's words ("say", "requirements"), with misspelt words corrected.
+    ``part_vectors`` (one per question_parts part, for a question asking two things) make each
+    part's best clause cited and heard, after the first citation, in the parts' order."""
     editions = editions_of(index)
     language = question_lang(question)
     query_terms = lookup_topic(question)
-    named = clause_numbers_in(question)
     all_hits = scope_hits if scope_hits is not None else hits
 
-    if named and not query_terms and not any(h.matched_by == "number" for h in hits + (scope_hits or [])):
+    missing = missing_lookup(question, hits + (scope_hits or []), index, config, document, lang)
+    if missing is not None:
         # A bare lookup of a number the guidance lacks: say so, do not answer with something else.
-        reason, nearest = missing_clause(named[0], index, config, document, lang or language)
-        return _refusal(question, reason, nearest or all_hits, index, config, language, lang)
+        return _refusal(question, missing.reason, missing.nearest or all_hits, index, config, language, lang)
 
     # ``decision`` (abstention.ScopeModel.decide, made by the service on the unfiltered search)
     # says whether the guidance covers the question.
@@ -167,6 +169,22 @@ def compose_answer(
         keep.update(id(h) for h in [h for h in ranked if id(h) not in keep][:room])
         kept = [h for h in ranked if id(h) in keep][:k]
 
+    # A question asking two things: each part's best clause is cited, right after the best answer
+    # to the whole question, in the parts' order, and says the part's best sentence.
+    part_spans: list[tuple[str, tuple[int, int]]] = []
+    if part_vectors and not bare_lookup and index.has_sentence_vectors:
+        # A section's lines only repeat its children's: a part is answered by a clause itself.
+        bests = part_answers(part_vectors, [h for h in ranked if substantive(h.clause) and not h.clause.children],
+                             index, editions, language)
+        firsts = list(dict.fromkeys(id(h) for h, _ in bests))
+        part_spans = [(h.clause.id, span) for h, span in bests]
+        by_id = {id(h): h for h in ranked}
+        # The best answer to the whole question stays first; the parts' bests follow it.
+        head = [kept[0]] if kept else []
+        firsts = [i for i in firsts if not head or i != id(head[0])]
+        kept = head + [by_id[i] for i in firsts] + [h for h in kept[1:] if id(h) not in firsts]
+        kept = kept[:max(k, len(firsts) + 1)]
+
     citations: list[Citation] = []
     scored_by_citation: list[list[ScoredSentence]] = []
     for hit in kept:
@@ -176,7 +194,9 @@ def compose_answer(
         scored_by_citation.append(sentences)
         citations.append(make_citation(clause, sorted(highlights), 1.0 if bare_lookup else hit.similarity,
                                        index, config, editions))
-    answer = extractive_answer(question, citations, scored_by_citation, config, bare_lookup)
+    position = {hit.clause.id: n for n, hit in enumerate(kept)}
+    must_say = [(position[clause_id], span) for clause_id, span in part_spans if clause_id in position]
+    answer = extractive_answer(question, citations, scored_by_citation, config, bare_lookup, must_say)
     for citation in citations:
         _bound(citation, config.citation_chars)
         citation.link = clause_link(index.clause_by_id[citation.id], citation.highlights)
@@ -202,6 +222,67 @@ def lookup_topic(question: str) -> set[str]:
     words make: what is left decides whether the question only names a clause."""
     return {t for t in topic_terms(question) if not (CJK_RE.match(t) and all(ch in _LOOKUP_CHARS for ch in t))}
 
+
+
+# Where a question asking two things splits: its question marks and semicolons, "… and how/who …",
+# and Chinese joining words after a comma.
+_PART_SPLIT = re.compile(
+    r"[？?；;]+|[,，]?\s+and\s+(?=(?:how|what|when|which|who|whom|where|why|is|are|do|does|must|should|can|may)\b)|"
+    r"[，,]\s*(?:还有|另外|以及|并且|同时)",
+    re.IGNORECASE,
+)
+
+
+# Courtesy and asking words a part can consist of ("… ? Thanks", "…？谢谢！", "Please explain."):
+# such a part asks nothing of its own.
+_COURTESY = frozenset(tokenize("please thanks thank you explain detail details hello hi help 谢谢 感谢 麻烦 请问 你好 "
+                               "解释 说明 详细 一下"))
+
+
+def question_parts(question: str, index: LoadedIndex | None = None) -> list[str]:
+    """The parts of a question that asks two or more things ("投诉多久要回复？录音保存多长时间？",
+    "How long are recordings kept and who can access them?"), each with a topic of its own (with
+    ``index``: a term the index knows); [] for a question asking one thing."""
+    known = _idf_of(index) if index is not None else None
+    parts = []
+    for part in (p.strip(" ,，。.、!！") for p in _PART_SPLIT.split(question)):
+        terms = lookup_topic(part) - _COURTESY if part else set()
+        if known is not None:
+            terms = {t for t in terms if known.get(t, 0.0) > 0.0}
+        if terms:
+            parts.append(part)
+    return parts if len(parts) > 1 else []
+
+
+def part_answers(part_vectors: list[np.ndarray], hits: list[Hit], index: LoadedIndex,
+                 editions: Editions | None = None, lang: str | None = None) -> list[tuple[Hit, tuple[int, int]]]:
+    """Per part, the hit whose sentence answers the part best, and that sentence's span in the
+    hit's own text. Clauses are judged by the part's own vector alone (mixed with the whole
+    question's, one part's topic would win both parts) and, with ``editions``, in the question's
+    language ``lang``: a filter to the other edition must not leave the choice to a cross-lingual
+    cosine."""
+
+    def best_sentence(clause: Clause, part: np.ndarray) -> tuple[float, int] | None:
+        rows = index.sentence_rows(clause.id)
+        if not rows:
+            return None
+        scores = index.sentence_scores(part, rows)
+        top = int(np.argmax(scores))
+        return float(scores[top]), rows[top]
+
+    out = []
+    for part in part_vectors:
+        best, best_score = None, -np.inf
+        for hit in hits:
+            judge = (editions.in_lang(hit.clause, lang) if editions is not None and lang else None) or hit.clause
+            found = best_sentence(judge, part)
+            if found is not None and found[0] > best_score:
+                best, best_score = hit, found[0]
+        own = best_sentence(best.clause, part) if best is not None else None
+        if own is not None:
+            sentence = index.sentences[own[1]]
+            out.append((best, (sentence.start, sentence.end)))
+    return out
 
 
 def _mapped(hits: list[Hit], editions: Editions, document: str | None, lang: str | None) -> list[Hit]:
@@ -496,12 +577,62 @@ def suggestions(hits: list[Hit], index: LoadedIndex, config: AnswerConfig, lang:
     return out
 
 
+# The unit a question names a number by, as the refusal says it back: "第二十章" asks for a
+# chapter, not an article. Chinese units and English words map to one English name; reasons.py
+# says each name in Chinese again.
+_UNIT_OF = {"章": "chapter", "条": "clause", "节": "section", "款": "paragraph", "chapter": "chapter",
+            "section": "section", "article": "article", "art": "article", "clause": "clause", "rule": "rule",
+            "paragraph": "paragraph", "§": "section"}
+
+
+def asked_unit(question: str, number: str) -> str:
+    """How the question names ``number``: "chapter", "section", "clause", … ("clause" when bare)."""
+    escaped = re.escape(number)
+    match = re.search(rf"第\s*{escaped}\s*([条章节款])", question) or re.search(
+        rf"\b(clause|section|article|chapter|rule|paragraph|art)\.?\s*{escaped}(?![\d.])|(§)\s*{escaped}",
+        question, re.IGNORECASE)
+    if match is None:
+        return "clause"
+    return _UNIT_OF.get((match.group(1) or match.group(2) or "").lower(), "clause")
+
+
+@dataclass
+class MissingClause:
+    """A clause number the guidance lacks, as asked ("chapter" 20), and its nearest clauses."""
+
+    number: str  # as the clause numbers are written: "20" for "二十"
+    unit: str  # asked_unit's name: "clause", "chapter", …
+    document: str | None  # the guidance document looked in (None: no document at all)
+    nearest: list[Hit]
+
+    @property
+    def reason(self) -> str:
+        if self.document is None:
+            return f"no {self.unit} {self.number}."
+        tail = f"; nearest: {', '.join(h.clause.number for h in self.nearest)}" if self.nearest else ""
+        return f"no {self.unit} {self.number} in {self.document}{tail}."
+
+
+def missing_lookup(question: str, hits: list[Hit], index: LoadedIndex, config: AnswerConfig,
+                   document: str | None, lang: str | None) -> MissingClause | None:
+    """The clause the question only names ("clause 99.9", "第二十章") when no hit found it by its
+    number; None for any other question. /api/ask refuses with it and /api/search shows it, by
+    this one rule."""
+    named = clause_numbers_in(question)
+    if not named or lookup_topic(question) or any(h.matched_by == "number" for h in hits):
+        return None
+    return missing_clause(named[0], index, config, document, lang or question_lang(question),
+                          asked_unit(question, named[0]))
+
+
 def missing_clause(
-    number: str, index: LoadedIndex, config: AnswerConfig, document: str | None, lang: str
-) -> tuple[str, list[Hit]]:
-    """ "no clause 99.9 in ccso-zh; nearest: 9.9, 9.1" for the guidance document asked about, and
-    the nearest clauses (as hits, for the suggestions). A number asked in Chinese numerals
-    ("第十二章") is said, and compared, as the clause numbers are written: 12."""
+    number: str, index: LoadedIndex, config: AnswerConfig, document: str | None, lang: str, unit: str = "clause"
+) -> MissingClause:
+    """No clause ``number``: in the guidance document asked about (the question's edition first),
+    with the nearest clauses ("no clause 99.9 in ccso-zh; nearest: 9.9, 9.1"). A number asked in
+    Chinese numerals ("第十二章") is said, and compared, as the clause numbers are written: 12.
+    ``unit`` (asked_unit) is said as asked ("no chapter 20 …"), and a chapter's nearest are
+    chapters."""
     if number and all(ch in CN_NUMERALS for ch in number) and (value := cn_numeral_to_int(number)) is not None:
         number = str(value)
     documents = [d["id"] for d in index.documents if document is None or d["id"] == document]
@@ -509,14 +640,23 @@ def missing_clause(
     langs = {c.document: c.lang for c in index.clauses}
     guidance.sort(key=lambda d: langs.get(d) != lang)
     if not guidance:
-        return f"no clause {number}.", []
+        return MissingClause(number, unit, None, [])
     target = guidance[0]
     numbers = [c.number for c in index.clauses if c.document == target and not c.number.startswith("¶")]
-    nearest = nearest_numbers(number, numbers)
-    tail = f"; nearest: {', '.join(nearest)}" if nearest else ""
-    hits = [Hit(index.clause_by_id[f"{target}:{n}"], 0.0, 0.0, 0.0, "search") for n in nearest
+    if unit == "chapter" and "." not in number:
+        numbers = [n for n in numbers if n.isdigit()] or numbers
+    hits = [Hit(index.clause_by_id[f"{target}:{n}"], 0.0, 0.0, 0.0, "search") for n in nearest_numbers(number, numbers)
             if f"{target}:{n}" in index.clause_by_id]
-    return f"no clause {number} in {target}{tail}.", hits
+    return MissingClause(number, unit, target, hits)
+
+
+def missing_view(missing: MissingClause, question: str, index: LoadedIndex, config: AnswerConfig,
+                 lang: str | None) -> dict:
+    """What /api/search says of a missing clause: the parts, for a page to say it in its own
+    language, the reason (English) and ``message`` in the question's language, as a refusal has."""
+    return {"number": missing.number, "unit": missing.unit, "document": missing.document,
+            "reason": missing.reason, "message": said_to_asker(missing.reason, question_lang(question)),
+            "nearest": suggestions(missing.nearest, index, config, lang or question_lang(question))}
 
 
 def nearest_numbers(number: str, numbers: list[str], count: int = 3) -> list[str]:
@@ -571,8 +711,11 @@ def pick_highlights(sentences: list[ScoredSentence], config: AnswerConfig) -> li
 _ITEM = re.compile(r"^\s*(?:(?P<alpha>[a-zA-Z])[)）]|[(（](?P<paren>[\w一二三四五六七八九十]{1,3})[)）]|"
                    r"(?P<digit>\d{1,2})[)）]|(?P<circled>[①-⑳])|(?P<bullet>[•·\-–*])\s)")
 _LEAD_IN = re.compile(r"[:：]\s*$")
-_NUMBERED_LINE = re.compile(r"^\s*(?:\d|第|附录|Annex|¶)")
+# A line that starts on its own even after a line without end punctuation: a numbered line, or an
+# abbreviation list's "IVR: Interactive Voice Response" (one entry answers; the list is not a sentence).
+_NUMBERED_LINE = re.compile(r"^\s*(?:\d|第|附录|Annex|¶|[A-Z][A-Za-z]{1,9}\s*[:：])")
 _ENDS_SENTENCE = re.compile(r"[.。!?！？;；:：\"”’)）]\s*$")
+_ENDS_CLAUSE = re.compile(r"[;；]\s*$")
 # Questions asking for a number: a time limit, a duration, a count, a share.
 _ASKS_NUMBER = re.compile(
     r"how (?:long|many|much|often|soon|quickly)|within|deadline|time limit|minimum|maximum|at least|at most|"
@@ -580,8 +723,32 @@ _ASKS_NUMBER = re.compile(
     r"不少于|不超过|至少|最长|最多|何时|什么时候|天内|小时内",
     re.IGNORECASE,
 )
+# Questions asking for what something contains, its steps, measures or cases: a list answers them.
+_ASKS_LIST = re.compile(
+    r"\b(?:contains?|includes?|consists? of|comprises?|covers?|list|steps|measures|items|elements|indicators|"
+    r"situations|circumstances|cases|levels|what (?:kinds?|types?|information))\b|"
+    r"哪些|哪几|包括什么|包含什么|包括哪|包含哪|什么内容|几种|步骤|措施|情形|什么情况",
+    re.IGNORECASE,
+)
+# A list's lead-in ranks as its best line (lead-in or item) plus this when the question asks for a list.
+LIST_BONUS = 0.08
 _HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十两百]+\s*(?:个|天|日|小时|分钟|年|月|次|周|学时|%)")
+# A clause reference ("in the drills specified in 6.4.2", "按11.7.4的规定") is no figure the question
+# asks for: "how often is the IVR menu reviewed" must not prefer the emergency plan's sentence for it.
+_CROSS_REFERENCE = re.compile(
+    r"(?<![\d.])\d+(?:\.\d+)+"
+    r"(?!\s*(?:%|％|[个秒分小天日周月年次倍]|hours?|minutes?|seconds?|days?|weeks?|months?|years?|times|percent))",
+    re.IGNORECASE,
+)
+
+
 NUMBER_BONUS = 0.05
+
+
+def _has_number(text: str) -> bool:
+    return bool(_HAS_NUMBER.search(_CROSS_REFERENCE.sub("", text)))
+
+
 BACKGROUND_LABEL = {"zh": "背景资料（非指导要求）：", "en": "Background (not the guidance): "}
 
 
@@ -614,7 +781,10 @@ def units_of(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
             # A lowercase start continues a sentence broken at a line end; so does text after a
             # line without end punctuation, unless it starts a numbered line of its own.
             broken = not _ENDS_SENTENCE.search(text[previous.start:previous.end]) and not _NUMBERED_LINE.match(piece)
-            if piece[:1].islower() or (broken and not previous.item) or (previous.item and same_line):
+            # A sentence span ending at "；" (Chinese sentence spans end there) is half a sentence:
+            # "应急预案应至少每年评审和修订一次；" alone reads as a fragment.
+            half = not previous.item and same_line and _ENDS_CLAUSE.search(text[previous.start:previous.end])
+            if piece[:1].islower() or (broken and not previous.item) or (previous.item and same_line) or half:
                 previous.end = end
                 previous.spans.append((start, end))
                 continue
@@ -696,8 +866,12 @@ def extractive_answer(
     scored: list[list[ScoredSentence]],
     config: AnswerConfig,
     bare_lookup: bool,
+    must_say: list[tuple[int, tuple[int, int]]] | None = None,
 ) -> str:
     """The best sentences of the cited clauses, grouped per clause, each group marked [n].
+    ``must_say`` (citation position, sentence span) are said whatever the others score: each
+    part's best sentence of a question asking two things; a first citation with one of them
+    says it instead of its own best.
 
     Sentences come from citations in the question's language when there are any, so an English
     question is not answered with the Chinese edition's wording of the same clause. A chosen list
@@ -708,6 +882,7 @@ def extractive_answer(
         return ""
     wanted = question_lang(question)
     asks_number = bool(_ASKS_NUMBER.search(question))
+    asks_list = bool(_ASKS_LIST.search(question))
     chosen: dict[int, list[_Unit]] = {}
     units_by_citation: dict[int, list[_Unit]] = {}
     if bare_lookup:
@@ -723,6 +898,8 @@ def extractive_answer(
         numbers = [n for n in numbers if n == 0 or not citations[n].children
                    or not any(x.startswith(citations[n].clause + ".") for x in cited)] or numbers
         pool: list[tuple[float, int, _Unit]] = []
+        lists_of_lead: list[tuple[float, _Unit]] = []
+        boosted: set[int] = set()  # lead-ins given LIST_BONUS: it puts them first, it is no bar for the rest
         for rank, number in enumerate(numbers):
             citation = citations[number]
             units = units_of(citation.text, [(s.start, s.end) for s in scored[number]])
@@ -731,21 +908,47 @@ def extractive_answer(
             highlighted = set(citation.highlights)
             for unit in units:
                 score = max(score_of.get(span, -1.0) for span in unit.spans)
-                if asks_number and _HAS_NUMBER.search(citation.text[unit.start:unit.end]):
+                if asks_number and _has_number(citation.text[unit.start:unit.end]):
                     score += NUMBER_BONUS
-                if any(span in highlighted for span in unit.spans) or (asks_number and score > -1):
+                heads_list = rank == 0 and unit.lead_in and unit.block != -1
+                if heads_list:
+                    # The first clause's list answers as a whole: its lead-in ranks as its best line,
+                    # and first when the question asks what something contains, its steps or cases.
+                    score = max(score, max(score_of.get(span, -1.0) for u in units if u.block == unit.block
+                                           for span in u.spans))
+                    lists_of_lead.append((score, unit))
+                    if asks_list:
+                        score += LIST_BONUS
+                        boosted.add(id(unit))
+                if (any(span in highlighted for span in unit.spans) or (asks_number and score > -1)
+                        or (heads_list and asks_list)):
                     # Earlier citations are better matches; prefer their sentences on ties.
                     pool.append((score - 0.01 * rank, number, unit))
         pool.sort(key=lambda item: item[0], reverse=True)
         if pool:
-            top = pool[0][0]
+            top = max(score - (LIST_BONUS if id(unit) in boosted else 0.0) for score, _, unit in pool)
+            for number, span in must_say or []:
+                unit = next((u for u in units_by_citation.get(number, []) if span in u.spans), None)
+                if unit is not None and all(unit is not u for u in chosen.get(number, [])):
+                    chosen.setdefault(number, []).append(unit)
             # The first citation is the best answer: its best sentence speaks whatever the others score.
             lead = next((item for item in pool if item[1] == numbers[0]), None)
-            if lead is not None:
+            if lead is not None and numbers[0] not in chosen:
                 chosen[lead[1]] = [lead[2]]
-                pool = [item for item in pool if item is not lead]
+                # A list of the first clause about as good as its best sentence comes with it, before
+                # other clauses' sentences: "in the following situations:" is what "when" asks.
+                best = lead[0] - (LIST_BONUS if id(lead[2]) in boosted else 0.0)
+                for score, unit in lists_of_lead:
+                    if unit is not lead[2] and score >= best - config.highlight_margin:
+                        chosen[lead[1]].append(unit)
+            said_first = {id(unit) for units in chosen.values() for unit in units}
+            pool = [item for item in pool if id(item[2]) not in said_first]
             # Only sentences about as good as the best one: a weaker clause's sentence reads as noise.
-            for score, number, unit in pool[: config.answer_sentences - len(chosen)]:
+            room = config.answer_sentences - sum(len(units) for units in chosen.values())
+            # A list asked for and given is the answer: other clauses' sentences beside it are noise.
+            if lead is not None and id(lead[2]) in boosted:
+                pool = [item for item in pool if item[1] == lead[1]]
+            for score, number, unit in pool[: max(0, room)]:
                 if score >= top - config.highlight_margin:
                     chosen.setdefault(number, []).append(unit)
         if not chosen:
@@ -757,22 +960,28 @@ def extractive_answer(
     said: set[str] = set()
     for number in sorted(chosen):
         units = units_by_citation[number]
-        picked = _with_lists(chosen[number], units)
         citation = citations[number]
+        picked = _with_lists(chosen[number], units, citation.text)
         pieces = []
-        for unit in picked:
-            piece = citation.text[unit.start:unit.end].strip()
+        shown: list[tuple[int, int]] = []
+        listed = {u.block for u, _ in picked if u.item}
+        for unit, spans in picked:
+            piece = citation.text[spans[0][0]:spans[-1][1]].strip()
             key = re.sub(r"\W+", "", piece.lower())
-            if not key or _already_said(key, said):
+            # A lead-in whose items are said is said with them, even where a section's line
+            # quoted it already ("Real-time monitoring indicators: … the following indicators…").
+            heads_items = unit.lead_in and unit.block in listed
+            if not key or (_already_said(key, said) and not heads_items):
                 continue
             said.add(key)
             pieces.append(piece)
+            shown.extend(spans)
         if not pieces:
             continue
         if not bare_lookup:
-            citation.highlights = sorted({span for unit in picked for span in unit.spans})
+            citation.highlights = sorted(set(shown))
         marker = f"[{number + 1}]" if wanted == "zh" else f" [{number + 1}]"
-        list_joiner = "\n" if citation.children or any(u.item for u in picked) else joiner
+        list_joiner = "\n" if citation.children or any(u.item for u, _ in picked) else joiner
         text = pieces[0]
         for before, piece in zip(pieces, pieces[1:]):
             # A line that ends no sentence (an abbreviation list's "KPI：关键绩效指标（…）", a
@@ -796,20 +1005,41 @@ def _already_said(key: str, said: set[str]) -> bool:
     return len(key) >= _REPEAT_CHARS and any(key in other for other in said)
 
 
-# A list longer than this brings its first items and the chosen ones; the link has the rest.
-LIST_ITEMS = 8
+# A list longer than this many characters is not said whole for one of its items: an item chosen
+# comes with the lead-in alone ("UPS backup time" needs item f), not the plan's ten headings). A
+# chosen lead-in brings every item, those it was not chosen for by their first sentence ("a) Scope
+# and incident classification: …"). The link opens the whole clause.
+LIST_CHARS = 700
+# A list of more items than this brings its first ones and the chosen ones (a bound for odd
+# documents; the shipped guidance's longest list has 10).
+LIST_ITEMS = 20
 
 
-def _with_lists(chosen: list[_Unit], units: list[_Unit]) -> list[_Unit]:
-    """The chosen units with every list they touch made whole, in the clause's order."""
+def _with_lists(chosen: list[_Unit], units: list[_Unit], text: str) -> list[tuple[_Unit, list[tuple[int, int]]]]:
+    """The chosen units with the lists they touch made readable (see LIST_CHARS), in the clause's
+    order, each with the spans it is said by."""
     blocks = {u.block for u in chosen if u.block != -1}
-    picked = {id(u) for u in chosen}
+    said = {id(u) for u in chosen}
+    picked = set(said)
+    compact: set[int] = set()
     for block in blocks:
         members = [u for u in units if u.block == block]
         picked.update(id(u) for u in members if not u.item)  # the lead-in
         items = [u for u in members if u.item]
+        if sum(u.end - u.start for u in members) > LIST_CHARS:
+            if not any(u.lead_in and id(u) in said for u in members):
+                continue  # the chosen items, under their lead-in
+            compact.update(id(u) for u in items if id(u) not in said)
         picked.update(id(u) for u in items[:LIST_ITEMS])
-    return [u for u in units if id(u) in picked]
+    return [(u, _first_sentence(u.spans, text) if id(u) in compact else u.spans) for u in units if id(u) in picked]
+
+
+def _first_sentence(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """An item's spans up to the end of its first full sentence (a span ending at "；" is half of one)."""
+    for n, (start, end) in enumerate(spans):
+        if _ENDS_FULL_SENTENCE.search(text[start:end]) and not _ENDS_CLAUSE.search(text[start:end]):
+            return spans[: n + 1]
+    return spans
 
 
 # -- search results ---------------------------------------------------------------------------

@@ -17,11 +17,17 @@ import re
 
 _NUMBER_LIST = re.compile(r",\s*")
 
+_UNITS = "clause|chapter|section|article|paragraph|rule"
+# The unit a number was asked by (answering.asked_unit), said in Chinese: "第20章", not "第20条".
+_ZH_UNIT = {"clause": "条", "article": "条", "rule": "条", "chapter": "章", "section": "节", "paragraph": "款"}
+# What the nearest numbers are called: "最接近的条款：5.9、6.9" / "最接近的章：第2章、第10章".
+_ZH_NEAREST = {"条": "条款", "章": "章", "节": "节", "款": "款"}
+
 # English reason -> the Chinese sentence (format fields are the pattern's named groups).
 _ZH: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^no clause (?P<number>\S+) in (?P<document>\S+?)(?:; nearest: (?P<nearest>.+?))?\.$"),
-     "指导要求（{document}）中没有第{number}条{nearest}。"),
-    (re.compile(r"^no clause (?P<number>\S+?)\.$"), "指导要求中没有第{number}条。"),
+    (re.compile(rf"^no (?P<unit>{_UNITS}) (?P<number>\S+) in (?P<document>\S+?)(?:; nearest: (?P<nearest>.+?))?\.$"),
+     "指导要求（{document}）中没有第{number}{unit}{nearest}。"),
+    (re.compile(rf"^no (?P<unit>{_UNITS}) (?P<number>\S+?)\.$"), "指导要求中没有第{number}{unit}。"),
     (re.compile(r"^The guidance does not appear to cover this question \(confidence (?P<confidence>[\d.]+), "
                 r"below (?P<threshold>[\d.]+); closest clause (?P<closest>[^)\s]+)\)\.$"),
      "指导要求似乎没有涵盖这个问题（置信度 {confidence}，低于 {threshold}；最接近的条款：{closest}）。"),
@@ -42,8 +48,12 @@ def said_to_asker(reason: str, lang: str) -> str:
         if match is None:
             continue
         fields = {key: value or "" for key, value in match.groupdict().items()}
+        if "unit" in fields:
+            fields["unit"] = _ZH_UNIT[fields["unit"]]
         if "nearest" in fields:
             nearest = [n for n in _NUMBER_LIST.split(fields["nearest"]) if n]
-            fields["nearest"] = "；最接近的条款：" + "、".join(nearest) if nearest else ""
+            unit = fields["unit"]
+            said = nearest if unit == "条" else [f"第{n}{unit}" for n in nearest]
+            fields["nearest"] = f"；最接近的{_ZH_NEAREST[unit]}：" + "、".join(said) if nearest else ""
         return template.format(**fields)
     return ZH_FALLBACK

@@ -14,7 +14,15 @@ import numpy as np
 
 from assistant import lexical
 from assistant.abstention import Calibration, ScopeModel
-from assistant.answering import AnswerConfig, compose_answer, order_search_hits, search_view
+from assistant.answering import (
+    AnswerConfig,
+    compose_answer,
+    missing_lookup,
+    missing_view,
+    order_search_hits,
+    question_parts,
+    search_view,
+)
 from assistant.cache import LRUCache
 from assistant.config import Settings
 from assistant.documents import DocumentError, discover
@@ -41,6 +49,12 @@ from assistant.sections import is_section
 from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker
 from assistant.retrieval import RetrievalConfig, Retriever, index_artifacts
+
+
+@dataclass
+class SearchResults:
+    hits: list[dict]
+    missing: dict | None = None  # answering.missing_view: the named clause the guidance lacks
 
 
 class QuestionError(ValueError):
@@ -323,6 +337,12 @@ class Assistant:
         mark = time.perf_counter()
         decision = self.scope_model.decide(analysis, scope_result, retriever, self.settings.min_confidence)
         timings["scope"] = _elapsed_ms(mark)
+        part_vectors = None
+        if not decision.abstain and (parts := question_parts(question, live.index)):
+            # A question asking two things: each part's own vector finds its best clause.
+            mark = time.perf_counter()
+            part_vectors = [self._query_vector(retriever.analyse(part).search_text) for part in parts]
+            timings["embed_parts"] = _elapsed_ms(mark)
         mark = time.perf_counter()
         answer = compose_answer(
             question,
@@ -336,6 +356,7 @@ class Assistant:
             lang=lang,
             decision=decision,
             analysis=analysis,
+            part_vectors=part_vectors,
         )
         timings["compose"] = _elapsed_ms(mark)
         # A refusal made in composition (a clause number the guidance lacks) is never 'uncertain'.
@@ -344,10 +365,17 @@ class Assistant:
         self._answer_cache.put(key, answer)
         return replace(answer, took_ms=_elapsed_ms(started), timings_ms=timings)
 
-    @_one_question
     def search(
         self, query: str, k: int = 10, document: str | None = None, lang: str | None = None
     ) -> list[dict]:
+        return self.search_results(query, k, document, lang).hits
+
+    @_one_question
+    def search_results(
+        self, query: str, k: int = 10, document: str | None = None, lang: str | None = None
+    ) -> SearchResults:
+        """The hits, and for a query that only names a clause the guidance lacks ("clause 99.9"),
+        what /api/ask would say of it (``missing``)."""
         query = clean_question(query, self.settings.max_question_chars)
         live = self.live
         retriever = live.retriever
@@ -362,12 +390,16 @@ class Assistant:
             covered = not self.scope_model.decide(analysis, result, retriever, self.settings.min_confidence).abstain
         hits = order_search_hits(query, result.cited, live.index, config, analysis)
         views = search_view(query, hits, vector, live.index, config, covered=covered)
-        return [
-            {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),
-             "lexical": round(hit.lexical, 4), "matched_by": hit.matched_by,
-             **({"rerank": round(hit.rerank, 4)} if hit.rerank is not None else {}), **view}
-            for hit, view in zip(hits, views)
-        ]
+        missing = missing_lookup(query, result.cited, live.index, config, document, lang)
+        return SearchResults(
+            hits=[
+                {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),
+                 "lexical": round(hit.lexical, 4), "matched_by": hit.matched_by,
+                 **({"rerank": round(hit.rerank, 4)} if hit.rerank is not None else {}), **view}
+                for hit, view in zip(hits, views)
+            ],
+            missing=None if missing is None else missing_view(missing, query, live.index, config, lang),
+        )
 
     # -- browsing ----------------------------------------------------------------------------
     def clause(self, clause_id: str) -> Clause | None:

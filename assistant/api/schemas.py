@@ -118,9 +118,22 @@ class SearchHitOut(ClauseOut):
     child_links: list[ChildOut] = Field([], description="A section's direct children, as links.")
 
 
+class MissingClauseOut(BaseModel):
+    number: str = Field(description="The asked number as the clause numbers are written (\"20\" for 二十).")
+    unit: Literal["clause", "chapter", "section", "article", "paragraph", "rule"] = Field(
+        description="How the query named it: \"第二十章\" and \"Chapter 20\" ask for a chapter.")
+    document: str | None = Field(description="The guidance document it is not in.")
+    reason: str = Field(description="As /api/ask's refusal says it: \"no clause 99.9 in ccso-en; nearest: …\".")
+    message: str = Field(description="`reason` in the query's language.")
+    nearest: list[SuggestionOut] = Field(description="The clauses whose numbers look most like it.")
+
+
 class SearchOut(BaseModel):
     query: str
     hits: list[SearchHitOut]
+    missing: MissingClauseOut | None = Field(
+        None, description="Only for a query that just names a clause the guidance lacks (\"clause 99.9\"): "
+        "the hits below are weak matches, not that clause.")
     took_ms: float
 
 

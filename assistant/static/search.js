@@ -4,7 +4,8 @@
  * &chapter=...) so it can be shared. Each card shows the clause's matching sentences (the
  * server's `highlights`, the same spans /api/ask quotes) with "show the whole clause", a plain
  * relevance label, and one link to the viewer. Results the server marks `weak` (below its
- * relevance floor) come after a divider; when none passes the floor the page says so.
+ * relevance floor) come after a divider; when none passes the floor the page says so, and a
+ * query that only names a clause the guidance lacks ("clause 99.9") is told so, with the nearest.
  * Server text is inserted as text nodes only.
  */
 (function () {
@@ -45,6 +46,11 @@
       background: "Background, not guidance",
       truncated: "(the clause continues: open it to read it whole)",
       snippetOnly: "Show only the matching sentences",
+      // The server's `missing`: a query that only names a number the guidance does not have.
+      missing: function (unit, number, doc) { return "There is no " + unit + " " + number + " in " + doc + "."; },
+      nearest: function (unit) { return unit === "chapter" ? "Nearest chapters:" : unit === "section" ? "Nearest sections:" : "Nearest clauses:"; },
+      missingWeak: "The matches below are not it: they only share words with the query.",
+      units: { clause: "clause", article: "article", rule: "rule", chapter: "chapter", section: "section", paragraph: "paragraph" },
       chapterLabel: function (n, t) { return t ? n + " " + t : "Chapter " + n; }
     },
     zh: {
@@ -77,6 +83,10 @@
       background: "背景资料，非指导要求",
       truncated: "（条款较长，请打开查看全文）",
       snippetOnly: "只显示匹配的句子",
+      missing: function (unit, number, doc) { return doc + "中没有第" + number + unit + "。"; },
+      nearest: function (unit) { return unit === "章" ? "最接近的章：" : unit === "节" ? "最接近的节：" : unit === "款" ? "最接近的款：" : "最接近的条款："; },
+      missingWeak: "以下结果并非所查编号的内容，只是与检索词有相同的字词。",
+      units: { clause: "条", article: "条", rule: "条", chapter: "章", section: "节", paragraph: "款" },
       chapterLabel: function (n, t) { return t ? n + " " + t : "第 " + n + " 章"; }
     }
   };
@@ -97,6 +107,7 @@
   var clearButton = document.getElementById("clear");
   var statusLine = document.getElementById("status");
   var results = document.getElementById("results");
+  var missingBox = document.getElementById("missing");
 
   var documents = [];
   var chapters = [];
@@ -261,6 +272,7 @@
     var query = state.q.trim();
     var mine = ++sequence;
     if (!query) {
+      showMissing(null);
       clear(results);
       results.removeAttribute("aria-busy");
       setStatus(T.idle);
@@ -309,6 +321,7 @@
   }
 
   function fail(message) {
+    showMissing(null);
     results.removeAttribute("aria-busy");
     results.classList.remove("is-stale");
     clear(results);
@@ -332,6 +345,7 @@
     clear(results);
     document.title = state.q.trim() + " · " + T.brand;
     results.setAttribute("data-query", state.q.trim());
+    showMissing(data.missing || null);
     if (!hits.length) {
       setStatus(state.chapter && (data.hits || []).length ? T.noneInChapter(state.chapter) : T.none, "empty");
       return;
@@ -348,6 +362,33 @@
       results.appendChild(el("li", "weak-divider", T.weakDivider));
       weak.forEach(function (hit) { results.appendChild(card(hit, spansOf(hit))); });
     }
+  }
+
+  // "There is no clause 99.9 in …; nearest: …", said in the page's language from the server's
+  // parts (its `message` is in the query's language, which may not be the page's).
+  function showMissing(missing) {
+    clear(missingBox);
+    missingBox.hidden = !missing;
+    if (!missing) return;
+    var unit = T.units[missing.unit] || T.units.clause;
+    missingBox.appendChild(el("p", "missing-text", T.missing(unit, missing.number,
+      missing.document ? documentTitle(missing.document) : T.brand)));
+    var nearest = Array.isArray(missing.nearest) ? missing.nearest : [];
+    if (nearest.length) {
+      var line = el("p", "missing-nearest");
+      line.appendChild(el("span", null, T.nearest(unit)));
+      nearest.forEach(function (s) {
+        var link = el("a");
+        link.href = /^\/documents\//.test(String(s.link)) ? s.link.slice(1) : "documents/" +
+          encodeURIComponent(s.document) + "#" + encodeURIComponent(s.clause);
+        link.lang = s.lang || "";
+        link.appendChild(el("span", "result-num", s.clause));
+        link.appendChild(document.createTextNode(String(s.title || "")));
+        line.appendChild(link);
+      });
+      missingBox.appendChild(line);
+    }
+    missingBox.appendChild(el("p", "missing-weak", T.missingWeak));
   }
 
   var C = GuidanceCitation; // static/citation.js: spans and page labels, shared with the widget

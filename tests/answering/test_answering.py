@@ -13,9 +13,11 @@ from assistant.answering import (
     AnswerConfig,
     Calibration,
     extractive_answer,
+    asked_unit,
     nearest_numbers,
     order_by_answer,
     page_label,
+    question_parts,
     substantive,
     units_of,
 )
@@ -339,12 +341,40 @@ def test_a_number_the_guidance_lacks_is_a_plain_refusal_with_the_nearest_clauses
 
 
 def test_a_chapter_the_guidance_lacks_named_in_chinese_numerals_is_said_in_digits(client):
-    # The fixture stops at chapter 12: "第二十章" is chapter 20, said as the numbers are written.
-    for question in ("第二十章", "第二十条"):
+    # The fixture stops at chapter 12: "第二十章" is chapter 20, said as the numbers are written,
+    # and in the unit it was asked by (a chapter is not said as an article).
+    for question, unit, zh in (("第二十章", "chapter", "章"), ("第二十条", "clause", "条"), ("第二十节", "section", "节")):
         body = ask(client, question)
-        assert body["abstained"] and body["reason"].startswith("no clause 20 in ccso-zh; nearest: "), body["reason"]
+        assert body["abstained"] and body["reason"].startswith(f"no {unit} 20 in ccso-zh; nearest: "), body["reason"]
         nearest = body["reason"].split("nearest: ")[1].rstrip(".").split(", ")
         assert nearest and [s["clause"] for s in body["suggestions"]] == nearest
+        assert body["message"].startswith(f"指导要求（ccso-zh）中没有第20{zh}；"), body["message"]
+        assert "第20条" not in body["message"] or zh == "条"
+
+
+def test_a_missing_chapter_is_said_as_a_chapter_and_its_nearest_are_chapters(client):
+    for question, document in (("Chapter 20", "ccso-en"), ("第二十章", "ccso-zh")):
+        body = ask(client, question)
+        assert body["reason"].startswith(f"no chapter 20 in {document}; nearest: "), body["reason"]
+        assert all("." not in s["clause"] for s in body["suggestions"]), body["suggestions"]
+    body = ask(client, "Chapter 20")
+    assert body["message"].startswith("No chapter 20 in ccso-en; nearest: ")
+    body = ask(client, "第二十章")
+    said = body["message"].split("最接近的章：")[1].rstrip("。").split("、")
+    assert said == [f"第{s['clause']}章" for s in body["suggestions"]], body["message"]
+    # "section 99.9" keeps its word too.
+    assert ask(client, "section 99.9")["reason"].startswith("no section 99.9 in ccso-en")
+
+
+def test_asked_unit_keeps_the_unit_of_the_question():
+    assert asked_unit("第二十章", "二十") == "chapter"
+    assert asked_unit("第 5.3 条怎么规定", "5.3") == "clause"
+    assert asked_unit("第3节", "3") == "section"
+    assert asked_unit("What does Chapter 12 cover?", "12") == "chapter"
+    assert asked_unit("see Article 7", "7") == "article"
+    assert asked_unit("99.9", "99.9") == "clause"
+    # The unit belongs to the number it names: "chapter 2" says nothing about "4.5".
+    assert asked_unit("chapter 2 and 4.5", "4.5") == "clause"
 
 
 def test_nearest_numbers_look_like_the_asked_one():
@@ -516,3 +546,62 @@ def test_lines_that_end_no_sentence_stay_on_lines_of_their_own():
     scored = [ScoredSentence(s, e, 0.9 if i in wanted else 0.1) for i, (s, e) in enumerate(spans)]
     answer = extractive_answer("KPI 有哪些", [_citation(text, [spans[i] for i in wanted], lang="zh")], [scored], CONFIG, False)
     assert "FCR：首次解决率（First Call Resolution）\nKPI：关键绩效指标" in answer, answer
+
+
+# -- a question asking two things (issue 13 item 4) ----------------------------------------------
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("投诉多久要回复？录音保存多长时间？", ["投诉多久要回复", "录音保存多长时间"]),
+    ("How long are recordings kept and who can access them?", ["How long are recordings kept", "who can access them"]),
+    ("What's the minimum password length; how often must it change?",
+     ["What's the minimum password length", "how often must it change"]),
+    ("录音保存多久，另外谁可以调阅？", ["录音保存多久", "谁可以调阅"]),
+    ("How long are call recordings kept?", []),  # one thing asked
+    ("Who handles complaints and disputes?", []),  # "and" inside one question
+    ("第4.5条？", []),  # no topic in a part
+    ("How long are recordings kept? Thanks", []),  # courtesy asks nothing of its own
+    ("录音保存多久？谢谢！", []),
+    ("What is the service level? Please explain.", []),
+])
+def test_question_parts_split_a_question_asking_two_things(question, parts):
+    assert question_parts(question) == parts
+
+
+def test_each_part_of_a_two_part_question_gets_its_best_clause_cited_and_heard(client):
+    question = "通话录音保存多久？谁可以调阅通话录音？"
+    body = ask(client, question)
+    assert not body["abstained"], body["reason"]
+    assert [c["clause"] for c in body["citations"][:2]] == ["11.6.1", "11.6.2"], [c["id"] for c in body["citations"]]
+    assert "保存期限不少于 6 个月" in body["answer"].split("[1]")[0], body["answer"]
+    assert "调阅通话录音应提出书面或系统申请" in body["answer"].split("[1]")[1].split("[2]")[0], body["answer"]
+    # Each part asked on its own cites the same clause first.
+    for part, first in (("通话录音保存多久？", "11.6.1"), ("谁可以调阅通话录音？", "11.6.2")):
+        assert ask(client, part)["citations"][0]["clause"] == first
+
+
+def test_a_must_say_sentence_is_said_whatever_the_others_score():
+    from assistant.answering import ScoredSentence
+
+    first = "Recordings are kept for 6 months. Recordings are stored safely."
+    second = "Access needs approval. Access is logged."
+    s1, s2 = sentence_spans(first), sentence_spans(second)
+    scored = [[ScoredSentence(*s1[0], 0.95), ScoredSentence(*s1[1], 0.94)],
+              [ScoredSentence(*s2[0], 0.70), ScoredSentence(*s2[1], 0.60)]]
+    citations = [_citation(first, [s1[0], s1[1]], number="1"), _citation(second, [s2[0]], number="2")]
+    plain = extractive_answer("How long are recordings kept? Who may access them?", citations, scored, CONFIG, False)
+    assert "[2]" not in plain  # too weak beside the first clause's sentences
+    citations = [_citation(first, [s1[0], s1[1]], number="1"), _citation(second, [s2[0]], number="2")]
+    told = extractive_answer("How long are recordings kept? Who may access them?", citations, scored, CONFIG, False,
+                             [(1, s2[0])])
+    assert told.endswith("Access needs approval. [2]") and "kept for 6 months" in told, told
+
+
+def test_a_clause_reference_is_no_figure_a_how_often_question_prefers():
+    from assistant.answering import _has_number
+
+    assert not _has_number("The plan shall be revised when weaknesses are found in the drills specified in 6.4.2.")
+    assert not _has_number("应按11.7.4的规定删除。")
+    assert _has_number("The plan shall be reviewed at least every 12 months.")
+    assert _has_number("恢复时间不宜超过1.5小时。") and _has_number("at least 2.5 hours")
+    assert _has_number("宜不少于十个工作日")

@@ -24,6 +24,9 @@ CONTACT = "Call the service desk on 010-1234 5678."
     ("no clause 99.9 in ccso-zh; nearest: 9.9, 9.1, 1.", "指导要求（ccso-zh）中没有第99.9条；最接近的条款：9.9、9.1、1。"),
     ("no clause 20 in ccso-zh.", "指导要求（ccso-zh）中没有第20条。"),
     ("no clause 7.", "指导要求中没有第7条。"),
+    ("no chapter 20 in ccso-zh; nearest: 2, 10, 12.", "指导要求（ccso-zh）中没有第20章；最接近的章：第2章、第10章、第12章。"),
+    ("no section 9.9 in ccso-zh.", "指导要求（ccso-zh）中没有第9.9节。"),
+    ("no article 20.", "指导要求中没有第20条。"),
     ("The guidance does not appear to cover this question (confidence 0.31, below 0.45; closest clause ccso-zh:5.3).",
      "指导要求似乎没有涵盖这个问题（置信度 0.31，低于 0.45；最接近的条款：ccso-zh:5.3）。"),
     ("The guidance does not appear to cover this question (confidence 0.31, below 0.45; closest clause "
@@ -97,3 +100,23 @@ def test_a_low_confidence_refusal_names_the_closest_clause_of_the_questions_edit
     decision = fake_assistant.scope_model.decide(analysis, result, retriever, min_confidence=0.99999)
     assert f"ccso-en:{chinese.clause.number}" in fake_assistant.live.index.clause_by_id
     assert decision.reason.endswith(f"closest clause ccso-en:{chinese.clause.number})."), decision.reason
+
+
+def test_a_search_for_a_missing_clause_says_so_as_the_ask_refusal_does(client):
+    # /api/search shows weak matches for "clause 99.9"; `missing` says that no clause 99.9 exists
+    # and which are nearest, by the same rule and in the same words as /api/ask's refusal.
+    for query, unit, document in (("clause 99.9", "clause", "ccso-en"), ("第99.9条", "clause", "ccso-zh"),
+                                  ("第二十章", "chapter", "ccso-zh"), ("Chapter 20", "chapter", "ccso-en")):
+        refusal = ask(client, query)
+        response = client.get("/api/search", params={"q": query})
+        assert response.status_code == 200, response.text
+        missing = response.json()["missing"]
+        assert missing is not None, query
+        assert missing["reason"] == refusal["reason"] and missing["message"] == refusal["message"]
+        assert (missing["unit"], missing["document"]) == (unit, document)
+        assert missing["number"] == ("20" if "20" in refusal["reason"] else "99.9")
+        assert [s["id"] for s in missing["nearest"]] == [s["id"] for s in refusal["suggestions"]]
+        assert missing["nearest"] and all(s["link"].startswith("/documents/") for s in missing["nearest"])
+    # A clause that exists, a topic, and a number with a topic carry no such notice.
+    for query in ("第4.5条", "data security", "clause 99.9 data security"):
+        assert client.get("/api/search", params={"q": query}).json()["missing"] is None, query

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_browser_background import ask, open_widget
+from tests.browser.test_browser_pages import search_json
 
 pytestmark = pytest.mark.browser
 
@@ -40,3 +41,34 @@ def test_a_chapter_lookup_cites_the_chapter_as_a_section_with_its_clauses(stack,
     expect(detail.locator(".cite-children a")).to_have_count(len(children))
     for child in children:
         expect(detail.locator(f'.cite-children a[href="{stack.api + child["link"]}"]')).to_contain_text(child["clause"])
+
+
+@pytest.mark.parametrize("locale, query, said, nearest_label", [
+    ("en-US", "clause 99.9", "There is no clause 99.9 in", "Nearest clauses:"),
+    ("zh-CN", "第99.9条", "中没有第99.9条。", "最接近的条款："),
+    # The unit is said as asked: a chapter stays a chapter, in the page's language.
+    ("zh-CN", "第二十章", "中没有第20章。", "最接近的章："),
+    ("en-US", "第二十章", "There is no chapter 20 in", "Nearest chapters:"),
+])
+def test_the_search_page_says_a_missing_clause_and_its_nearest(stack, open_page, axe_source, locale, query, said,
+                                                                 nearest_label):
+    from tests.support.axe import axe_problems
+
+    data = search_json(stack, query)
+    assert data["missing"] and data["missing"]["nearest"], data.get("missing")
+    page, _ = open_page(1280, 800, locale)
+    page.goto(f"{stack.api}/search?q={query}")
+    notice = page.locator("#missing")
+    expect(notice).to_be_visible()
+    expect(notice.locator(".missing-text")).to_contain_text(said)
+    expect(notice.locator(".missing-nearest")).to_contain_text(nearest_label)
+    links = notice.locator(".missing-nearest a")
+    expect(links).to_have_count(len(data["missing"]["nearest"]))
+    for link, near in zip(links.all(), data["missing"]["nearest"]):
+        assert link.get_attribute("href") == near["link"].lstrip("/")
+        expect(link).to_contain_text(near["clause"])
+    assert axe_problems(page, axe_source) == []
+    # A query naming a clause that exists shows no such notice.
+    page.goto(f"{stack.api}/search?q=第4.5条")
+    expect(page.locator(".result").first).to_be_visible()
+    expect(notice).to_be_hidden()

@@ -45,13 +45,15 @@ async def search(
     lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
 ) -> dict:
     """Clauses ranked by relevance, with their scores and highlights; no abstention, but hits
-    below the relevance floor are marked `weak`."""
+    below the relevance floor are marked `weak`, and a query that only names a clause the
+    guidance lacks carries `missing` (what /api/ask refuses it with)."""
     started = time.perf_counter()
     admission.charge(request, request.app.state.search_buckets, assistant.embedder, q)
     if (problem := assistant.unknown_document(document)) is not None:
         raise HTTPException(status_code=404, detail=problem)
     try:
-        hits = await admission.run_question(request, assistant.search, q, k, document, lang)
+        results = await admission.run_question(request, assistant.search_results, q, k, document, lang)
     except QuestionError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
-    return {"query": q, "hits": hits, "took_ms": round((time.perf_counter() - started) * 1000, 2)}
+    return {"query": q, "hits": results.hits, "missing": results.missing,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2)}
