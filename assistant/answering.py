@@ -158,8 +158,10 @@ def compose_answer(
             relevant = guidance or relevant
         numbered = [h for h in usable if h.matched_by == "number"]
         order_terms = set(analysis.terms) if analysis is not None else query_terms
-        ranked = _one_per_clause(order_by_answer(numbered + relevant, query_vector, order_terms, index, config),
-                                 editions, wanted_lang)
+        ordered = order_by_answer(numbered + relevant, query_vector, order_terms, index, config)
+        if analysis is not None:
+            ordered = definitions_after_first(ordered, analysis.defined_in)
+        ranked = _one_per_clause(ordered, editions, wanted_lang)
         # Clauses the question named are always cited; the best of the rest fill up to k.
         named_keys = {editions.key(h.clause) for h in numbered}
         room = max(0, k - len({key for key in named_keys}))
@@ -280,6 +282,19 @@ def order_by_answer(
             ordered.remove(hit)
             ordered.insert(ordered.index(as_good[0]) + 1, hit)
     return ordered
+
+
+def definitions_after_first(hits: list[Hit], defined_in: frozenset[str]) -> list[Hit]:
+    """A definitions list that defines an abbreviation of the question (query.QueryAnalysis.
+    defined_in) goes right after the first clause that is not one: it matches "KPI" through
+    the abbreviation and its expansion, while the clause about the concept (8.2 Key performance
+    indicator system, or 3.1.4 for "what does AHT stand for") answers. It stays cited."""
+    if not defined_in or not hits or hits[0].clause.id not in defined_in:
+        return hits
+    first = next((n for n, h in enumerate(hits) if h.clause.id not in defined_in), None)
+    if first is None:
+        return hits
+    return [hits[first]] + [h for n, h in enumerate(hits) if n != first]
 
 
 SIGNALS = ("fused", "fused_z", "similarity", "dense", "lexical", "title", "heading", "coverage", "section",
@@ -822,7 +837,10 @@ def order_search_hits(question: str, hits: list[Hit], index: LoadedIndex, config
     named = [h for h in hits if h.matched_by == "number"]
     rest = [h for h in hits if h.matched_by != "number"]
     terms = set(analysis.terms) if analysis is not None else topic_terms(question)
-    return named + order_by_answer(rest, query_vector, terms, index, config)
+    ordered = order_by_answer(rest, query_vector, terms, index, config)
+    if analysis is not None:
+        ordered = definitions_after_first(ordered, analysis.defined_in)
+    return named + ordered
 
 
 def search_view(question: str, hits: list[Hit], query_vector: np.ndarray | None, index: LoadedIndex,

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from assistant.abbreviations import Abbreviations
 from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, tokenize
 from assistant.text import CJK_CLASS, CN_NUMERALS, is_han
 from assistant.text import detect_language as question_lang  # the name retrieval and answering import
@@ -112,6 +113,11 @@ class QueryAnalysis:
     search_text: str  # the topic with misspelt words corrected: what retrieval embeds and matches
     terms: frozenset[str]  # index terms of the topic, without clause numbers and lookup words
     corrections: dict[str, str] = field(default_factory=dict)  # misspelt word -> corpus word
+    # abbreviation as asked -> the expansion the corpus defines for it, added to search_text
+    expansions: dict[str, str] = field(default_factory=dict)
+    # ids of the definitions lists those expansions come from ("3.2 Abbreviations"): they match
+    # the question through the abbreviation alone, and are cited after a clause about the concept
+    defined_in: frozenset[str] = frozenset()
 
 
 def strip_template(question: str) -> tuple[str | None, str]:
@@ -127,7 +133,8 @@ def strip_template(question: str) -> tuple[str | None, str]:
     return None, question
 
 
-def analyse(question: str, vocabulary: Vocabulary | None = None) -> QueryAnalysis:
+def analyse(question: str, vocabulary: Vocabulary | None = None,
+            abbreviations: Abbreviations | None = None) -> QueryAnalysis:
     lang = question_lang(question)
     numbers = tuple(clause_numbers_in(question))
     template, topic = strip_template(question)
@@ -137,6 +144,11 @@ def analyse(question: str, vocabulary: Vocabulary | None = None) -> QueryAnalysi
         template = None
     corrections = vocabulary.corrections(topic) if vocabulary is not None else {}
     search_text = _apply(topic, corrections)
+    expansions: dict[str, str] = {}
+    defined_in: frozenset[str] = frozenset()
+    if abbreviations is not None:
+        search_text, expansions = abbreviations.expand(search_text, lang)
+        defined_in = abbreviations.lists_of(expansions)
     return QueryAnalysis(
         text=question,
         lang=lang,
@@ -146,6 +158,8 @@ def analyse(question: str, vocabulary: Vocabulary | None = None) -> QueryAnalysi
         search_text=search_text,
         terms=frozenset(topic_terms(search_text)),
         corrections=corrections,
+        expansions=expansions,
+        defined_in=defined_in,
     )
 
 

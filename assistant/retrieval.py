@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.abbreviations import Abbreviations
 from assistant.lexical import tokenize
 from assistant.query import clause_numbers_in, question_lang, topic_terms  # noqa: F401 - re-exported
 from assistant.records import Clause
@@ -182,6 +183,8 @@ class Retriever:
                     break
         self._profile: IndexProfile | None = None
         self._profile_lock = threading.Lock()
+        # The abbreviations the corpus defines (abbreviations.py): a scan of the clause texts.
+        self.abbreviations = Abbreviations.from_clauses(index.clauses)
 
     @property
     def profile(self) -> IndexProfile:
@@ -197,7 +200,7 @@ class Retriever:
     def analyse(self, question: str) -> QueryAnalysis:
         from assistant.query import analyse
 
-        return analyse(question, self.profile.vocabulary)
+        return analyse(question, self.profile.vocabulary, self.abbreviations)
 
     def _doc_of(self, clause_id: str) -> str:
         return self.index.clause_by_id[clause_id].document
