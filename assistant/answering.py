@@ -62,6 +62,8 @@ class AnswerConfig:
     sentence_weight: float = 4.0
     title_weight: float = 1.0
     heading_weight: float = 1.0
+    # x the title's fit to the topic terms (title_fit: 1 when they are the same words).
+    title_fit_weight: float = 0.0
     # Topic terms weighted by their BM25 IDF in the index (otherwise each counts the same).
     idf_terms: bool = False
 
@@ -145,7 +147,11 @@ def compose_answer(
             best = max(config.calibration.relevance(h, language) for h in candidates)
             floor = min(floor, best - config.citation_margin)
         usable = [h for h in candidates if h.matched_by == "number" or substantive(h.clause)]
-        relevant = [h for h in usable if h.matched_by != "number" and config.calibration.relevance(h, language) >= floor]
+        order_terms = set(analysis.terms) if analysis is not None else query_terms
+        # A clause whose title is the asked topic ("scope" -> 1 Scope) answers it, however its
+        # text's cosine compares with clauses that merely sound alike.
+        relevant = [h for h in usable if h.matched_by != "number" and (
+            config.calibration.relevance(h, language) >= floor or title_fit(h.clause, order_terms) >= 1.0)]
         # The best fused match (words and meaning together) is cited too, even where its cosine
         # alone falls under the floor: a clause whose title and words match can score below one
         # that merely sounds alike.
@@ -157,7 +163,6 @@ def compose_answer(
             # Background is cited only when no guidance clause qualifies.
             relevant = guidance or relevant
         numbered = [h for h in usable if h.matched_by == "number"]
-        order_terms = set(analysis.terms) if analysis is not None else query_terms
         ordered = order_by_answer(numbered + relevant, query_vector, order_terms, index, config)
         if analysis is not None:
             ordered = definitions_after_first(ordered, analysis.defined_in)
@@ -298,7 +303,7 @@ def definitions_after_first(hits: list[Hit], defined_in: frozenset[str]) -> list
 
 
 SIGNALS = ("fused", "fused_z", "similarity", "dense", "lexical", "title", "heading", "coverage", "section",
-           "rank")
+           "rank", "title_fit")
 
 
 def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | None,
@@ -331,6 +336,7 @@ def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | 
             "title": 0.0,
             "heading": 0.0,
             "coverage": 0.0,
+            "title_fit": title_fit(clause, query_terms),
         }
         if total:
             title = _terms(clause.title) if clause.title else frozenset()
@@ -348,7 +354,20 @@ def clause_answer_score(hit: Hit, parts: dict[str, float], config: AnswerConfig)
     if config.order_weights is not None:
         return sum(weight * parts.get(name, 0.0) for name, weight in config.order_weights.items())
     return (hit.score + config.sentence_weight * hit.similarity + config.title_weight * parts["title"]
-            + config.heading_weight * parts["heading"])
+            + config.heading_weight * parts["heading"] + config.title_fit_weight * parts.get("title_fit", 0.0))
+
+
+def title_fit(clause: Clause, query_terms: set[str] | frozenset[str]) -> float:
+    """How nearly the clause's title is the asked topic: the share of the words of either that
+    both have (Jaccard), 1.0 when the title says the topic and nothing else ("Scope" for
+    "What is the scope of this guidance?", "Data security" for "data security")."""
+    if not query_terms or not clause.title:
+        return 0.0
+    title = _terms(clause.title)
+    if not title:
+        return 0.0
+    shared = len(title & query_terms)
+    return shared / len(title | query_terms) if shared else 0.0
 
 
 _HEADING_NUMBER = re.compile(r"^\s*\S*\d\S*\s+")

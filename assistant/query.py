@@ -74,6 +74,19 @@ def topic_terms(question: str) -> set[str]:
     return set(tokenize(question)) - _lookup_words()
 
 
+# Questions about whom or what the document itself applies to ask for its scope clause, which
+# every standard has ("1 Scope" / "1 范围"): "Who does this guidance apply to?", "Does it apply
+# to outsourced call centres?". The topic becomes "scope" and what the question names; the words
+# of the question ("apply", "guidance") match the many clauses that say "the following terms
+# apply" or "this document" (docs/benchmarks.md, section u3-rank).
+_SELF = rf"(?:it|this|(?:this|the)\s+(?:guidance|guidelines?|standard|document|specification))"
+_SCOPE_TEMPLATES: list[tuple[str, str]] = [
+    ("scope-of", rf"what\s+(?:is|are)\s+(?:the\s+)?(?:scope|coverage|applicability)(?:\s+of\s+{_SELF})?(?P<x>)"),
+    ("applies-to-whom", rf"(?:who|what|which\s+\w+(?:\s+\w+)?)\s+(?:does|do|is|are)\s+{_SELF}\s+"
+     r"(?:apply|applies|applicable|relevant|meant|intended)\s+(?:to|for)(?P<x>)"),
+    ("does-it-apply", rf"(?:does|do|is|will)\s+{_SELF}\s+(?:also\s+)?(?:apply|applicable|relevant|cover)"
+     r"\s+(?:to|for)?\s*(?P<x>.+)"),
+]
 # Each pattern matches a whole question and names its topic group "x". Checked in order; the
 # first that leaves a non-empty topic wins. English is matched case-insensitively.
 _SUBJECT = r"(?:the\s+)?(?:guidance|guidelines?|standard|document|rules?|specification|requirements?)"
@@ -88,6 +101,9 @@ _EN_TEMPLATES: list[tuple[str, str]] = [
      r"(?:required|obliged|obligated|necessary|mandatory|supposed|expected)\s+(?:to|for|that)\s+(?P<x>.+)"),
     ("is-there-requirement", r"(?:is|are)\s+there\s+(?:any\s+)?(?:requirements?|rules?|provisions?|guidance)\s+"
      r"(?:for|on|about|regarding|concerning|around)\s+(?P<x>.+)"),
+    # "Is data security covered?": the topic, not the scope clause (data security is 11.7).
+    ("is-covered", rf"(?:is|are)\s+(?P<x>.+?)\s+(?:covered|included|addressed|dealt\s+with)"
+     rf"(?:\s+(?:by|in)\s+{_SELF})?"),
     ("tell-me-about", r"(?:tell\s+me|what\s+do\s+you\s+know)\s+about\s+(?P<x>.+)"),
     ("guidance-on", rf"{_SUBJECT}\s+(?:on|about|for|regarding)\s+(?P<x>.+)"),
 ]
@@ -100,6 +116,7 @@ _ZH_TEMPLATES: list[tuple[str, str]] = [
     ("zh-x-shi-zenme-guiding", r"(?P<x>.+?)(?:是)?(?:怎么|如何|怎样)(?:规定|要求)的?(?:吗|呢)?"),
 ]
 _COMPILED = [(name, re.compile(rf"^\s*{pattern}\s*$", re.I | re.S)) for name, pattern in _EN_TEMPLATES + _ZH_TEMPLATES]
+_SCOPE_COMPILED = [(name, re.compile(rf"^\s*{pattern}\s*$", re.I | re.S)) for name, pattern in _SCOPE_TEMPLATES]
 _TRAILING = re.compile(r"[\s?？.。!！,，;；:：]+$")
 
 
@@ -123,6 +140,11 @@ class QueryAnalysis:
 def strip_template(question: str) -> tuple[str | None, str]:
     """(template name, topic) for a question; (None, the question) when no template matches."""
     body = _TRAILING.sub("", question)
+    for name, pattern in _SCOPE_COMPILED:
+        match = pattern.match(body)
+        if match:
+            rest = _TRAILING.sub("", re.sub(r"\b(?:too|as\s+well|also)\b", "", match.group("x"), flags=re.I)).strip()
+            return name, f"scope: {rest}" if tokenize(rest) else "scope"
     for name, pattern in _COMPILED:
         match = pattern.match(body)
         if match:
