@@ -17,6 +17,7 @@ Only the corpus's own definitions are used, so a new corpus brings its own:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from assistant.records import Clause
@@ -42,15 +43,20 @@ class Abbreviations:
 
     @classmethod
     def from_clauses(cls, clauses: Iterable[Clause]) -> Abbreviations:
+        clauses = list(clauses)
         found: dict[str, dict[str, str]] = {}
         lists: dict[str, set[str]] = {}
+        titles = Counter((clause.document, clause.title) for clause in clauses)
         for clause in clauses:
             for line in clause.text.splitlines():
                 match = _DEFINITION_LINE.match(line)
                 if match and _add(found, match.group(1), match.group(2)):
                     lists.setdefault(match.group(1), set()).add(clause.id)
+            # Only a clause's own heading: a title every passage of a document carries is the
+            # document's name ("Anti-Money Laundering and Sanctions Rules and Guidance (AML)" in
+            # ObliQA), and the abbreviation names the rulebook, not a concept.
             match = _TITLE.match(clause.title or "")
-            if match:
+            if match and titles[(clause.document, clause.title)] == 1:
                 _add(found, match.group(2), match.group(1))
         return cls(found, lists)
 
@@ -90,18 +96,24 @@ class Abbreviations:
         return "".join(pieces), made
 
     def _defined(self, word: str) -> str | None:
-        """The abbreviation a question word is: as defined, or its plural ("KPIs"); a word of
-        three letters or more also in lower case ("kpi"), two-letter ones only as written
-        (lower-case "sl", "qa" are too often something else)."""
+        """The abbreviation a question word is: as defined, or its plural ("KPIs"); in lower
+        case ("kpi") only when it has three letters or more and is no English word (lower-case
+        "sl", "qa" or "funds" are something else)."""
         for candidate in (word, word[:-1] if word.endswith("s") and len(word) > 2 else None):
             if not candidate:
                 continue
             if candidate in self.expansions:
                 return candidate
             upper = candidate.upper()
-            if len(candidate) >= 3 and upper in self.expansions and candidate.islower():
+            if len(candidate) >= 3 and upper in self.expansions and candidate.islower() and not _english(word):
                 return upper
         return None
+
+
+def _english(word: str) -> bool:
+    from assistant.query import english_words  # the query module imports this one
+
+    return word.lower() in english_words()
 
 
 def _add(found: dict[str, dict[str, str]], abbreviation: str, definition: str) -> bool:
@@ -116,7 +128,7 @@ def _add(found: dict[str, dict[str, str]], abbreviation: str, definition: str) -
     if not definition or definition.upper() == abbreviation:
         return False
     lang = "zh" if is_han(definition[0]) else "en"
-    if lang == "en" and not _initials_fit(abbreviation, definition):
+    if lang == "en" and (definition.isupper() or not _initials_fit(abbreviation, definition)):
         return False
     found.setdefault(abbreviation, {}).setdefault(lang, definition)
     return True

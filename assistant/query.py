@@ -250,27 +250,10 @@ class Vocabulary:
                 continue
             if _stem(word) in self._stems or word in english_words():
                 continue
-            split = self._split_compound(word)
-            if split is not None:
-                found[word] = split
-                continue
             best = process.extractOne(word, self._words, scorer=fuzz.ratio, score_cutoff=self.min_ratio)
             if best is not None and best[0] != word:
                 found[word] = best[0]
         return found
-
-
-    def _split_compound(self, word: str) -> str | None:
-        """Two corpus words run together ("knowledgebase" -> "knowledge base", "callback"
-        where the corpus writes "call back"): the split whose rarer half is commonest."""
-        best: tuple[int, str] | None = None
-        for cut in range(3, len(word) - 2):
-            head, tail = word[:cut], word[cut:]
-            if head in self.counts and tail in self.counts:
-                score = min(self.counts[head], self.counts[tail])
-                if best is None or score > best[0]:
-                    best = (score, f"{head} {tail}")
-        return best[1] if best is not None else None
 
 
 @lru_cache(maxsize=4096)

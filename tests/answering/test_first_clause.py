@@ -1,5 +1,5 @@
 """The right first clause for questions a new user asks (issues 13 + 12, u3-rank): the scope of the
-guidance, a clause whose title is the asked topic, and misspelt compound words."""
+guidance and a clause whose title is the asked topic."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from assistant.answering import title_fit
 from assistant.lexical import tokenize
-from assistant.query import Vocabulary, strip_template
+from assistant.query import strip_template
 from assistant.records import Clause
 from tests.support.api import ask
 
@@ -48,13 +48,6 @@ def test_title_fit_is_one_when_the_title_is_the_topic():
     assert title_fit(scope, set(tokenize("scope"))) == 1.0
     assert title_fit(kpi, set(tokenize("key performance indicator"))) == 0.75
     assert title_fit(scope, set(tokenize("data security"))) == 0.0
-
-
-def test_two_corpus_words_run_together_are_split():
-    vocabulary = Vocabulary(["Knowledge base management: the knowledge base is updated."])
-    assert vocabulary.corrections("knowledgebase update") == {"knowledgebase": "knowledge base"}
-    # A real English word is left alone even where the corpus has both halves.
-    assert Vocabulary(["call back"]).corrections("callback") == {}
 
 
 def test_a_clause_titled_with_the_topic_is_cited_below_the_cosine_floor(fake_assistant):

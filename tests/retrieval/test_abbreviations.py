@@ -49,6 +49,21 @@ def test_an_abbreviation_is_replaced_by_its_expansion_in_the_question_language(q
     assert text == expected and made
 
 
+def test_a_title_every_passage_of_a_document_carries_is_no_definition():
+    # ObliQA-style records: the rulebook's name, with its abbreviation, on every passage.
+    name = "Anti-Money Laundering and Sanctions Rules and Guidance (AML)"
+    clauses = [_clause(n, name, "Text.") for n in ("1.1", "1.2")]
+    assert len(Abbreviations.from_clauses(clauses)) == 0
+    assert Abbreviations.from_clauses(clauses[:1]).expansions["AML"]
+
+
+def test_a_lower_case_english_word_is_not_taken_for_an_abbreviation():
+    abbreviations = Abbreviations({"FUNDS": {"en": "Fund Unit Deposit System"}, "KPI": {"en": "Key Performance Indicator"}})
+    assert abbreviations.expand("client funds", "en") == ("client funds", {})
+    assert abbreviations.expand("FUNDS rules", "en")[0] == "Fund Unit Deposit System rules"
+    assert abbreviations.expand("kpi", "en")[0] == "Key Performance Indicator"
+
+
 @pytest.mark.parametrize("question", [
     "sl and qa",  # two-letter abbreviations only as written: lower-case ones are too often words
     "What is a key performance indicator (KPI)?",  # spelt out already
