@@ -149,9 +149,11 @@ def compose_answer(
         usable = [h for h in candidates if h.matched_by == "number" or substantive(h.clause)]
         order_terms = set(analysis.terms) if analysis is not None else query_terms
         # A clause whose title is the asked topic ("scope" -> 1 Scope) answers it, however its
-        # text's cosine compares with clauses that merely sound alike.
+        # text's cosine compares with clauses that merely sound alike. The title is read in the
+        # question's edition: filtered to the other one, the topic terms are still the question's.
         relevant = [h for h in usable if h.matched_by != "number" and (
-            config.calibration.relevance(h, language) >= floor or title_fit(h.clause, order_terms) >= 1.0)]
+            config.calibration.relevance(h, language) >= floor
+            or title_fit(editions.in_lang(h.clause, language) or h.clause, order_terms) >= 1.0)]
         # The best fused match (words and meaning together) is cited too, even where its cosine
         # alone falls under the floor: a clause whose title and words match can score below one
         # that merely sounds alike.
@@ -319,6 +321,9 @@ def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | 
     """
     weights = _term_weights(query_terms, index if idf_terms else None)
     total = sum(weights.values())
+    # A clause's title and headings in every edition: with a language filter the hits are the
+    # other edition's clauses, while the topic terms are still in the question's language.
+    editions = editions_of(index) if index is not None and total else None
     fused = np.array([h.score for h in hits], dtype=np.float64)
     spread = float(fused.std()) if len(hits) > 1 else 0.0
     mean = float(fused.mean())
@@ -341,6 +346,9 @@ def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | 
         if total:
             title = _terms(clause.title) if clause.title else frozenset()
             above = _heading_terms(tuple(clause.path[:-1])) if clause.path else frozenset()
+            for other in editions.others(clause) if editions is not None else ():
+                title = title | (_terms(other.title) if other.title else frozenset())
+                above = above | (_heading_terms(tuple(other.path[:-1])) if other.path else frozenset())
             text = _terms(clause.text)
             parts["title"] = sum(w for t, w in weights.items() if t in title) / total
             parts["heading"] = sum(w for t, w in weights.items() if t in above) / total

@@ -67,3 +67,23 @@ def test_a_clause_titled_with_the_topic_is_cited_below_the_cosine_floor(fake_ass
     analysis = analyse("What is the scope of this guidance?")
     answer = compose_answer(analysis.text, alike + [scope], None, index, config, 5, analysis=analysis)
     assert [c.clause for c in answer.citations][0] == "1", [c.clause for c in answer.citations]
+
+
+@pytest.mark.parametrize("question", ["What is the scope of this guidance?", "Who does this guidance apply to?"])
+def test_a_scope_question_filtered_to_the_other_edition_cites_its_scope_clause_first(client, question):
+    # The hits are the Chinese edition's clauses, the topic terms English: titles are read in
+    # every edition (answering.answer_signals, the title-fit floor exception).
+    body = ask(client, question, lang="zh")
+    assert not body["abstained"], body["reason"]
+    first = body["citations"][0]
+    assert (first["document"], first["clause"]) == ("ccso-zh", "1"), [c["clause"] for c in body["citations"]]
+
+
+def test_answer_signals_read_a_clauses_title_in_every_edition(fake_assistant):
+    from assistant.answering import answer_signals
+    from assistant.retrieval import Hit
+
+    index = fake_assistant.live.index
+    zh_scope = index.clause_by_id["ccso-zh:1"]
+    (parts,) = answer_signals([Hit(zh_scope, 1.0, 0.8, 0.9, "search", sentence=0.8)], set(tokenize("scope")), index)
+    assert parts["title"] == 1.0
