@@ -79,6 +79,7 @@ def topic_terms(question: str) -> set[str]:
 # to outsourced call centres?". The topic becomes "scope" and what the question names; the words
 # of the question ("apply", "guidance") match the many clauses that say "the following terms
 # apply" or "this document" (docs/benchmarks.md, section u3-rank).
+_ZH_SELF = r"(?:本|这个|这份|该)?(?:指导要求|指导意见|指南|标准|规范|文件)"
 _SELF = rf"(?:it|this|(?:this|the)\s+(?:guidance|guidelines?|standard|document|specification))"
 _SCOPE_TEMPLATES: list[tuple[str, str]] = [
     ("scope-of", rf"what\s+(?:is|are)\s+(?:the\s+)?(?:scope|coverage|applicability)(?:\s+of\s+{_SELF})?(?P<x>)"),
@@ -86,6 +87,10 @@ _SCOPE_TEMPLATES: list[tuple[str, str]] = [
      r"(?:apply|applies|applicable|relevant|meant|intended)\s+(?:to|for)(?P<x>)"),
     ("does-it-apply", rf"(?:does|do|is|will)\s+{_SELF}\s+(?:also\s+)?(?:apply|applicable|relevant|cover)"
      r"\s+(?:to|for)?\s*(?P<x>.+)"),
+    ("what-does-it-cover", rf"what\s+(?:does|do)\s+{_SELF}\s+(?:cover|address|deal\s+with)(?P<x>)"),
+    # 本指导要求的适用范围是什么 / 适用范围 ("这个指导要求适用于哪些呼叫中心" is left whole: as
+    # "范围：呼叫中心" it cited 3.1.1, the definition of a call center, on the fit split)
+    ("zh-scope", rf"{_ZH_SELF}?(?:的)?(?:适用范围|范围)(?:是什么|是啥|有哪些|包括哪些|包括什么|怎么规定)?(?:呢|吗)?(?P<x>)"),
 ]
 # Each pattern matches a whole question and names its topic group "x". Checked in order; the
 # first that leaves a non-empty topic wins. English is matched case-insensitively.
@@ -144,7 +149,8 @@ def strip_template(question: str) -> tuple[str | None, str]:
         match = pattern.match(body)
         if match:
             rest = _TRAILING.sub("", re.sub(r"\b(?:too|as\s+well|also)\b", "", match.group("x"), flags=re.I)).strip()
-            return name, f"scope: {rest}" if tokenize(rest) else "scope"
+            scope = "范围" if name.startswith("zh-") else "scope"
+            return name, f"{scope}: {rest}" if tokenize(rest) else scope
     for name, pattern in _COMPILED:
         match = pattern.match(body)
         if match:

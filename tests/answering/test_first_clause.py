@@ -22,6 +22,10 @@ def _clause(number: str, title: str, text: str) -> Clause:
     ("Who does this guidance apply to?", "scope"),
     ("Which call centers does this standard apply to?", "scope"),
     ("Does it apply to outsourced call centres too?", "scope: outsourced call centres"),
+    ("What does this guidance cover?", "scope"),
+    ("适用范围", "范围"),
+    ("本指导要求的适用范围是什么", "范围"),
+    ("知识库的适用范围", "知识库的适用范围"),  # the knowledge base's, not the guidance's
     # "Is X covered?" asks about X, not about the scope clause.
     ("Is data security covered by this guidance?", "data security"),
     # The scope of something else is that thing's topic.
@@ -35,6 +39,7 @@ def test_questions_about_what_the_guidance_applies_to_search_its_scope(question,
     "What is the scope of this guidance?",
     "Who does this guidance apply to?",
     "Does it apply to outsourced call centres too?",
+    "What does this guidance cover?",
 ])
 def test_a_scope_question_cites_clause_1_first(client, question):
     body = ask(client, question)

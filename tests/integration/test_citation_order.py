@@ -66,6 +66,9 @@ def test_the_other_editions_evidence_puts_the_right_clause_first(e5_assistant, q
     "What is the scope of this guidance?",
     "Who does this guidance apply to?",
     "Does it apply to outsourced call centres too?",
+    "What does this guidance cover?",
+    "适用范围",
+    "本指导要求的适用范围是什么",
 ])
 def test_a_scope_question_cites_the_scope_clause_first(e5_assistant, question):
     """Clause 1 Scope's text sounds less like the question than clauses that mention a "scope"
