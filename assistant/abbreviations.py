@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from assistant.records import Clause
 from assistant.text import is_han
@@ -36,13 +36,17 @@ class Abbreviations:
     """Abbreviation -> its expansion per language ("en", "zh"), as the corpus defines it."""
 
     def __init__(self, expansions: dict[str, dict[str, str]] | None = None,
-                 lists: dict[str, set[str]] | None = None) -> None:
+                 lists: dict[str, set[str]] | None = None,
+                 is_word: Callable[[str], bool] | None = None) -> None:
         self.expansions: dict[str, dict[str, str]] = expansions or {}
         # abbreviation -> ids of the clauses that define it in a list line (not by a title)
         self.lists: dict[str, set[str]] = lists or {}
+        # Whether a lower-case word is an English word (never taken for an abbreviation then);
+        # the retriever gives the spell checker's word list (query.english_words).
+        self.is_word: Callable[[str], bool] = is_word or (lambda word: False)
 
     @classmethod
-    def from_clauses(cls, clauses: Iterable[Clause]) -> Abbreviations:
+    def from_clauses(cls, clauses: Iterable[Clause], is_word: Callable[[str], bool] | None = None) -> Abbreviations:
         clauses = list(clauses)
         found: dict[str, dict[str, str]] = {}
         lists: dict[str, set[str]] = {}
@@ -58,7 +62,7 @@ class Abbreviations:
             match = _TITLE.match(clause.title or "")
             if match and titles[(clause.document, clause.title)] == 1:
                 _add(found, match.group(2), match.group(1))
-        return cls(found, lists)
+        return cls(found, lists, is_word)
 
     def lists_of(self, expanded: dict[str, str]) -> frozenset[str]:
         """Ids of the definitions lists that define the abbreviations of ``expand``'s result."""
@@ -105,15 +109,9 @@ class Abbreviations:
             if candidate in self.expansions:
                 return candidate
             upper = candidate.upper()
-            if len(candidate) >= 3 and upper in self.expansions and candidate.islower() and not _english(word):
+            if len(candidate) >= 3 and upper in self.expansions and candidate.islower() and not self.is_word(word):
                 return upper
         return None
-
-
-def _english(word: str) -> bool:
-    from assistant.query import english_words  # the query module imports this one
-
-    return word.lower() in english_words()
 
 
 def _add(found: dict[str, dict[str, str]], abbreviation: str, definition: str) -> bool:

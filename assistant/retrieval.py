@@ -184,7 +184,7 @@ class Retriever:
         self._profile: IndexProfile | None = None
         self._profile_lock = threading.Lock()
         # The abbreviations the corpus defines (abbreviations.py): a scan of the clause texts.
-        self.abbreviations = Abbreviations.from_clauses(index.clauses)
+        self.abbreviations = Abbreviations.from_clauses(index.clauses, _is_english_word)
 
     @property
     def profile(self) -> IndexProfile:
@@ -513,6 +513,12 @@ class Retriever:
                 hits.append(Hit(clause, fused_score, dense, lexical, matched_by))
             out.append(hits)
         return out
+
+
+def _is_english_word(word: str) -> bool:
+    from assistant.query import english_words
+
+    return word.lower() in english_words()
 
 
 def _top(scores: np.ndarray, count: int) -> np.ndarray:

@@ -58,7 +58,8 @@ def test_a_title_every_passage_of_a_document_carries_is_no_definition():
 
 
 def test_a_lower_case_english_word_is_not_taken_for_an_abbreviation():
-    abbreviations = Abbreviations({"FUNDS": {"en": "Fund Unit Deposit System"}, "KPI": {"en": "Key Performance Indicator"}})
+    abbreviations = Abbreviations({"FUNDS": {"en": "Fund Unit Deposit System"}, "KPI": {"en": "Key Performance Indicator"}},
+                                  is_word={"funds", "fund"}.__contains__)
     assert abbreviations.expand("client funds", "en") == ("client funds", {})
     assert abbreviations.expand("FUNDS rules", "en")[0] == "Fund Unit Deposit System rules"
     assert abbreviations.expand("kpi", "en")[0] == "Key Performance Indicator"
