@@ -62,6 +62,8 @@ class AnswerConfig:
     sentence_weight: float = 4.0
     title_weight: float = 1.0
     heading_weight: float = 1.0
+    # x the title's fit to the topic terms (title_fit: 1 when they are the same words).
+    title_fit_weight: float = 0.0
     # Topic terms weighted by their BM25 IDF in the index (otherwise each counts the same).
     idf_terms: bool = False
 
@@ -147,7 +149,13 @@ def compose_answer(
             best = max(config.calibration.relevance(h, language) for h in candidates)
             floor = min(floor, best - config.citation_margin)
         usable = [h for h in candidates if h.matched_by == "number" or substantive(h.clause)]
-        relevant = [h for h in usable if h.matched_by != "number" and config.calibration.relevance(h, language) >= floor]
+        order_terms = set(analysis.terms) if analysis is not None else query_terms
+        # A clause whose title is the asked topic ("scope" -> 1 Scope) answers it, however its
+        # text's cosine compares with clauses that merely sound alike. The title is read in the
+        # question's edition: filtered to the other one, the topic terms are still the question's.
+        relevant = [h for h in usable if h.matched_by != "number" and (
+            config.calibration.relevance(h, language) >= floor
+            or title_fit(editions.in_lang(h.clause, language) or h.clause, order_terms) >= 1.0)]
         # The best fused match (words and meaning together) is cited too, even where its cosine
         # alone falls under the floor: a clause whose title and words match can score below one
         # that merely sounds alike.
@@ -159,9 +167,10 @@ def compose_answer(
             # Background is cited only when no guidance clause qualifies.
             relevant = guidance or relevant
         numbered = [h for h in usable if h.matched_by == "number"]
-        order_terms = set(analysis.terms) if analysis is not None else query_terms
-        ranked = _one_per_clause(order_by_answer(numbered + relevant, query_vector, order_terms, index, config),
-                                 editions, wanted_lang)
+        ordered = order_by_answer(numbered + relevant, query_vector, order_terms, index, config)
+        if analysis is not None:
+            ordered = definitions_after_first(ordered, analysis.defined_in)
+        ranked = _one_per_clause(ordered, editions, wanted_lang)
         # Clauses the question named are always cited; the best of the rest fill up to k.
         named_keys = {editions.key(h.clause) for h in numbered}
         room = max(0, k - len({key for key in named_keys}))
@@ -363,8 +372,21 @@ def order_by_answer(
     return ordered
 
 
+def definitions_after_first(hits: list[Hit], defined_in: frozenset[str]) -> list[Hit]:
+    """A definitions list that defines an abbreviation of the question (query.QueryAnalysis.
+    defined_in) goes right after the first clause that is not one: it matches "KPI" through
+    the abbreviation and its expansion, while the clause about the concept (8.2 Key performance
+    indicator system, or 3.1.4 for "what does AHT stand for") answers. It stays cited."""
+    if not defined_in or not hits or hits[0].clause.id not in defined_in:
+        return hits
+    first = next((n for n, h in enumerate(hits) if h.clause.id not in defined_in), None)
+    if first is None:
+        return hits
+    return [hits[first]] + [h for n, h in enumerate(hits) if n != first]
+
+
 SIGNALS = ("fused", "fused_z", "similarity", "dense", "lexical", "title", "heading", "coverage", "section",
-           "rank")
+           "rank", "title_fit")
 
 
 def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | None,
@@ -380,6 +402,9 @@ def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | 
     """
     weights = _term_weights(query_terms, index if idf_terms else None)
     total = sum(weights.values())
+    # A clause's title and headings in every edition: with a language filter the hits are the
+    # other edition's clauses, while the topic terms are still in the question's language.
+    editions = editions_of(index) if index is not None and total else None
     fused = np.array([h.score for h in hits], dtype=np.float64)
     spread = float(fused.std()) if len(hits) > 1 else 0.0
     mean = float(fused.mean())
@@ -397,10 +422,14 @@ def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | 
             "title": 0.0,
             "heading": 0.0,
             "coverage": 0.0,
+            "title_fit": title_fit(clause, query_terms),
         }
         if total:
             title = _terms(clause.title) if clause.title else frozenset()
             above = _heading_terms(tuple(clause.path[:-1])) if clause.path else frozenset()
+            for other in editions.others(clause) if editions is not None else ():
+                title = title | (_terms(other.title) if other.title else frozenset())
+                above = above | (_heading_terms(tuple(other.path[:-1])) if other.path else frozenset())
             text = _terms(clause.text)
             parts["title"] = sum(w for t, w in weights.items() if t in title) / total
             parts["heading"] = sum(w for t, w in weights.items() if t in above) / total
@@ -414,7 +443,20 @@ def clause_answer_score(hit: Hit, parts: dict[str, float], config: AnswerConfig)
     if config.order_weights is not None:
         return sum(weight * parts.get(name, 0.0) for name, weight in config.order_weights.items())
     return (hit.score + config.sentence_weight * hit.similarity + config.title_weight * parts["title"]
-            + config.heading_weight * parts["heading"])
+            + config.heading_weight * parts["heading"] + config.title_fit_weight * parts.get("title_fit", 0.0))
+
+
+def title_fit(clause: Clause, query_terms: set[str] | frozenset[str]) -> float:
+    """How nearly the clause's title is the asked topic: the share of the words of either that
+    both have (Jaccard), 1.0 when the title says the topic and nothing else ("Scope" for
+    "What is the scope of this guidance?", "Data security" for "data security")."""
+    if not query_terms or not clause.title:
+        return 0.0
+    title = _terms(clause.title)
+    if not title:
+        return 0.0
+    shared = len(title & query_terms)
+    return shared / len(title | query_terms) if shared else 0.0
 
 
 _HEADING_NUMBER = re.compile(r"^\s*\S*\d\S*\s+")
@@ -1052,7 +1094,10 @@ def order_search_hits(question: str, hits: list[Hit], index: LoadedIndex, config
     named = [h for h in hits if h.matched_by == "number"]
     rest = [h for h in hits if h.matched_by != "number"]
     terms = set(analysis.terms) if analysis is not None else topic_terms(question)
-    return named + order_by_answer(rest, query_vector, terms, index, config)
+    ordered = order_by_answer(rest, query_vector, terms, index, config)
+    if analysis is not None:
+        ordered = definitions_after_first(ordered, analysis.defined_in)
+    return named + ordered
 
 
 def search_view(question: str, hits: list[Hit], query_vector: np.ndarray | None, index: LoadedIndex,

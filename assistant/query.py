@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from assistant.abbreviations import Abbreviations
 from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, tokenize
 from assistant.text import CJK_CLASS, CN_NUMERALS, is_han
 from assistant.text import detect_language as question_lang  # the name retrieval and answering import
@@ -73,6 +74,24 @@ def topic_terms(question: str) -> set[str]:
     return set(tokenize(question)) - _lookup_words()
 
 
+# Questions about whom or what the document itself applies to ask for its scope clause, which
+# every standard has ("1 Scope" / "1 范围"): "Who does this guidance apply to?", "Does it apply
+# to outsourced call centres?". The topic becomes "scope" and what the question names; the words
+# of the question ("apply", "guidance") match the many clauses that say "the following terms
+# apply" or "this document" (docs/benchmarks.md, section u3-rank).
+_ZH_SELF = r"(?:本|这个|这份|该)?(?:指导要求|指导意见|指南|标准|规范|文件)"
+_SELF = rf"(?:it|this|(?:this|the)\s+(?:guidance|guidelines?|standard|document|specification))"
+_SCOPE_TEMPLATES: list[tuple[str, str]] = [
+    ("scope-of", rf"what\s+(?:is|are)\s+(?:the\s+)?(?:scope|coverage|applicability)(?:\s+of\s+{_SELF})?(?P<x>)"),
+    ("applies-to-whom", rf"(?:who|what|which\s+\w+(?:\s+\w+)?)\s+(?:does|do|is|are)\s+{_SELF}\s+"
+     r"(?:apply|applies|applicable|relevant|meant|intended)\s+(?:to|for)(?P<x>)"),
+    ("does-it-apply", rf"(?:does|do|is|will)\s+{_SELF}\s+(?:also\s+)?(?:apply|applicable|relevant|cover)"
+     r"\s+(?:to|for)?\s*(?P<x>.+)"),
+    ("what-does-it-cover", rf"what\s+(?:does|do)\s+{_SELF}\s+(?:cover|address|deal\s+with)(?P<x>)"),
+    # 本指导要求的适用范围是什么 / 适用范围 ("这个指导要求适用于哪些呼叫中心" is left whole: as
+    # "范围：呼叫中心" it cited 3.1.1, the definition of a call center, on the fit split)
+    ("zh-scope", rf"{_ZH_SELF}?(?:的)?(?:适用范围|范围)(?:是什么|是啥|有哪些|包括哪些|包括什么|怎么规定)?(?:呢|吗)?(?P<x>)"),
+]
 # Each pattern matches a whole question and names its topic group "x". Checked in order; the
 # first that leaves a non-empty topic wins. English is matched case-insensitively.
 _SUBJECT = r"(?:the\s+)?(?:guidance|guidelines?|standard|document|rules?|specification|requirements?)"
@@ -87,6 +106,9 @@ _EN_TEMPLATES: list[tuple[str, str]] = [
      r"(?:required|obliged|obligated|necessary|mandatory|supposed|expected)\s+(?:to|for|that)\s+(?P<x>.+)"),
     ("is-there-requirement", r"(?:is|are)\s+there\s+(?:any\s+)?(?:requirements?|rules?|provisions?|guidance)\s+"
      r"(?:for|on|about|regarding|concerning|around)\s+(?P<x>.+)"),
+    # "Is data security covered?": the topic, not the scope clause (data security is 11.7).
+    ("is-covered", rf"(?:is|are)\s+(?P<x>.+?)\s+(?:covered|included|addressed|dealt\s+with)"
+     rf"(?:\s+(?:by|in)\s+{_SELF})?"),
     ("tell-me-about", r"(?:tell\s+me|what\s+do\s+you\s+know)\s+about\s+(?P<x>.+)"),
     ("guidance-on", rf"{_SUBJECT}\s+(?:on|about|for|regarding)\s+(?P<x>.+)"),
 ]
@@ -99,6 +121,7 @@ _ZH_TEMPLATES: list[tuple[str, str]] = [
     ("zh-x-shi-zenme-guiding", r"(?P<x>.+?)(?:是)?(?:怎么|如何|怎样)(?:规定|要求)的?(?:吗|呢)?"),
 ]
 _COMPILED = [(name, re.compile(rf"^\s*{pattern}\s*$", re.I | re.S)) for name, pattern in _EN_TEMPLATES + _ZH_TEMPLATES]
+_SCOPE_COMPILED = [(name, re.compile(rf"^\s*{pattern}\s*$", re.I | re.S)) for name, pattern in _SCOPE_TEMPLATES]
 _TRAILING = re.compile(r"[\s?？.。!！,，;；:：]+$")
 
 
@@ -112,11 +135,22 @@ class QueryAnalysis:
     search_text: str  # the topic with misspelt words corrected: what retrieval embeds and matches
     terms: frozenset[str]  # index terms of the topic, without clause numbers and lookup words
     corrections: dict[str, str] = field(default_factory=dict)  # misspelt word -> corpus word
+    # abbreviation as asked -> the expansion the corpus defines for it, added to search_text
+    expansions: dict[str, str] = field(default_factory=dict)
+    # ids of the definitions lists those expansions come from ("3.2 Abbreviations"): they match
+    # the question through the abbreviation alone, and are cited after a clause about the concept
+    defined_in: frozenset[str] = frozenset()
 
 
 def strip_template(question: str) -> tuple[str | None, str]:
     """(template name, topic) for a question; (None, the question) when no template matches."""
     body = _TRAILING.sub("", question)
+    for name, pattern in _SCOPE_COMPILED:
+        match = pattern.match(body)
+        if match:
+            rest = _TRAILING.sub("", re.sub(r"\b(?:too|as\s+well|also)\b", "", match.group("x"), flags=re.I)).strip()
+            scope = "范围" if name.startswith("zh-") else "scope"
+            return name, f"{scope}: {rest}" if tokenize(rest) else scope
     for name, pattern in _COMPILED:
         match = pattern.match(body)
         if match:
@@ -127,7 +161,8 @@ def strip_template(question: str) -> tuple[str | None, str]:
     return None, question
 
 
-def analyse(question: str, vocabulary: Vocabulary | None = None) -> QueryAnalysis:
+def analyse(question: str, vocabulary: Vocabulary | None = None,
+            abbreviations: Abbreviations | None = None) -> QueryAnalysis:
     lang = question_lang(question)
     numbers = tuple(clause_numbers_in(question))
     template, topic = strip_template(question)
@@ -137,6 +172,11 @@ def analyse(question: str, vocabulary: Vocabulary | None = None) -> QueryAnalysi
         template = None
     corrections = vocabulary.corrections(topic) if vocabulary is not None else {}
     search_text = _apply(topic, corrections)
+    expansions: dict[str, str] = {}
+    defined_in: frozenset[str] = frozenset()
+    if abbreviations is not None:
+        search_text, expansions = abbreviations.expand(search_text, lang)
+        defined_in = abbreviations.lists_of(expansions)
     return QueryAnalysis(
         text=question,
         lang=lang,
@@ -146,6 +186,8 @@ def analyse(question: str, vocabulary: Vocabulary | None = None) -> QueryAnalysi
         search_text=search_text,
         terms=frozenset(topic_terms(search_text)),
         corrections=corrections,
+        expansions=expansions,
+        defined_in=defined_in,
     )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.abbreviations import Abbreviations
 from assistant.lexical import tokenize
 from assistant.query import clause_numbers_in, question_lang, topic_terms  # noqa: F401 - re-exported
 from assistant.records import Clause
@@ -182,6 +183,8 @@ class Retriever:
                     break
         self._profile: IndexProfile | None = None
         self._profile_lock = threading.Lock()
+        # The abbreviations the corpus defines (abbreviations.py): a scan of the clause texts.
+        self.abbreviations = Abbreviations.from_clauses(index.clauses, _is_english_word)
 
     @property
     def profile(self) -> IndexProfile:
@@ -197,7 +200,7 @@ class Retriever:
     def analyse(self, question: str) -> QueryAnalysis:
         from assistant.query import analyse
 
-        return analyse(question, self.profile.vocabulary)
+        return analyse(question, self.profile.vocabulary, self.abbreviations)
 
     def _doc_of(self, clause_id: str) -> str:
         return self.index.clause_by_id[clause_id].document
@@ -510,6 +513,12 @@ class Retriever:
                 hits.append(Hit(clause, fused_score, dense, lexical, matched_by))
             out.append(hits)
         return out
+
+
+def _is_english_word(word: str) -> bool:
+    from assistant.query import english_words
+
+    return word.lower() in english_words()
 
 
 def _top(scores: np.ndarray, count: int) -> np.ndarray:

@@ -58,3 +58,22 @@ def test_the_other_editions_evidence_puts_the_right_clause_first(e5_assistant, q
         e5_assistant.clear_caches()
     assert answers["with"][0] == first, answers
     assert answers["without"][0] != first, answers
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("question", [
+    "scope",
+    "What is the scope of this guidance?",
+    "Who does this guidance apply to?",
+    "Does it apply to outsourced call centres too?",
+    "What does this guidance cover?",
+    "适用范围",
+    "本指导要求的适用范围是什么",
+])
+def test_a_scope_question_cites_the_scope_clause_first(e5_assistant, question):
+    """Clause 1 Scope's text sounds less like the question than clauses that mention a "scope"
+    of something (the knowledge base's, an emergency plan's): its title, the asked topic, puts
+    it among the citations and first (answering.title_fit)."""
+    answer = e5_assistant.ask(question)
+    assert not answer.abstained, answer.reason
+    assert answer.citations[0].clause == "1", [c.clause for c in answer.citations]
