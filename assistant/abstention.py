@@ -59,6 +59,8 @@ SIGNALS = (
     "spec_miss",  # general-language specificity of the most specific question word the top 3 clauses lack
     "spec_unknown",  # the same for question words the corpus never uses at all
     "spec_share",  # specificity-weighted share of the question's words the best clause lacks
+    # Not from the index: set by ScopeModel.decide from the model's own labelled questions (Exemplars).
+    "exemplar_gap",  # best cosine to a labelled near miss minus best cosine to a labelled answerable question
 )
 
 
@@ -530,6 +532,50 @@ def stored_near_misses(index: LoadedIndex) -> list[dict[str, float]] | None:
 # -- the fitted model --------------------------------------------------------------------------------
 
 
+class Exemplars:
+    """The labelled questions of one corpus's fit split, as query vectors: a question closer to a
+    known near miss than to any known answerable question is likely a near miss too.
+
+    Near misses of the shipped corpus share its topics and vocabulary, so the lexical and dense
+    signals against the index place them among real questions; labelled questions about the same
+    kind of thing do not (docs/benchmarks.md, section t1-scope). Stored beside the parameter file
+    (``<embedder>.exemplars.npz``): the vectors are the embedder's.
+    """
+
+    def __init__(self, vectors: np.ndarray, answerable: np.ndarray, file: str = "", k: int = 1) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        self.vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        self.answerable = np.asarray(answerable, dtype=bool)
+        self.file = file
+        self.k = max(1, int(k))
+
+    def gap(self, query_vector: np.ndarray | None, leave_out: int | None = None) -> float:
+        """Mean cosine of the ``k`` closest labelled near misses minus that of the ``k`` closest
+        labelled answerable questions (``leave_out``: the row of the question itself, when fitting
+        on the exemplars)."""
+        if query_vector is None:
+            return 0.0
+        q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        sims = self.vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
+        kept = np.ones(len(sims), dtype=bool)
+        if leave_out is not None:
+            kept[leave_out] = False
+        near, real = sims[kept & ~self.answerable], sims[kept & self.answerable]
+        if min(len(near), len(real)) < self.k:
+            return 0.0
+        return float(np.sort(near)[-self.k:].mean() - np.sort(real)[-self.k:].mean())
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, vectors=self.vectors.astype(np.float16), answerable=self.answerable,
+                            k=np.array(self.k))
+
+    @classmethod
+    def read(cls, path: Path) -> Exemplars:
+        with np.load(path) as data:
+            k = int(data["k"]) if "k" in data.files else 1
+            return cls(data["vectors"].astype(np.float32), data["answerable"], path.name, k)
+
+
 @dataclass
 class ScopeModel:
     features: list[str]
@@ -560,6 +606,8 @@ class ScopeModel:
     # benchmarks, over signals of its own choosing. Its confidences are what that corpus's
     # corpus_thresholds are then set on. None is shipped (docs/benchmarks.md, section t1-scope).
     corpus_models: dict[str, ScopeModel] = field(default_factory=dict)
+    # For the "exemplar_gap" signal: the corpus's labelled questions (a corpus model's only).
+    exemplars: Exemplars | None = None
 
     MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
 
@@ -600,10 +648,11 @@ class ScopeModel:
         path = PARAMS_DIR / f"{name}.json"
         if not path.exists():
             path = PARAMS_DIR / "e5-small.json"
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")), path.parent)
 
     @classmethod
-    def from_dict(cls, data: dict) -> ScopeModel:
+    def from_dict(cls, data: dict, root: Path = PARAMS_DIR) -> ScopeModel:
+        """``root``: where the files it names (exemplars) are."""
         return cls(
             features=list(data["features"]),
             mean=[float(v) for v in data["mean"]],
@@ -617,7 +666,8 @@ class ScopeModel:
             index_threshold={k: float(v) for k, v in data.get("index_threshold", {}).items()},
             corpus_thresholds={fp: {k: float(v) for k, v in points.items()}
                                for fp, points in data.get("corpus_thresholds", {}).items()},
-            corpus_models={fp: cls.from_dict(own) for fp, own in data.get("corpus_models", {}).items()},
+            corpus_models={fp: cls.from_dict(own, root) for fp, own in data.get("corpus_models", {}).items()},
+            exemplars=Exemplars.read(root / data["exemplars"]) if data.get("exemplars") else None,
         )
 
     def to_dict(self) -> dict:
@@ -629,6 +679,8 @@ class ScopeModel:
         }
         if self.corpus_models:  # absent otherwise: parameter files without one stay as they were
             out["corpus_models"] = {fp: model.to_dict() for fp, model in self.corpus_models.items()}
+        if self.exemplars is not None:
+            out["exemplars"] = self.exemplars.file
         return out
 
     def for_index(self, retriever: Retriever) -> ScopeModel:
@@ -661,6 +713,8 @@ class ScopeModel:
             return ScopeDecision(0.0, True, False, "The guidance has no clause that matches this question.")
         model = self.for_index(retriever)
         values = signals(analysis, result, retriever, model.needed)
+        if model.exemplars is not None:
+            values["exemplar_gap"] = model.exemplars.gap(result.query_vector)
         if any(h.matched_by == "number" for h in hits):
             # The question named a clause the guidance has: that clause is in scope.
             return ScopeDecision(1.0, False, False, None, values)

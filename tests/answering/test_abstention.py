@@ -450,3 +450,67 @@ def test_a_corpus_model_scores_its_own_corpus_only_and_round_trips(fake_assistan
     again = ScopeModel.from_dict(json.loads(json.dumps(shared.to_dict())))
     assert again.corpus_models[retriever.index.manifest.corpus_fingerprint].to_dict() == own.to_dict()
     assert "corpus_models" not in _model().to_dict()  # parameter files without one stay as they are
+
+
+# -- labelled questions as exemplars (exemplar_gap) -------------------------------------------------
+
+
+def _unit(*values):
+    v = np.array(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_the_exemplar_gap_is_positive_near_a_labelled_near_miss_and_leaves_a_question_out(tmp_path):
+    from assistant.abstention import Exemplars
+
+    vectors = np.stack([_unit(1, 0, 0), _unit(0.9, 0.1, 0), _unit(0, 1, 0), _unit(0, 0, 1)])
+    exemplars = Exemplars(vectors, np.array([True, True, False, False]))
+    assert exemplars.gap(_unit(0, 1, 0.05)) > 0.5 > -0.5 > exemplars.gap(_unit(1, 0.05, 0))
+    # Left out, a near miss is scored against the other near miss only, not against itself.
+    assert exemplars.gap(vectors[2], leave_out=2) < exemplars.gap(vectors[2])
+    assert exemplars.gap(None) == 0.0
+    # k closest per side, averaged: a lone near miss next to the question counts for less.
+    assert Exemplars(vectors, np.array([True, True, False, False]), k=2).gap(_unit(0, 1, 0.05)) < (
+        exemplars.gap(_unit(0, 1, 0.05)))
+    exemplars = Exemplars(vectors, np.array([True, True, False, False]), "x.npz", k=2)
+    exemplars.save(tmp_path / "x.npz")
+    again = Exemplars.read(tmp_path / "x.npz")
+    assert again.k == 2 and again.gap(_unit(0, 1, 0.05)) == pytest.approx(exemplars.gap(_unit(0, 1, 0.05)), abs=1e-3)
+
+
+def test_a_corpus_model_with_exemplars_sets_the_gap_from_the_query_vector(fake_assistant, tmp_path):
+    from assistant.abstention import Exemplars
+
+    retriever = fake_assistant.live.retriever
+    question = "数据安全"
+    analysis = retriever.analyse(question)
+    result = retriever.search(question, k=10, analysis=analysis)
+    q = np.asarray(result.query_vector, dtype=np.float32)
+    other = np.roll(q, 7)
+    own = ScopeModel(["exemplar_gap"], [0.0], [0.1], [-1.0], 0.0, 0.0, 0.1)
+    model = _model(threshold=0.0)
+    model.corpus_models = {retriever.index.manifest.corpus_fingerprint: own}
+    own.exemplars = Exemplars(np.stack([other, q, other + q * 0.01]), np.array([True, False, True]), "e.npz")
+    near = model.decide(analysis, result, retriever)
+    assert near.signals["exemplar_gap"] > 0 and near.confidence < 0.5  # its twin is a labelled near miss
+    own.exemplars = Exemplars(np.stack([q, other, other * 1.01]), np.array([True, False, False]), "e.npz")
+    assert model.decide(analysis, result, retriever).confidence > 0.5
+    own.exemplars.save(tmp_path / "e.npz")
+    again = ScopeModel.from_dict(json.loads(json.dumps(model.to_dict())), tmp_path)
+    assert again.corpus_models[retriever.index.manifest.corpus_fingerprint].exemplars.file == "e.npz"
+
+
+def test_cross_validation_folds_keep_near_duplicate_questions_together():
+    import sys
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    from fit_scope import grouped_folds
+
+    rows = [{"id": str(i)} for i in range(8)]
+    base = [_unit(1, 0, 0, 0), _unit(0, 1, 0, 0), _unit(0, 0, 1, 0), _unit(0, 0, 0, 1)]
+    # 0-1-2 a chain of near duplicates (0 and 2 joined through 1); 3..7 alone.
+    vectors = {"0": base[0], "1": _unit(1, 0.2, 0, 0), "2": _unit(1, 0.45, 0, 0), "3": base[1],
+               "4": base[2], "5": base[3], "6": _unit(0, 1, 1, 0), "7": _unit(0, 0, 1, 1)}
+    folds = grouped_folds(rows, vectors, folds=3, join=0.97)
+    assert folds[0] == folds[1] == folds[2]
+    assert sorted(folds.count(f) for f in range(3)) == [2, 3, 3]
