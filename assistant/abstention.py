@@ -19,7 +19,7 @@ import json
 import math
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,6 +130,20 @@ class IndexProfile:
         self._near_miss: list[dict[str, float]] | None = _near_misses_of(stored)
         self._levels: dict[tuple[int, str | None], float | None] = {}
         self._figures: dict[str, bool] = {}  # one bool per clause; a race writes the same value
+        document_of = {c.id: c.document for c in index.clauses}
+        self._passage_docs = np.array([document_of[p.clause_id] for p in index.passages])
+        self._sentence_docs = np.array([document_of[s.clause_id] for s in index.sentences]) \
+            if index.has_sentence_vectors else None
+        self._masks: dict[frozenset[str], tuple[np.ndarray, np.ndarray | None]] = {}
+
+    def outside(self, documents: frozenset[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Boolean masks of the passages and the sentences not in ``documents`` (made once per set)."""
+        masks = self._masks.get(documents)
+        if masks is None:
+            keys = sorted(documents)
+            sentences = None if self._sentence_docs is None else ~np.isin(self._sentence_docs, keys)
+            masks = self._masks[documents] = (~np.isin(self._passage_docs, keys), sentences)
+        return masks
 
     def near_miss_level(self, model: ScopeModel, retriever: Retriever, lang: str | None) -> float | None:
         """Mean logit the model gives this index's pseudo near misses (of ``lang``'s sentences).
@@ -242,6 +256,32 @@ def _pseudo_levels(index: LoadedIndex, sample: int) -> dict[str, tuple[float, fl
 
 
 # -- signals ---------------------------------------------------------------------------------------
+
+
+def without_documents(result: SearchResult, retriever: Retriever, documents: frozenset[str]) -> SearchResult:
+    """The search result as if ``documents`` were not indexed: their hits dropped and their
+    passages and sentences out of the score arrays the signals read.
+
+    The scope decision asks whether the GUIDANCE covers a question. A background document (a news
+    report, corpus/documents.toml) can match a question the guidance says nothing about ("Is the
+    plastic bottle packaging market competitive?" matched a sentence of the 2022 report at
+    confidence 0.97): such a question is labelled not answerable, so background documents stay
+    out of the decision unless the question asks for them (docs/benchmarks.md, section u1-scope).
+    """
+    if not documents:
+        return result
+    passages, sentences = retriever.profile.outside(documents)
+    sentence_cosines = result.sentence_cosines
+    if sentence_cosines is None and sentences is not None and result.query_vector is not None:
+        sentence_cosines = retriever.index.sentence_scores(result.query_vector)
+    return replace(
+        result,
+        hits=[h for h in result.hits if h.clause.document not in documents or h.matched_by == "number"],
+        cosines=None if result.cosines is None else result.cosines[passages],
+        lexical_scores=None if result.lexical_scores is None else result.lexical_scores[passages],
+        sentence_cosines=None if sentence_cosines is None or sentences is None else sentence_cosines[sentences],
+        edition_hits=None,
+    )
 
 
 SPECIFICITY_SIGNALS = frozenset({"spec_miss", "spec_unknown", "spec_share"})
@@ -705,9 +745,14 @@ class ScopeModel:
         result: SearchResult,
         retriever: Retriever,
         min_confidence: float | None = None,
+        background: frozenset[str] = frozenset(),
     ) -> ScopeDecision:
-        """Abstain below ``min_confidence`` (a setting) or, by default, the question language's threshold."""
+        """Abstain below ``min_confidence`` (a setting) or, by default, the question language's threshold.
+
+        ``background``: documents left out of the decision (without_documents), the corpus's
+        background documents unless the question asks for them."""
         threshold = self.threshold_for(analysis.lang, retriever) if min_confidence is None else min_confidence
+        result = without_documents(result, retriever, background)
         hits = result.hits
         if not hits:
             return ScopeDecision(0.0, True, False, "The guidance has no clause that matches this question.")

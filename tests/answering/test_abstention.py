@@ -514,3 +514,38 @@ def test_cross_validation_folds_keep_near_duplicate_questions_together():
     folds = grouped_folds(rows, vectors, folds=3, join=0.97)
     assert folds[0] == folds[1] == folds[2]
     assert sorted(folds.count(f) for f in range(3)) == [2, 3, 3]
+
+
+# -- background documents stay out of the scope decision ---------------------------------------------
+
+
+def test_the_scope_decision_leaves_background_documents_out_unless_asked_for(fake_assistant):
+    from assistant.abstention import without_documents
+
+    live = fake_assistant.live
+    retriever = live.retriever
+    assert live.left_out() == frozenset({"meeting-report-2022"})
+    assert live.left_out(include_background=True) == frozenset()
+    assert live.left_out(document="meeting-report-2022") == frozenset()
+    assert live.left_out(document="ccso-en") == live.background
+    question = "How many people attended the publicity and implementation meeting in Beijing?"
+    analysis = retriever.analyse(question)
+    result = retriever.search(question, k=10, analysis=analysis)
+    assert result.hits[0].clause.document == "meeting-report-2022"  # only the report says it
+    view = without_documents(result, retriever, live.background)
+    assert view.hits and all(h.clause.document != "meeting-report-2022" for h in view.hits)
+    report_passages = sum(p.clause_id.startswith("meeting-report-2022") for p in retriever.index.passages)
+    assert len(view.cosines) == len(result.cosines) - report_passages > 0
+    assert len(view.lexical_scores) == len(view.cosines)
+    assert without_documents(result, retriever, frozenset()) is result
+    model = ScopeModel(["dense_z"], [0.0], [1.0], [1.0], -3.0, 0.5, 0.1)  # the report's passage is the closest
+    plain = model.decide(analysis, result, retriever, min_confidence=0.5)
+    guidance = model.decide(analysis, result, retriever, min_confidence=0.5, background=live.background)
+    assert guidance.signals == signals(analysis, view, retriever, model.needed)
+    assert guidance.confidence < plain.confidence
+    # Asked with the background included, the report's passage counts again.
+    model = fake_assistant.scope_model
+    assert fake_assistant.ask(question, include_background=True).confidence == pytest.approx(
+        model.decide(analysis, result, retriever).confidence, abs=1e-4)
+    assert fake_assistant.ask(question).confidence == pytest.approx(
+        model.decide(analysis, result, retriever, background=live.background).confidence, abs=1e-4)
