@@ -686,9 +686,15 @@ class ScopeModel:
         """
         name = embedder_id.replace("/", "_").replace(":", "_")
         path = PARAMS_DIR / f"{name}.json"
-        if not path.exists():
-            path = PARAMS_DIR / "e5-small.json"
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")), path.parent)
+        if path.exists():
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")), path.parent)
+        model = cls.from_dict(json.loads((PARAMS_DIR / "e5-small.json").read_text(encoding="utf-8")), PARAMS_DIR)
+        # A corpus model's exemplars are e5-small query vectors, meaningless to another model, and
+        # its corpus's operating point was set on that model's confidences: both stay behind.
+        for fingerprint in [fp for fp, own in model.corpus_models.items() if own.exemplars is not None]:
+            del model.corpus_models[fingerprint]
+            model.corpus_thresholds.pop(fingerprint, None)
+        return model
 
     @classmethod
     def from_dict(cls, data: dict, root: Path = PARAMS_DIR) -> ScopeModel:

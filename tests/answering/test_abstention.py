@@ -549,3 +549,19 @@ def test_the_scope_decision_leaves_background_documents_out_unless_asked_for(fak
         model.decide(analysis, result, retriever).confidence, abs=1e-4)
     assert fake_assistant.ask(question).confidence == pytest.approx(
         model.decide(analysis, result, retriever, background=live.background).confidence, abs=1e-4)
+
+
+def test_the_shipped_corpus_model_uses_exemplars_of_its_own_embedder_only():
+    from assistant.documents import discover
+    from assistant.ingest import corpus_fingerprint
+
+    shipped = corpus_fingerprint(discover(REPO / "corpus"))
+    model = ScopeModel.load("e5-small")
+    own = model.corpus_models[shipped]
+    assert "exemplar_gap" in own.features and own.exemplars is not None
+    assert own.exemplars.vectors.shape[0] == len(own.exemplars.answerable) > 0
+    assert own.exemplars.answerable.any() and not own.exemplars.answerable.all()
+    # Another embedder falls back to these parameters without e5-small's exemplars or the
+    # operating point set on that model's confidences.
+    other = ScopeModel.load("st:some/model")
+    assert shipped not in other.corpus_models and shipped not in other.corpus_thresholds
