@@ -136,7 +136,7 @@ def _qrels(path: Path) -> dict[str, set[str]]:
 
 def guidance_rows(path: Path, cache_dir: Path, embedder: str, corpus_dir: Path = ROOT / "corpus",
                   rows_dir: Path | None = None) -> list[dict]:
-    from assistant.abstention import signals, without_documents
+    from assistant.abstention import signals
     from assistant.config import Settings
     from assistant.embedding import CachedEmbedder, make_embedder
     from assistant.service import Assistant
@@ -147,7 +147,6 @@ def guidance_rows(path: Path, cache_dir: Path, embedder: str, corpus_dir: Path =
     assistant = Assistant(settings, embedder=cached)
     assistant.open()
     retriever = assistant.live.retriever
-    background = assistant.live.left_out()  # as /api/ask decides: without the background documents
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     analyses = [retriever.analyse(item["question"]) for item in items]
     vectors = cached.embed_queries([a.search_text for a in analyses])
@@ -159,8 +158,7 @@ def guidance_rows(path: Path, cache_dir: Path, embedder: str, corpus_dir: Path =
         right3 = any(_is_right(h.clause, gold) for h in result.hits[:3])
         rows.append({
             "id": item["id"], "answerable": bool(item["answerable"]), "lang": item.get("lang", analysis.lang),
-            "split": item.get("split", "fit"),
-            "signals": signals(analysis, without_documents(result, retriever, background), retriever),
+            "split": item.get("split", "fit"), "signals": signals(analysis, result, retriever),
             "named": any(h.matched_by == "number" for h in result.hits), "right_top1": right, "right_top3": right3,
             "question": item["question"],
         })

@@ -519,7 +519,7 @@ def test_cross_validation_folds_keep_near_duplicate_questions_together():
 # -- background documents stay out of the scope decision ---------------------------------------------
 
 
-def test_the_scope_decision_leaves_background_documents_out_unless_asked_for(fake_assistant):
+def test_a_question_only_a_background_document_matches_needs_the_guidance_to_come_close(fake_assistant):
     from assistant.abstention import without_documents
 
     live = fake_assistant.live
@@ -538,17 +538,24 @@ def test_the_scope_decision_leaves_background_documents_out_unless_asked_for(fak
     assert len(view.cosines) == len(result.cosines) - report_passages > 0
     assert len(view.lexical_scores) == len(view.cosines)
     assert without_documents(result, retriever, frozenset()) is result
-    model = ScopeModel(["dense_z"], [0.0], [1.0], [1.0], -3.0, 0.5, 0.1)  # the report's passage is the closest
-    plain = model.decide(analysis, result, retriever, min_confidence=0.5)
-    guidance = model.decide(analysis, result, retriever, min_confidence=0.5, background=live.background)
-    assert guidance.signals == signals(analysis, view, retriever, model.needed)
-    assert guidance.confidence < plain.confidence
-    # Asked with the background included, the report's passage counts again.
-    model = fake_assistant.scope_model
-    assert fake_assistant.ask(question, include_background=True).confidence == pytest.approx(
-        model.decide(analysis, result, retriever).confidence, abs=1e-4)
-    assert fake_assistant.ask(question).confidence == pytest.approx(
-        model.decide(analysis, result, retriever, background=live.background).confidence, abs=1e-4)
+    # The report's passage is far closer than any guidance clause: confident with it, not without.
+    model = ScopeModel(["dense_z"], [0.0], [1.0], [2.0], -9.0, 0.5, 0.1)
+    with_report = model.confidence(signals(analysis, result, retriever))
+    alone = model.confidence(signals(analysis, view, retriever))
+    assert with_report > 0.5 and alone < model.BACKGROUND_FLOOR
+    assert not model.decide(analysis, result, retriever).abstain  # the report may answer: asked for it
+    refused = model.decide(analysis, result, retriever, background=live.background)
+    assert refused.abstain and "meeting-report-2022" in refused.reason
+    assert refused.confidence == pytest.approx(alone)
+    model.BACKGROUND_FLOOR = alone / 2  # the guidance alone comes close enough: the report answers
+    decided = model.decide(analysis, result, retriever, background=live.background)
+    assert not decided.abstain and decided.confidence == pytest.approx(with_report)
+    # A question the guidance answers first is decided as before, the report left in.
+    guidance_first = "数据安全"
+    analysis = retriever.analyse(guidance_first)
+    result = retriever.search(guidance_first, k=10, analysis=analysis)
+    assert model.decide(analysis, result, retriever, background=live.background).confidence == pytest.approx(
+        model.decide(analysis, result, retriever).confidence)
 
 
 def test_the_shipped_corpus_model_uses_exemplars_of_its_own_embedder_only():
