@@ -61,6 +61,7 @@ SIGNALS = (
     "spec_share",  # specificity-weighted share of the question's words the best clause lacks
     # Not from the index: set by ScopeModel.decide from the model's own labelled questions (Exemplars).
     "exemplar_gap",  # best cosine to a labelled near miss minus best cosine to a labelled answerable question
+    "exemplar_vote",  # share of near misses among the closest labelled questions, weighted by closeness
 )
 
 
@@ -581,6 +582,11 @@ class Exemplars:
     (``<embedder>.exemplars.npz``): the vectors are the embedder's.
     """
 
+    # exemplar_vote: the VOTERS closest labelled questions, each weighing exp(cosine / TEMPERATURE)
+    # relative to the closest (grouped CV inside the fit split; docs/benchmarks.md, section u1-scope).
+    VOTERS = 11
+    TEMPERATURE = 0.02
+
     def __init__(self, vectors: np.ndarray, answerable: np.ndarray, file: str = "", k: int = 1) -> None:
         vectors = np.asarray(vectors, dtype=np.float32)
         self.vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -588,21 +594,35 @@ class Exemplars:
         self.file = file
         self.k = max(1, int(k))
 
-    def gap(self, query_vector: np.ndarray | None, leave_out: int | None = None) -> float:
-        """Mean cosine of the ``k`` closest labelled near misses minus that of the ``k`` closest
-        labelled answerable questions (``leave_out``: the row of the question itself, when fitting
-        on the exemplars)."""
-        if query_vector is None:
-            return 0.0
+    def _sims(self, query_vector: np.ndarray, leave_out: int | None) -> tuple[np.ndarray, np.ndarray]:
         q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
         sims = self.vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
         kept = np.ones(len(sims), dtype=bool)
         if leave_out is not None:
             kept[leave_out] = False
-        near, real = sims[kept & ~self.answerable], sims[kept & self.answerable]
+        return sims[kept], self.answerable[kept]
+
+    def gap(self, query_vector: np.ndarray | None, leave_out: int | None = None) -> float:
+        """Mean cosine of the ``k`` closest labelled near misses minus that of the ``k`` closest
+        labelled answerable questions (``leave_out``: the row of the question itself, when fitting
+        on the exemplars)."""
+        return self.signals(query_vector, leave_out)["exemplar_gap"]
+
+    def signals(self, query_vector: np.ndarray | None, leave_out: int | None = None) -> dict[str, float]:
+        """exemplar_gap and exemplar_vote for one question (one product with the exemplars)."""
+        out = {"exemplar_gap": 0.0, "exemplar_vote": 0.0}
+        if query_vector is None:
+            return out
+        sims, answerable = self._sims(query_vector, leave_out)
+        near, real = sims[~answerable], sims[answerable]
         if min(len(near), len(real)) < self.k:
-            return 0.0
-        return float(np.sort(near)[-self.k:].mean() - np.sort(real)[-self.k:].mean())
+            return out
+        out["exemplar_gap"] = float(np.sort(near)[-self.k:].mean() - np.sort(real)[-self.k:].mean())
+        count = min(self.VOTERS, len(sims))
+        closest = np.argpartition(-sims, count - 1)[:count]
+        weight = np.exp((sims[closest] - sims[closest].max()) / self.TEMPERATURE)
+        out["exemplar_vote"] = float((weight * ~answerable[closest]).sum() / weight.sum())
+        return out
 
     def save(self, path: Path) -> None:
         np.savez_compressed(path, vectors=self.vectors.astype(np.float16), answerable=self.answerable,
@@ -645,7 +665,7 @@ class ScopeModel:
     # benchmarks, over signals of its own choosing. Its confidences are what that corpus's
     # corpus_thresholds are then set on. None is shipped (docs/benchmarks.md, section t1-scope).
     corpus_models: dict[str, ScopeModel] = field(default_factory=dict)
-    # For the "exemplar_gap" signal: the corpus's labelled questions (a corpus model's only).
+    # For the exemplar signals: the corpus's labelled questions (a corpus model's only).
     exemplars: Exemplars | None = None
 
     MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
@@ -800,7 +820,7 @@ class ScopeModel:
         """The signals this model reads, exemplar_gap included where it has exemplars."""
         values = signals(analysis, result, retriever, self.needed)
         if self.exemplars is not None:
-            values["exemplar_gap"] = self.exemplars.gap(result.query_vector)
+            values.update(self.exemplars.signals(result.query_vector))
         return values
 
 

@@ -478,6 +478,20 @@ def test_the_exemplar_gap_is_positive_near_a_labelled_near_miss_and_leaves_a_que
     assert again.k == 2 and again.gap(_unit(0, 1, 0.05)) == pytest.approx(exemplars.gap(_unit(0, 1, 0.05)), abs=1e-3)
 
 
+def test_the_exemplar_vote_is_the_closeness_weighted_share_of_near_misses_among_the_closest():
+    from assistant.abstention import Exemplars
+
+    vectors = np.stack([_unit(1, 0, 0), _unit(0.95, 0.05, 0), _unit(0.9, 0.1, 0), _unit(0, 1, 0), _unit(0, 0.95, 0.05)])
+    exemplars = Exemplars(vectors, np.array([True, True, True, False, False]))
+    near, real = (exemplars.signals(_unit(*v))["exemplar_vote"] for v in ((0, 1, 0.02), (1, 0.02, 0)))
+    assert 0.0 <= real < 0.05 < 0.95 < near <= 1.0
+    # Leaving a question out removes its own vote.
+    lone = Exemplars(vectors[:4], np.array([True, True, True, False]))
+    assert lone.signals(vectors[3])["exemplar_vote"] > 0.95
+    assert lone.signals(vectors[3], leave_out=3)["exemplar_vote"] == 0.0  # no near miss left to vote
+    assert exemplars.signals(None) == {"exemplar_gap": 0.0, "exemplar_vote": 0.0}
+
+
 def test_a_corpus_model_with_exemplars_sets_the_gap_from_the_query_vector(fake_assistant, tmp_path):
     from assistant.abstention import Exemplars
 
@@ -487,12 +501,13 @@ def test_a_corpus_model_with_exemplars_sets_the_gap_from_the_query_vector(fake_a
     result = retriever.search(question, k=10, analysis=analysis)
     q = np.asarray(result.query_vector, dtype=np.float32)
     other = np.roll(q, 7)
-    own = ScopeModel(["exemplar_gap"], [0.0], [0.1], [-1.0], 0.0, 0.0, 0.1)
+    own = ScopeModel(["exemplar_gap", "exemplar_vote"], [0.0, 0.5], [0.1, 1.0], [-1.0, -0.1], 0.0, 0.0, 0.1)
     model = _model(threshold=0.0)
     model.corpus_models = {retriever.index.manifest.corpus_fingerprint: own}
     own.exemplars = Exemplars(np.stack([other, q, other + q * 0.01]), np.array([True, False, True]), "e.npz")
     near = model.decide(analysis, result, retriever)
     assert near.signals["exemplar_gap"] > 0 and near.confidence < 0.5  # its twin is a labelled near miss
+    assert near.signals["exemplar_vote"] > 0.5
     own.exemplars = Exemplars(np.stack([q, other, other * 1.01]), np.array([True, False, False]), "e.npz")
     assert model.decide(analysis, result, retriever).confidence > 0.5
     own.exemplars.save(tmp_path / "e.npz")
@@ -565,7 +580,7 @@ def test_the_shipped_corpus_model_uses_exemplars_of_its_own_embedder_only():
     shipped = corpus_fingerprint(discover(REPO / "corpus"))
     model = ScopeModel.load("e5-small")
     own = model.corpus_models[shipped]
-    assert "exemplar_gap" in own.features and own.exemplars is not None
+    assert {"exemplar_gap", "exemplar_vote"} <= set(own.features) and own.exemplars is not None
     assert own.exemplars.vectors.shape[0] == len(own.exemplars.answerable) > 0
     assert own.exemplars.answerable.any() and not own.exemplars.answerable.all()
     # Another embedder falls back to these parameters without e5-small's exemplars or the
