@@ -593,14 +593,8 @@ class Exemplars:
         self.answerable = np.asarray(answerable, dtype=bool)
         self.file = file
         self.k = max(1, int(k))
-
-    def _sims(self, query_vector: np.ndarray, leave_out: int | None) -> tuple[np.ndarray, np.ndarray]:
-        q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
-        sims = self.vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
-        kept = np.ones(len(sims), dtype=bool)
-        if leave_out is not None:
-            kept[leave_out] = False
-        return sims[kept], self.answerable[kept]
+        self._near = np.flatnonzero(~self.answerable)
+        self._real = np.flatnonzero(self.answerable)
 
     def gap(self, query_vector: np.ndarray | None, leave_out: int | None = None) -> float:
         """Mean cosine of the ``k`` closest labelled near misses minus that of the ``k`` closest
@@ -613,15 +607,25 @@ class Exemplars:
         out = {"exemplar_gap": 0.0, "exemplar_vote": 0.0}
         if query_vector is None:
             return out
-        sims, answerable = self._sims(query_vector, leave_out)
-        near, real = sims[~answerable], sims[answerable]
-        if min(len(near), len(real)) < self.k:
+        q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        sims = self.vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
+        n_near, n_real = self._near.size, self._real.size
+        if leave_out is not None:
+            sims[leave_out] = -np.inf  # sims is this call's own array
+            n_real, n_near = (n_real - 1, n_near) if self.answerable[leave_out] else (n_real, n_near - 1)
+        if min(n_near, n_real) < self.k:
             return out
-        out["exemplar_gap"] = float(np.sort(near)[-self.k:].mean() - np.sort(real)[-self.k:].mean())
-        count = min(self.VOTERS, len(sims))
-        closest = np.argpartition(-sims, count - 1)[:count]
-        weight = np.exp((sims[closest] - sims[closest].max()) / self.TEMPERATURE)
-        out["exemplar_vote"] = float((weight * ~answerable[closest]).sum() / weight.sum())
+        near, real = sims[self._near], sims[self._real]
+        if self.k == 1:
+            out["exemplar_gap"] = float(near.max() - real.max())
+        else:
+            out["exemplar_gap"] = float(np.partition(near, near.size - self.k)[-self.k:].mean()
+                                        - np.partition(real, real.size - self.k)[-self.k:].mean())
+        count = min(self.VOTERS, n_near + n_real)
+        closest = np.argpartition(sims, sims.size - count)[-count:]
+        top = sims[closest]
+        weight = np.exp((top - top.max()) / self.TEMPERATURE)
+        out["exemplar_vote"] = float(weight[~self.answerable[closest]].sum() / weight.sum())
         return out
 
     def save(self, path: Path) -> None:
