@@ -249,10 +249,16 @@ def test_the_guidance_set_is_big_varied_and_labelled_with_clauses_of_both_editio
             assert gold in zh and gold in en, (row["id"], gold)
 
 
+def fit_only(row) -> bool:
+    """Rows g-*-301 on were written later, blind, as extra fit data for the scope decision (tests/data/README.md)."""
+    return int(row["id"].rsplit("-", 1)[1]) >= 301
+
+
 def test_the_held_out_third_is_every_third_question_of_each_language_and_class(ev):
     rows = ev.load_set(SET)
+    assert all(row["split"] == "fit" for row in rows if fit_only(row))
     seen: Counter = Counter()
-    for row in rows:
+    for row in (r for r in rows if not fit_only(r)):
         key = (row["lang"], row["answerable"])
         assert row["split"] == ("heldout" if seen[key] % 3 == 2 else "fit"), row["id"]
         seen[key] += 1
