@@ -265,7 +265,7 @@ def without_documents(result: SearchResult, retriever: Retriever, documents: fro
 
     A background document (a news report, corpus/documents.toml) can match a question the guidance
     says nothing about ("Is the plastic bottle packaging market competitive?" matched an aside of
-    the 2022 report at confidence 0.97), which the guidance set labels not answerable: the
+    the 2022 report with high confidence), which the guidance set labels not answerable: the
     decision then asks how the guidance alone does (ScopeModel.decide).
     """
     if not documents:
@@ -675,8 +675,9 @@ class ScopeModel:
     MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
     # Explicit, not fitted (no labelled answerable question of the fit split is answered by the
     # background alone): the confidence the guidance alone must give a question whose best match is
-    # a background document. Questions about the guidance's own meeting score 0.24-0.37 without the
-    # report, an aside of the report about plastic bottles 0.00 (docs/benchmarks.md, section u1-scope).
+    # a background document. Questions about the guidance's own meeting stay well above it without
+    # the report, an aside of the report about another market falls to nothing (docs/benchmarks.md,
+    # section u1-scope).
     BACKGROUND_FLOOR = 0.1
 
     def threshold_for(self, lang: str | None, retriever: Retriever | None = None, level: float | None = None) -> float:

@@ -51,8 +51,8 @@ FEATURES = ["dense_z", "sim_pseudo", "sent_z", "doc_share", "cov_top1", "figure_
 # labelled fit split weighs CORPUS_WEIGHT times each benchmark, and it adds exemplar_gap and exemplar_vote, the
 # question's closeness to the split's labelled near misses against its answerable questions.
 # Chosen on grouped 5-fold cross-validation inside the fit split (--cv), as is its operating
-# point's bound: the highest of 0.02-0.045 (steps of 0.005) whose out-of-fold false abstention
-# stays <= 5 % in both languages (docs/benchmarks.md, section u1-scope).
+# point's bound, CORPUS_MAX_FALSE: the highest bound on a grid whose out-of-fold false abstention
+# kept the target in both languages (docs/benchmarks.md, section u1-scope).
 CORPUS_FEATURES = FEATURES + ["exemplar_gap", "exemplar_vote"]
 CORPUS_WEIGHT = 10.0
 CORPUS_L2 = 30.0
