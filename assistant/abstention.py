@@ -19,7 +19,7 @@ import json
 import math
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,6 +59,9 @@ SIGNALS = (
     "spec_miss",  # general-language specificity of the most specific question word the top 3 clauses lack
     "spec_unknown",  # the same for question words the corpus never uses at all
     "spec_share",  # specificity-weighted share of the question's words the best clause lacks
+    # Not from the index: set by ScopeModel.decide from the model's own labelled questions (Exemplars).
+    "exemplar_gap",  # best cosine to a labelled near miss minus best cosine to a labelled answerable question
+    "exemplar_vote",  # share of near misses among the closest labelled questions, weighted by closeness
 )
 
 
@@ -128,6 +131,20 @@ class IndexProfile:
         self._near_miss: list[dict[str, float]] | None = _near_misses_of(stored)
         self._levels: dict[tuple[int, str | None], float | None] = {}
         self._figures: dict[str, bool] = {}  # one bool per clause; a race writes the same value
+        document_of = {c.id: c.document for c in index.clauses}
+        self._passage_docs = np.array([document_of[p.clause_id] for p in index.passages])
+        self._sentence_docs = np.array([document_of[s.clause_id] for s in index.sentences]) \
+            if index.has_sentence_vectors else None
+        self._masks: dict[frozenset[str], tuple[np.ndarray, np.ndarray | None]] = {}
+
+    def outside(self, documents: frozenset[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Boolean masks of the passages and the sentences not in ``documents`` (made once per set)."""
+        masks = self._masks.get(documents)
+        if masks is None:
+            keys = sorted(documents)
+            sentences = None if self._sentence_docs is None else ~np.isin(self._sentence_docs, keys)
+            masks = self._masks[documents] = (~np.isin(self._passage_docs, keys), sentences)
+        return masks
 
     def near_miss_level(self, model: ScopeModel, retriever: Retriever, lang: str | None) -> float | None:
         """Mean logit the model gives this index's pseudo near misses (of ``lang``'s sentences).
@@ -240,6 +257,31 @@ def _pseudo_levels(index: LoadedIndex, sample: int) -> dict[str, tuple[float, fl
 
 
 # -- signals ---------------------------------------------------------------------------------------
+
+
+def without_documents(result: SearchResult, retriever: Retriever, documents: frozenset[str]) -> SearchResult:
+    """The search result as if ``documents`` were not indexed: their hits dropped and their
+    passages and sentences out of the score arrays the signals read.
+
+    A background document (a news report, corpus/documents.toml) can match a question the guidance
+    says nothing about ("Is the plastic bottle packaging market competitive?" matched an aside of
+    the 2022 report with high confidence), which the guidance set labels not answerable: the
+    decision then asks how the guidance alone does (ScopeModel.decide).
+    """
+    if not documents:
+        return result
+    passages, sentences = retriever.profile.outside(documents)
+    sentence_cosines = result.sentence_cosines
+    if sentence_cosines is None and sentences is not None and result.query_vector is not None:
+        sentence_cosines = retriever.index.sentence_scores(result.query_vector)
+    return replace(
+        result,
+        hits=[h for h in result.hits if h.clause.document not in documents or h.matched_by == "number"],
+        cosines=None if result.cosines is None else result.cosines[passages],
+        lexical_scores=None if result.lexical_scores is None else result.lexical_scores[passages],
+        sentence_cosines=None if sentence_cosines is None or sentences is None else sentence_cosines[sentences],
+        edition_hits=None,
+    )
 
 
 SPECIFICITY_SIGNALS = frozenset({"spec_miss", "spec_unknown", "spec_share"})
@@ -530,6 +572,73 @@ def stored_near_misses(index: LoadedIndex) -> list[dict[str, float]] | None:
 # -- the fitted model --------------------------------------------------------------------------------
 
 
+class Exemplars:
+    """The labelled questions of one corpus's fit split, as query vectors: a question closer to a
+    known near miss than to any known answerable question is likely a near miss too.
+
+    Near misses of the shipped corpus share its topics and vocabulary, so the lexical and dense
+    signals against the index place them among real questions; labelled questions about the same
+    kind of thing do not (docs/benchmarks.md, section t1-scope). Stored beside the parameter file
+    (``<embedder>.exemplars.npz``): the vectors are the embedder's.
+    """
+
+    # exemplar_vote: the VOTERS closest labelled questions, each weighing exp(cosine / TEMPERATURE)
+    # relative to the closest (grouped CV inside the fit split; docs/benchmarks.md, section u1-scope).
+    VOTERS = 11
+    TEMPERATURE = 0.02
+
+    def __init__(self, vectors: np.ndarray, answerable: np.ndarray, file: str = "", k: int = 1) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        self.vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        self.answerable = np.asarray(answerable, dtype=bool)
+        self.file = file
+        self.k = max(1, int(k))
+        self._near = np.flatnonzero(~self.answerable)
+        self._real = np.flatnonzero(self.answerable)
+
+    def gap(self, query_vector: np.ndarray | None, leave_out: int | None = None) -> float:
+        """Mean cosine of the ``k`` closest labelled near misses minus that of the ``k`` closest
+        labelled answerable questions (``leave_out``: the row of the question itself, when fitting
+        on the exemplars)."""
+        return self.signals(query_vector, leave_out)["exemplar_gap"]
+
+    def signals(self, query_vector: np.ndarray | None, leave_out: int | None = None) -> dict[str, float]:
+        """exemplar_gap and exemplar_vote for one question (one product with the exemplars)."""
+        out = {"exemplar_gap": 0.0, "exemplar_vote": 0.0}
+        if query_vector is None:
+            return out
+        q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        sims = self.vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
+        n_near, n_real = self._near.size, self._real.size
+        if leave_out is not None:
+            sims[leave_out] = -np.inf  # sims is this call's own array
+            n_real, n_near = (n_real - 1, n_near) if self.answerable[leave_out] else (n_real, n_near - 1)
+        if min(n_near, n_real) < self.k:
+            return out
+        near, real = sims[self._near], sims[self._real]
+        if self.k == 1:
+            out["exemplar_gap"] = float(near.max() - real.max())
+        else:
+            out["exemplar_gap"] = float(np.partition(near, near.size - self.k)[-self.k:].mean()
+                                        - np.partition(real, real.size - self.k)[-self.k:].mean())
+        count = min(self.VOTERS, n_near + n_real)
+        closest = np.argpartition(sims, sims.size - count)[-count:]
+        top = sims[closest]
+        weight = np.exp((top - top.max()) / self.TEMPERATURE)
+        out["exemplar_vote"] = float(weight[~self.answerable[closest]].sum() / weight.sum())
+        return out
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, vectors=self.vectors.astype(np.float16), answerable=self.answerable,
+                            k=np.array(self.k))
+
+    @classmethod
+    def read(cls, path: Path) -> Exemplars:
+        with np.load(path) as data:
+            k = int(data["k"]) if "k" in data.files else 1
+            return cls(data["vectors"].astype(np.float32), data["answerable"], path.name, k)
+
+
 @dataclass
 class ScopeModel:
     features: list[str]
@@ -560,8 +669,16 @@ class ScopeModel:
     # benchmarks, over signals of its own choosing. Its confidences are what that corpus's
     # corpus_thresholds are then set on. None is shipped (docs/benchmarks.md, section t1-scope).
     corpus_models: dict[str, ScopeModel] = field(default_factory=dict)
+    # For the exemplar signals: the corpus's labelled questions (a corpus model's only).
+    exemplars: Exemplars | None = None
 
     MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
+    # Explicit, not fitted (no labelled answerable question of the fit split is answered by the
+    # background alone): the confidence the guidance alone must give a question whose best match is
+    # a background document. Questions about the guidance's own meeting stay well above it without
+    # the report, an aside of the report about another market falls to nothing (docs/benchmarks.md,
+    # section u1-scope).
+    BACKGROUND_FLOOR = 0.1
 
     def threshold_for(self, lang: str | None, retriever: Retriever | None = None, level: float | None = None) -> float:
         """The confidence below which a question of ``lang`` abstains on this retriever's index."""
@@ -598,12 +715,19 @@ class ScopeModel:
         """
         name = embedder_id.replace("/", "_").replace(":", "_")
         path = PARAMS_DIR / f"{name}.json"
-        if not path.exists():
-            path = PARAMS_DIR / "e5-small.json"
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        if path.exists():
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")), path.parent)
+        model = cls.from_dict(json.loads((PARAMS_DIR / "e5-small.json").read_text(encoding="utf-8")), PARAMS_DIR)
+        # A corpus model's exemplars are e5-small query vectors, meaningless to another model, and
+        # its corpus's operating point was set on that model's confidences: both stay behind.
+        for fingerprint in [fp for fp, own in model.corpus_models.items() if own.exemplars is not None]:
+            del model.corpus_models[fingerprint]
+            model.corpus_thresholds.pop(fingerprint, None)
+        return model
 
     @classmethod
-    def from_dict(cls, data: dict) -> ScopeModel:
+    def from_dict(cls, data: dict, root: Path = PARAMS_DIR) -> ScopeModel:
+        """``root``: where the files it names (exemplars) are."""
         return cls(
             features=list(data["features"]),
             mean=[float(v) for v in data["mean"]],
@@ -617,7 +741,8 @@ class ScopeModel:
             index_threshold={k: float(v) for k, v in data.get("index_threshold", {}).items()},
             corpus_thresholds={fp: {k: float(v) for k, v in points.items()}
                                for fp, points in data.get("corpus_thresholds", {}).items()},
-            corpus_models={fp: cls.from_dict(own) for fp, own in data.get("corpus_models", {}).items()},
+            corpus_models={fp: cls.from_dict(own, root) for fp, own in data.get("corpus_models", {}).items()},
+            exemplars=Exemplars.read(root / data["exemplars"]) if data.get("exemplars") else None,
         )
 
     def to_dict(self) -> dict:
@@ -629,6 +754,8 @@ class ScopeModel:
         }
         if self.corpus_models:  # absent otherwise: parameter files without one stay as they were
             out["corpus_models"] = {fp: model.to_dict() for fp, model in self.corpus_models.items()}
+        if self.exemplars is not None:
+            out["exemplars"] = self.exemplars.file
         return out
 
     def for_index(self, retriever: Retriever) -> ScopeModel:
@@ -653,18 +780,33 @@ class ScopeModel:
         result: SearchResult,
         retriever: Retriever,
         min_confidence: float | None = None,
+        background: frozenset[str] = frozenset(),
     ) -> ScopeDecision:
-        """Abstain below ``min_confidence`` (a setting) or, by default, the question language's threshold."""
+        """Abstain below ``min_confidence`` (a setting) or, by default, the question language's threshold.
+
+        ``background``: the corpus's background documents, unless the question asks for them. A
+        question whose best match is one of them is answered only when the guidance alone, without
+        them (without_documents), still gives it at least BACKGROUND_FLOOR: the report answers
+        questions about the guidance's meeting and release, not its asides about other markets."""
         threshold = self.threshold_for(analysis.lang, retriever) if min_confidence is None else min_confidence
         hits = result.hits
         if not hits:
             return ScopeDecision(0.0, True, False, "The guidance has no clause that matches this question.")
         model = self.for_index(retriever)
-        values = signals(analysis, result, retriever, model.needed)
+        values = model.values(analysis, result, retriever)
         if any(h.matched_by == "number" for h in hits):
             # The question named a clause the guidance has: that clause is in scope.
             return ScopeDecision(1.0, False, False, None, values)
         confidence = model.confidence(values)
+        if confidence >= threshold and hits[0].clause.document in background:
+            own = without_documents(result, retriever, background)
+            own_confidence = model.confidence(model.values(analysis, own, retriever)) if own.hits else 0.0
+            if own_confidence < self.BACKGROUND_FLOOR:
+                reason = (
+                    "The guidance does not appear to cover this question: only the background document "
+                    f"{hits[0].clause.document} matches it (confidence without it {own_confidence:.2f})."
+                )
+                return ScopeDecision(own_confidence, True, False, reason, values)
         if confidence < threshold:
             top = hits[:10]
             # In the question's own language where it can (the suggestions beside it are), and by
@@ -678,6 +820,13 @@ class ScopeModel:
             return ScopeDecision(confidence, True, False, reason, values)
         uncertain = confidence < threshold + self.uncertain_margin
         return ScopeDecision(confidence, False, uncertain, None, values)
+
+    def values(self, analysis: QueryAnalysis, result: SearchResult, retriever: Retriever) -> dict[str, float]:
+        """The signals this model reads, exemplar_gap included where it has exemplars."""
+        values = signals(analysis, result, retriever, self.needed)
+        if self.exemplars is not None:
+            values.update(self.exemplars.signals(result.query_vector))
+        return values
 
 
 def fit_logistic(

@@ -47,13 +47,22 @@ ALL_FEATURES = [name for name in SIGNALS if name != "zh"]
 # and figure_gap, added on 5-fold cross-validation inside the guidance fit split.
 # With all sixteen, the weights fitted on one corpus carried its quirks to the other.
 FEATURES = ["dense_z", "sim_pseudo", "sent_z", "doc_share", "cov_top1", "figure_gap"]
-# A model of the shipped corpus's own (--corpus-model; ScopeModel.corpus_models): its labelled fit
-# split weighs CORPUS_WEIGHT times each benchmark, and it adds two specificity signals. Chosen on
-# 5-fold cross-validation inside the guidance fit split (--cv), it did worse on the held-out third,
-# so it is not shipped (docs/benchmarks.md, section t1-scope).
-CORPUS_FEATURES = FEATURES + ["spec_unknown", "spec_miss"]
+# The shipped corpus's own model (ScopeModel.corpus_models; --no-corpus-model to leave it out): its
+# labelled fit split weighs CORPUS_WEIGHT times each benchmark, and it adds exemplar_gap and exemplar_vote, the
+# question's closeness to the split's labelled near misses against its answerable questions.
+# Chosen on grouped 5-fold cross-validation inside the fit split (--cv), as is its operating
+# point's bound, CORPUS_MAX_FALSE: the highest bound on a grid whose out-of-fold false abstention
+# kept the target in both languages (docs/benchmarks.md, section u1-scope).
+CORPUS_FEATURES = FEATURES + ["exemplar_gap", "exemplar_vote"]
 CORPUS_WEIGHT = 10.0
-CORPUS_L2 = 100.0
+CORPUS_L2 = 30.0
+CORPUS_MAX_FALSE = 0.035
+EXEMPLAR_K = 1
+EXEMPLAR_SIGNALS = {"exemplar_gap", "exemplar_vote"}
+# Cross-validation folds keep questions joined at this cosine together (grouped_folds): the fit
+# split's near misses come in topic clusters, and folds that split them overstated the gain of
+# exemplar_gap (docs/benchmarks.md, section t1-scope).
+CV_JOIN = 0.92
 TRANSFER_FEATURES = ["sim_pseudo", "doc_share", "cov_title", "cross", "cov_top1", "coherence", "dense_z", "bm25_norm"]
 LANGS = ("zh", "en")
 
@@ -155,6 +164,59 @@ def guidance_rows(path: Path, cache_dir: Path, embedder: str, corpus_dir: Path =
             "question": item["question"],
         })
     return rows
+
+
+def guidance_vectors(path: Path, cache_dir: Path, embedder: str, rows_dir: Path | None = None) -> np.ndarray:
+    """The query vectors of the guidance set's questions, in file order, as the service embeds them."""
+    from assistant.embedding import CachedEmbedder, make_embedder
+
+    retriever = guidance_retriever(cache_dir, embedder, rows_dir=rows_dir)
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    cached = CachedEmbedder(make_embedder(embedder), cache_dir)
+    return np.asarray(cached.embed_queries([retriever.analyse(item["question"]).search_text for item in items]),
+                      dtype=np.float32)
+
+
+def with_exemplar_gap(reference: list[dict], rows: list[dict], vectors: dict[str, np.ndarray], k: int = 1) -> tuple:
+    """Copies of ``rows`` with exemplar_gap against the labelled ``reference`` rows (a row that is
+    one of them leaves itself out), and the Exemplars of ``reference``."""
+    from assistant.abstention import Exemplars
+
+    exemplars = Exemplars(np.array([vectors[r["id"]] for r in reference]), np.array([r["answerable"] for r in reference]),
+                          k=k)
+    position = {r["id"]: i for i, r in enumerate(reference)}
+    out = [{**r, "signals": {**r["signals"], **exemplars.signals(vectors[r["id"]], position.get(r["id"]))}}
+           for r in rows]
+    return out, exemplars
+
+
+def grouped_folds(rows: list[dict], vectors: dict[str, np.ndarray], folds: int = 5, join: float = 0.92) -> list[int]:
+    """A fold per row such that questions joined by cosine >= ``join`` (directly or through others)
+    share a fold: near-duplicate wordings of one topic in two folds let cross-validation see its
+    answer (docs/benchmarks.md, section t1-scope). Groups go, largest first, to the smallest fold."""
+    v = np.array([vectors[r["id"]] for r in rows], dtype=np.float32)
+    v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+    parent = list(range(len(rows)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(v @ v.T, 1) >= join)):
+        parent[root(int(i))] = root(int(j))
+    groups: dict[int, list[int]] = {}
+    for i in range(len(rows)):
+        groups.setdefault(root(i), []).append(i)
+    sizes = [0] * folds
+    out = [0] * len(rows)
+    for members in sorted(groups.values(), key=lambda g: (-len(g), g[0])):
+        fold = sizes.index(min(sizes))
+        sizes[fold] += len(members)
+        for i in members:
+            out[i] = fold
+    return out
 
 
 def _is_right(clause, gold: set[str]) -> bool:
@@ -349,18 +411,24 @@ def nested_selection(data: dict, guidance_fit: list[dict], l2: float, steps: int
 
 
 def guidance_cv(data: dict, guidance_fit: list[dict], features: list[str], l2: float, max_false: float,
-                folds: int = 5, guidance_weight: float = 1.0) -> dict:
+                folds: int = 5, guidance_weight: float = 1.0, vectors: dict[str, np.ndarray] | None = None,
+                fold_ids: list[int] | None = None, exemplar_k: int = 1) -> dict:
     """Out-of-fold scores inside the guidance FIT split (the benchmarks always in training): how
     signals are chosen without looking at the held-out third. Per language: AUROC, and false and
-    correct abstention at the operating point set on each fold's training rows."""
+    correct abstention at the operating point set on each fold's training rows. ``fold_ids``: a
+    fold per row (grouped_folds), else row i is in fold i % folds."""
     conf = np.zeros(len(guidance_fit))
     abstained = np.zeros(len(guidance_fit), dtype=bool)
+    fold_of = fold_ids if fold_ids is not None else [i % folds for i in range(len(guidance_fit))]
     for fold in range(folds):
-        train = [r for i, r in enumerate(guidance_fit) if i % folds != fold]
+        train = [r for i, r in enumerate(guidance_fit) if fold_of[i] != fold]
+        test = {i: r for i, r in enumerate(guidance_fit) if fold_of[i] == fold}
+        if vectors is not None and EXEMPLAR_SIGNALS & set(features):  # the fold's own labelled questions only
+            train = with_exemplar_gap(train, train, vectors, exemplar_k)[0]
+            test = dict(zip(test, with_exemplar_gap(train, list(test.values()), vectors, exemplar_k)[0]))
         model = fit([data[n] for n in SETS] + [train], features, l2, [1.0] * len(SETS) + [guidance_weight])
         points = operating_points(model, [train], max_false)
-        for i in range(fold, len(guidance_fit), folds):
-            row = guidance_fit[i]
+        for i, row in test.items():
             conf[i] = 1.0 if row["named"] else model.confidence(row["signals"])
             abstained[i] = conf[i] < points.get(row["lang"], model.min_confidence)
     out = {}
@@ -408,13 +476,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="per-language operating points only, not moving with the index's near-miss level")
     parser.add_argument("--no-corpus-threshold", action="store_true",
                         help="no operating point of the shipped corpus's own (corpus_thresholds)")
-    parser.add_argument("--corpus-model", action="store_true",
-                        help="also fit a model of the shipped corpus's own (corpus_models), which then scores it")
+    parser.add_argument("--no-corpus-model", dest="corpus_model", action="store_false",
+                        help="no model of the shipped corpus's own (corpus_models): the shared model scores it")
+    parser.add_argument("--corpus-max-false-abstention", type=float, default=CORPUS_MAX_FALSE,
+                        help="bound on the fit split's false abstention for the shipped corpus's own operating point")
     parser.add_argument("--corpus-features", help="comma-separated signals of the shipped corpus's own model "
                         "(default: CORPUS_FEATURES)")
     parser.add_argument("--corpus-weight", type=float, default=CORPUS_WEIGHT,
                         help="weight of the guidance fit split against each benchmark in the corpus's own model")
     parser.add_argument("--corpus-l2", type=float, default=CORPUS_L2)
+    parser.add_argument("--exemplar-k", type=int, default=EXEMPLAR_K,
+                        help="exemplar_gap compares the mean cosine of this many closest labelled questions per side")
+    parser.add_argument("--cv-join", type=float, default=CV_JOIN,
+                        help="--cv keeps questions joined by this cosine in one fold (0: row i in fold i %% 5)")
     parser.add_argument("--refresh", action="store_true", help="recompute the cached signals")
     parser.add_argument("--select", action="store_true",
                         help="also report transfer with greedy feature selection inside each fold (slower)")
@@ -487,13 +561,23 @@ def main(argv: list[str] | None = None) -> int:
     # third below is scored with it, never fitted on).
     corpus_features = args.corpus_features.split(",") if args.corpus_features else CORPUS_FEATURES
     own_model = shipped
+    vectors = None
+    if args.cv is not None or (args.corpus_model and EXEMPLAR_SIGNALS & set(corpus_features)):
+        vectors = dict(zip([r["id"] for r in guidance], guidance_vectors(
+            args.guidance_set, args.cache_dir, args.embedder, rows_dir)))
     if args.corpus_model:
+        if EXEMPLAR_SIGNALS & set(corpus_features):
+            guidance_fit, exemplars = with_exemplar_gap(guidance_fit, guidance_fit, vectors, args.exemplar_k)
+            guidance_heldout = with_exemplar_gap(guidance_fit, guidance_heldout, vectors, args.exemplar_k)[0]
         own_model = fit([data[n] for n in SETS] + [guidance_fit], corpus_features, args.corpus_l2,
                         [1.0] * len(SETS) + [args.corpus_weight])
         own_model.meta = {"fitted_on": list(SETS) + [guidance_name + ":fit"], "l2": args.corpus_l2,
                           "guidance_weight": args.corpus_weight}
+        if EXEMPLAR_SIGNALS & set(corpus_features):
+            own_model.exemplars = exemplars
+            exemplars.file = f"{args.embedder}.exemplars.npz"
         shipped.corpus_models = {shipped_corpus_fingerprint(): own_model}
-    own = operating_points(own_model, [guidance_fit], args.max_false_abstention)
+    own = operating_points(own_model, [guidance_fit], args.corpus_max_false_abstention)
     if not args.no_corpus_threshold and own:
         shipped.corpus_thresholds = {shipped_corpus_fingerprint(): own}
         points["guidance"] = own
@@ -521,18 +605,19 @@ def main(argv: list[str] | None = None) -> int:
         {"fit_max_false_abstention": bound, "min_confidence_by_lang": points_at, **{
             f"heldout-{lang}": score(own_model, [r for r in guidance_heldout if r["lang"] == lang], points_at)
             for lang in LANGS}}
-        for bound in (0.02, 0.045, 0.07, 0.1, 0.15, 0.2)
+        for bound in (0.02, 0.03, 0.035, 0.045, 0.07, 0.1, 0.15)
         for points_at in [operating_points(own_model, [guidance_fit], bound)]]
     if args.cv is not None:
-        report["guidance_cv"] = {"features": guidance_cv(data, guidance_fit, features, args.l2,
-                                                         args.max_false_abstention)}
+        folds = grouped_folds(guidance_fit, vectors, join=args.cv_join) if args.cv_join > 0 else None
+        report["guidance_cv"] = {"grouped_at": args.cv_join, "features": guidance_cv(
+            data, guidance_fit, features, args.l2, args.max_false_abstention, fold_ids=folds)}
         for extra in filter(None, args.cv.split(",")):
             report["guidance_cv"]["+" + extra] = guidance_cv(data, guidance_fit, features + [extra], args.l2,
-                                                             args.max_false_abstention)
+                                                             args.max_false_abstention, fold_ids=folds)
         if args.corpus_model:
             report["guidance_cv"]["corpus_model"] = guidance_cv(
-                data, guidance_fit, corpus_features, args.corpus_l2, args.max_false_abstention,
-                guidance_weight=args.corpus_weight)
+                data, guidance_fit, corpus_features, args.corpus_l2, args.corpus_max_false_abstention,
+                guidance_weight=args.corpus_weight, vectors=vectors, fold_ids=folds, exemplar_k=args.exemplar_k)
     # Each signal alone (higher = more likely answerable; below 0.5, the signal points the other way).
     alone = {**data, "guidance-fit-zh": [r for r in guidance_fit if r["lang"] == "zh"],
              "guidance-fit-en": [r for r in guidance_fit if r["lang"] == "en"]}
@@ -545,7 +630,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         path = PARAMS_DIR / f"{args.embedder}.json"
         path.write_text(json.dumps(shipped.to_dict(), indent=1) + "\n", encoding="utf-8")
-        report["written"] = str(path)
+        report["written"] = [str(path)]
+        for model in shipped.corpus_models.values():
+            if model.exemplars is not None:
+                model.exemplars.save(PARAMS_DIR / model.exemplars.file)
+                report["written"].append(str(PARAMS_DIR / model.exemplars.file))
     print(json.dumps(report, ensure_ascii=False, indent=None if args.json else 1))
     return 0
 

@@ -450,3 +450,140 @@ def test_a_corpus_model_scores_its_own_corpus_only_and_round_trips(fake_assistan
     again = ScopeModel.from_dict(json.loads(json.dumps(shared.to_dict())))
     assert again.corpus_models[retriever.index.manifest.corpus_fingerprint].to_dict() == own.to_dict()
     assert "corpus_models" not in _model().to_dict()  # parameter files without one stay as they are
+
+
+# -- labelled questions as exemplars (exemplar_gap) -------------------------------------------------
+
+
+def _unit(*values):
+    v = np.array(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_the_exemplar_gap_is_positive_near_a_labelled_near_miss_and_leaves_a_question_out(tmp_path):
+    from assistant.abstention import Exemplars
+
+    vectors = np.stack([_unit(1, 0, 0), _unit(0.9, 0.1, 0), _unit(0, 1, 0), _unit(0, 0, 1)])
+    exemplars = Exemplars(vectors, np.array([True, True, False, False]))
+    assert exemplars.gap(_unit(0, 1, 0.05)) > 0.5 > -0.5 > exemplars.gap(_unit(1, 0.05, 0))
+    # Left out, a near miss is scored against the other near miss only, not against itself.
+    assert exemplars.gap(vectors[2], leave_out=2) < exemplars.gap(vectors[2])
+    assert exemplars.gap(None) == 0.0
+    # k closest per side, averaged: a lone near miss next to the question counts for less.
+    assert Exemplars(vectors, np.array([True, True, False, False]), k=2).gap(_unit(0, 1, 0.05)) < (
+        exemplars.gap(_unit(0, 1, 0.05)))
+    exemplars = Exemplars(vectors, np.array([True, True, False, False]), "x.npz", k=2)
+    exemplars.save(tmp_path / "x.npz")
+    again = Exemplars.read(tmp_path / "x.npz")
+    assert again.k == 2 and again.gap(_unit(0, 1, 0.05)) == pytest.approx(exemplars.gap(_unit(0, 1, 0.05)), abs=1e-3)
+
+
+def test_the_exemplar_vote_is_the_closeness_weighted_share_of_near_misses_among_the_closest():
+    from assistant.abstention import Exemplars
+
+    vectors = np.stack([_unit(1, 0, 0), _unit(0.95, 0.05, 0), _unit(0.9, 0.1, 0), _unit(0, 1, 0), _unit(0, 0.95, 0.05)])
+    exemplars = Exemplars(vectors, np.array([True, True, True, False, False]))
+    near, real = (exemplars.signals(_unit(*v))["exemplar_vote"] for v in ((0, 1, 0.02), (1, 0.02, 0)))
+    assert 0.0 <= real < 0.05 < 0.95 < near <= 1.0
+    # Leaving a question out removes its own vote.
+    lone = Exemplars(vectors[:4], np.array([True, True, True, False]))
+    assert lone.signals(vectors[3])["exemplar_vote"] > 0.95
+    assert lone.signals(vectors[3], leave_out=3)["exemplar_vote"] == 0.0  # no near miss left to vote
+    assert exemplars.signals(None) == {"exemplar_gap": 0.0, "exemplar_vote": 0.0}
+
+
+def test_a_corpus_model_with_exemplars_sets_the_gap_from_the_query_vector(fake_assistant, tmp_path):
+    from assistant.abstention import Exemplars
+
+    retriever = fake_assistant.live.retriever
+    question = "数据安全"
+    analysis = retriever.analyse(question)
+    result = retriever.search(question, k=10, analysis=analysis)
+    q = np.asarray(result.query_vector, dtype=np.float32)
+    other = np.roll(q, 7)
+    own = ScopeModel(["exemplar_gap", "exemplar_vote"], [0.0, 0.5], [0.1, 1.0], [-1.0, -0.1], 0.0, 0.0, 0.1)
+    model = _model(threshold=0.0)
+    model.corpus_models = {retriever.index.manifest.corpus_fingerprint: own}
+    own.exemplars = Exemplars(np.stack([other, q, other + q * 0.01]), np.array([True, False, True]), "e.npz")
+    near = model.decide(analysis, result, retriever)
+    assert near.signals["exemplar_gap"] > 0 and near.confidence < 0.5  # its twin is a labelled near miss
+    assert near.signals["exemplar_vote"] > 0.5
+    own.exemplars = Exemplars(np.stack([q, other, other * 1.01]), np.array([True, False, False]), "e.npz")
+    assert model.decide(analysis, result, retriever).confidence > 0.5
+    own.exemplars.save(tmp_path / "e.npz")
+    again = ScopeModel.from_dict(json.loads(json.dumps(model.to_dict())), tmp_path)
+    assert again.corpus_models[retriever.index.manifest.corpus_fingerprint].exemplars.file == "e.npz"
+
+
+def test_cross_validation_folds_keep_near_duplicate_questions_together():
+    import sys
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    from fit_scope import grouped_folds
+
+    rows = [{"id": str(i)} for i in range(8)]
+    base = [_unit(1, 0, 0, 0), _unit(0, 1, 0, 0), _unit(0, 0, 1, 0), _unit(0, 0, 0, 1)]
+    # 0-1-2 a chain of near duplicates (0 and 2 joined through 1); 3..7 alone.
+    vectors = {"0": base[0], "1": _unit(1, 0.2, 0, 0), "2": _unit(1, 0.45, 0, 0), "3": base[1],
+               "4": base[2], "5": base[3], "6": _unit(0, 1, 1, 0), "7": _unit(0, 0, 1, 1)}
+    folds = grouped_folds(rows, vectors, folds=3, join=0.97)
+    assert folds[0] == folds[1] == folds[2]
+    assert sorted(folds.count(f) for f in range(3)) == [2, 3, 3]
+
+
+# -- background documents stay out of the scope decision ---------------------------------------------
+
+
+def test_a_question_only_a_background_document_matches_needs_the_guidance_to_come_close(fake_assistant):
+    from assistant.abstention import without_documents
+
+    live = fake_assistant.live
+    retriever = live.retriever
+    assert live.left_out() == frozenset({"meeting-report-2022"})
+    assert live.left_out(include_background=True) == frozenset()
+    assert live.left_out(document="meeting-report-2022") == frozenset()
+    assert live.left_out(document="ccso-en") == live.background
+    question = "How many people attended the publicity and implementation meeting in Beijing?"
+    analysis = retriever.analyse(question)
+    result = retriever.search(question, k=10, analysis=analysis)
+    assert result.hits[0].clause.document == "meeting-report-2022"  # only the report says it
+    view = without_documents(result, retriever, live.background)
+    assert view.hits and all(h.clause.document != "meeting-report-2022" for h in view.hits)
+    report_passages = sum(p.clause_id.startswith("meeting-report-2022") for p in retriever.index.passages)
+    assert len(view.cosines) == len(result.cosines) - report_passages > 0
+    assert len(view.lexical_scores) == len(view.cosines)
+    assert without_documents(result, retriever, frozenset()) is result
+    # The report's passage is far closer than any guidance clause: confident with it, not without.
+    model = ScopeModel(["dense_z"], [0.0], [1.0], [2.0], -9.0, 0.5, 0.1)
+    with_report = model.confidence(signals(analysis, result, retriever))
+    alone = model.confidence(signals(analysis, view, retriever))
+    assert with_report > 0.5 and alone < model.BACKGROUND_FLOOR
+    assert not model.decide(analysis, result, retriever).abstain  # the report may answer: asked for it
+    refused = model.decide(analysis, result, retriever, background=live.background)
+    assert refused.abstain and "meeting-report-2022" in refused.reason
+    assert refused.confidence == pytest.approx(alone)
+    model.BACKGROUND_FLOOR = alone / 2  # the guidance alone comes close enough: the report answers
+    decided = model.decide(analysis, result, retriever, background=live.background)
+    assert not decided.abstain and decided.confidence == pytest.approx(with_report)
+    # A question the guidance answers first is decided as before, the report left in.
+    guidance_first = "数据安全"
+    analysis = retriever.analyse(guidance_first)
+    result = retriever.search(guidance_first, k=10, analysis=analysis)
+    assert model.decide(analysis, result, retriever, background=live.background).confidence == pytest.approx(
+        model.decide(analysis, result, retriever).confidence)
+
+
+def test_the_shipped_corpus_model_uses_exemplars_of_its_own_embedder_only():
+    from assistant.documents import discover
+    from assistant.ingest import corpus_fingerprint
+
+    shipped = corpus_fingerprint(discover(REPO / "corpus"))
+    model = ScopeModel.load("e5-small")
+    own = model.corpus_models[shipped]
+    assert {"exemplar_gap", "exemplar_vote"} <= set(own.features) and own.exemplars is not None
+    assert own.exemplars.vectors.shape[0] == len(own.exemplars.answerable) > 0
+    assert own.exemplars.answerable.any() and not own.exemplars.answerable.all()
+    # Another embedder falls back to these parameters without e5-small's exemplars or the
+    # operating point set on that model's confidences.
+    other = ScopeModel.load("st:some/model")
+    assert shipped not in other.corpus_models and shipped not in other.corpus_thresholds
