@@ -1,4 +1,5 @@
-"""Fixtures (and one collection hook); shared constants and builders live in tests/support (import them from there)."""
+"""Fixtures and one collection hook; shared constants and builders live in tests/support
+(import them from there)."""
 
 from __future__ import annotations
 
