@@ -1,4 +1,5 @@
-"""Fixtures only; shared constants and builders live in tests/support (import them from there)."""
+"""Fixtures and one collection hook; shared constants and builders live in tests/support
+(import them from there)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,20 @@ from tests.support.profiles import share_fake_build_profiles, share_fake_index_p
 from tests.support.tokens import remember_tokens
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session):
+    """Collecting imports the package, its libraries and every test module, and the collector's
+    automatic full passes over that growing heap were a few tenths of a second per process; it
+    is all kept for the run, so it is collected once at the end and frozen (see below)."""
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.enable()
+        gc.collect()
+        gc.freeze()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _long_lived_objects_frozen():
     """The collector leaves alone what lives for the whole run.
@@ -41,8 +56,21 @@ def _long_lived_objects_frozen():
     english_words()
     gc.collect()
     gc.freeze()
+    # Not unfrozen at the end: the process exits after the session, and pytest's own last two
+    # collections (its check for unraisable exceptions) then traversed the whole heap again,
+    # about a second per worker after the last test.
     yield
-    gc.unfreeze()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _survivors_frozen_per_module():
+    """What outlived the previous test file (caches, shared profiles, modules imported since) is
+    frozen too, after a collection: otherwise each rebuild's full collection traversed all of it
+    again, and that heap grew through the run (docs/benchmarks.md, "Test suite", u5-tests).
+    Garbage is collected first, so only live objects are frozen; the previous file's module
+    fixtures are finalised before this runs."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session", autouse=True)
