@@ -98,9 +98,10 @@ def compose_answer(
     ``analysis`` (query.analyse) gives the topic terms citations are ordered by: without the
     asking template's words ("say", "requirements"), with misspelt words corrected."""
     editions = editions_of(index)
-    language = question_lang(question)
+    # The analysis is of this very question: its language and numbers, not worked out again.
+    language = analysis.lang if analysis is not None else question_lang(question)
     query_terms = lookup_topic(question)
-    named = clause_numbers_in(question)
+    named = list(analysis.clause_numbers) if analysis is not None else clause_numbers_in(question)
     all_hits = scope_hits if scope_hits is not None else hits
 
     if named and not query_terms and not any(h.matched_by == "number" for h in hits + (scope_hits or [])):
@@ -445,12 +446,18 @@ def make_citation(
     )
 
 
+@lru_cache(maxsize=4096)
+def _spans(text: str) -> tuple[tuple[int, int], ...]:
+    """sentence_spans() of a clause's text, cached: the same long clauses are cut answer after answer."""
+    return tuple(sentence_spans(text))
+
+
 def _bound(citation: Citation, limit: int) -> None:
     """Cut a huge clause's text after the sentence that crosses ``limit`` (never before a highlight)."""
     if len(citation.text) <= limit:
         return
     need = max([limit] + [end for _, end in citation.highlights])
-    cut = next((end for _, end in sentence_spans(citation.text) if end >= need), len(citation.text))
+    cut = next((end for _, end in _spans(citation.text) if end >= need), len(citation.text))
     if cut < len(citation.text):
         citation.text = citation.text[:cut]
         citation.truncated = True
@@ -636,6 +643,13 @@ def units_of(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
     return units
 
 
+@lru_cache(maxsize=4096)
+def _units(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[_Unit, ...]:
+    """units_of(), cached per clause text and spans: the same clauses are cited question after
+    question. The units are shared between answers, so nothing may change them after this."""
+    return tuple(units_of(text, list(spans)))
+
+
 def _marker(piece: str) -> tuple[str, int | None] | None:
     """A list item's marker as (style, ordinal): "b)" -> ("alpha", 2), "（二）" -> ("paren", 2),
     "•" -> ("bullet", None)."""
@@ -712,9 +726,9 @@ def extractive_answer(
     units_by_citation: dict[int, list[_Unit]] = {}
     if bare_lookup:
         first = citations[0]
-        units = units_of(first.text, sentence_spans(first.text))
+        units = _units(first.text, _spans(first.text))
         units_by_citation[0] = units
-        chosen[0] = units[: config.answer_sentences]
+        chosen[0] = list(units[: config.answer_sentences])
     else:
         numbers = [n for n, c in enumerate(citations) if c.lang == wanted] or list(range(len(citations)))
         cited = [c.clause for c in citations]
@@ -725,7 +739,7 @@ def extractive_answer(
         pool: list[tuple[float, int, _Unit]] = []
         for rank, number in enumerate(numbers):
             citation = citations[number]
-            units = units_of(citation.text, [(s.start, s.end) for s in scored[number]])
+            units = _units(citation.text, tuple((s.start, s.end) for s in scored[number]))
             units_by_citation[number] = units
             score_of = {(s.start, s.end): s.score for s in scored[number]}
             highlighted = set(citation.highlights)
@@ -751,7 +765,7 @@ def extractive_answer(
         if not chosen:
             first = numbers[0]
             units = units_by_citation[first]
-            chosen[first] = units[:1]
+            chosen[first] = list(units[:1])
     joiner = "" if wanted == "zh" else " "
     groups: list[str] = []
     said: set[str] = set()
