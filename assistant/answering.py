@@ -21,6 +21,7 @@ from assistant.abstention import Calibration, ScopeDecision
 from assistant.index import LoadedIndex
 from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
+from assistant.numeric import mean_std
 from assistant.outline import page_label
 from assistant.query import QueryAnalysis
 from assistant.reasons import said_to_asker
@@ -301,8 +302,8 @@ def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | 
     weights = _term_weights(query_terms, index if idf_terms else None)
     total = sum(weights.values())
     fused = np.array([h.score for h in hits], dtype=np.float64)
-    spread = float(fused.std()) if len(hits) > 1 else 0.0
-    mean = float(fused.mean())
+    mean, spread = mean_std(fused)
+    mean, spread = float(mean), float(spread) if len(hits) > 1 else 0.0
     out = []
     for position, hit in enumerate(hits):
         clause = hit.clause

@@ -13,6 +13,7 @@ import numpy as np
 from assistant.lexical import tokenize
 from assistant.query import clause_numbers_in, question_lang, topic_terms  # noqa: F401 - re-exported
 from assistant.records import Clause
+from assistant.numeric import mean_std
 from assistant.text import CN_NUMERALS, cn_numeral_to_int, int_to_cn_numeral
 
 if TYPE_CHECKING:
@@ -520,8 +521,9 @@ def _top(scores: np.ndarray, count: int) -> np.ndarray:
 
 
 def _zscore(values: np.ndarray) -> np.ndarray:
-    spread = float(values.std())
-    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+    mean, std = mean_std(values)
+    spread = float(std)
+    return (values - mean) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
 def _passes(clause: Clause, document: str | None, lang: str | None) -> bool:
