@@ -552,19 +552,37 @@ def score_sentences(
     """Dense similarity of each sentence to the question, nudged by shared words."""
     rows = index.sentence_rows(clause_id)
     if rows and index.has_sentence_vectors and query_vector is not None:
-        spans = [(index.sentences[r].start, index.sentences[r].end) for r in rows]
+        spans = _row_spans(index, clause_id)
         dense = index.sentence_scores(query_vector, rows)
     else:
-        spans = sentence_spans(text)
+        spans = _spans(text)
         dense = np.zeros(len(spans), dtype=np.float32)
     scored = []
-    for (start, end), cosine in zip(spans, dense.tolist()):
+    terms_of = _span_terms(text, spans) if query_terms else None
+    for position, ((start, end), cosine) in enumerate(zip(spans, dense.tolist())):
         overlap = 0.0
-        if query_terms:
-            terms = _terms(text[start:end])
-            overlap = len(query_terms & terms) / len(query_terms)
+        if terms_of is not None:
+            overlap = len(query_terms & terms_of[position]) / len(query_terms)
         scored.append(ScoredSentence(start, end, float(cosine) + 0.1 * overlap))
     return scored
+
+
+def _row_spans(index: LoadedIndex, clause_id: str) -> tuple[tuple[int, int], ...]:
+    """The clause's sentence spans as the index stores them, worked out once per loaded index."""
+    cache = getattr(index, "_answer_spans", None)
+    if cache is None:
+        cache = index._answer_spans = {}
+    spans = cache.get(clause_id)
+    if spans is None:
+        sentences = index.sentences
+        spans = cache[clause_id] = tuple((sentences[r].start, sentences[r].end) for r in index.sentence_rows(clause_id))
+    return spans
+
+
+@lru_cache(maxsize=4096)
+def _span_terms(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[frozenset[str], ...]:
+    """Each span's index terms (_terms), per clause text: one look-up instead of one per sentence."""
+    return tuple(_terms(text[start:end]) for start, end in spans)
 
 
 def pick_highlights(sentences: list[ScoredSentence], config: AnswerConfig) -> list[ScoredSentence]:
