@@ -421,11 +421,7 @@ def make_citation(
     config: AnswerConfig,
     editions: Editions,
 ) -> Citation:
-    children = []
-    for child_id in clause.children:
-        child = index.clause_by_id.get(child_id)
-        if child is not None:
-            children.append({"id": child.id, "clause": child.number, "title": child.title, "link": clause_link(child)})
+    children, also_in, label = _citation_parts(clause, index, editions)
     return Citation(
         id=clause.id,
         document=clause.document,
@@ -441,10 +437,29 @@ def make_citation(
         score=round(float(score), 4),
         kind=config.kind(clause.document),
         link=clause_link(clause, highlights),
-        also_in=[{"id": o.id, "lang": o.lang, "link": clause_link(o)} for o in editions.others(clause)],
-        children=children,
-        page_label=page_label(clause),
+        # Fresh dicts for every citation (callers may edit theirs); what goes in them is per clause.
+        also_in=[dict(other) for other in also_in],
+        children=[dict(child) for child in children],
+        page_label=label,
     )
+
+
+def _citation_parts(clause: Clause, index: LoadedIndex, editions: Editions) -> tuple[tuple[dict, ...], tuple[dict, ...], str | None]:
+    """A clause's children and other editions (id, number or language, link) and its page label:
+    the same for every citation of the clause, so worked out once per loaded index."""
+    cache = getattr(index, "_citation_parts", None)
+    if cache is None:
+        cache = index._citation_parts = {}
+    parts = cache.get(clause.id)
+    if parts is None or parts[0] is not editions:  # another Editions than the index's own: not cached for it
+        children = []
+        for child_id in clause.children:
+            child = index.clause_by_id.get(child_id)
+            if child is not None:
+                children.append({"id": child.id, "clause": child.number, "title": child.title, "link": clause_link(child)})
+        also_in = [{"id": o.id, "lang": o.lang, "link": clause_link(o)} for o in editions.others(clause)]
+        parts = cache[clause.id] = (editions, tuple(children), tuple(also_in), page_label(clause))
+    return parts[1:]
 
 
 @lru_cache(maxsize=4096)
