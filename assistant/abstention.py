@@ -28,6 +28,7 @@ import numpy as np
 
 from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_words
 from assistant.editions import editions_of
+from assistant.numeric import mean_std
 from assistant.text import CJK_CLASS, is_han
 
 if TYPE_CHECKING:
@@ -300,8 +301,8 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever,
     out["n_terms"] = math.log1p(len(terms))
     cosines = result.cosines
     if cosines is not None and cosines.size:
-        spread = float(cosines.std()) or 1e-3
-        mean = float(cosines.mean())
+        mean, spread = mean_std(cosines)
+        mean, spread = float(mean), float(spread) or 1e-3
         count = min(10, cosines.size)
         top = np.partition(cosines, cosines.size - count)[cosines.size - count :]
         out["dense_z"] = (float(top.max()) - mean) / spread
@@ -326,8 +327,8 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever,
         if sentence_cosines is None and result.query_vector is not None:
             sentence_cosines = retriever.index.sentence_scores(result.query_vector)
         if sentence_cosines is not None and sentence_cosines.size > 1:
-            spread = float(sentence_cosines.std()) or 1e-3
-            out["sent_z"] = (float(sentence_cosines.max()) - float(sentence_cosines.mean())) / spread
+            mean, spread = mean_std(sentence_cosines)
+            out["sent_z"] = (float(sentence_cosines.max()) - float(mean)) / (float(spread) or 1e-3)
         out["cross"] = 1.0 if best.clause.lang != analysis.lang else 0.0
         out["lex_agree"] = float(hits[0].lexical)
     weights = {t: profile.idf_of(t) for t in terms}

@@ -21,6 +21,7 @@ from assistant.abstention import Calibration, ScopeDecision
 from assistant.index import LoadedIndex
 from assistant.kinds import DEFAULT_KIND
 from assistant.lexical import tokenize
+from assistant.numeric import mean_std
 from assistant.outline import page_label
 from assistant.query import QueryAnalysis
 from assistant.reasons import said_to_asker
@@ -103,7 +104,8 @@ def compose_answer(
     ``part_vectors`` (one per question_parts part, for a question asking two things) make each
     part's best clause cited and heard, after the first citation, in the parts' order."""
     editions = editions_of(index)
-    language = question_lang(question)
+    # The analysis is of this very question: its language and numbers, not worked out again.
+    language = analysis.lang if analysis is not None else question_lang(question)
     query_terms = lookup_topic(question)
     all_hits = scope_hits if scope_hits is not None else hits
 
@@ -406,8 +408,8 @@ def answer_signals(hits: list[Hit], query_terms: set[str], index: LoadedIndex | 
     # other edition's clauses, while the topic terms are still in the question's language.
     editions = editions_of(index) if index is not None and total else None
     fused = np.array([h.score for h in hits], dtype=np.float64)
-    spread = float(fused.std()) if len(hits) > 1 else 0.0
-    mean = float(fused.mean())
+    mean, spread = mean_std(fused)
+    mean, spread = float(mean), float(spread) if len(hits) > 1 else 0.0
     out = []
     for position, hit in enumerate(hits):
         clause = hit.clause
@@ -542,11 +544,7 @@ def make_citation(
     config: AnswerConfig,
     editions: Editions,
 ) -> Citation:
-    children = []
-    for child_id in clause.children:
-        child = index.clause_by_id.get(child_id)
-        if child is not None:
-            children.append({"id": child.id, "clause": child.number, "title": child.title, "link": clause_link(child)})
+    children, also_in, label = _citation_parts(clause, index, editions)
     return Citation(
         id=clause.id,
         document=clause.document,
@@ -562,10 +560,35 @@ def make_citation(
         score=round(float(score), 4),
         kind=config.kind(clause.document),
         link=clause_link(clause, highlights),
-        also_in=[{"id": o.id, "lang": o.lang, "link": clause_link(o)} for o in editions.others(clause)],
-        children=children,
-        page_label=page_label(clause),
+        # Fresh dicts for every citation (callers may edit theirs); what goes in them is per clause.
+        also_in=[dict(other) for other in also_in],
+        children=[dict(child) for child in children],
+        page_label=label,
     )
+
+
+def _citation_parts(clause: Clause, index: LoadedIndex, editions: Editions) -> tuple[tuple[dict, ...], tuple[dict, ...], str | None]:
+    """A clause's children and other editions (id, number or language, link) and its page label:
+    the same for every citation of the clause, so worked out once per loaded index."""
+    cache = getattr(index, "_citation_parts", None)
+    if cache is None:
+        cache = index._citation_parts = {}
+    parts = cache.get(clause.id)
+    if parts is None or parts[0] is not editions:  # another Editions than the index's own: not cached for it
+        children = []
+        for child_id in clause.children:
+            child = index.clause_by_id.get(child_id)
+            if child is not None:
+                children.append({"id": child.id, "clause": child.number, "title": child.title, "link": clause_link(child)})
+        also_in = [{"id": o.id, "lang": o.lang, "link": clause_link(o)} for o in editions.others(clause)]
+        parts = cache[clause.id] = (editions, tuple(children), tuple(also_in), page_label(clause))
+    return parts[1:]
+
+
+@lru_cache(maxsize=4096)
+def _spans(text: str) -> tuple[tuple[int, int], ...]:
+    """sentence_spans() of a clause's text, cached: the same long clauses are cut answer after answer."""
+    return tuple(sentence_spans(text))
 
 
 def _bound(citation: Citation, limit: int) -> None:
@@ -573,7 +596,7 @@ def _bound(citation: Citation, limit: int) -> None:
     if len(citation.text) <= limit:
         return
     need = max([limit] + [end for _, end in citation.highlights])
-    cut = next((end for _, end in sentence_spans(citation.text) if end >= need), len(citation.text))
+    cut = next((end for _, end in _spans(citation.text) if end >= need), len(citation.text))
     if cut < len(citation.text):
         citation.text = citation.text[:cut]
         citation.truncated = True
@@ -726,19 +749,37 @@ def score_sentences(
     """Dense similarity of each sentence to the question, nudged by shared words."""
     rows = index.sentence_rows(clause_id)
     if rows and index.has_sentence_vectors and query_vector is not None:
-        spans = [(index.sentences[r].start, index.sentences[r].end) for r in rows]
+        spans = _row_spans(index, clause_id)
         dense = index.sentence_scores(query_vector, rows)
     else:
-        spans = sentence_spans(text)
+        spans = _spans(text)
         dense = np.zeros(len(spans), dtype=np.float32)
     scored = []
-    for (start, end), cosine in zip(spans, dense.tolist()):
+    terms_of = _span_terms(text, spans) if query_terms else None
+    for position, ((start, end), cosine) in enumerate(zip(spans, dense.tolist())):
         overlap = 0.0
-        if query_terms:
-            terms = _terms(text[start:end])
-            overlap = len(query_terms & terms) / len(query_terms)
+        if terms_of is not None:
+            overlap = len(query_terms & terms_of[position]) / len(query_terms)
         scored.append(ScoredSentence(start, end, float(cosine) + 0.1 * overlap))
     return scored
+
+
+def _row_spans(index: LoadedIndex, clause_id: str) -> tuple[tuple[int, int], ...]:
+    """The clause's sentence spans as the index stores them, worked out once per loaded index."""
+    cache = getattr(index, "_answer_spans", None)
+    if cache is None:
+        cache = index._answer_spans = {}
+    spans = cache.get(clause_id)
+    if spans is None:
+        sentences = index.sentences
+        spans = cache[clause_id] = tuple((sentences[r].start, sentences[r].end) for r in index.sentence_rows(clause_id))
+    return spans
+
+
+@lru_cache(maxsize=4096)
+def _span_terms(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[frozenset[str], ...]:
+    """Each span's index terms (_terms), per clause text: one look-up instead of one per sentence."""
+    return tuple(_terms(text[start:end]) for start, end in spans)
 
 
 def pick_highlights(sentences: list[ScoredSentence], config: AnswerConfig) -> list[ScoredSentence]:
@@ -848,6 +889,13 @@ def units_of(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
     return units
 
 
+@lru_cache(maxsize=4096)
+def _units(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[_Unit, ...]:
+    """units_of(), cached per clause text and spans: the same clauses are cited question after
+    question. The units are shared between answers, so nothing may change them after this."""
+    return tuple(units_of(text, list(spans)))
+
+
 def _marker(piece: str) -> tuple[str, int | None] | None:
     """A list item's marker as (style, ordinal): "b)" -> ("alpha", 2), "（二）" -> ("paren", 2),
     "•" -> ("bullet", None)."""
@@ -929,9 +977,9 @@ def extractive_answer(
     units_by_citation: dict[int, list[_Unit]] = {}
     if bare_lookup:
         first = citations[0]
-        units = units_of(first.text, sentence_spans(first.text))
+        units = _units(first.text, _spans(first.text))
         units_by_citation[0] = units
-        chosen[0] = units[: config.answer_sentences]
+        chosen[0] = list(units[: config.answer_sentences])
     else:
         numbers = [n for n, c in enumerate(citations) if c.lang == wanted] or list(range(len(citations)))
         cited = [c.clause for c in citations]
@@ -944,7 +992,7 @@ def extractive_answer(
         boosted: set[int] = set()  # lead-ins given LIST_BONUS: it puts them first, it is no bar for the rest
         for rank, number in enumerate(numbers):
             citation = citations[number]
-            units = units_of(citation.text, [(s.start, s.end) for s in scored[number]])
+            units = _units(citation.text, tuple((s.start, s.end) for s in scored[number]))
             units_by_citation[number] = units
             score_of = {(s.start, s.end): s.score for s in scored[number]}
             highlighted = set(citation.highlights)
@@ -996,7 +1044,7 @@ def extractive_answer(
         if not chosen:
             first = numbers[0]
             units = units_by_citation[first]
-            chosen[first] = units[:1]
+            chosen[first] = list(units[:1])
     joiner = "" if wanted == "zh" else " "
     groups: list[str] = []
     said: set[str] = set()

@@ -14,6 +14,7 @@ from assistant.abbreviations import Abbreviations
 from assistant.lexical import tokenize
 from assistant.query import clause_numbers_in, question_lang, topic_terms  # noqa: F401 - re-exported
 from assistant.records import Clause
+from assistant.numeric import mean_std
 from assistant.text import CN_NUMERALS, cn_numeral_to_int, int_to_cn_numeral
 
 if TYPE_CHECKING:
@@ -320,10 +321,13 @@ class Retriever:
             # Only for the question's own edition: the other edition's clauses would otherwise
             # rise on the question-language cosine of their counterparts and crowd the top.
             edition_all = np.where(same_language, self._edition_evidence(cosines), np.nan)
-        rows = np.union1d(dense_rows, lexical_rows)
+        # The candidates, sorted and unique (what np.union1d gives, without its sort).
+        chosen = np.zeros(n, dtype=bool)
+        chosen[dense_rows] = True
+        chosen[lexical_rows] = True
         if numbered and analysis.terms:
-            boosted = [r for c in numbered for r in self.index.passage_rows(c.id)]
-            rows = np.union1d(rows, np.array(boosted, dtype=np.int64))
+            chosen[[r for c in numbered for r in self.index.passage_rows(c.id)]] = True
+        rows = np.flatnonzero(chosen)
         scores = (rows, dense_all, cosines, lexical_all, language)
         # With a reranker its order is the second stage's word: no second ranking to cite from.
         variants = (None,) if edition_all is None or self.reranker is not None else (None, edition_all)
@@ -529,8 +533,9 @@ def _top(scores: np.ndarray, count: int) -> np.ndarray:
 
 
 def _zscore(values: np.ndarray) -> np.ndarray:
-    spread = float(values.std())
-    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+    mean, std = mean_std(values)
+    spread = float(std)
+    return (values - mean) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
 def _passes(clause: Clause, document: str | None, lang: str | None) -> bool:

@@ -139,14 +139,18 @@ class Assistant:
         self._batcher = QueryBatcher(self.embedder)
         self.last_build_errors: list[DocumentError] = []
         self._scope_model: ScopeModel | None = None
+        self._calibration: Calibration | None = None
 
     # -- settings-derived --------------------------------------------------------------
     @property
     def calibration(self) -> Calibration:
         """The citation floor of the embedder's registry entry (embedding.EMBEDDERS); the scope
         decision itself is abstention.ScopeModel."""
-        traits = embedder_traits(self.embedder.id)
-        return Calibration(traits.threshold, dict(traits.shifts))
+        # Worked out once: every answer's config carries it, and the embedder does not change.
+        if self._calibration is None:
+            traits = embedder_traits(self.embedder.id)
+            self._calibration = Calibration(traits.threshold, dict(traits.shifts))
+        return self._calibration
 
     @property
     def scope_model(self) -> ScopeModel:
