@@ -31,7 +31,7 @@ from assistant.text import sentence_spans
 from assistant.service import Assistant
 
 from tests.support.api import ask
-from tests.support.corpus import GUIDANCE
+from tests.support.corpus import GUIDANCE, fake_assistant_over
 from tests.support.paths import DATA
 
 
@@ -493,12 +493,7 @@ def test_page_labels_come_from_printed_labels_or_page_numbers():
 @pytest.fixture(scope="module")
 def staff_assistant(tmp_path_factory):
     """The fake embedder over the guidance fixture with chapter 5 (personnel management) added."""
-    root = tmp_path_factory.mktemp("staff")
-    shutil.copytree(DATA / "guidance_staff", root / "corpus")
-    settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake")
-    assistant = Assistant(settings, embedder=FakeEmbedder())
-    assistant.open()
-    return assistant
+    return fake_assistant_over(DATA / "guidance_staff", tmp_path_factory)[0]
 
 
 @pytest.mark.parametrize("question", ["What does the guidance say about staff training?", "staff training"])

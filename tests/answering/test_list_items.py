@@ -4,7 +4,6 @@ before the next item (issue 13 item 5; tests/data/lists/)."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,10 @@ from fastapi.testclient import TestClient
 
 from assistant.answering import units_of
 from assistant.api.app import create_app
-from assistant.config import Settings
-from assistant.embedding import FakeEmbedder
-from assistant.service import Assistant
 from assistant.text import sentence_spans
 
 from tests.support.api import ask
+from tests.support.corpus import fake_assistant_over
 from tests.support.paths import DATA
 
 ITEM = re.compile(r"^(?:[a-z][)）]|[(（]\w{1,3}[)）]|\d{1,2}[)）])")
@@ -25,12 +22,7 @@ ITEM = re.compile(r"^(?:[a-z][)）]|[(（]\w{1,3}[)）]|\d{1,2}[)）])")
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("lists")
-    shutil.copytree(DATA / "lists", root / "corpus")
-    settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake",
-                        rate_limit="0", min_confidence=0.0)
-    assistant = Assistant(settings, embedder=FakeEmbedder())
-    assistant.open()
+    assistant, settings = fake_assistant_over(DATA / "lists", tmp_path_factory, rate_limit="0", min_confidence=0.0)
     with TestClient(create_app(settings, assistant=assistant)) as test_client:
         yield test_client
 

@@ -2,16 +2,13 @@
 (assistant/abbreviations.py), so "KPI" finds the key performance indicator clauses (8.2) and not
 only the definitions list (3.2) that holds the abbreviation."""
 
-import shutil
 
 import pytest
 
 from assistant.abbreviations import Abbreviations
-from assistant.config import Settings
-from assistant.embedding import FakeEmbedder
 from assistant.query import analyse
 from assistant.records import Clause
-from assistant.service import Assistant
+from tests.support.corpus import fake_assistant_over
 from tests.support.paths import DATA
 
 
@@ -85,12 +82,7 @@ def test_the_analysis_searches_the_expansion_and_keeps_the_question():
 def terms_assistant(tmp_path_factory):
     """The English edition's chapters 1, 3 (terms, 3.2 abbreviations), 8 (8.2 Key performance
     indicator system) and 10.2, cut from corpus/source/ccso-en.md."""
-    root = tmp_path_factory.mktemp("terms")
-    shutil.copytree(DATA / "guidance_terms", root / "corpus")
-    settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake")
-    assistant = Assistant(settings, embedder=FakeEmbedder())
-    assistant.open()
-    return assistant
+    return fake_assistant_over(DATA / "guidance_terms", tmp_path_factory)[0]
 
 
 @pytest.mark.parametrize("question", ["KPI", "KPIs", "What are the KPIs?"])

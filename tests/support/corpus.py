@@ -13,7 +13,7 @@ from assistant.service import Assistant
 from tests.support.paths import DATA
 
 __all__ = ["DATA", "GUIDANCE", "OPERATOR_KEY", "build_fake_index", "copy_built", "e5_assistant_over",
-           "working_copy"]
+           "fake_assistant_over", "working_copy"]
 
 GUIDANCE = DATA / "guidance"
 OPERATOR_KEY = "test-operator-key-0123456789"
@@ -48,3 +48,13 @@ def e5_assistant_over(corpus: Path, tmp_path_factory) -> Assistant:
     assistant = Assistant(settings)
     assistant.open()
     return assistant
+
+
+def fake_assistant_over(corpus: Path, tmp_path_factory, **settings) -> tuple[Assistant, Settings]:
+    """The fake-embedder pipeline over a fixture corpus (read in place, never changed), its index
+    built in a fresh temporary folder; ``settings`` are passed on to Settings."""
+    root = tmp_path_factory.mktemp(f"fake-{corpus.name}")
+    built = Settings(_env_file=None, corpus_dir=corpus, index_dir=root / "index", embedder="fake", **settings)
+    assistant = Assistant(built, embedder=FakeEmbedder())
+    assistant.open()
+    return assistant, built
