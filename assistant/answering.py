@@ -250,6 +250,11 @@ _COURTESY = frozenset(tokenize("please thanks thank you explain detail details h
                                "解释 说明 详细 一下"))
 
 
+# Each part costs a model call on the shared model thread: a question of a hundred "?" must not buy
+# a hundred (issue 15, bounded work). Parts past the cap are still in the whole question's search.
+MAX_PARTS = 3
+
+
 def question_parts(question: str, index: LoadedIndex | None = None) -> list[str]:
     """The parts of a question that asks two or more things ("投诉多久要回复？录音保存多长时间？",
     "How long are recordings kept and who can access them?"), each with a topic of its own (with
@@ -262,7 +267,7 @@ def question_parts(question: str, index: LoadedIndex | None = None) -> list[str]
             terms = {t for t in terms if known.get(t, 0.0) > 0.0}
         if terms:
             parts.append(part)
-    return parts if len(parts) > 1 else []
+    return parts[:MAX_PARTS] if len(parts) > 1 else []
 
 
 def part_answers(part_vectors: list[np.ndarray], hits: list[Hit], index: LoadedIndex,

@@ -17,6 +17,7 @@ from assistant.answering import (
     nearest_numbers,
     order_by_answer,
     page_label,
+    MAX_PARTS,
     question_parts,
     substantive,
     units_of,
@@ -561,6 +562,11 @@ def test_lines_that_end_no_sentence_stay_on_lines_of_their_own():
 ])
 def test_question_parts_split_a_question_asking_two_things(question, parts):
     assert question_parts(question) == parts
+
+
+def test_a_question_of_many_parts_buys_at_most_max_parts_model_calls():
+    question = "".join(f"How long are recordings kept in room {n}? " for n in range(200))
+    assert len(question_parts(question)) == MAX_PARTS
 
 
 def test_each_part_of_a_two_part_question_gets_its_best_clause_cited_and_heard(client):
