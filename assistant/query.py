@@ -123,6 +123,7 @@ _ZH_TEMPLATES: list[tuple[str, str]] = [
 _COMPILED = [(name, re.compile(rf"^\s*{pattern}\s*$", re.I | re.S)) for name, pattern in _EN_TEMPLATES + _ZH_TEMPLATES]
 _SCOPE_COMPILED = [(name, re.compile(rf"^\s*{pattern}\s*$", re.I | re.S)) for name, pattern in _SCOPE_TEMPLATES]
 _TRAILING = re.compile(r"[\s?？.。!！,，;；:：]+$")
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,9 @@ class QueryAnalysis:
 
 def strip_template(question: str) -> tuple[str | None, str]:
     """(template name, topic) for a question; (None, the question) when no template matches."""
-    body = _TRAILING.sub("", question)
+    # One space per run: the templates' "\s+ … .+? \s+" backtrack cubically over a long run of
+    # spaces ("is" and 2,000 spaces took 95 s); the service collapses them too (clean_question).
+    body = _TRAILING.sub("", _SPACES.sub(" ", question))
     for name, pattern in _SCOPE_COMPILED:
         match = pattern.match(body)
         if match:
