@@ -146,7 +146,7 @@ class QueryAnalysis:
 def strip_template(question: str) -> tuple[str | None, str]:
     """(template name, topic) for a question; (None, the question) when no template matches."""
     # One space per run: the templates' "\s+ … .+? \s+" backtrack cubically over a long run of
-    # spaces ("is" and 2,000 spaces took 95 s); the service collapses them too (clean_question).
+    # spaces (issue 15, bounded work); the service collapses them too (clean_question).
     body = _TRAILING.sub("", _SPACES.sub(" ", question))
     for name, pattern in _SCOPE_COMPILED:
         match = pattern.match(body)

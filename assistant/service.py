@@ -17,7 +17,6 @@ from assistant.abstention import Calibration, ScopeModel
 from assistant.answering import (
     AnswerConfig,
     compose_answer,
-    missing_lookup,
     missing_view,
     order_search_hits,
     question_parts,
@@ -45,6 +44,7 @@ from assistant.ingest import DocumentCaps
 from assistant.quarantine import Quarantine
 from assistant.memory import release_freed_memory
 from assistant.kinds import DEFAULT_KIND, KindsError, read_kinds
+from assistant.lookups import missing_lookup
 from assistant.sections import is_section
 from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker
@@ -407,7 +407,7 @@ class Assistant:
                                                   live.left_out()).abstain
         hits = order_search_hits(query, result.cited, live.index, config, analysis)
         views = search_view(query, hits, vector, live.index, config, covered=covered)
-        missing = missing_lookup(query, result.cited, live.index, config, document, lang)
+        missing = missing_lookup(query, result.cited, live.index, config.kind, document, lang)
         return SearchResults(
             hits=[
                 {**asdict(hit.clause), "score": round(hit.score, 4), "dense": round(hit.dense, 4),

@@ -13,8 +13,6 @@ from assistant.answering import (
     AnswerConfig,
     Calibration,
     extractive_answer,
-    asked_unit,
-    nearest_numbers,
     order_by_answer,
     page_label,
     MAX_PARTS,
@@ -31,6 +29,7 @@ from assistant.retrieval import Hit
 from assistant.text import sentence_spans
 from assistant.service import Assistant
 
+from assistant.lookups import asked_unit, nearest_numbers
 from tests.support.api import ask
 from tests.support.corpus import GUIDANCE, fake_assistant_over
 from tests.support.paths import DATA
