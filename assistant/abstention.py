@@ -19,7 +19,7 @@ import json
 import math
 import re
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -132,20 +132,6 @@ class IndexProfile:
         self._near_miss: list[dict[str, float]] | None = _near_misses_of(stored)
         self._levels: dict[tuple[int, str | None], float | None] = {}
         self._figures: dict[str, bool] = {}  # one bool per clause; a race writes the same value
-        document_of = {c.id: c.document for c in index.clauses}
-        self._passage_docs = np.array([document_of[p.clause_id] for p in index.passages])
-        self._sentence_docs = np.array([document_of[s.clause_id] for s in index.sentences]) \
-            if index.has_sentence_vectors else None
-        self._masks: dict[frozenset[str], tuple[np.ndarray, np.ndarray | None]] = {}
-
-    def outside(self, documents: frozenset[str]) -> tuple[np.ndarray, np.ndarray | None]:
-        """Boolean masks of the passages and the sentences not in ``documents`` (made once per set)."""
-        masks = self._masks.get(documents)
-        if masks is None:
-            keys = sorted(documents)
-            sentences = None if self._sentence_docs is None else ~np.isin(self._sentence_docs, keys)
-            masks = self._masks[documents] = (~np.isin(self._passage_docs, keys), sentences)
-        return masks
 
     def near_miss_level(self, model: ScopeModel, retriever: Retriever, lang: str | None) -> float | None:
         """Mean logit the model gives this index's pseudo near misses (of ``lang``'s sentences).
@@ -258,31 +244,6 @@ def _pseudo_levels(index: LoadedIndex, sample: int) -> dict[str, tuple[float, fl
 
 
 # -- signals ---------------------------------------------------------------------------------------
-
-
-def without_documents(result: SearchResult, retriever: Retriever, documents: frozenset[str]) -> SearchResult:
-    """The search result as if ``documents`` were not indexed: their hits dropped and their
-    passages and sentences out of the score arrays the signals read.
-
-    A background document (a news report, corpus/documents.toml) can match a question the guidance
-    says nothing about ("Is the plastic bottle packaging market competitive?" matched an aside of
-    the 2022 report with high confidence), which the guidance set labels not answerable: the
-    decision then asks how the guidance alone does (ScopeModel.decide).
-    """
-    if not documents:
-        return result
-    passages, sentences = retriever.profile.outside(documents)
-    sentence_cosines = result.sentence_cosines
-    if sentence_cosines is None and sentences is not None and result.query_vector is not None:
-        sentence_cosines = retriever.index.sentence_scores(result.query_vector)
-    return replace(
-        result,
-        hits=[h for h in result.hits if h.clause.document not in documents or h.matched_by == "number"],
-        cosines=None if result.cosines is None else result.cosines[passages],
-        lexical_scores=None if result.lexical_scores is None else result.lexical_scores[passages],
-        sentence_cosines=None if sentence_cosines is None or sentences is None else sentence_cosines[sentences],
-        edition_hits=None,
-    )
 
 
 SPECIFICITY_SIGNALS = frozenset({"spec_miss", "spec_unknown", "spec_share"})
@@ -674,12 +635,6 @@ class ScopeModel:
     exemplars: Exemplars | None = None
 
     MIN_PSEUDO = 20  # fewer pseudo near misses of a language than this: use all of the index's
-    # Explicit, not fitted (no labelled answerable question of the fit split is answered by the
-    # background alone): the confidence the guidance alone must give a question whose best match is
-    # a background document. Questions about the guidance's own meeting stay well above it without
-    # the report, an aside of the report about another market falls to nothing (docs/benchmarks.md,
-    # section u1-scope).
-    BACKGROUND_FLOOR = 0.1
 
     def threshold_for(self, lang: str | None, retriever: Retriever | None = None, level: float | None = None) -> float:
         """The confidence below which a question of ``lang`` abstains on this retriever's index."""
@@ -781,14 +736,8 @@ class ScopeModel:
         result: SearchResult,
         retriever: Retriever,
         min_confidence: float | None = None,
-        background: frozenset[str] = frozenset(),
     ) -> ScopeDecision:
-        """Abstain below ``min_confidence`` (a setting) or, by default, the question language's threshold.
-
-        ``background``: the corpus's background documents, unless the question asks for them. A
-        question whose best match is one of them is answered only when the guidance alone, without
-        them (without_documents), still gives it at least BACKGROUND_FLOOR: the report answers
-        questions about the guidance's meeting and release, not its asides about other markets."""
+        """Abstain below ``min_confidence`` (a setting) or, by default, the question language's threshold."""
         threshold = self.threshold_for(analysis.lang, retriever) if min_confidence is None else min_confidence
         hits = result.hits
         if not hits:
@@ -799,15 +748,6 @@ class ScopeModel:
             # The question named a clause the guidance has: that clause is in scope.
             return ScopeDecision(1.0, False, False, None, values)
         confidence = model.confidence(values)
-        if confidence >= threshold and hits[0].clause.document in background:
-            own = without_documents(result, retriever, background)
-            own_confidence = model.confidence(model.values(analysis, own, retriever)) if own.hits else 0.0
-            if own_confidence < self.BACKGROUND_FLOOR:
-                reason = (
-                    "The guidance does not appear to cover this question: only the background document "
-                    f"{hits[0].clause.document} matches it (confidence without it {own_confidence:.2f})."
-                )
-                return ScopeDecision(own_confidence, True, False, reason, values)
         if confidence < threshold:
             top = hits[:10]
             # In the question's own language where it can (the suggestions beside it are), and by

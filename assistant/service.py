@@ -88,17 +88,6 @@ class _Live:
     index: LoadedIndex
     retriever: Retriever
     kinds: dict[str, str] = field(default_factory=dict)  # document id -> kind, where not guidance
-    # What the scope decision leaves out unless a question asks for it (ScopeModel.decide).
-    background: frozenset[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.background = frozenset(d for d, kind in self.kinds.items() if kind != DEFAULT_KIND)
-
-    def left_out(self, include_background: bool = False, document: str | None = None) -> frozenset[str]:
-        """The documents the scope decision leaves out: background, unless the question asks for it."""
-        if include_background or document in self.background:
-            return frozenset()
-        return self.background
 
 
 def clean_question(text: str, max_chars: int) -> str:
@@ -350,8 +339,7 @@ class Assistant:
             scope_result = retriever.search(question, k=max(k, 10) * 2, query_vector=vector, analysis=analysis)
             _add_timings(timings, scope_result.timings_ms)
         mark = time.perf_counter()
-        decision = self.scope_model.decide(analysis, scope_result, retriever, self.settings.min_confidence,
-                                           live.left_out(include_background, document))
+        decision = self.scope_model.decide(analysis, scope_result, retriever, self.settings.min_confidence)
         timings["scope"] = _elapsed_ms(mark)
         part_vectors = None
         if not decision.abstain and (parts := question_parts(question, live.index)):
@@ -403,8 +391,7 @@ class Assistant:
         # nonsense query's nearest paragraph can pass the cosine floor ("xyzzy qwerty").
         covered = True
         if document is None and lang is None:
-            covered = not self.scope_model.decide(analysis, result, retriever, self.settings.min_confidence,
-                                                  live.left_out()).abstain
+            covered = not self.scope_model.decide(analysis, result, retriever, self.settings.min_confidence).abstain
         hits = order_search_hits(query, result.cited, live.index, config, analysis)
         views = search_view(query, hits, vector, live.index, config, covered=covered)
         missing = missing_lookup(query, result.cited, live.index, config.kind, document, lang)

@@ -531,48 +531,6 @@ def test_cross_validation_folds_keep_near_duplicate_questions_together():
     assert sorted(folds.count(f) for f in range(3)) == [2, 3, 3]
 
 
-# -- background documents stay out of the scope decision ---------------------------------------------
-
-
-def test_a_question_only_a_background_document_matches_needs_the_guidance_to_come_close(fake_assistant):
-    from assistant.abstention import without_documents
-
-    live = fake_assistant.live
-    retriever = live.retriever
-    assert live.left_out() == frozenset({"meeting-report-2022"})
-    assert live.left_out(include_background=True) == frozenset()
-    assert live.left_out(document="meeting-report-2022") == frozenset()
-    assert live.left_out(document="ccso-en") == live.background
-    question = "How many people attended the publicity and implementation meeting in Beijing?"
-    analysis = retriever.analyse(question)
-    result = retriever.search(question, k=10, analysis=analysis)
-    assert result.hits[0].clause.document == "meeting-report-2022"  # only the report says it
-    view = without_documents(result, retriever, live.background)
-    assert view.hits and all(h.clause.document != "meeting-report-2022" for h in view.hits)
-    report_passages = sum(p.clause_id.startswith("meeting-report-2022") for p in retriever.index.passages)
-    assert len(view.cosines) == len(result.cosines) - report_passages > 0
-    assert len(view.lexical_scores) == len(view.cosines)
-    assert without_documents(result, retriever, frozenset()) is result
-    # The report's passage is far closer than any guidance clause: confident with it, not without.
-    model = ScopeModel(["dense_z"], [0.0], [1.0], [2.0], -9.0, 0.5, 0.1)
-    with_report = model.confidence(signals(analysis, result, retriever))
-    alone = model.confidence(signals(analysis, view, retriever))
-    assert with_report > 0.5 and alone < model.BACKGROUND_FLOOR
-    assert not model.decide(analysis, result, retriever).abstain  # the report may answer: asked for it
-    refused = model.decide(analysis, result, retriever, background=live.background)
-    assert refused.abstain and "meeting-report-2022" in refused.reason
-    assert refused.confidence == pytest.approx(alone)
-    model.BACKGROUND_FLOOR = alone / 2  # the guidance alone comes close enough: the report answers
-    decided = model.decide(analysis, result, retriever, background=live.background)
-    assert not decided.abstain and decided.confidence == pytest.approx(with_report)
-    # A question the guidance answers first is decided as before, the report left in.
-    guidance_first = "数据安全"
-    analysis = retriever.analyse(guidance_first)
-    result = retriever.search(guidance_first, k=10, analysis=analysis)
-    assert model.decide(analysis, result, retriever, background=live.background).confidence == pytest.approx(
-        model.decide(analysis, result, retriever).confidence)
-
-
 def test_the_shipped_corpus_model_uses_exemplars_of_its_own_embedder_only():
     from assistant.documents import discover
     from assistant.ingest import corpus_fingerprint
