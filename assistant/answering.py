@@ -247,7 +247,7 @@ def question_parts(question: str, index: LoadedIndex | None = None) -> list[str]
     """The parts of a question that asks two or more things ("投诉多久要回复？录音保存多长时间？",
     "How long are recordings kept and who can access them?"), each with a topic of its own (with
     ``index``: a term the index knows); [] for a question asking one thing."""
-    known = _idf_of(index) if index is not None else None
+    known = index.term_idf() if index is not None else None
     parts = []
     for part in (p.strip(" ,，。.、!！") for p in _PART_SPLIT.split(question)):
         terms = lookup_topic(part) - _COURTESY if part else set()
@@ -472,36 +472,12 @@ def _term_weights(terms: set[str] | frozenset[str], index: LoadedIndex | None) -
     """Each topic term's weight: its BM25 IDF in this index (1 each without an index)."""
     if not terms:
         return {}
-    idf = _idf_of(index) if index is not None else None
+    idf = index.term_idf() if index is not None else None
     if idf is None:
         return {t: 1.0 for t in terms}
     top = max(idf.values(), default=1.0)
     # A term the index does not know carries no evidence either way.
     return {t: idf.get(t, 0.0) / top for t in terms}
-
-
-def _idf_of(index: LoadedIndex) -> dict[str, float] | None:
-    """The index's BM25 IDF per term, worked out once per loaded index (the one place that reads
-    the lexical index's internals here; a LoadedIndex accessor can replace it)."""
-    cached = getattr(index, "_answer_idf", None)
-    if cached is not None:
-        return cached
-    import math
-
-    try:
-        bm25 = index.lexical._retriever
-        n_docs = int(bm25.scores["num_docs"])
-        df = np.diff(np.asarray(bm25.scores["indptr"]))
-        vocab = bm25.vocab_dict
-    except (AttributeError, KeyError, TypeError):
-        return None
-    out = {}
-    for token, column in vocab.items():
-        count = float(df[column]) if column < len(df) else 0.0
-        if count > 0:
-            out[token] = math.log(1.0 + (n_docs - count + 0.5) / (count + 0.5))
-    index._answer_idf = out
-    return out
 
 
 _DATE_LINE = re.compile(r"^[\s\d年月日/.:\-–—,]*$")
@@ -563,9 +539,7 @@ def make_citation(
 def _citation_parts(clause: Clause, index: LoadedIndex, editions: Editions) -> tuple[tuple[dict, ...], tuple[dict, ...], str | None]:
     """A clause's children and other editions (id, number or language, link) and its page label:
     the same for every citation of the clause, so worked out once per loaded index."""
-    cache = getattr(index, "_citation_parts", None)
-    if cache is None:
-        cache = index._citation_parts = {}
+    cache = index.derived("citation_parts", dict)
     parts = cache.get(clause.id)
     if parts is None or parts[0] is not editions:  # another Editions than the index's own: not cached for it
         children = []
@@ -674,9 +648,7 @@ def score_sentences(
 
 def _row_spans(index: LoadedIndex, clause_id: str) -> tuple[tuple[int, int], ...]:
     """The clause's sentence spans as the index stores them, worked out once per loaded index."""
-    cache = getattr(index, "_answer_spans", None)
-    if cache is None:
-        cache = index._answer_spans = {}
+    cache = index.derived("row_spans", dict)
     spans = cache.get(clause_id)
     if spans is None:
         sentences = index.sentences
