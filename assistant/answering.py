@@ -30,7 +30,7 @@ from assistant.reasons import said_to_asker
 from assistant.records import Answer, Citation, Clause
 from assistant.retrieval import Hit, question_lang, topic_terms
 from assistant.text import sentence_spans
-from assistant.units import ScoredSentence, _spans
+from assistant.units import ScoredSentence, clause_spans
 
 
 @lru_cache(maxsize=16384)
@@ -488,7 +488,7 @@ def _bound(citation: Citation, limit: int) -> None:
     if len(citation.text) <= limit:
         return
     need = max([limit] + [end for _, end in citation.highlights])
-    cut = next((end for _, end in _spans(citation.text) if end >= need), len(citation.text))
+    cut = next((end for _, end in clause_spans(citation.text) if end >= need), len(citation.text))
     if cut < len(citation.text):
         citation.text = citation.text[:cut]
         citation.truncated = True
@@ -559,7 +559,7 @@ def score_sentences(
         spans = _row_spans(index, clause_id)
         dense = index.sentence_scores(query_vector, rows)
     else:
-        spans = _spans(text)
+        spans = clause_spans(text)
         dense = np.zeros(len(spans), dtype=np.float32)
     scored = []
     terms_of = _span_terms(text, spans) if query_terms else None

@@ -5,12 +5,13 @@ clause's own order, a list with its lead-in, each group marked with its citation
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Protocol
 
 from assistant.kinds import DEFAULT_KIND
 from assistant.records import Citation
 from assistant.retrieval import question_lang
-from assistant.units import _ENDS_FULL_SENTENCE, ScoredSentence, _spans, _Unit, _units, _with_lists
+from assistant.units import ENDS_FULL_SENTENCE, ScoredSentence, Unit, clause_spans, clause_units, with_lists
 
 
 class Budget(Protocol):
@@ -75,116 +76,165 @@ def extractive_answer(
     if not citations:
         return ""
     wanted = question_lang(question)
+    if bare_lookup:
+        # A clause asked for by its number alone: its first lines, as they stand.
+        first = citations[0]
+        units = {0: clause_units(first.text, clause_spans(first.text))}
+        chosen = {0: list(units[0][: config.answer_sentences])}
+    else:
+        numbers = _speakers(citations, wanted)
+        candidates = _candidates(question, citations, scored, numbers)
+        units = candidates.units
+        chosen = _choose(candidates, numbers, config, must_say) if candidates.pool else {}
+        if not chosen:
+            chosen = {numbers[0]: list(units[numbers[0]][:1])}
+    return _say(chosen, units, citations, wanted, bare_lookup)
+
+
+def _speakers(citations: list[Citation], wanted: str) -> list[int]:
+    """The positions of the citations whose sentences may be said: those in the question's
+    language (all when none is), and a section only when none of its children is cited."""
+    numbers = [n for n, c in enumerate(citations) if c.lang == wanted] or list(range(len(citations)))
+    cited = [c.clause for c in citations]
+    # A section's lines repeat its children's lead sentences: when a child is cited, it speaks.
+    # First, it answers a topic question: its lines are the answer.
+    return [n for n in numbers if n == 0 or not citations[n].children
+            or not any(x.startswith(citations[n].clause + ".") for x in cited)] or numbers
+
+
+@dataclass
+class _Candidates:
+    """The units that may be said, best first, as (score, citation position, unit)."""
+
+    pool: list[tuple[float, int, Unit]]
+    # The first clause's list lead-ins, each scored as its list's best line.
+    lists_of_lead: list[tuple[float, Unit]]
+    boosted: set[int]  # lead-ins given LIST_BONUS: it puts them first, it is no bar for the rest
+    units: dict[int, tuple[Unit, ...]]  # per citation position, its readable units
+
+    def plain(self, score: float, unit: Unit) -> float:
+        """The unit's score without the LIST_BONUS that only puts it first."""
+        return score - (LIST_BONUS if id(unit) in self.boosted else 0.0)
+
+
+def _candidates(question: str, citations: list[Citation], scored: list[list[ScoredSentence]],
+                numbers: list[int]) -> _Candidates:
+    """Each speaking citation's units, scored by their best sentence (a figure the question asks
+    for and a list the question asks for add their bonus); those highlighted, or bearing what the
+    question asks for, are candidates."""
     asks_number = bool(_ASKS_NUMBER.search(question))
     asks_list = bool(_ASKS_LIST.search(question))
-    chosen: dict[int, list[_Unit]] = {}
-    units_by_citation: dict[int, list[_Unit]] = {}
-    if bare_lookup:
-        first = citations[0]
-        units = _units(first.text, _spans(first.text))
-        units_by_citation[0] = units
-        chosen[0] = list(units[: config.answer_sentences])
-    else:
-        numbers = [n for n, c in enumerate(citations) if c.lang == wanted] or list(range(len(citations)))
-        cited = [c.clause for c in citations]
-        # A section's lines repeat its children's lead sentences: when a child is cited, it speaks.
-        # First, it answers a topic question: its lines are the answer.
-        numbers = [n for n in numbers if n == 0 or not citations[n].children
-                   or not any(x.startswith(citations[n].clause + ".") for x in cited)] or numbers
-        pool: list[tuple[float, int, _Unit]] = []
-        lists_of_lead: list[tuple[float, _Unit]] = []
-        boosted: set[int] = set()  # lead-ins given LIST_BONUS: it puts them first, it is no bar for the rest
-        for rank, number in enumerate(numbers):
-            citation = citations[number]
-            units = _units(citation.text, tuple((s.start, s.end) for s in scored[number]))
-            units_by_citation[number] = units
-            score_of = {(s.start, s.end): s.score for s in scored[number]}
-            highlighted = set(citation.highlights)
-            for unit in units:
-                score = max(score_of.get(span, -1.0) for span in unit.spans)
-                if asks_number and _has_number(citation.text[unit.start:unit.end]):
-                    score += NUMBER_BONUS
-                heads_list = rank == 0 and unit.lead_in and unit.block != -1
-                if heads_list:
-                    # The first clause's list answers as a whole: its lead-in ranks as its best line,
-                    # and first when the question asks what something contains, its steps or cases.
-                    score = max(score, max(score_of.get(span, -1.0) for u in units if u.block == unit.block
-                                           for span in u.spans))
-                    lists_of_lead.append((score, unit))
-                    if asks_list:
-                        score += LIST_BONUS
-                        boosted.add(id(unit))
-                if (any(span in highlighted for span in unit.spans) or (asks_number and score > -1)
-                        or (heads_list and asks_list)):
-                    # Earlier citations are better matches; prefer their sentences on ties.
-                    pool.append((score - 0.01 * rank, number, unit))
-        pool.sort(key=lambda item: item[0], reverse=True)
-        if pool:
-            top = max(score - (LIST_BONUS if id(unit) in boosted else 0.0) for score, _, unit in pool)
-            for number, span in must_say or []:
-                unit = next((u for u in units_by_citation.get(number, []) if span in u.spans), None)
-                if unit is not None and all(unit is not u for u in chosen.get(number, [])):
-                    chosen.setdefault(number, []).append(unit)
-            # The first citation is the best answer: its best sentence speaks whatever the others score.
-            lead = next((item for item in pool if item[1] == numbers[0]), None)
-            if lead is not None and numbers[0] not in chosen:
-                chosen[lead[1]] = [lead[2]]
-                # A list of the first clause about as good as its best sentence comes with it, before
-                # other clauses' sentences: "in the following situations:" is what "when" asks.
-                best = lead[0] - (LIST_BONUS if id(lead[2]) in boosted else 0.0)
-                for score, unit in lists_of_lead:
-                    if unit is not lead[2] and score >= best - config.highlight_margin:
-                        chosen[lead[1]].append(unit)
-            said_first = {id(unit) for units in chosen.values() for unit in units}
-            pool = [item for item in pool if id(item[2]) not in said_first]
-            # Only sentences about as good as the best one: a weaker clause's sentence reads as noise.
-            room = config.answer_sentences - sum(len(units) for units in chosen.values())
-            # A list asked for and given is the answer: other clauses' sentences beside it are noise.
-            if lead is not None and id(lead[2]) in boosted:
-                pool = [item for item in pool if item[1] == lead[1]]
-            for score, number, unit in pool[: max(0, room)]:
-                if score >= top - config.highlight_margin:
-                    chosen.setdefault(number, []).append(unit)
-        if not chosen:
-            first = numbers[0]
-            units = units_by_citation[first]
-            chosen[first] = list(units[:1])
-    joiner = "" if wanted == "zh" else " "
+    out = _Candidates([], [], set(), {})
+    for rank, number in enumerate(numbers):
+        citation = citations[number]
+        units = clause_units(citation.text, tuple((s.start, s.end) for s in scored[number]))
+        out.units[number] = units
+        score_of = {(s.start, s.end): s.score for s in scored[number]}
+        highlighted = set(citation.highlights)
+        for unit in units:
+            score = max(score_of.get(span, -1.0) for span in unit.spans)
+            if asks_number and _has_number(citation.text[unit.start:unit.end]):
+                score += NUMBER_BONUS
+            heads_list = rank == 0 and unit.lead_in and unit.block != -1
+            if heads_list:
+                # The first clause's list answers as a whole: its lead-in ranks as its best line,
+                # and first when the question asks what something contains, its steps or cases.
+                score = max(score, max(score_of.get(span, -1.0) for u in units if u.block == unit.block
+                                       for span in u.spans))
+                out.lists_of_lead.append((score, unit))
+                if asks_list:
+                    score += LIST_BONUS
+                    out.boosted.add(id(unit))
+            if (any(span in highlighted for span in unit.spans) or (asks_number and score > -1)
+                    or (heads_list and asks_list)):
+                # Earlier citations are better matches; prefer their sentences on ties.
+                out.pool.append((score - 0.01 * rank, number, unit))
+    out.pool.sort(key=lambda item: item[0], reverse=True)
+    return out
+
+
+def _choose(candidates: _Candidates, numbers: list[int], config: Budget,
+            must_say: list[tuple[int, tuple[int, int]]] | None) -> dict[int, list[Unit]]:
+    """The units said, per citation position: the sentences that must be said, the first
+    citation's best (with its lists about as good), then the best of the rest up to
+    ``answer_sentences``, each about as good as the best of all."""
+    chosen: dict[int, list[Unit]] = {}
+    pool = candidates.pool
+    top = max(candidates.plain(score, unit) for score, _, unit in pool)
+    for number, span in must_say or []:
+        unit = next((u for u in candidates.units.get(number, ()) if span in u.spans), None)
+        if unit is not None and all(unit is not u for u in chosen.get(number, [])):
+            chosen.setdefault(number, []).append(unit)
+    # The first citation is the best answer: its best sentence speaks whatever the others score.
+    lead = next((item for item in pool if item[1] == numbers[0]), None)
+    if lead is not None and numbers[0] not in chosen:
+        chosen[lead[1]] = [lead[2]]
+        # A list of the first clause about as good as its best sentence comes with it, before
+        # other clauses' sentences: "in the following situations:" is what "when" asks.
+        best = candidates.plain(lead[0], lead[2])
+        for score, unit in candidates.lists_of_lead:
+            if unit is not lead[2] and score >= best - config.highlight_margin:
+                chosen[lead[1]].append(unit)
+    said_first = {id(unit) for units in chosen.values() for unit in units}
+    pool = [item for item in pool if id(item[2]) not in said_first]
+    # Only sentences about as good as the best one: a weaker clause's sentence reads as noise.
+    room = config.answer_sentences - sum(len(units) for units in chosen.values())
+    # A list asked for and given is the answer: other clauses' sentences beside it are noise.
+    if lead is not None and id(lead[2]) in candidates.boosted:
+        pool = [item for item in pool if item[1] == lead[1]]
+    for score, number, unit in pool[: max(0, room)]:
+        if score >= top - config.highlight_margin:
+            chosen.setdefault(number, []).append(unit)
+    return chosen
+
+
+def _say(chosen: dict[int, list[Unit]], units: dict[int, tuple[Unit, ...]], citations: list[Citation],
+         wanted: str, bare_lookup: bool) -> str:
+    """The chosen units said per citation, in the citations' order, each group marked [n]; a
+    sentence already said is not said again, and (unless the clause was only looked up) what a
+    citation says becomes its highlights."""
     groups: list[str] = []
     said: set[str] = set()
     for number in sorted(chosen):
-        units = units_by_citation[number]
         citation = citations[number]
-        picked = _with_lists(chosen[number], units, citation.text)
-        pieces = []
-        shown: list[tuple[int, int]] = []
-        listed = {u.block for u, _ in picked if u.item}
-        for unit, spans in picked:
-            piece = citation.text[spans[0][0]:spans[-1][1]].strip()
-            key = re.sub(r"\W+", "", piece.lower())
-            # A lead-in whose items are said is said with them, even where a section's line
-            # quoted it already ("Real-time monitoring indicators: … the following indicators…").
-            heads_items = unit.lead_in and unit.block in listed
-            if not key or (_already_said(key, said) and not heads_items):
-                continue
-            said.add(key)
-            pieces.append(piece)
-            shown.extend(spans)
+        picked = with_lists(chosen[number], units[number], citation.text)
+        pieces, shown = _pieces(picked, citation.text, said)
         if not pieces:
             continue
         if not bare_lookup:
             citation.highlights = sorted(set(shown))
         marker = f"[{number + 1}]" if wanted == "zh" else f" [{number + 1}]"
+        joiner = "" if wanted == "zh" else " "
         list_joiner = "\n" if citation.children or any(u.item for u, _ in picked) else joiner
         text = pieces[0]
         for before, piece in zip(pieces, pieces[1:]):
             # A line that ends no sentence (an abbreviation list's "KPI：关键绩效指标（…）", a
             # heading) is a line of its own: run together, two such lines read as one.
-            text += (list_joiner if _ENDS_FULL_SENTENCE.search(before) else "\n") + piece
+            text += (list_joiner if ENDS_FULL_SENTENCE.search(before) else "\n") + piece
         # Background is never read as the guidance's word, in the answer text either.
         label = BACKGROUND_LABEL[wanted] if citation.kind != DEFAULT_KIND else ""
         groups.append(label + text + marker)
     return "\n".join(groups)
+
+
+def _pieces(picked: list[tuple[Unit, list[tuple[int, int]]]], text: str,
+            said: set[str]) -> tuple[list[str], list[tuple[int, int]]]:
+    """The text of each picked unit not said before (``said`` gains them), and the spans said."""
+    pieces = []
+    shown: list[tuple[int, int]] = []
+    listed = {u.block for u, _ in picked if u.item}
+    for unit, spans in picked:
+        piece = text[spans[0][0]:spans[-1][1]].strip()
+        key = re.sub(r"\W+", "", piece.lower())
+        # A lead-in whose items are said is said with them, even where a section's line
+        # quoted it already ("Real-time monitoring indicators: … the following indicators…").
+        heads_items = unit.lead_in and unit.block in listed
+        if not key or (_already_said(key, said) and not heads_items):
+            continue
+        said.add(key)
+        pieces.append(piece)
+        shown.extend(spans)
+    return pieces, shown
 
 
 # A sentence this long found inside one already said (a section's line "考核周期与方式：<its

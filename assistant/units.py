@@ -21,7 +21,7 @@ class ScoredSentence:
 
 
 @lru_cache(maxsize=4096)
-def _spans(text: str) -> tuple[tuple[int, int], ...]:
+def clause_spans(text: str) -> tuple[tuple[int, int], ...]:
     """sentence_spans() of a clause's text, cached: the same long clauses are cut answer after answer."""
     return tuple(sentence_spans(text))
 
@@ -35,11 +35,11 @@ _LEAD_IN = re.compile(r"[:：]\s*$")
 _NUMBERED_LINE = re.compile(r"^\s*(?:\d|第|附录|Annex|¶|[A-Z][A-Za-z]{1,9}\s*[:：])")
 _ENDS_SENTENCE = re.compile(r"[.。!?！？;；:：\"”’)）]\s*$")
 _ENDS_CLAUSE = re.compile(r"[;；]\s*$")
-_ENDS_FULL_SENTENCE = re.compile(r"[.。!?！？;；:：]\W{0,2}$")
+ENDS_FULL_SENTENCE = re.compile(r"[.。!?！？;；:：]\W{0,2}$")
 
 
 @dataclass
-class _Unit:
+class Unit:
     """A readable piece of a clause: one or more sentence spans that belong together."""
 
     start: int
@@ -50,14 +50,14 @@ class _Unit:
     block: int = -1  # the list (lead-in + items) it belongs to, -1 outside lists
 
 
-def units_of(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
+def units_of(text: str, spans: list[tuple[int, int]]) -> list[Unit]:
     """Sentence spans joined into readable units, with list lead-ins and items marked.
 
     A span that does not start a sentence (a line break inside one, in a PDF) joins the one before,
     and so does a span on the same line as a list item (its second sentence); a lead-in ("…以下
     措施：") and the items after it share a block.
     """
-    units: list[_Unit] = []
+    units: list[Unit] = []
     for start, end in spans:
         piece = text[start:end]
         is_item = bool(_ITEM.match(piece))
@@ -74,7 +74,7 @@ def units_of(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
                 previous.end = end
                 previous.spans.append((start, end))
                 continue
-        units.append(_Unit(start, end, [(start, end)], item=is_item))
+        units.append(Unit(start, end, [(start, end)], item=is_item))
     units = _items_with_their_paragraphs(text, units)
     block = -1
     for position, unit in enumerate(units):
@@ -93,7 +93,7 @@ def units_of(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
 
 
 @lru_cache(maxsize=4096)
-def _units(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[_Unit, ...]:
+def clause_units(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[Unit, ...]:
     """units_of(), cached per clause text and spans: the same clauses are cited question after
     question. The units are shared between answers, so nothing may change them after this."""
     return tuple(units_of(text, list(spans)))
@@ -130,11 +130,11 @@ def _next_item(before: str, after: str) -> bool:
     return a[1] is None and b[1] is None or (a[1] is not None and b[1] == a[1] + 1)
 
 
-def _items_with_their_paragraphs(text: str, units: list[_Unit]) -> list[_Unit]:
+def _items_with_their_paragraphs(text: str, units: list[Unit]) -> list[Unit]:
     """Paragraphs between an item and the next one of its list ("a) …" / "例如，…" / "b) …")
     joined to the item they explain: they are part of it, and a list they split in two would
     leave its second half without the lead-in."""
-    out: list[_Unit] = []
+    out: list[Unit] = []
     last_item: int | None = None
     for unit in units:
         if unit.item:
@@ -163,7 +163,7 @@ LIST_CHARS = 700
 LIST_ITEMS = 20
 
 
-def _with_lists(chosen: list[_Unit], units: list[_Unit], text: str) -> list[tuple[_Unit, list[tuple[int, int]]]]:
+def with_lists(chosen: list[Unit], units: list[Unit], text: str) -> list[tuple[Unit, list[tuple[int, int]]]]:
     """The chosen units with the lists they touch made readable (see LIST_CHARS), in the clause's
     order, each with the spans it is said by."""
     blocks = {u.block for u in chosen if u.block != -1}
@@ -185,6 +185,6 @@ def _with_lists(chosen: list[_Unit], units: list[_Unit], text: str) -> list[tupl
 def _first_sentence(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
     """An item's spans up to the end of its first full sentence (a span ending at "；" is half of one)."""
     for n, (start, end) in enumerate(spans):
-        if _ENDS_FULL_SENTENCE.search(text[start:end]) and not _ENDS_CLAUSE.search(text[start:end]):
+        if ENDS_FULL_SENTENCE.search(text[start:end]) and not _ENDS_CLAUSE.search(text[start:end]):
             return spans[: n + 1]
     return spans
