@@ -2,9 +2,9 @@
 
 What is cited: the clauses that answer, ordered by how well each answers; one citation per clause
 across language editions (the other edition under ``also_in``); guidance before background
-documents; a section (a heading without a body) with its children as links. What is said: the
-best sentences of the cited clauses, grouped per clause and in the clause's own order, with a
-list's lead-in and items kept together.
+documents; a section (a heading without a body) with its children as links. What is said is
+extract.py's (over units.py's readable units of a clause); a question asking two things is
+split by parts.py.
 """
 
 from __future__ import annotations
@@ -543,7 +543,7 @@ def missing_view(missing: MissingClause, question: str, index: LoadedIndex, conf
             "nearest": suggestions(missing.nearest, index, config, lang or question_lang(question))}
 
 
-# -- what is said -----------------------------------------------------------------------------
+# -- highlights -------------------------------------------------------------------------------
 
 
 def score_sentences(
