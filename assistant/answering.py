@@ -2,9 +2,9 @@
 
 What is cited: the clauses that answer, ordered by how well each answers; one citation per clause
 across language editions (the other edition under ``also_in``); guidance before background
-documents; a section (a heading without a body) with its children as links. What is said: the
-best sentences of the cited clauses, grouped per clause and in the clause's own order, with a
-list's lead-in and items kept together.
+documents; a section (a heading without a body) with its children as links. What is said is
+extract.py's (over units.py's readable units of a clause); a question asking two things is
+split by parts.py.
 """
 
 from __future__ import annotations
@@ -17,17 +17,20 @@ import numpy as np
 
 from assistant.editions import Editions, clause_link, editions_of
 from assistant.abstention import Calibration, ScopeDecision
+from assistant.extract import extractive_answer
 from assistant.index import LoadedIndex
 from assistant.kinds import DEFAULT_KIND
 from assistant.lookups import MissingClause, lookup_topic, missing_lookup
 from assistant.lexical import tokenize
 from assistant.numeric import mean_std
 from assistant.outline import page_label
+from assistant.parts import part_answers
 from assistant.query import QueryAnalysis
 from assistant.reasons import said_to_asker
 from assistant.records import Answer, Citation, Clause
 from assistant.retrieval import Hit, question_lang, topic_terms
-from assistant.text import CN_NUMERALS, cn_numeral_to_int, sentence_spans
+from assistant.text import sentence_spans
+from assistant.units import ScoredSentence, clause_spans
 
 
 @lru_cache(maxsize=16384)
@@ -70,13 +73,6 @@ class AnswerConfig:
 
     def kind(self, document: str) -> str:
         return self.kinds.get(document, DEFAULT_KIND)
-
-
-@dataclass
-class ScoredSentence:
-    start: int
-    end: int
-    score: float
 
 
 def compose_answer(
@@ -222,71 +218,6 @@ def compose_answer(
 
 
 # -- what is cited ----------------------------------------------------------------------------
-
-# Where a question asking two things splits: its question marks and semicolons, "… and how/who …",
-# and Chinese joining words after a comma.
-_PART_SPLIT = re.compile(
-    r"[？?；;]+|[,，]?\s+and\s+(?=(?:how|what|when|which|who|whom|where|why|is|are|do|does|must|should|can|may)\b)|"
-    r"[，,]\s*(?:还有|另外|以及|并且|同时)",
-    re.IGNORECASE,
-)
-
-
-# Courtesy and asking words a part can consist of ("… ? Thanks", "…？谢谢！", "Please explain."):
-# such a part asks nothing of its own.
-_COURTESY = frozenset(tokenize("please thanks thank you explain detail details hello hi help 谢谢 感谢 麻烦 请问 你好 "
-                               "解释 说明 详细 一下"))
-
-
-# Each part costs a model call on the shared model thread: a question of a hundred "?" must not buy
-# a hundred (issue 15, bounded work). Parts past the cap are still in the whole question's search.
-MAX_PARTS = 3
-
-
-def question_parts(question: str, index: LoadedIndex | None = None) -> list[str]:
-    """The parts of a question that asks two or more things ("投诉多久要回复？录音保存多长时间？",
-    "How long are recordings kept and who can access them?"), each with a topic of its own (with
-    ``index``: a term the index knows); [] for a question asking one thing."""
-    known = _idf_of(index) if index is not None else None
-    parts = []
-    for part in (p.strip(" ,，。.、!！") for p in _PART_SPLIT.split(question)):
-        terms = lookup_topic(part) - _COURTESY if part else set()
-        if known is not None:
-            terms = {t for t in terms if known.get(t, 0.0) > 0.0}
-        if terms:
-            parts.append(part)
-    return parts[:MAX_PARTS] if len(parts) > 1 else []
-
-
-def part_answers(part_vectors: list[np.ndarray], hits: list[Hit], index: LoadedIndex,
-                 editions: Editions | None = None, lang: str | None = None) -> list[tuple[Hit, tuple[int, int]]]:
-    """Per part, the hit whose sentence answers the part best, and that sentence's span in the
-    hit's own text. Clauses are judged by the part's own vector alone (mixed with the whole
-    question's, one part's topic would win both parts) and, with ``editions``, in the question's
-    language ``lang``: a filter to the other edition must not leave the choice to a cross-lingual
-    cosine."""
-
-    def best_sentence(clause: Clause, part: np.ndarray) -> tuple[float, int] | None:
-        rows = index.sentence_rows(clause.id)
-        if not rows:
-            return None
-        scores = index.sentence_scores(part, rows)
-        top = int(np.argmax(scores))
-        return float(scores[top]), rows[top]
-
-    out = []
-    for part in part_vectors:
-        best, best_score = None, -np.inf
-        for hit in hits:
-            judge = (editions.in_lang(hit.clause, lang) if editions is not None and lang else None) or hit.clause
-            found = best_sentence(judge, part)
-            if found is not None and found[0] > best_score:
-                best, best_score = hit, found[0]
-        own = best_sentence(best.clause, part) if best is not None else None
-        if own is not None:
-            sentence = index.sentences[own[1]]
-            out.append((best, (sentence.start, sentence.end)))
-    return out
 
 
 def _mapped(hits: list[Hit], editions: Editions, document: str | None, lang: str | None) -> list[Hit]:
@@ -472,36 +403,12 @@ def _term_weights(terms: set[str] | frozenset[str], index: LoadedIndex | None) -
     """Each topic term's weight: its BM25 IDF in this index (1 each without an index)."""
     if not terms:
         return {}
-    idf = _idf_of(index) if index is not None else None
+    idf = index.term_idf() if index is not None else None
     if idf is None:
         return {t: 1.0 for t in terms}
     top = max(idf.values(), default=1.0)
     # A term the index does not know carries no evidence either way.
     return {t: idf.get(t, 0.0) / top for t in terms}
-
-
-def _idf_of(index: LoadedIndex) -> dict[str, float] | None:
-    """The index's BM25 IDF per term, worked out once per loaded index (the one place that reads
-    the lexical index's internals here; a LoadedIndex accessor can replace it)."""
-    cached = getattr(index, "_answer_idf", None)
-    if cached is not None:
-        return cached
-    import math
-
-    try:
-        bm25 = index.lexical._retriever
-        n_docs = int(bm25.scores["num_docs"])
-        df = np.diff(np.asarray(bm25.scores["indptr"]))
-        vocab = bm25.vocab_dict
-    except (AttributeError, KeyError, TypeError):
-        return None
-    out = {}
-    for token, column in vocab.items():
-        count = float(df[column]) if column < len(df) else 0.0
-        if count > 0:
-            out[token] = math.log(1.0 + (n_docs - count + 0.5) / (count + 0.5))
-    index._answer_idf = out
-    return out
 
 
 _DATE_LINE = re.compile(r"^[\s\d年月日/.:\-–—,]*$")
@@ -563,9 +470,7 @@ def make_citation(
 def _citation_parts(clause: Clause, index: LoadedIndex, editions: Editions) -> tuple[tuple[dict, ...], tuple[dict, ...], str | None]:
     """A clause's children and other editions (id, number or language, link) and its page label:
     the same for every citation of the clause, so worked out once per loaded index."""
-    cache = getattr(index, "_citation_parts", None)
-    if cache is None:
-        cache = index._citation_parts = {}
+    cache = index.derived("citation_parts", dict)
     parts = cache.get(clause.id)
     if parts is None or parts[0] is not editions:  # another Editions than the index's own: not cached for it
         children = []
@@ -578,18 +483,12 @@ def _citation_parts(clause: Clause, index: LoadedIndex, editions: Editions) -> t
     return parts[1:]
 
 
-@lru_cache(maxsize=4096)
-def _spans(text: str) -> tuple[tuple[int, int], ...]:
-    """sentence_spans() of a clause's text, cached: the same long clauses are cut answer after answer."""
-    return tuple(sentence_spans(text))
-
-
 def _bound(citation: Citation, limit: int) -> None:
     """Cut a huge clause's text after the sentence that crosses ``limit`` (never before a highlight)."""
     if len(citation.text) <= limit:
         return
     need = max([limit] + [end for _, end in citation.highlights])
-    cut = next((end for _, end in _spans(citation.text) if end >= need), len(citation.text))
+    cut = next((end for _, end in clause_spans(citation.text) if end >= need), len(citation.text))
     if cut < len(citation.text):
         citation.text = citation.text[:cut]
         citation.truncated = True
@@ -644,7 +543,7 @@ def missing_view(missing: MissingClause, question: str, index: LoadedIndex, conf
             "nearest": suggestions(missing.nearest, index, config, lang or question_lang(question))}
 
 
-# -- what is said -----------------------------------------------------------------------------
+# -- highlights -------------------------------------------------------------------------------
 
 
 def score_sentences(
@@ -660,7 +559,7 @@ def score_sentences(
         spans = _row_spans(index, clause_id)
         dense = index.sentence_scores(query_vector, rows)
     else:
-        spans = _spans(text)
+        spans = clause_spans(text)
         dense = np.zeros(len(spans), dtype=np.float32)
     scored = []
     terms_of = _span_terms(text, spans) if query_terms else None
@@ -674,9 +573,7 @@ def score_sentences(
 
 def _row_spans(index: LoadedIndex, clause_id: str) -> tuple[tuple[int, int], ...]:
     """The clause's sentence spans as the index stores them, worked out once per loaded index."""
-    cache = getattr(index, "_answer_spans", None)
-    if cache is None:
-        cache = index._answer_spans = {}
+    cache = index.derived("row_spans", dict)
     spans = cache.get(clause_id)
     if spans is None:
         sentences = index.sentences
@@ -696,348 +593,6 @@ def pick_highlights(sentences: list[ScoredSentence], config: AnswerConfig) -> li
     ranked = sorted(sentences, key=lambda s: s.score, reverse=True)
     best = ranked[0].score
     return [s for s in ranked[: config.highlights_per_clause] if s.score >= best - config.highlight_margin]
-
-
-# A list item: "a)", "b）", "(1)", "（一）", "1)", "①", "•", "-".
-_ITEM = re.compile(r"^\s*(?:(?P<alpha>[a-zA-Z])[)）]|[(（](?P<paren>[\w一二三四五六七八九十]{1,3})[)）]|"
-                   r"(?P<digit>\d{1,2})[)）]|(?P<circled>[①-⑳])|(?P<bullet>[•·\-–*])\s)")
-_LEAD_IN = re.compile(r"[:：]\s*$")
-# A line that starts on its own even after a line without end punctuation: a numbered line, or an
-# abbreviation list's "IVR: Interactive Voice Response" (one entry answers; the list is not a sentence).
-_NUMBERED_LINE = re.compile(r"^\s*(?:\d|第|附录|Annex|¶|[A-Z][A-Za-z]{1,9}\s*[:：])")
-_ENDS_SENTENCE = re.compile(r"[.。!?！？;；:：\"”’)）]\s*$")
-_ENDS_CLAUSE = re.compile(r"[;；]\s*$")
-# Questions asking for a number: a time limit, a duration, a count, a share.
-_ASKS_NUMBER = re.compile(
-    r"how (?:long|many|much|often|soon|quickly)|within|deadline|time limit|minimum|maximum|at least|at most|"
-    r"how frequent|what percentage|retention|retain|多久|多长|多少|几[个天次年月小分]|时限|期限|多快|频次|频率|比例|"
-    r"不少于|不超过|至少|最长|最多|何时|什么时候|天内|小时内",
-    re.IGNORECASE,
-)
-# Questions asking for what something contains, its steps, measures or cases: a list answers them.
-_ASKS_LIST = re.compile(
-    r"\b(?:contains?|includes?|consists? of|comprises?|covers?|list|steps|measures|items|elements|indicators|"
-    r"situations|circumstances|cases|levels|what (?:kinds?|types?|information))\b|"
-    r"哪些|哪几|包括什么|包含什么|包括哪|包含哪|什么内容|几种|步骤|措施|情形|什么情况",
-    re.IGNORECASE,
-)
-# A list's lead-in ranks as its best line (lead-in or item) plus this when the question asks for a list.
-LIST_BONUS = 0.08
-_HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十两百]+\s*(?:个|天|日|小时|分钟|年|月|次|周|学时|%)")
-# A clause reference ("in the drills specified in 6.4.2", "按11.7.4的规定") is no figure the question
-# asks for: "how often is the IVR menu reviewed" must not prefer the emergency plan's sentence for it.
-_CROSS_REFERENCE = re.compile(
-    r"(?<![\d.])\d+(?:\.\d+)+"
-    r"(?!\s*(?:%|％|[个秒分小天日周月年次倍]|hours?|minutes?|seconds?|days?|weeks?|months?|years?|times|percent))",
-    re.IGNORECASE,
-)
-
-
-NUMBER_BONUS = 0.05
-
-
-def _has_number(text: str) -> bool:
-    return bool(_HAS_NUMBER.search(_CROSS_REFERENCE.sub("", text)))
-
-
-BACKGROUND_LABEL = {"zh": "背景资料（非指导要求）：", "en": "Background (not the guidance): "}
-
-
-@dataclass
-class _Unit:
-    """A readable piece of a clause: one or more sentence spans that belong together."""
-
-    start: int
-    end: int
-    spans: list[tuple[int, int]]
-    item: bool = False
-    lead_in: bool = False
-    block: int = -1  # the list (lead-in + items) it belongs to, -1 outside lists
-
-
-def units_of(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
-    """Sentence spans joined into readable units, with list lead-ins and items marked.
-
-    A span that does not start a sentence (a line break inside one, in a PDF) joins the one before,
-    and so does a span on the same line as a list item (its second sentence); a lead-in ("…以下
-    措施：") and the items after it share a block.
-    """
-    units: list[_Unit] = []
-    for start, end in spans:
-        piece = text[start:end]
-        is_item = bool(_ITEM.match(piece))
-        if units and not is_item:
-            previous = units[-1]
-            same_line = "\n" not in text[previous.end:start]
-            # A lowercase start continues a sentence broken at a line end; so does text after a
-            # line without end punctuation, unless it starts a numbered line of its own.
-            broken = not _ENDS_SENTENCE.search(text[previous.start:previous.end]) and not _NUMBERED_LINE.match(piece)
-            # A sentence span ending at "；" (Chinese sentence spans end there) is half a sentence:
-            # "应急预案应至少每年评审和修订一次；" alone reads as a fragment.
-            half = not previous.item and same_line and _ENDS_CLAUSE.search(text[previous.start:previous.end])
-            if piece[:1].islower() or (broken and not previous.item) or (previous.item and same_line) or half:
-                previous.end = end
-                previous.spans.append((start, end))
-                continue
-        units.append(_Unit(start, end, [(start, end)], item=is_item))
-    units = _items_with_their_paragraphs(text, units)
-    block = -1
-    for position, unit in enumerate(units):
-        if unit.item:
-            if block == -1:
-                # Items without a lead-in still form a list of their own.
-                block = position
-            unit.block = block
-        else:
-            block = -1
-            unit.lead_in = bool(_LEAD_IN.search(text[unit.start:unit.end]))
-            if unit.lead_in and position + 1 < len(units) and units[position + 1].item:
-                block = position
-                unit.block = block
-    return units
-
-
-@lru_cache(maxsize=4096)
-def _units(text: str, spans: tuple[tuple[int, int], ...]) -> tuple[_Unit, ...]:
-    """units_of(), cached per clause text and spans: the same clauses are cited question after
-    question. The units are shared between answers, so nothing may change them after this."""
-    return tuple(units_of(text, list(spans)))
-
-
-def _marker(piece: str) -> tuple[str, int | None] | None:
-    """A list item's marker as (style, ordinal): "b)" -> ("alpha", 2), "（二）" -> ("paren", 2),
-    "•" -> ("bullet", None)."""
-    match = _ITEM.match(piece)
-    if match is None:
-        return None
-    style = match.lastgroup
-    value = match.group(style)
-    if style == "alpha":
-        return ("upper" if value.isupper() else "alpha", ord(value.lower()) - ord("a") + 1)
-    if style == "digit":
-        return style, int(value)
-    if style == "circled":
-        return style, ord(value) - ord("①") + 1
-    if style == "paren":
-        if value.isdigit():
-            return style, int(value)
-        if len(value) == 1 and value.isascii() and value.isalpha():
-            return "paren-alpha", ord(value.lower()) - ord("a") + 1
-        return style, cn_numeral_to_int(value) if all(ch in CN_NUMERALS for ch in value) else None
-    return style, None
-
-
-def _next_item(before: str, after: str) -> bool:
-    """Whether the item starting ``after`` is the one that follows the item starting ``before``."""
-    a, b = _marker(before), _marker(after)
-    if a is None or b is None or a[0] != b[0]:
-        return False
-    return a[1] is None and b[1] is None or (a[1] is not None and b[1] == a[1] + 1)
-
-
-def _items_with_their_paragraphs(text: str, units: list[_Unit]) -> list[_Unit]:
-    """Paragraphs between an item and the next one of its list ("a) …" / "例如，…" / "b) …")
-    joined to the item they explain: they are part of it, and a list they split in two would
-    leave its second half without the lead-in."""
-    out: list[_Unit] = []
-    last_item: int | None = None
-    for unit in units:
-        if unit.item:
-            between = out[last_item + 1 :] if last_item is not None else []
-            if (between and not any(_LEAD_IN.search(text[u.start:u.end]) for u in between)
-                    and _next_item(text[out[last_item].start:], text[unit.start:])):
-                item = out[last_item]
-                for paragraph in between:
-                    item.spans.extend(paragraph.spans)
-                item.end = between[-1].end
-                del out[last_item + 1 :]
-            out.append(unit)
-            last_item = len(out) - 1
-        else:
-            out.append(unit)
-    return out
-
-
-def extractive_answer(
-    question: str,
-    citations: list[Citation],
-    scored: list[list[ScoredSentence]],
-    config: AnswerConfig,
-    bare_lookup: bool,
-    must_say: list[tuple[int, tuple[int, int]]] | None = None,
-) -> str:
-    """The best sentences of the cited clauses, grouped per clause, each group marked [n].
-    ``must_say`` (citation position, sentence span) are said whatever the others score: each
-    part's best sentence of a question asking two things; a first citation with one of them
-    says it instead of its own best.
-
-    Sentences come from citations in the question's language when there are any, so an English
-    question is not answered with the Chinese edition's wording of the same clause. A chosen list
-    item brings its lead-in and a chosen lead-in its items; the clause's order is kept; a sentence
-    already said is not said again. The chosen spans become the citation's highlights.
-    """
-    if not citations:
-        return ""
-    wanted = question_lang(question)
-    asks_number = bool(_ASKS_NUMBER.search(question))
-    asks_list = bool(_ASKS_LIST.search(question))
-    chosen: dict[int, list[_Unit]] = {}
-    units_by_citation: dict[int, list[_Unit]] = {}
-    if bare_lookup:
-        first = citations[0]
-        units = _units(first.text, _spans(first.text))
-        units_by_citation[0] = units
-        chosen[0] = list(units[: config.answer_sentences])
-    else:
-        numbers = [n for n, c in enumerate(citations) if c.lang == wanted] or list(range(len(citations)))
-        cited = [c.clause for c in citations]
-        # A section's lines repeat its children's lead sentences: when a child is cited, it speaks.
-        # First, it answers a topic question: its lines are the answer.
-        numbers = [n for n in numbers if n == 0 or not citations[n].children
-                   or not any(x.startswith(citations[n].clause + ".") for x in cited)] or numbers
-        pool: list[tuple[float, int, _Unit]] = []
-        lists_of_lead: list[tuple[float, _Unit]] = []
-        boosted: set[int] = set()  # lead-ins given LIST_BONUS: it puts them first, it is no bar for the rest
-        for rank, number in enumerate(numbers):
-            citation = citations[number]
-            units = _units(citation.text, tuple((s.start, s.end) for s in scored[number]))
-            units_by_citation[number] = units
-            score_of = {(s.start, s.end): s.score for s in scored[number]}
-            highlighted = set(citation.highlights)
-            for unit in units:
-                score = max(score_of.get(span, -1.0) for span in unit.spans)
-                if asks_number and _has_number(citation.text[unit.start:unit.end]):
-                    score += NUMBER_BONUS
-                heads_list = rank == 0 and unit.lead_in and unit.block != -1
-                if heads_list:
-                    # The first clause's list answers as a whole: its lead-in ranks as its best line,
-                    # and first when the question asks what something contains, its steps or cases.
-                    score = max(score, max(score_of.get(span, -1.0) for u in units if u.block == unit.block
-                                           for span in u.spans))
-                    lists_of_lead.append((score, unit))
-                    if asks_list:
-                        score += LIST_BONUS
-                        boosted.add(id(unit))
-                if (any(span in highlighted for span in unit.spans) or (asks_number and score > -1)
-                        or (heads_list and asks_list)):
-                    # Earlier citations are better matches; prefer their sentences on ties.
-                    pool.append((score - 0.01 * rank, number, unit))
-        pool.sort(key=lambda item: item[0], reverse=True)
-        if pool:
-            top = max(score - (LIST_BONUS if id(unit) in boosted else 0.0) for score, _, unit in pool)
-            for number, span in must_say or []:
-                unit = next((u for u in units_by_citation.get(number, []) if span in u.spans), None)
-                if unit is not None and all(unit is not u for u in chosen.get(number, [])):
-                    chosen.setdefault(number, []).append(unit)
-            # The first citation is the best answer: its best sentence speaks whatever the others score.
-            lead = next((item for item in pool if item[1] == numbers[0]), None)
-            if lead is not None and numbers[0] not in chosen:
-                chosen[lead[1]] = [lead[2]]
-                # A list of the first clause about as good as its best sentence comes with it, before
-                # other clauses' sentences: "in the following situations:" is what "when" asks.
-                best = lead[0] - (LIST_BONUS if id(lead[2]) in boosted else 0.0)
-                for score, unit in lists_of_lead:
-                    if unit is not lead[2] and score >= best - config.highlight_margin:
-                        chosen[lead[1]].append(unit)
-            said_first = {id(unit) for units in chosen.values() for unit in units}
-            pool = [item for item in pool if id(item[2]) not in said_first]
-            # Only sentences about as good as the best one: a weaker clause's sentence reads as noise.
-            room = config.answer_sentences - sum(len(units) for units in chosen.values())
-            # A list asked for and given is the answer: other clauses' sentences beside it are noise.
-            if lead is not None and id(lead[2]) in boosted:
-                pool = [item for item in pool if item[1] == lead[1]]
-            for score, number, unit in pool[: max(0, room)]:
-                if score >= top - config.highlight_margin:
-                    chosen.setdefault(number, []).append(unit)
-        if not chosen:
-            first = numbers[0]
-            units = units_by_citation[first]
-            chosen[first] = list(units[:1])
-    joiner = "" if wanted == "zh" else " "
-    groups: list[str] = []
-    said: set[str] = set()
-    for number in sorted(chosen):
-        units = units_by_citation[number]
-        citation = citations[number]
-        picked = _with_lists(chosen[number], units, citation.text)
-        pieces = []
-        shown: list[tuple[int, int]] = []
-        listed = {u.block for u, _ in picked if u.item}
-        for unit, spans in picked:
-            piece = citation.text[spans[0][0]:spans[-1][1]].strip()
-            key = re.sub(r"\W+", "", piece.lower())
-            # A lead-in whose items are said is said with them, even where a section's line
-            # quoted it already ("Real-time monitoring indicators: … the following indicators…").
-            heads_items = unit.lead_in and unit.block in listed
-            if not key or (_already_said(key, said) and not heads_items):
-                continue
-            said.add(key)
-            pieces.append(piece)
-            shown.extend(spans)
-        if not pieces:
-            continue
-        if not bare_lookup:
-            citation.highlights = sorted(set(shown))
-        marker = f"[{number + 1}]" if wanted == "zh" else f" [{number + 1}]"
-        list_joiner = "\n" if citation.children or any(u.item for u, _ in picked) else joiner
-        text = pieces[0]
-        for before, piece in zip(pieces, pieces[1:]):
-            # A line that ends no sentence (an abbreviation list's "KPI：关键绩效指标（…）", a
-            # heading) is a line of its own: run together, two such lines read as one.
-            text += (list_joiner if _ENDS_FULL_SENTENCE.search(before) else "\n") + piece
-        # Background is never read as the guidance's word, in the answer text either.
-        label = BACKGROUND_LABEL[wanted] if citation.kind != DEFAULT_KIND else ""
-        groups.append(label + text + marker)
-    return "\n".join(groups)
-
-
-_ENDS_FULL_SENTENCE = re.compile(r"[.。!?！？;；:：]\W{0,2}$")
-# A sentence this long found inside one already said (a section's line "考核周期与方式：<its
-# child's lead sentence>") is the same sentence said again.
-_REPEAT_CHARS = 12
-
-
-def _already_said(key: str, said: set[str]) -> bool:
-    if key in said:
-        return True
-    return len(key) >= _REPEAT_CHARS and any(key in other for other in said)
-
-
-# A list longer than this many characters is not said whole for one of its items: an item chosen
-# comes with the lead-in alone ("UPS backup time" needs item f), not the plan's ten headings). A
-# chosen lead-in brings every item, those it was not chosen for by their first sentence ("a) Scope
-# and incident classification: …"). The link opens the whole clause.
-LIST_CHARS = 700
-# A list of more items than this brings its first ones and the chosen ones (a bound for odd
-# documents; the shipped guidance's longest list has 10).
-LIST_ITEMS = 20
-
-
-def _with_lists(chosen: list[_Unit], units: list[_Unit], text: str) -> list[tuple[_Unit, list[tuple[int, int]]]]:
-    """The chosen units with the lists they touch made readable (see LIST_CHARS), in the clause's
-    order, each with the spans it is said by."""
-    blocks = {u.block for u in chosen if u.block != -1}
-    said = {id(u) for u in chosen}
-    picked = set(said)
-    compact: set[int] = set()
-    for block in blocks:
-        members = [u for u in units if u.block == block]
-        picked.update(id(u) for u in members if not u.item)  # the lead-in
-        items = [u for u in members if u.item]
-        if sum(u.end - u.start for u in members) > LIST_CHARS:
-            if not any(u.lead_in and id(u) in said for u in members):
-                continue  # the chosen items, under their lead-in
-            compact.update(id(u) for u in items if id(u) not in said)
-        picked.update(id(u) for u in items[:LIST_ITEMS])
-    return [(u, _first_sentence(u.spans, text) if id(u) in compact else u.spans) for u in units if id(u) in picked]
-
-
-def _first_sentence(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-    """An item's spans up to the end of its first full sentence (a span ending at "；" is half of one)."""
-    for n, (start, end) in enumerate(spans):
-        if _ENDS_FULL_SENTENCE.search(text[start:end]) and not _ENDS_CLAUSE.search(text[start:end]):
-            return spans[: n + 1]
-    return spans
 
 
 # -- search results ---------------------------------------------------------------------------

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from assistant.records import Clause
+
+if TYPE_CHECKING:
+    from assistant.index import LoadedIndex
 
 # Share of the smaller document's numbered clauses the other must have to count as an edition.
 EDITION_OVERLAP = 0.6
@@ -101,10 +105,6 @@ def _anchor(number: str) -> str:
     return quote(number, safe=".-_()¶")
 
 
-def editions_of(index) -> Editions:
-    """The index's editions (a LoadedIndex), worked out once per loaded index."""
-    editions = getattr(index, "_editions", None)
-    if editions is None:
-        editions = Editions(index.clauses)
-        index._editions = editions
-    return editions
+def editions_of(index: LoadedIndex) -> Editions:
+    """The index's editions, worked out once per loaded index."""
+    return index.derived("editions", lambda: Editions(index.clauses))

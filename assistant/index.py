@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -214,6 +215,9 @@ class Sentence:
     end: int
 
 
+_T = TypeVar("_T")
+
+
 @dataclass
 class LoadedIndex:
     root: Path
@@ -228,6 +232,8 @@ class LoadedIndex:
     clause_by_id: dict[str, Clause] = field(default_factory=dict)
     passage_rows_by_clause: dict[str, list[int]] = field(default_factory=dict)
     sentence_rows_by_clause: dict[str, list[int]] = field(default_factory=dict)
+    # What the layers above work out from this index once (derived()); it goes with the index.
+    _derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.clause_by_id = {clause.id: clause for clause in self.clauses}
@@ -267,6 +273,19 @@ class LoadedIndex:
     def sentence_rows(self, clause_id: str) -> list[int]:
         """Rows (in sentences) of the clause's sentences, in text order; empty when none."""
         return self.sentence_rows_by_clause.get(clause_id, [])
+
+    def derived(self, name: str, build: Callable[[], _T]) -> _T:
+        """``build()``, worked out once per loaded index under ``name`` and dropped with the index
+        (a reindex loads a new one). The model thread and the event loop may ask at once: both may
+        build, one value is kept and both get it, so ``build`` must not depend on who asks."""
+        try:
+            return self._derived[name]  # type: ignore[return-value]
+        except KeyError:
+            return self._derived.setdefault(name, build())  # type: ignore[return-value]
+
+    def term_idf(self) -> dict[str, float] | None:
+        """The BM25 IDF of each term of the lexical index (LexicalIndex.idf), once per index."""
+        return self.derived("term_idf", self.lexical.idf)
 
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections.abc import Iterator
@@ -167,3 +168,20 @@ class LexicalIndex:
         if not tokens:
             return np.zeros(self._retriever.scores["num_docs"], dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
+
+    def idf(self) -> dict[str, float] | None:
+        """The BM25 IDF of each indexed term (None when bm25s keeps its counts otherwise): the one
+        place outside bm25s that reads its document frequencies. LoadedIndex.term_idf keeps it."""
+        try:
+            bm25 = self._retriever
+            n_docs = int(bm25.scores["num_docs"])
+            df = np.diff(np.asarray(bm25.scores["indptr"]))
+            vocab = bm25.vocab_dict
+        except (AttributeError, KeyError, TypeError):
+            return None
+        out = {}
+        for token, column in vocab.items():
+            count = float(df[column]) if column < len(df) else 0.0
+            if count > 0:
+                out[token] = math.log(1.0 + (n_docs - count + 0.5) / (count + 0.5))
+        return out

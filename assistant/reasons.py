@@ -18,7 +18,7 @@ import re
 _NUMBER_LIST = re.compile(r",\s*")
 
 _UNITS = "clause|chapter|section|article|paragraph|rule"
-# The unit a number was asked by (answering.asked_unit), said in Chinese: "第20章", not "第20条".
+# The unit a number was asked by (lookups.asked_unit), said in Chinese: "第20章", not "第20条".
 _ZH_UNIT = {"clause": "条", "article": "条", "rule": "条", "chapter": "章", "section": "节", "paragraph": "款"}
 # What the nearest numbers are called: "最接近的条款：5.9、6.9" / "最接近的章：第2章、第10章".
 _ZH_NEAREST = {"条": "条款", "章": "章", "节": "节", "款": "款"}

@@ -19,7 +19,6 @@ from assistant.answering import (
     compose_answer,
     missing_view,
     order_search_hits,
-    question_parts,
     search_view,
 )
 from assistant.cache import LRUCache
@@ -45,6 +44,7 @@ from assistant.quarantine import Quarantine
 from assistant.memory import release_freed_memory
 from assistant.kinds import DEFAULT_KIND, KindsError, read_kinds
 from assistant.lookups import missing_lookup
+from assistant.parts import question_parts
 from assistant.sections import is_section
 from assistant.records import Answer, Clause
 from assistant.reranking import Reranker, make_reranker

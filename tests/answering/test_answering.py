@@ -12,22 +12,21 @@ import pytest
 from assistant.answering import (
     AnswerConfig,
     Calibration,
-    extractive_answer,
     order_by_answer,
     page_label,
-    MAX_PARTS,
-    question_parts,
     substantive,
-    units_of,
 )
 from assistant.config import Settings
 from assistant.embedding import FakeEmbedder
+from assistant.extract import extractive_answer
 from assistant.kinds import KindsError, read_kinds
+from assistant.parts import MAX_PARTS, question_parts
 from assistant.sections import add_sections
 from assistant.records import Citation, Clause
 from assistant.retrieval import Hit
 from assistant.text import sentence_spans
 from assistant.service import Assistant
+from assistant.units import units_of
 
 from assistant.lookups import asked_unit, nearest_numbers
 from tests.support.api import ask
@@ -205,7 +204,7 @@ def _citation(text: str, highlights, lang: str = "en", number: str = "1") -> Cit
 
 
 def _scores(text: str, best: int, others: float = 0.1) -> list:
-    from assistant.answering import ScoredSentence
+    from assistant.units import ScoredSentence
 
     return [ScoredSentence(s, e, 0.9 if i == best else others) for i, (s, e) in enumerate(sentence_spans(text))]
 
@@ -226,7 +225,7 @@ def test_an_item_never_appears_without_its_lead_in():
 def test_sentences_keep_their_order_and_are_never_repeated():
     text = "First rule applies. Second rule applies. First rule applies."
     spans = sentence_spans(text)
-    from assistant.answering import ScoredSentence
+    from assistant.units import ScoredSentence
 
     scored = [ScoredSentence(*spans[0], 0.9), ScoredSentence(*spans[1], 0.88), ScoredSentence(*spans[2], 0.9)]
     citation = _citation(text, spans)
@@ -243,7 +242,7 @@ def test_a_fragment_never_starts_mid_sentence():
 def test_a_sentence_with_the_asked_for_number_is_preferred():
     text = "Complaints shall be handled promptly and politely. Complaints shall be resolved within 5 working days."
     spans = sentence_spans(text)
-    from assistant.answering import ScoredSentence
+    from assistant.units import ScoredSentence
 
     scored = [ScoredSentence(*spans[0], 0.82), ScoredSentence(*spans[1], 0.80)]
     citation = _citation(text, [spans[0]])
@@ -519,7 +518,7 @@ def test_page_labels_read_the_same_in_the_cli_and_the_viewer():
 
 
 def test_a_childs_sentence_already_said_in_its_sections_line_is_not_said_again():
-    from assistant.answering import ScoredSentence
+    from assistant.units import ScoredSentence
 
     lead = "个人绩效考核宜按月进行，团队和中心绩效考核宜按月度、季度和年度进行。"
     section_text = f"考核周期与方式：{lead}\n考核结果：考核结果应及时反馈给员工。"
@@ -533,7 +532,7 @@ def test_a_childs_sentence_already_said_in_its_sections_line_is_not_said_again()
 
 
 def test_lines_that_end_no_sentence_stay_on_lines_of_their_own():
-    from assistant.answering import ScoredSentence
+    from assistant.units import ScoredSentence
 
     text = "下列缩略语适用于本文件。\nFCR：首次解决率（First Call Resolution）\nIVR：交互式语音应答（Interactive Voice Response）\nKPI：关键绩效指标（Key Performance Indicator）"
     spans = sentence_spans(text)
@@ -581,7 +580,7 @@ def test_each_part_of_a_two_part_question_gets_its_best_clause_cited_and_heard(c
 
 
 def test_a_must_say_sentence_is_said_whatever_the_others_score():
-    from assistant.answering import ScoredSentence
+    from assistant.units import ScoredSentence
 
     first = "Recordings are kept for 6 months. Recordings are stored safely."
     second = "Access needs approval. Access is logged."
@@ -598,7 +597,7 @@ def test_a_must_say_sentence_is_said_whatever_the_others_score():
 
 
 def test_a_clause_reference_is_no_figure_a_how_often_question_prefers():
-    from assistant.answering import _has_number
+    from assistant.extract import _has_number
 
     assert not _has_number("The plan shall be revised when weaknesses are found in the drills specified in 6.4.2.")
     assert not _has_number("应按11.7.4的规定删除。")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.answering import units_of
 from assistant.api.app import create_app
 from assistant.text import sentence_spans
+from assistant.units import units_of
 
 from tests.support.api import ask
 from tests.support.corpus import fake_assistant_over
@@ -71,7 +71,9 @@ def test_a_new_list_after_a_paragraph_is_not_joined_to_the_one_before():
 
 # -- a question about a list clause gets its list (issue 13 item 3) --------------------------------
 
-from assistant.answering import AnswerConfig, Calibration, ScoredSentence, extractive_answer  # noqa: E402
+from assistant.answering import AnswerConfig, Calibration  # noqa: E402
+from assistant.extract import extractive_answer  # noqa: E402
+from assistant.units import ScoredSentence  # noqa: E402
 from assistant.records import Citation  # noqa: E402
 
 CONFIG = AnswerConfig(calibration=Calibration(0.5))

@@ -159,3 +159,59 @@ def test_the_loaded_index_scores_passages_and_sentences_through_its_stores(corpu
                        BuildOptions("fake", sentence_vectors=False))
     assert not bare.has_sentence_vectors
     assert bare.sentence_scores(query) is None
+
+
+# -- what the layers above work out from a loaded index (LoadedIndex.derived) -----------------------
+
+
+def test_what_is_derived_from_a_loaded_index_is_worked_out_once_and_goes_with_it(built):
+    index = load_index(built / "index")
+    made = []
+
+    def make():
+        made.append(1)
+        return object()
+
+    first = index.derived("thing", make)
+    assert index.derived("thing", make) is first and len(made) == 1
+    assert index.derived("nothing", lambda: None) is None
+    assert index.derived("nothing", make) is None, "a None worked out is kept as well"
+    # Another load of the same version (a reindex, a reload) works it out again.
+    assert load_index(built / "index").derived("thing", make) is not first and len(made) == 2
+
+
+def test_two_threads_deriving_at_once_both_get_the_one_value_kept(built):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    index = load_index(built / "index")
+    both_building = threading.Barrier(2)
+
+    def make():
+        both_building.wait(timeout=10)  # neither has stored its value yet
+        return object()
+
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.map(lambda _: index.derived("thing", make), range(2))
+    assert a is b is index.derived("thing", make)
+
+
+def test_the_term_idf_is_the_bm25_idf_of_the_indexed_terms_worked_out_once(built):
+    import math
+
+    from assistant.editions import editions_of
+    from assistant.lexical import bm25_terms
+
+    index = load_index(built / "index")
+    idf = index.term_idf()
+    assert idf is index.term_idf()
+    assert editions_of(index) is editions_of(index)
+    counts: dict[str, int] = {}
+    for passage in index.passages:
+        for term in set(bm25_terms(passage.index_text)):
+            counts[term] = counts.get(term, 0) + 1
+    assert set(idf) == set(counts)
+    n = len(index.passages)
+    for term in (min(counts, key=counts.get), max(counts, key=counts.get)):
+        assert idf[term] == pytest.approx(math.log(1.0 + (n - counts[term] + 0.5) / (counts[term] + 0.5)))
+    assert idf[min(counts, key=counts.get)] > idf[max(counts, key=counts.get)]
