@@ -355,26 +355,20 @@ def order_by_answer(
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     ordered = [hit for _, _, hit in scored]
     # A section's text repeats its children's lead sentences, so it matches whatever they match.
-    # It goes first only when its own title fits the question better than any retrieved part of
-    # it; otherwise the best-ranked part that fits as well answers, the section right after it.
-    # A clause with a body of its own above retrieved parts of it (9.4 Complaint handling over
-    # 9.4.4 Complaint follow-up and closure) states the topic in general; a part whose title fits
-    # the question as well says the specific thing asked: it takes the clause's place, the clause
-    # right after it (docs/benchmarks.md, section v3-rank).
+    # It stays first only when its own title fits the question better than any retrieved part of
+    # it; otherwise the best-ranked part that fits as well answers: it takes the section's place,
+    # the section right after it (not merely the section moved down, which put whatever ranked
+    # between them first). A clause with a body of its own above retrieved parts of it (9.4
+    # Complaint handling over 9.4.4 Complaint follow-up and closure) states the topic in general:
+    # it yields the same way, unless its own text answers closer (its best sentence).
+    # docs/benchmarks.md, section v3-rank.
     for hit in [h for h in ordered if h.clause.children or _has_parts(h, ordered)]:
         prefix = hit.clause.number + "."
         below = [h for h in ordered[ordered.index(hit) + 1 :]
                  if h.clause.document == hit.clause.document and h.clause.number.startswith(prefix)]
-        as_good = [h for h in below if title_match[h.clause.id] >= title_match[hit.clause.id]]
-        if not hit.clause.children:
-            # ... unless the clause's own text answers better: its best sentence is closer.
-            as_good = [h for h in as_good if h.similarity >= hit.similarity]
-        if not as_good:
-            continue
-        if hit.clause.children:
-            ordered.remove(hit)
-            ordered.insert(ordered.index(as_good[0]) + 1, hit)
-        else:
+        as_good = [h for h in below if title_match[h.clause.id] >= title_match[hit.clause.id]
+                   and (hit.clause.children or h.similarity >= hit.similarity)]
+        if as_good:
             ordered.remove(as_good[0])
             ordered.insert(ordered.index(hit), as_good[0])
     return ordered

@@ -128,3 +128,17 @@ def test_a_clause_whose_own_text_answers_closer_stays_before_its_parts(fake_assi
     hits = [Hit(by_id["ccso-en:4.3"], 9.9, 0.87, 1.0, "search", sentence=0.88),
             Hit(by_id["ccso-en:4.3.1"], 9.4, 0.86, 1.0, "search", sentence=0.86)]
     assert _ordered(fake_assistant, "How long does a strategic plan cover?", hits)[:2] == ["4.3", "4.3.1"]
+
+
+def test_the_part_that_answers_takes_a_sections_place(fake_assistant):
+    # 11.3 System security is a section (no body of its own); its part 11.3.2 Network security
+    # fits "network security" better. The part takes the section's place, the section right after
+    # it: what ranked between them (11.4.1) does not move up to first.
+    from assistant.retrieval import Hit
+
+    by_id = fake_assistant.live.index.clause_by_id
+    assert by_id["ccso-en:11.3"].children
+    hits = [Hit(by_id["ccso-en:11.3"], 9.9, 0.87, 1.0, "search", sentence=0.87),
+            Hit(by_id["ccso-en:11.4.1"], 9.5, 0.86, 0.9, "search", sentence=0.86),
+            Hit(by_id["ccso-en:11.3.2"], 8.0, 0.85, 1.0, "search", sentence=0.85)]
+    assert _ordered(fake_assistant, "network security", hits)[:3] == ["11.3.2", "11.3", "11.4.1"]
