@@ -29,7 +29,7 @@ from assistant.query import QueryAnalysis
 from assistant.reasons import said_to_asker
 from assistant.records import Answer, Citation, Clause
 from assistant.retrieval import Hit, question_lang, topic_terms
-from assistant.text import sentence_spans
+from assistant.text import detect_language, sentence_spans
 from assistant.units import ScoredSentence, clause_spans
 
 
@@ -268,7 +268,8 @@ def order_by_answer(
     config: AnswerConfig,
 ) -> list[Hit]:
     """Hits ordered by how well each answers (see clause_answer_score), a section after the best
-    retrieved part of it unless its own title fits the question better.
+    retrieved part of it unless its own title fits the question better, and a clause with a body
+    after a part of it whose title fits as well and whose best sentence is at least as close.
 
     The fused score ranks passages; a clause whose one sentence says exactly what was asked, or
     whose title or heading names the asked topic, answers better than one that merely shares
@@ -285,17 +286,29 @@ def order_by_answer(
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     ordered = [hit for _, _, hit in scored]
     # A section's text repeats its children's lead sentences, so it matches whatever they match.
-    # It goes first only when its own title fits the question better than any retrieved part of
-    # it; otherwise the best-ranked part that fits as well answers, the section right after it.
-    for hit in [h for h in ordered if h.clause.children]:
+    # It stays first only when its own title fits the question better than any retrieved part of
+    # it; otherwise the best-ranked part that fits as well answers: it takes the section's place,
+    # the section right after it (not merely the section moved down, which put whatever ranked
+    # between them first). A clause with a body of its own above retrieved parts of it (9.4
+    # Complaint handling over 9.4.4 Complaint follow-up and closure) states the topic in general:
+    # it yields the same way, unless its own text answers closer (its best sentence).
+    # docs/benchmarks.md, section v3-rank.
+    for hit in [h for h in ordered if h.clause.children or _has_parts(h, ordered)]:
         prefix = hit.clause.number + "."
         below = [h for h in ordered[ordered.index(hit) + 1 :]
                  if h.clause.document == hit.clause.document and h.clause.number.startswith(prefix)]
-        as_good = [h for h in below if title_match[h.clause.id] >= title_match[hit.clause.id]]
+        as_good = [h for h in below if title_match[h.clause.id] >= title_match[hit.clause.id]
+                   and (hit.clause.children or h.similarity >= hit.similarity)]
         if as_good:
-            ordered.remove(hit)
-            ordered.insert(ordered.index(as_good[0]) + 1, hit)
+            ordered.remove(as_good[0])
+            ordered.insert(ordered.index(hit), as_good[0])
     return ordered
+
+
+def _has_parts(hit: Hit, hits: list[Hit]) -> bool:
+    """Whether another of the hits is a sub-clause of the hit's clause (same document)."""
+    prefix = hit.clause.number + "."
+    return any(h.clause.document == hit.clause.document and h.clause.number.startswith(prefix) for h in hits)
 
 
 def definitions_after_first(hits: list[Hit], defined_in: frozenset[str]) -> list[Hit]:
@@ -430,7 +443,7 @@ def _substantive(text: str, title: str) -> bool:
             continue
         if sentence == title or title.startswith(sentence.rstrip("…")):
             continue
-        words = len(sentence.split()) if not question_lang(sentence) == "zh" else len(sentence) // 2
+        words = len(sentence.split()) if not detect_language(sentence) == "zh" else len(sentence) // 2
         if words >= 4:
             return True
     return False

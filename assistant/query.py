@@ -19,7 +19,34 @@ from functools import lru_cache
 from assistant.abbreviations import Abbreviations
 from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, tokenize
 from assistant.text import CJK_CLASS, CN_NUMERALS, is_han
-from assistant.text import detect_language as question_lang  # the name retrieval and answering import
+from assistant.text import CJK_RUN_RE, detect_language
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def question_lang(question: str) -> str:
+    """The language a question is asked in: "zh" or "en" (retrieval and answering import it).
+
+    A question in one script is in that script's language (text.detect_language). A question
+    mixing both is asked in the language of its function words: "What does 占用率 mean?" is an
+    English question quoting a Chinese term, "occupancy 控制在多少比较合适？" and "agent 的 job
+    description 多久要 review 一次？" are Chinese ones quoting English words, however the letters
+    count (a Chinese character weighs as much as a Latin letter in detect_language, so three
+    characters of a quoted term made the first question Chinese). Where the function words do not
+    decide (none, or as many of each), the letter share does.
+    """
+    chinese_runs = CJK_RUN_RE.findall(question)
+    latin_words = _LATIN_WORD.findall(question)
+    if not chinese_runs or not latin_words:
+        return detect_language(question)
+    from assistant.lexical import _jieba
+
+    english = sum(w.lower() in ENGLISH_STOPWORDS for w in latin_words)
+    chinese = sum(w in CHINESE_STOPWORDS for run in chinese_runs for w in _jieba().lcut(run))
+    if english != chinese:
+        return "en" if english > chinese else "zh"
+    return detect_language(question)
 
 
 _ARABIC_NUMBER = r"\d+(?:\.\d+)*"

@@ -92,3 +92,53 @@ def test_answer_signals_read_a_clauses_title_in_every_edition(fake_assistant):
     zh_scope = index.clause_by_id["ccso-zh:1"]
     (parts,) = answer_signals([Hit(zh_scope, 1.0, 0.8, 0.9, "search", sentence=0.8)], set(tokenize("scope")), index)
     assert parts["title"] == 1.0
+
+
+def _ordered(fake_assistant, question: str, hits) -> list[str]:
+    from dataclasses import replace
+
+    from assistant.answering import Calibration, compose_answer
+    from assistant.query import analyse
+
+    config = replace(fake_assistant.answer_config(), calibration=Calibration(0.5))
+    analysis = analyse(question)
+    answer = compose_answer(analysis.text, hits, None, fake_assistant.live.index, config, 5, analysis=analysis)
+    return [c.clause for c in answer.citations]
+
+
+def test_a_part_whose_title_fits_as_well_and_says_it_closer_goes_before_the_clause_above_it(fake_assistant):
+    # 4.3 (a body of its own, the topic in general) is ranked above its part 4.3.2; both titles
+    # carry "strategic plan", and 4.3.2's best sentence is the closer one: the part answers.
+    from assistant.retrieval import Hit
+
+    by_id = fake_assistant.live.index.clause_by_id
+    hits = [Hit(by_id["ccso-en:4.3"], 9.9, 0.87, 1.0, "search", sentence=0.86),
+            Hit(by_id["ccso-en:4.2"], 9.5, 0.86, 0.9, "search", sentence=0.86),
+            Hit(by_id["ccso-en:4.3.2"], 9.4, 0.87, 1.0, "search", sentence=0.87)]
+    assert not by_id["ccso-en:4.3"].children  # a clause with a body, not a section
+    assert _ordered(fake_assistant, "How often must the strategic plan be reviewed?", hits)[:3] == ["4.3.2", "4.3", "4.2"]
+
+
+def test_a_clause_whose_own_text_answers_closer_stays_before_its_parts(fake_assistant):
+    # The same ranking, but 4.3's own sentence ("should cover a period of 3 to 5 years") is the
+    # closest: the clause above answers, not its part.
+    from assistant.retrieval import Hit
+
+    by_id = fake_assistant.live.index.clause_by_id
+    hits = [Hit(by_id["ccso-en:4.3"], 9.9, 0.87, 1.0, "search", sentence=0.88),
+            Hit(by_id["ccso-en:4.3.1"], 9.4, 0.86, 1.0, "search", sentence=0.86)]
+    assert _ordered(fake_assistant, "How long does a strategic plan cover?", hits)[:2] == ["4.3", "4.3.1"]
+
+
+def test_the_part_that_answers_takes_a_sections_place(fake_assistant):
+    # 11.3 System security is a section (no body of its own); its part 11.3.2 Network security
+    # fits "network security" better. The part takes the section's place, the section right after
+    # it: what ranked between them (11.4.1) does not move up to first.
+    from assistant.retrieval import Hit
+
+    by_id = fake_assistant.live.index.clause_by_id
+    assert by_id["ccso-en:11.3"].children
+    hits = [Hit(by_id["ccso-en:11.3"], 9.9, 0.87, 1.0, "search", sentence=0.87),
+            Hit(by_id["ccso-en:11.4.1"], 9.5, 0.86, 0.9, "search", sentence=0.86),
+            Hit(by_id["ccso-en:11.3.2"], 8.0, 0.85, 1.0, "search", sentence=0.85)]
+    assert _ordered(fake_assistant, "network security", hits)[:3] == ["11.3.2", "11.3", "11.4.1"]
