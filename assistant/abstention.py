@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.colloquial import Homophones
 from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_words
 from assistant.editions import editions_of
 from assistant.numeric import mean_std
@@ -120,6 +121,9 @@ class IndexProfile:
             [c.text for c in index.clauses] + [c.title for c in index.clauses] + list(titles.values())
         )
         english_words()  # loaded now rather than on the first misspelt question
+        # The Chinese text's spans and homophone keys (colloquial.py), for the question analysis.
+        self.homophones = Homophones([c.text for c in index.clauses if c.lang == "zh"]
+                                     + [c.title for c in index.clauses if c.lang == "zh"])
         self.pseudo = _pseudo_levels(index, self.PSEUDO_SAMPLE)
         self._terms_lock = threading.Lock()
         # What the build stored (scope_profile.json), read once here for everything below.
