@@ -42,12 +42,16 @@ _SPOKEN = [
     ("给不给", "是否给"), ("行不行", "是否可以"),
 ]
 # Everyday names for what a call-center standard names otherwise, mapped only when the corpus
-# lacks the everyday word and has the written one (so a corpus that says 客服 keeps it). Longest
-# first: 客服中心 is the center, 客服 alone the agent.
+# lacks the everyday word, to the written form the corpus uses most (a standard may say 座席 or
+# 坐席, or both; a corpus that says 客服 keeps it). Longest first: 客服中心 is the center, 客服
+# alone the agent.
 _REGISTER = [
-    ("客服中心", "呼叫中心"), ("客服部门", "呼叫中心"), ("客服部", "呼叫中心"), ("客服热线", "服务热线"),
-    ("客服人员", "坐席人员"), ("客服代表", "坐席"), ("客服专员", "坐席"), ("客服", "坐席"),
-    ("话务员", "坐席"), ("接线员", "坐席"), ("接电话", "接听电话"),
+    ("客服中心", ("呼叫中心",)), ("客服部门", ("呼叫中心",)), ("客服部", ("呼叫中心",)),
+    ("客服电话", ("服务热线", "热线", "呼叫中心")), ("客服热线", ("服务热线", "热线", "呼叫中心")),
+    ("客服人员", ("座席人员", "坐席人员", "座席", "坐席")), ("客服代表", ("座席员", "坐席员", "座席", "坐席")),
+    ("客服专员", ("座席员", "坐席员", "座席", "坐席")), ("客服", ("座席", "坐席")),
+    ("话务员", ("座席员", "坐席员", "座席", "坐席")), ("接线员", ("座席员", "坐席员", "座席", "坐席")),
+    ("接电话", ("接听电话", "接听")),
 ]
 # Words that address the reader or pad the question and name no topic; dropped unless the corpus
 # itself uses them (一般 is a word of the guidance: "general"), since a word the corpus never has
@@ -59,18 +63,20 @@ _FILLERS = ["请问一下", "请问", "想问一下", "问一下", "我想知道
 _PARTICLES = re.compile(r"[啊呀啦嘛哈哦呗喔哇呢吧]+(?=[\s?？!！。.,，;；~～]|$)")
 
 
-def normalise(text: str, knows: Callable[[str], bool] | None = None) -> str:
-    """``text`` with spoken Chinese in written form; ``knows`` (is this in the corpus?) gates the
-    register words and fillers: without it only the spoken question words and particles change."""
+def normalise(text: str, knows: Callable[[str], int] | None = None) -> str:
+    """``text`` with spoken Chinese in written form; ``knows`` (how often the corpus has it) gates
+    the register words and fillers: without it only the spoken question words and particles change."""
     if not CJK_RUN_RE.search(text):
         return text
     for spoken, written in _SPOKEN:
         if spoken in text:
             text = text.replace(spoken, written)
     if knows is not None:
-        for everyday, written in _REGISTER:
-            if everyday in text and not knows(everyday) and knows(written):
-                text = text.replace(everyday, written)
+        for everyday, forms in _REGISTER:
+            if everyday in text and not knows(everyday):
+                written = max(forms, key=knows)
+                if knows(written):
+                    text = text.replace(everyday, written)
         for filler in _FILLERS:
             if filler in text and not knows(filler):
                 text = text.replace(filler, "")
@@ -104,7 +110,7 @@ class Homophones:
 
     def __init__(self, texts: Iterable[str]) -> None:
         runs = [run for text in texts for run in CJK_RUN_RE.findall(text)]
-        self._spans = frozenset(run[i : i + n] for run in runs for n in (1, *self.SPANS) for i in range(len(run) - n + 1))
+        self._spans = Counter(run[i : i + n] for run in runs for n in (1, *self.SPANS) for i in range(len(run) - n + 1))
         self._keys: dict[tuple[str, str], str] = {}
         if not runs:
             return
@@ -126,9 +132,9 @@ class Homophones:
     def __bool__(self) -> bool:
         return bool(self._keys)
 
-    def knows(self, text: str) -> bool:
-        """The corpus contains this text (up to four characters), within one Han run."""
-        return text in self._spans
+    def knows(self, text: str) -> int:
+        """How often the corpus contains this text (up to four characters) within one Han run."""
+        return self._spans.get(text, 0)
 
     def _repair(self, span: str) -> str | None:
         if span in self._spans or _general_words().get(span, 0) > 0:
