@@ -121,9 +121,6 @@ class IndexProfile:
             [c.text for c in index.clauses] + [c.title for c in index.clauses] + list(titles.values())
         )
         english_words()  # loaded now rather than on the first misspelt question
-        # The Chinese text's spans and homophone keys (colloquial.py), for the question analysis.
-        self.homophones = Homophones([c.text for c in index.clauses if c.lang == "zh"]
-                                     + [c.title for c in index.clauses if c.lang == "zh"])
         self.pseudo = _pseudo_levels(index, self.PSEUDO_SAMPLE)
         self._terms_lock = threading.Lock()
         # What the build stored (scope_profile.json), read once here for everything below.
@@ -132,6 +129,11 @@ class IndexProfile:
         # use, they slowed a fresh server's first few hundred questions (docs/benchmarks.md,
         # "Speed: stop 12").
         self._terms: dict[str, frozenset[str]] = _clause_terms_of(stored)
+        # The Chinese text's spans and homophone keys (colloquial.py), for the question analysis;
+        # the longer words from the stored coverage terms.
+        chinese = [c for c in index.clauses if c.lang == "zh"]
+        self.homophones = Homophones([c.text for c in chinese] + [c.title for c in chinese],
+                                     (w for c in chinese for w in self._terms.get(f"t:{c.id}", ())))
         self._near_miss_lock = threading.Lock()
         self._near_miss: list[dict[str, float]] | None = _near_misses_of(stored)
         self._levels: dict[tuple[int, str | None], float | None] = {}

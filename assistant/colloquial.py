@@ -101,33 +101,47 @@ def _general_words() -> dict[str, int]:
 class Homophones:
     """The corpus's Chinese text, for register checks and homophone typo repair.
 
-    Built once per index (IndexProfile): every 2-4 character span of its Han runs (``knows``), and
-    its jieba words of 2-4 characters keyed by the word with one character left out and that
-    character's reading. A question span is then repaired with a handful of set lookups.
+    Built once per index (IndexProfile, about 0.1 s for the guidance): every 1-4 character span
+    of its Han runs (``knows``), and its words of 2-4 characters keyed by the word with one
+    character left out and that character's reading. A question span is then repaired with a
+    handful of dictionary lookups (about 0.1 ms per question; docs/benchmarks.md, section v1-zh).
     """
 
     SPANS = (4, 3, 2)
 
-    def __init__(self, texts: Iterable[str]) -> None:
+    def __init__(self, texts: Iterable[str], words: Iterable[str] = ()) -> None:
+        """``words``: more of the corpus's Chinese words (the index's stored coverage terms); of
+        two characters only those of jieba's dictionary count, since the stored terms include
+        every character bigram for BM25 (理要 of 管理要求), and a typo must be repaired to a word."""
         runs = [run for text in texts for run in CJK_RUN_RE.findall(text)]
         self._spans = Counter(run[i : i + n] for run in runs for n in (1, *self.SPANS) for i in range(len(run) - n + 1))
         self._keys: dict[tuple[str, str], str] = {}
         if not runs:
             return
+        longest = max(self.SPANS)
+        general = _general_words()
+        # The corpus's words: its spans that jieba's dictionary has (no segmentation, which cost
+        # about a second for the guidance), and the longer words segmentation found beyond it.
+        counts = Counter({span: n for span, n in self._spans.items() if len(span) >= 2 and general.get(span, 0) > 0})
+        for word in words:
+            if 3 <= len(word) <= longest and word in self._spans and CJK_RUN_RE.fullmatch(word):
+                counts[word] = self._spans[word]
+        # Commonest first, so that a key two corpus words share keeps the commoner one. Each
+        # character under its usual reading, as the question's, and under its reading in this
+        # word (校 of 校准 is jiao4, not xiao4); with every reading a character has, rare ones
+        # matched wrongly on STARD (有何 -> 有害 by 害's hé, 借新 -> 借款).
         from pypinyin import Style, lazy_pinyin
+        from pypinyin.constants import PINYIN_DICT
 
-        from assistant.lexical import _jieba
-
-        jieba = _jieba()
-        # Search mode: compounds and the words inside them (通话录音, 录音).
-        counts = Counter(w for run in runs for w in jieba.lcut_for_search(run) if 2 <= len(w) <= max(self.SPANS))
-        # Commonest first, so that a key two corpus words share keeps the commoner one.
         for word, _ in counts.most_common():
-            readings = lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True)
-            if len(readings) != len(word):
-                continue
-            for i, reading in enumerate(readings):
-                self._keys.setdefault((word[:i] + "\0" + word[i + 1 :], reading), word)
+            in_word = None
+            if any("," in PINYIN_DICT.get(ord(ch), "") for ch in word):  # a character of several readings
+                in_word = lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True)
+                in_word = in_word if len(in_word) == len(word) else None
+            for i, ch in enumerate(word):
+                masked = word[:i] + "\0" + word[i + 1 :]
+                for reading in {*_readings(ch), *([in_word[i]] if in_word else [])}:
+                    self._keys.setdefault((masked, reading), word)
 
     def __bool__(self) -> bool:
         return bool(self._keys)
