@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant.abbreviations import Abbreviations
-from assistant.colloquial import Homophones, normalise
+from assistant.homophones import Homophones
 from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, tokenize
 from assistant.text import CJK_CLASS, CN_NUMERALS, is_han
 from assistant.text import detect_language as question_lang  # the name retrieval and answering import
@@ -169,17 +169,14 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
             abbreviations: Abbreviations | None = None, homophones: Homophones | None = None) -> QueryAnalysis:
     lang = question_lang(question)
     numbers = tuple(clause_numbers_in(question))
-    # Spoken Chinese in the corpus's written register (colloquial.py): what the templates, the
-    # retrieval and the scope signals see; ``text`` stays the question as asked.
-    written = normalise(question, homophones.knows if homophones else None)
-    template, topic = strip_template(written)
+    template, topic = strip_template(question)
     if numbers and template is not None and not any(n in topic for n in numbers):
         # "What does clause 4.5 say about X": keep the number with the topic for the lookup.
-        topic = written
+        topic = question
         template = None
     corrections = vocabulary.corrections(topic) if vocabulary is not None else {}
     search_text = _apply(topic, corrections)
-    if homophones:
+    if homophones:  # Chinese homophone typos (homophones.py); ``text`` keeps the question as asked
         typos = homophones.corrections(search_text)
         search_text = Homophones.apply(search_text, typos)
         corrections = {**corrections, **typos}
