@@ -293,6 +293,13 @@ def content_terms(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-# Asking words that survive the stopword lists but say nothing about the topic.
-_ZH_FILLER = frozenset("规定 要求 有关 关于 哪 多少 多久 吗 呢 吧 啊 呀 请问 一下 请 问 怎样 怎么办 么".split())
+# Asking words that survive the stopword lists but say nothing about the topic. The second line:
+# spoken question words, A-not-A questions as jieba cuts them whole, words addressing the reader
+# and particles of casual Chinese (啥, 要不要, 你们, 啊): a standard never uses them, so each
+# counted as a topic word the corpus lacks. They leave the coverage signals only; retrieval and
+# the embedding keep them (mapping them to written forms there measured worse: docs/benchmarks.md,
+# section v1-zh).
+_ZH_FILLER = frozenset("""规定 要求 有关 关于 哪 多少 多久 吗 呢 吧 啊 呀 请问 一下 请 问 怎样 怎么办 么
+    啥 咋 咋办 咋样 为啥 你们 咱们 俺们 一般 到底 究竟 大概 这边 啦 嘛 哈 哦 呗 喔 要不要 能不能 是不是
+    有没有 可不可以 会不会 需不需要 用不用 算不算 该不该 行不行""".split())
 _EN_FILLER = frozenset(tokenize("guidance guideline say says said tell please require required requirement requirements rule rules"))
