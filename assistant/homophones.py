@@ -15,7 +15,8 @@ against a wrong repair seen on the fit split or on STARD's questions:
   must start and end where jieba's dictionary-only segmentation does, which leaves a typo in
   single characters (录因 -> 录/因);
 - the tone differs (歇会 -> 协会, 这算 -> 折算, 月都 -> 月度 matched without it, while the typos
-  seen kept the tone: 录因, 知识酷, 质减, 欲案, 保蜜, 较准, 渠到).
+  seen kept the tone: 录因, 知识酷, 质减, 欲案, 保蜜, 较准, 渠到);
+- the character replaced is a function character (below).
 
 Mapping colloquial words to the written register as well (啥 -> 什么, 要不要 -> 是否要, 客服 ->
 座席, fillers such as 你们 dropped) was tried and measured worse on the fit split's grouped
@@ -41,6 +42,17 @@ def _readings(ch: str) -> tuple[str, ...]:
     return tuple(pinyin(ch, style=Style.TONE3, heteronym=False, neutral_tone_with_five=True)[0])
 
 
+def _function_characters() -> frozenset[str]:
+    from assistant.lexical import CHINESE_STOPWORDS
+
+    return frozenset(w for w in CHINESE_STOPWORDS if len(w) == 1)
+
+
+# A function character (是, 在, 与) as typed is far more often meant than a slip: read as a typo it
+# made 人是 into 人士 on the fit split and 商与 into 商誉 on STARD.
+_FUNCTION = _function_characters()
+
+
 def _general_words() -> dict[str, int]:
     from assistant.lexical import _jieba
 
@@ -50,10 +62,10 @@ def _general_words() -> dict[str, int]:
 class Homophones:
     """The corpus's Chinese text, for homophone typo repair.
 
-    Built once per index (IndexProfile, about 0.1 s for the guidance): every 1-4 character span
-    of its Han runs, and its words of 2-4 characters keyed by the word with one
-    character left out and that character's reading. A question span is then repaired with a
-    handful of dictionary lookups (about 0.1 ms per question; docs/benchmarks.md, section v1-zh).
+    Built once per index (IndexProfile): every 1-4 character span of its Han runs, and its words
+    of 2-4 characters keyed by the word with one character left out and that character's
+    reading. A question span is then repaired with a handful of dictionary lookups (the cost of
+    both: docs/benchmarks.md, section v1-zh).
     """
 
     SPANS = (4, 3, 2)
@@ -69,8 +81,9 @@ class Homophones:
             return
         longest = max(self.SPANS)
         general = _general_words()
-        # The corpus's words: its spans that jieba's dictionary has (no segmentation, which cost
-        # about a second for the guidance), and the longer words segmentation found beyond it.
+        # The corpus's words: its spans that jieba's dictionary has (segmenting the corpus again
+        # was ten times slower; docs/benchmarks.md, section v1-zh), and the longer words the
+        # build's segmentation found beyond the dictionary.
         counts = Counter({span: n for span, n in self._spans.items() if len(span) >= 2 and general.get(span, 0) > 0})
         for word in words:
             if 3 <= len(word) <= longest and word in self._spans and CJK_RUN_RE.fullmatch(word):
@@ -99,6 +112,8 @@ class Homophones:
         if span in self._spans or _general_words().get(span, 0) > 0:
             return None
         for i, ch in enumerate(span):
+            if ch in _FUNCTION:
+                continue
             masked = span[:i] + "\0" + span[i + 1 :]
             for reading in _readings(ch):
                 word = self._keys.get((masked, reading))

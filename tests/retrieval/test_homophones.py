@@ -8,6 +8,7 @@ CORPUS = [
     "人力需求测算用时应记录。",  # 用时: 用什么 must not read as 用时么
     "行业协会的意见。",  # 协会: 歇会 (xie1) is not 协会 (xie2)
     "系统使用前应测试。",  # 使用: 试用 is a real word, not a typo of it
+    "为残障人士提供服务。",  # 人士: 人是 is 人 + the function character 是
 ]
 
 
@@ -23,6 +24,7 @@ def test_real_words_cross_word_spans_and_other_tones_are_not_repaired():
     assert corpus.corrections("试用期多长") == {}  # a word of the language: another topic
     assert corpus.corrections("人力需求用什么模型算") == {}  # 用什 cuts across 用 / 什么
     assert corpus.corrections("能歇会吗") == {}  # 歇 xie1, 协 xie2
+    assert corpus.corrections("打电话的人是聋哑人") == {}  # 是 as typed is meant
     assert corpus.corrections("录音保存多久") == {}  # nothing unknown
     assert Homophones(["Call recordings are kept."]).corrections("录因") == {}  # no Chinese text
 
