@@ -26,6 +26,7 @@ as the answerable questions, and the written form made both look covered.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
@@ -62,10 +63,10 @@ def _general_words() -> dict[str, int]:
 class Homophones:
     """The corpus's Chinese text, for homophone typo repair.
 
-    Built once per index (IndexProfile): every 1-4 character span of its Han runs, and its words
-    of 2-4 characters keyed by the word with one character left out and that character's
-    reading. A question span is then repaired with a handful of dictionary lookups (the cost of
-    both: docs/benchmarks.md, section v1-zh).
+    Made per index (IndexProfile), its tables on the first Chinese question: every 1-4 character
+    span of its Han runs, and its words of 2-4 characters keyed by the word with one character
+    left out and that character's reading. A question span is then repaired with a handful of
+    dictionary lookups (the cost of both: docs/benchmarks.md, section v1-zh).
     """
 
     SPANS = (4, 3, 2)
@@ -73,21 +74,31 @@ class Homophones:
     def __init__(self, texts: Iterable[str], words: Iterable[str] = ()) -> None:
         """``words``: more of the corpus's Chinese words (the index's stored coverage terms); of
         two characters only those of jieba's dictionary count, since the stored terms include
-        every character bigram for BM25 (理要 of 管理要求), and a typo must be repaired to a word."""
-        runs = [run for text in texts for run in CJK_RUN_RE.findall(text)]
-        self._spans = Counter(run[i : i + n] for run in runs for n in (1, *self.SPANS) for i in range(len(run) - n + 1))
+        every character bigram for BM25 (理要 of 管理要求), and a typo must be repaired to a word.
+
+        The tables are made on the first Chinese question, not here: they need jieba's
+        dictionary and pypinyin loaded, which made opening an index several times slower
+        (docs/benchmarks.md, section v1-zh), and an English question never needs them."""
+        self._runs = [run for text in texts for run in CJK_RUN_RE.findall(text)]
+        self._words = list(words) if self._runs else []
+        self._lock = threading.Lock()
+        self._ready = not self._runs
+        self._spans: Counter[str] = Counter()
         self._keys: dict[tuple[str, str], str] = {}
-        if not runs:
-            return
+
+    def _build(self) -> None:
+        runs = self._runs
+        spans = Counter(run[i : i + n] for run in runs for n in (1, *self.SPANS) for i in range(len(run) - n + 1))
+        keys: dict[tuple[str, str], str] = {}
         longest = max(self.SPANS)
         general = _general_words()
         # The corpus's words: its spans that jieba's dictionary has (segmenting the corpus again
         # was ten times slower; docs/benchmarks.md, section v1-zh), and the longer words the
         # build's segmentation found beyond the dictionary.
-        counts = Counter({span: n for span, n in self._spans.items() if len(span) >= 2 and general.get(span, 0) > 0})
-        for word in words:
-            if 3 <= len(word) <= longest and word in self._spans and CJK_RUN_RE.fullmatch(word):
-                counts[word] = self._spans[word]
+        counts = Counter({span: n for span, n in spans.items() if len(span) >= 2 and general.get(span, 0) > 0})
+        for word in self._words:
+            if 3 <= len(word) <= longest and word in spans and CJK_RUN_RE.fullmatch(word):
+                counts[word] = spans[word]
         # Commonest first, so that a key two corpus words share keeps the commoner one. Each
         # character under its usual reading, as the question's, and under its reading in this
         # word (校 of 校准 is jiao4, not xiao4); with every reading a character has, rare ones
@@ -103,10 +114,15 @@ class Homophones:
             for i, ch in enumerate(word):
                 masked = word[:i] + "\0" + word[i + 1 :]
                 for reading in {*_readings(ch), *([in_word[i]] if in_word else [])}:
-                    self._keys.setdefault((masked, reading), word)
+                    keys.setdefault((masked, reading), word)
+        self._spans, self._keys = spans, keys
 
-    def __bool__(self) -> bool:
-        return bool(self._keys)
+    def _tables(self) -> None:
+        if not self._ready:
+            with self._lock:
+                if not self._ready:
+                    self._build()
+                    self._ready = True
 
     def _repair(self, span: str) -> str | None:
         if span in self._spans or _general_words().get(span, 0) > 0:
@@ -124,8 +140,9 @@ class Homophones:
     def corrections(self, text: str) -> dict[str, str]:
         """Typo span -> corpus word, longest spans first, not overlapping."""
         found: dict[str, str] = {}
-        if not self._keys:
+        if not self._runs or not CJK_RUN_RE.search(text):
             return found
+        self._tables()
         from assistant.lexical import _jieba
 
         for run in CJK_RUN_RE.findall(text):

@@ -176,7 +176,7 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
         template = None
     corrections = vocabulary.corrections(topic) if vocabulary is not None else {}
     search_text = _apply(topic, corrections)
-    if homophones:  # Chinese homophone typos (homophones.py); ``text`` keeps the question as asked
+    if homophones is not None:  # Chinese homophone typos (homophones.py); ``text`` keeps the question as asked
         typos = homophones.corrections(search_text)
         search_text = Homophones.apply(search_text, typos)
         corrections = {**corrections, **typos}
