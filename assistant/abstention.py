@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.homophones import Homophones
 from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_words
 from assistant.editions import editions_of
 from assistant.numeric import mean_std
@@ -128,6 +129,11 @@ class IndexProfile:
         # use, they slowed a fresh server's first few hundred questions (docs/benchmarks.md,
         # "Speed: stop 12").
         self._terms: dict[str, frozenset[str]] = _clause_terms_of(stored)
+        # The Chinese text's spans and homophone keys (homophones.py), for the question analysis;
+        # the longer words from the stored coverage terms.
+        chinese = [c for c in index.clauses if c.lang == "zh"]
+        self.homophones = Homophones([c.text for c in chinese] + [c.title for c in chinese],
+                                     (w for c in chinese for w in self._terms.get(f"t:{c.id}", ())))
         self._near_miss_lock = threading.Lock()
         self._near_miss: list[dict[str, float]] | None = _near_misses_of(stored)
         self._levels: dict[tuple[int, str | None], float | None] = {}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant.abbreviations import Abbreviations
+from assistant.homophones import Homophones
 from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, tokenize
 from assistant.text import CJK_CLASS, CN_NUMERALS, is_han
 from assistant.text import CJK_RUN_RE, detect_language
@@ -192,7 +193,7 @@ def strip_template(question: str) -> tuple[str | None, str]:
 
 
 def analyse(question: str, vocabulary: Vocabulary | None = None,
-            abbreviations: Abbreviations | None = None) -> QueryAnalysis:
+            abbreviations: Abbreviations | None = None, homophones: Homophones | None = None) -> QueryAnalysis:
     lang = question_lang(question)
     numbers = tuple(clause_numbers_in(question))
     template, topic = strip_template(question)
@@ -202,6 +203,10 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
         template = None
     corrections = vocabulary.corrections(topic) if vocabulary is not None else {}
     search_text = _apply(topic, corrections)
+    if homophones is not None:  # Chinese homophone typos (homophones.py); ``text`` keeps the question as asked
+        typos = homophones.corrections(search_text)
+        search_text = Homophones.apply(search_text, typos)
+        corrections = {**corrections, **typos}
     expansions: dict[str, str] = {}
     defined_in: frozenset[str] = frozenset()
     if abbreviations is not None:
@@ -315,6 +320,13 @@ def content_terms(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-# Asking words that survive the stopword lists but say nothing about the topic.
-_ZH_FILLER = frozenset("规定 要求 有关 关于 哪 多少 多久 吗 呢 吧 啊 呀 请问 一下 请 问 怎样 怎么办 么".split())
+# Asking words that survive the stopword lists but say nothing about the topic. The second line:
+# spoken question words, A-not-A questions as jieba cuts them whole, words addressing the reader
+# and particles of casual Chinese (啥, 要不要, 你们, 啊): a standard never uses them, so each
+# counted as a topic word the corpus lacks. They leave the coverage signals only; retrieval and
+# the embedding keep them (mapping them to written forms there measured worse: docs/benchmarks.md,
+# section v1-zh).
+_ZH_FILLER = frozenset("""规定 要求 有关 关于 哪 多少 多久 吗 呢 吧 啊 呀 请问 一下 请 问 怎样 怎么办 么
+    啥 咋 咋办 咋样 为啥 你们 咱们 俺们 一般 到底 究竟 大概 这边 啦 嘛 哈 哦 呗 喔 要不要 能不能 是不是
+    有没有 可不可以 会不会 需不需要 用不用 算不算 该不该 行不行""".split())
 _EN_FILLER = frozenset(tokenize("guidance guideline say says said tell please require required requirement requirements rule rules"))

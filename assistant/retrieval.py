@@ -201,7 +201,7 @@ class Retriever:
     def analyse(self, question: str) -> QueryAnalysis:
         from assistant.query import analyse
 
-        return analyse(question, self.profile.vocabulary, self.abbreviations)
+        return analyse(question, self.profile.vocabulary, self.abbreviations, self.profile.homophones)
 
     def _doc_of(self, clause_id: str) -> str:
         return self.index.clause_by_id[clause_id].document

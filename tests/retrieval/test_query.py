@@ -70,6 +70,14 @@ def test_content_terms_drop_asking_words_and_bigrams():
     assert "guidanc" not in content_terms("guidance on passwords")
 
 
+def test_content_terms_drop_the_words_of_casual_chinese():
+    # A standard never says 啥, 你们 or 要不要: as topic words they lowered the coverage of casual
+    # questions the guidance answers.
+    assert content_terms("你们客服一般多少秒能接起来啊") == ("客服", "秒", "接", "起来")
+    assert content_terms("招客服对普通话有啥要求") == ("招", "客服", "普通话")
+    assert "是不是" not in content_terms("是不是要录音") and "录音" in content_terms("是不是要录音")
+
+
 def test_a_run_of_spaces_reads_as_one_space_in_the_templates():
     # The templates backtrack cubically over a long run of spaces ("is", 2,000 spaces, "x" took
     # 95 s); the service collapses runs, and the templates read a question the same way.
