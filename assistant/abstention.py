@@ -442,35 +442,49 @@ def pseudo_near_misses(retriever: Retriever, sample: int = 200) -> list[dict[str
     Each stands for an in-domain near miss: a question in this corpus's words whose answer is not
     in the index. Their level is this index's own, measured without labels or model calls (the
     sentence vectors are the query vectors).
+
+    Each pseudo-question is searched as a real question is (Retriever.search, then signals()):
+    the ranking is per question, so only what is the same for all of them is done once (the
+    sample, the query vectors, each row's clause for the masks). Each question's texts are
+    tokenised once for all its stages, as the service does per question (lexical.question_scope),
+    and BLAS runs on one thread here whatever the caller set: the rows do not depend on how the
+    build was started (docs/benchmarks.md, "Test suite", v5-fast).
     """
     from dataclasses import replace
+
+    from threadpoolctl import threadpool_limits
+
+    from assistant.lexical import question_scope
 
     index = retriever.index
     sentences = index.sentences
     if index.sentence_store is None or len(sentences) < 3:
         return []
     picked = np.linspace(0, len(sentences) - 1, num=min(sample, len(sentences))).astype(np.int64)
-    passage_owner = np.array([p.clause_id for p in index.passages])
-    sentence_owner = np.array([s.clause_id for s in sentences])
+    clause_row = {clause.id: row for row, clause in enumerate(index.clauses)}
+    sentence_owner = np.array([clause_row[s.clause_id] for s in sentences], dtype=np.int64)
+    passage_owner = np.array([clause_row[p.clause_id] for p in index.passages], dtype=np.int64)
+    query_vectors = np.asarray(index.sentence_store.vectors(picked))
     out = []
-    for row in picked.tolist():
-        sentence = sentences[row]
-        clause = index.clause_by_id[sentence.clause_id]
-        text = clause.text[sentence.start : sentence.end]
-        analysis = retriever.analyse(text)
-        query_vector = np.asarray(index.sentence_store.vectors(row))
-        result = retriever.search(text, k=20, query_vector=query_vector, analysis=analysis)
-        keep_p = passage_owner != sentence.clause_id
-        masked = replace(
-            result,
-            hits=[h for h in result.hits if h.clause.id != sentence.clause_id and h.matched_by != "number"],
-            cosines=None if result.cosines is None else result.cosines[keep_p],
-            lexical_scores=None if result.lexical_scores is None else result.lexical_scores[keep_p],
-            sentence_cosines=None if result.sentence_cosines is None
-            else result.sentence_cosines[sentence_owner != sentence.clause_id],
-        )
-        if masked.hits:
-            out.append(signals(analysis, masked, retriever))
+    with threadpool_limits(limits=1, user_api="blas"):
+        for n, row in enumerate(picked.tolist()):
+            sentence = sentences[row]
+            text = index.clause_by_id[sentence.clause_id].text[sentence.start : sentence.end]
+            own = sentence_owner[row]  # its clause, masked out below (integer rows compare fast)
+            with question_scope():
+                analysis = retriever.analyse(text)
+                result = retriever.search(text, k=20, query_vector=query_vectors[n], analysis=analysis)
+                other = passage_owner != own
+                masked = replace(
+                    result,
+                    hits=[h for h in result.hits if h.clause.id != sentence.clause_id and h.matched_by != "number"],
+                    cosines=None if result.cosines is None else result.cosines[other],
+                    lexical_scores=None if result.lexical_scores is None else result.lexical_scores[other],
+                    sentence_cosines=None if result.sentence_cosines is None
+                    else result.sentence_cosines[sentence_owner != own],
+                )
+                if masked.hits:
+                    out.append(signals(analysis, masked, retriever))
     return out
 
 

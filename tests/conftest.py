@@ -7,6 +7,7 @@ import gc
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,12 +18,13 @@ import pytest
 # the test run writes them whatever the shell says (docs/benchmarks.md, "Test suite").
 sys.dont_write_bytecode = False
 
-from assistant.config import Settings
-from assistant.embedding import FakeEmbedder
-from assistant.service import Assistant
-from tests.support.corpus import GUIDANCE, build_fake_index, working_copy
-from tests.support.profiles import share_fake_build_profiles, share_fake_index_profiles
-from tests.support.tokens import remember_tokens
+# The package is imported by the fixtures, not here: with -n, the controlling process loads this
+# file too but runs no test, and importing the package there (assistant.answering tokenises a
+# word list at import, loading jieba's dictionary) took it seconds of CPU beside the workers'
+# own start (docs/benchmarks.md, "Test suite", v5-fast). Type hints name the classes as strings.
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.service import Assistant
 
 
 @pytest.hookimpl(wrapper=True)
@@ -77,6 +79,8 @@ def _survivors_frozen_per_module():
 def _shared_fake_index_profiles():
     """Loads of the same fake-embedder index files share one computed scope profile (most of
     the CPU of opening an assistant; tests/support/profiles.py says what is shared and what not)."""
+    from tests.support.profiles import share_fake_index_profiles
+
     undo = share_fake_index_profiles()
     yield
     undo()
@@ -86,6 +90,8 @@ def _shared_fake_index_profiles():
 def _shared_fake_build_profiles():
     """Fake-embedder builds of the same index files store one computed scope profile (the pseudo
     near misses, the largest part of a repeat build; tests/support/profiles.py)."""
+    from tests.support.profiles import share_fake_build_profiles
+
     undo = share_fake_build_profiles()
     yield
     undo()
@@ -95,6 +101,8 @@ def _shared_fake_build_profiles():
 def _remembered_tokens():
     """BM25 tokens of a text are computed once per process (the fixture corpus is rebuilt by
     dozens of tests; tests/support/tokens.py says why this changes nothing but the time)."""
+    from tests.support.tokens import remember_tokens
+
     undo = remember_tokens()
     yield
     undo()
@@ -103,6 +111,8 @@ def _remembered_tokens():
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """The guidance fixture and its fake-embedder index, built once; tests work on copies."""
+    from tests.support.corpus import GUIDANCE, build_fake_index
+
     root = tmp_path_factory.mktemp("built")
     shutil.copytree(GUIDANCE, root / "corpus")
     build_fake_index(root)
@@ -114,6 +124,8 @@ def built(tmp_path_factory) -> Path:
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """A private copy of the small guidance fixture, safe to modify (no index next to it)."""
+    from tests.support.corpus import GUIDANCE
+
     target = tmp_path / "corpus"
     shutil.copytree(GUIDANCE, target)
     return target
@@ -122,6 +134,8 @@ def corpus_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def fake_settings(tmp_path: Path, corpus_dir: Path) -> Settings:
     """Settings over a private corpus copy; tmp_path/index does not exist until something builds it."""
+    from assistant.config import Settings
+
     return Settings(
         _env_file=None,
         corpus_dir=corpus_dir,
@@ -135,6 +149,9 @@ def fake_settings(tmp_path: Path, corpus_dir: Path) -> Settings:
 def fake_assistant(fake_settings: Settings, built: Path) -> Assistant:
     """An open assistant over a private copy of the session's built index (same corpus bytes,
     so it loads as fresh instead of being rebuilt for every test)."""
+    from assistant.embedding import FakeEmbedder
+    from assistant.service import Assistant
+
     if not fake_settings.index_dir.exists():
         shutil.copytree(built / "index", fake_settings.index_dir)
     assistant = Assistant(fake_settings, embedder=FakeEmbedder())
@@ -144,4 +161,6 @@ def fake_assistant(fake_settings: Settings, built: Path) -> Assistant:
 
 @pytest.fixture
 def operator_settings(built: Path, tmp_path: Path) -> Settings:
+    from tests.support.corpus import working_copy
+
     return working_copy(built, tmp_path)

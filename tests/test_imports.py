@@ -1,5 +1,6 @@
 """The package has no import circle: every `import` (at the top or inside a function) points
-from one module to another that does not import it back, directly or through others."""
+from one module to another that does not import it back, directly or through others; and
+tests/conftest.py leaves importing the package to its fixtures."""
 
 from __future__ import annotations
 
@@ -107,3 +108,14 @@ def test_clause_rows_are_read_through_the_loaded_index_s_methods():
         if isinstance(node, ast.Attribute) and node.attr in fields
     )
     assert readers == []
+
+
+def test_the_conftest_imports_the_package_only_in_its_fixtures():
+    # With -n the controlling process loads tests/conftest.py and runs no test: a package import
+    # at its top made that process load jieba's dictionary too (docs/benchmarks.md, v5-fast).
+    tree = ast.parse((Path(__file__).parent / "conftest.py").read_text(encoding="utf-8"))
+    at_top = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    named = [alias.name for node in at_top if isinstance(node, ast.Import) for alias in node.names]
+    named += [node.module or "" for node in at_top if isinstance(node, ast.ImportFrom)]
+    assert "pytest" in named  # the check sees the imports
+    assert not [name for name in named if name.split(".")[0] in ("assistant", "tests")]

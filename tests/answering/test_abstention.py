@@ -165,6 +165,72 @@ def test_pseudo_near_misses_mask_their_own_clause(fake_assistant):
     assert sum(below) >= 0.8 * len(rows)
 
 
+def _pseudo_near_misses_one_by_one(retriever, sample=200):
+    """pseudo_near_misses as main a67bf83 wrote it, one question after another with every mask
+    and vector made per question: the reference the present code must equal."""
+    from dataclasses import replace
+
+    index = retriever.index
+    sentences = index.sentences
+    picked = np.linspace(0, len(sentences) - 1, num=min(sample, len(sentences))).astype(np.int64)
+    passage_owner = np.array([p.clause_id for p in index.passages])
+    sentence_owner = np.array([s.clause_id for s in sentences])
+    out = []
+    for row in picked.tolist():
+        sentence = sentences[row]
+        text = index.clause_by_id[sentence.clause_id].text[sentence.start : sentence.end]
+        analysis = retriever.analyse(text)
+        result = retriever.search(text, k=20, query_vector=np.asarray(index.sentence_store.vectors(row)),
+                                  analysis=analysis)
+        keep_p = passage_owner != sentence.clause_id
+        masked = replace(
+            result,
+            hits=[h for h in result.hits if h.clause.id != sentence.clause_id and h.matched_by != "number"],
+            cosines=result.cosines[keep_p],
+            lexical_scores=result.lexical_scores[keep_p],
+            sentence_cosines=None if result.sentence_cosines is None
+            else result.sentence_cosines[sentence_owner != sentence.clause_id],
+        )
+        if masked.hits:
+            out.append(signals(analysis, masked, retriever))
+    return out
+
+
+def test_pseudo_near_misses_equal_the_one_by_one_reference(fake_assistant):
+    from assistant.abstention import pseudo_near_misses, stored_near_misses
+
+    retriever = fake_assistant.live.retriever
+    reference = _pseudo_near_misses_one_by_one(retriever)
+    langs = {retriever.index.clause_by_id[s.clause_id].lang for s in retriever.index.sentences}
+    assert len(reference) > 100 and langs == {"zh", "en"}
+    # What the session's build stored (through JSON, which keeps every float), to the last bit.
+    assert stored_near_misses(fake_assistant.live.index) == reference
+    assert pseudo_near_misses(retriever, sample=40) == _pseudo_near_misses_one_by_one(retriever, sample=40)
+
+
+def test_pseudo_near_misses_run_blas_on_one_thread_whatever_the_caller_set(fake_assistant, monkeypatch):
+    # Two threads gave other last bits than one (the CLI's build against the server's).
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from assistant.abstention import pseudo_near_misses
+
+    retriever = fake_assistant.live.retriever
+    seen = []
+    search = retriever.search
+
+    def recording(*args, **kwargs):
+        seen.append(blas_threads())
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(retriever, "search", recording)
+    blas_threads = lambda: {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}  # noqa: E731
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        pseudo_near_misses(retriever, sample=3)
+        assert blas_threads() == before  # the caller's setting is given back
+    assert len(seen) == 3 and all(threads == {1} for threads in seen)
+
+
 def test_the_operating_point_moves_with_the_index_near_miss_level(fake_assistant):
     model = _model(threshold=0.5)
     model.min_confidence_by_lang = {"zh": 0.2}
