@@ -124,6 +124,9 @@ class E5Model:
             # Without AMX, bf16 matrix products are emulated and slower than fp32.
             bf16 = bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
         self.dtype = torch.bfloat16 if bf16 else torch.float32
+        from assistant import e5_forward  # compiles the TorchScript functions: torch is loaded by now
+
+        self._script = e5_forward
         try:
             with open(path, "rb") as handle:
                 # Mapped, not read: the 250k-row word table is touched only where questions need it.
@@ -206,7 +209,7 @@ class E5Model:
                                 torch.from_numpy(floats("emb.ln.b").copy()))
         shapes = {"q": (h.hidden, h.hidden), "k": (h.hidden, h.hidden), "v": (h.hidden, h.hidden),
                   "ao": (h.hidden, h.hidden), "fi": (h.feed_forward, h.hidden), "fo": (h.hidden, h.feed_forward)}
-        self._layers = []
+        layers = []
         for index in range(h.layers):
             layer = {}
             for name, (rows, columns) in shapes.items():
@@ -218,7 +221,10 @@ class E5Model:
             # q, k and v read the same input: one matrix product instead of three.
             parts = [layer.pop(name) for name in ("q", "k", "v")]
             layer["qkv"] = (torch.cat([w for w, _ in parts]), torch.cat([b for _, b in parts]))
-            self._layers.append({name: tuple(t.to(self.dtype) for t in pair) for name, pair in layer.items()})
+            layers.append({name: tuple(t.to(self.dtype) for t in pair) for name, pair in layer.items()})
+        # As the scripted forward pass takes them (e5_forward): each layer's weights and biases in order.
+        self._layer_weights = [[t for name in ("qkv", "ao", "aln", "fi", "fo", "oln") for t in layer[name]]
+                               for layer in layers]
 
     # --- tokenisation -----------------------------------------------------------------------
 
@@ -265,21 +271,14 @@ class E5Model:
             end = start + bucket(end - start, down=True)  # a row count _forward need not pad
             batch = [windows[i] for i in order[start:end]]
             pooled = self._forward([[self._bos, *ids, self._eos] for _, ids in batch])
-            for (row, ids), vector in zip(batch, pooled):
-                weight = float(max(len(ids), 1))
-                sums[row] += weight * vector
-                weights[row] += weight
+            self._script.pool(sums, weights, pooled, [row for row, _ in batch],
+                              [float(max(len(ids), 1)) for _, ids in batch])
             start = end
         vectors = sums / weights.clamp(min=1.0)[:, None]
         return torch.nn.functional.normalize(vectors, dim=1).numpy()
 
     def _forward(self, sequences: list[list[int]]):
         torch, h = self._torch, self.header
-        functional = torch.nn.functional
-
-        def norm(x, weight_and_bias):
-            return functional.layer_norm(x, (h.hidden,), *weight_and_bias, eps=h.eps)
-
         # oneDNN keeps kernels and buffers per tensor shape, so unbounded shapes grew a server's
         # memory with traffic. Padding to a few sizes bounds that (and reuses the kernels); the
         # measurements are in docs/benchmarks.md, "What changed: the engine".
@@ -292,17 +291,6 @@ class E5Model:
         keep = torch.from_numpy(mask)
         with torch.inference_mode():
             x = torch.from_numpy(dequantise_q4(self._words[ids]))
-            x = x + self._positions[:length] + self._token_type
-            x = norm(x, self._embedding_norm).to(self.dtype)
             attend = None if bool(mask.all()) else keep[:, None, None, :]
-            heads, head_size = h.heads, h.hidden // h.heads
-            for layer in self._layers:
-                qkv = functional.linear(x, *layer["qkv"]).chunk(3, dim=-1)
-                q, k, v = (part.view(batch, length, heads, head_size).transpose(1, 2) for part in qkv)
-                context = functional.scaled_dot_product_attention(q, k, v, attn_mask=attend)
-                context = context.transpose(1, 2).reshape(batch, length, h.hidden)
-                x = norm(x + functional.linear(context, *layer["ao"]), layer["aln"])
-                middle = functional.gelu(functional.linear(x, *layer["fi"]))
-                x = norm(x + functional.linear(middle, *layer["fo"]), layer["oln"])
-            x = x.float() * keep[..., None]
-            return (x.sum(dim=1) / keep.sum(dim=1, keepdim=True))[: len(sequences)]
+            return self._script.encode(x, self._positions, self._token_type, list(self._embedding_norm),
+                                       self._layer_weights, keep, attend, h.heads, h.eps, self.dtype, len(sequences))

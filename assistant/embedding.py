@@ -540,17 +540,22 @@ class QueryBatcher:
             if self._worker is None:
                 self._worker = threading.Thread(target=self._run, name="query-model", daemon=True)
                 self._worker.start()
-            self._cond.notify_all()
-            try:
-                while not mine.done:
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if remaining is not None and remaining <= 0:
-                        if not mine.running:
-                            self._remove(mine)
-                            self.dropped += 1
-                        raise QueryTimedOut("the question timed out waiting for the model")
-                    self._cond.wait(remaining)
-            finally:
+            # Only the model thread waits on the condition; each caller waits on its own lock, so
+            # a finished batch wakes its own callers, not every thread that waits.
+            self._cond.notify()
+        try:
+            while not mine.wake.acquire(timeout=-1 if deadline is None else max(0.0, deadline - time.monotonic())):
+                with self._cond:
+                    if mine.done:
+                        break
+                    if deadline - time.monotonic() > 0:
+                        continue
+                    if not mine.running:
+                        self._remove(mine)
+                        self.dropped += 1
+                    raise QueryTimedOut("the question timed out waiting for the model")
+        finally:
+            with self._cond:
                 left = self._in_flight[client] - 1
                 if left:
                     self._in_flight[client] = left
@@ -597,7 +602,8 @@ class QueryBatcher:
                 queue = self._queues[client]
                 while queue and queue[0].deadline is not None and queue[0].deadline <= now:
                     late = queue.popleft()  # its caller is about to give up: never run it
-                    late.error, late.done = QueryTimedOut("the question timed out waiting for the model"), True
+                    late.error = QueryTimedOut("the question timed out waiting for the model")
+                    late.finish()
                     self._waiting -= 1
                     self._waiting_tokens -= late.tokens
                     self.dropped += 1
@@ -631,7 +637,6 @@ class QueryBatcher:
                     return
                 batch = self._take_batch()
                 if not batch:  # all that waited had timed out
-                    self._cond.notify_all()
                     continue
             try:
                 vectors = self.embedder.embed_queries([item.text for item in batch])
@@ -642,12 +647,11 @@ class QueryBatcher:
                     item.error = exc
             with self._cond:
                 for item in batch:
-                    item.done = True
-                self._cond.notify_all()
+                    item.finish()
 
 
 class _PendingQuery:
-    __slots__ = ("text", "client", "tokens", "deadline", "vector", "error", "done", "running")
+    __slots__ = ("text", "client", "tokens", "deadline", "vector", "error", "done", "running", "wake")
 
     def __init__(self, text: str, client: str, tokens: int, deadline: float | None = None) -> None:
         self.text = text
@@ -658,3 +662,10 @@ class _PendingQuery:
         self.error: BaseException | None = None
         self.done = False
         self.running = False
+        self.wake = threading.Lock()  # held until done: the caller waits to acquire it
+        self.wake.acquire()
+
+    def finish(self) -> None:
+        """Mark done (under the queue's condition) and wake the one caller waiting for this."""
+        self.done = True
+        self.wake.release()
