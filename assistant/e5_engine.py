@@ -19,6 +19,7 @@ import mmap
 import os
 import re
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -255,13 +256,23 @@ class E5Model:
         # to the requests, which raises throughput under load. A lone question or a passage batch
         # takes every core, which is faster for both (docs/benchmarks.md, "What changed: the engine").
         torch.set_num_threads(1 if is_query and len(texts) > 1 else self.threads)
+        sums = torch.zeros((len(texts), self.header.hidden), dtype=torch.float32)
+        weights = torch.zeros(len(texts), dtype=torch.float32)
+        for batch in self.window_batches(texts, is_query):
+            pooled = self._forward([[self._bos, *ids, self._eos] for _, ids in batch])
+            self._script.pool(sums, weights, pooled, [row for row, _ in batch],
+                              [float(max(len(ids), 1)) for _, ids in batch])
+        vectors = sums / weights.clamp(min=1.0)[:, None]
+        return torch.nn.functional.normalize(vectors, dim=1).numpy()
+
+    def window_batches(self, texts: list[str], is_query: bool) -> Iterator[list[tuple[int, list[int]]]]:
+        """The texts' windows of at most 510 tokens, as (text row, token ids), in batches of
+        similar length under MAX_BATCH_TOKENS, shortest first."""
         width = self.header.max_positions - 2
         windows: list[tuple[int, list[int]]] = []
         for row, ids in enumerate(self.token_ids(texts, is_query)):
             for start in range(0, max(len(ids), 1), width):
                 windows.append((row, ids[start : start + width]))
-        sums = torch.zeros((len(texts), self.header.hidden), dtype=torch.float32)
-        weights = torch.zeros(len(texts), dtype=torch.float32)
         order = sorted(range(len(windows)), key=lambda i: len(windows[i][1]))
         start = 0
         while start < len(order):
@@ -269,13 +280,8 @@ class E5Model:
             while end < len(order) and (end - start + 1) * (len(windows[order[end]][1]) + 2) <= MAX_BATCH_TOKENS:
                 end += 1
             end = start + bucket(end - start, down=True)  # a row count _forward need not pad
-            batch = [windows[i] for i in order[start:end]]
-            pooled = self._forward([[self._bos, *ids, self._eos] for _, ids in batch])
-            self._script.pool(sums, weights, pooled, [row for row, _ in batch],
-                              [float(max(len(ids), 1)) for _, ids in batch])
+            yield [windows[i] for i in order[start:end]]
             start = end
-        vectors = sums / weights.clamp(min=1.0)[:, None]
-        return torch.nn.functional.normalize(vectors, dim=1).numpy()
 
     def _forward(self, sequences: list[list[int]]):
         torch, h = self._torch, self.header

@@ -47,32 +47,18 @@ def eager_forward(model, sequences):
 
 
 def eager_encode(model, texts, is_query):
-    """E5Model.encode with the eager forward pass and the eager pooling loop."""
+    """E5Model.encode with the eager forward pass and the eager pooling loop (the windows and
+    batches are the engine's own: what is compared is the forward pass and the pooling)."""
     import torch
 
-    from assistant.e5_engine import MAX_BATCH_TOKENS, bucket
-
     torch.set_num_threads(1 if is_query and len(texts) > 1 else model.threads)
-    width = model.header.max_positions - 2
-    windows = []
-    for row, ids in enumerate(model.token_ids(texts, is_query)):
-        for start in range(0, max(len(ids), 1), width):
-            windows.append((row, ids[start : start + width]))
     sums = torch.zeros((len(texts), model.header.hidden), dtype=torch.float32)
     weights = torch.zeros(len(texts), dtype=torch.float32)
-    order = sorted(range(len(windows)), key=lambda i: len(windows[i][1]))
-    start = 0
-    while start < len(order):
-        end = start + 1
-        while end < len(order) and (end - start + 1) * (len(windows[order[end]][1]) + 2) <= MAX_BATCH_TOKENS:
-            end += 1
-        end = start + bucket(end - start, down=True)
-        batch = [windows[i] for i in order[start:end]]
+    for batch in model.window_batches(texts, is_query):
         pooled = eager_forward(model, [[model._bos, *ids, model._eos] for _, ids in batch])
         for (row, ids), vector in zip(batch, pooled):
             weight = float(max(len(ids), 1))
             sums[row] += weight * vector
             weights[row] += weight
-        start = end
     vectors = sums / weights.clamp(min=1.0)[:, None]
     return torch.nn.functional.normalize(vectors, dim=1).numpy()
