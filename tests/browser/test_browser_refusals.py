@@ -40,8 +40,10 @@ def refusal_shows(answer, data: dict, api: str, question: str, lang: str) -> Non
 @pytest.mark.parametrize("widget_lang, question, lang, starts", [
     ("zh", "第99.9条", "zh", "指导要求（ccso-zh）中没有第99.9条；最接近的条款："),
     ("zh", "clause 99.9", "en", "No clause 99.9 in ccso-en; nearest: "),  # the question's language, not the page's
-    ("en", OFF_TOPIC, "en", "The guidance does not appear to cover this question (confidence "),
-    ("en", "怎么烤酸面包？", "zh", "指导要求似乎没有涵盖这个问题（置信度 "),
+    # A low-confidence refusal is said plainly: no confidence figures, no clause id (the list of
+    # closest clauses follows it).
+    ("en", OFF_TOPIC, "en", "The guidance does not appear to cover this question."),
+    ("en", "怎么烤酸面包？", "zh", "指导要求似乎没有涵盖这个问题。"),
 ])
 def test_a_refusal_shows_the_servers_reason_in_the_questions_language(stack, open_page, axe_source, widget_lang,
                                                                        question, lang, starts):
