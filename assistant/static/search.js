@@ -3,7 +3,8 @@
  * chapter / language, and the whole state kept in the URL (/search?q=...&document=...&lang=...
  * &chapter=...) so it can be shared. Each card shows the clause's matching sentences (the
  * server's `highlights`, the same spans /api/ask quotes) with "show the whole clause", a plain
- * relevance label, and one link to the viewer. Results the server marks `weak` (below its
+ * relevance label, and one link to the viewer; the best 10 first, the others behind a "show more"
+ * button. Results the server marks `weak` (below its
  * relevance floor) come after a divider; when none passes the floor the page says so, and a
  * query that only names a clause the guidance lacks ("clause 99.9") is told so, with the nearest.
  * Server text is inserted as text nodes only.
@@ -14,6 +15,9 @@
   var DEBOUNCE_MS = 150;
   var FETCH_K = 50; // the chapter filter runs here, over the best 50 matches
   var WEAK_SHOWN = 5; // matches below the server's relevance floor shown after the divider
+  // Cards shown before a "show more" button: a covered query can pass the floor with all 50
+  // matches ("complaint time limit"), a page many screens long of which the reader wants the top.
+  var RESULTS_SHOWN = 10;
 
   var STRINGS = {
     en: {
@@ -42,6 +46,7 @@
       byNumber: "clause number",
       relevance: { high: "strong match", medium: "good match", low: "weak match" },
       weakDivider: "Weaker matches: these may not be what you are looking for",
+      showMore: function (n) { return "Show " + (n === 1 ? "1 more match" : n + " more matches"); },
       wholeClause: "Show the whole clause",
       background: "Background, not guidance",
       truncated: "(the clause continues: open it to read it whole)",
@@ -79,6 +84,7 @@
       byNumber: "条款编号",
       relevance: { high: "高度相关", medium: "相关", low: "弱相关" },
       weakDivider: "以下为弱相关结果，可能不是你要找的内容",
+      showMore: function (n) { return "再显示 " + n + " 个相关条款"; },
       wholeClause: "显示整个条款",
       background: "背景资料，非指导要求",
       truncated: "（条款较长，请打开查看全文）",
@@ -357,7 +363,23 @@
     if (strong.length) setStatus(T.count(strong.length));
     else setStatus(T.weakCount(weak.length), "empty");
     statusLine.title = T.took(Math.round(data.took_ms || 0));
-    strong.forEach(function (hit) { results.appendChild(card(hit, spansOf(hit))); });
+    strong.slice(0, RESULTS_SHOWN).forEach(function (hit) { results.appendChild(card(hit, spansOf(hit))); });
+    var rest = strong.slice(RESULTS_SHOWN);
+    if (rest.length) {
+      var more = el("li", "more-results");
+      var button = el("button", "more-button", T.showMore(rest.length));
+      button.type = "button";
+      button.addEventListener("click", function () {
+        var cards = rest.map(function (hit) { return card(hit, spansOf(hit)); });
+        cards.forEach(function (node) { results.insertBefore(node, more); });
+        results.removeChild(more);
+        // Keyboard and screen-reader users carry on from the first card they had not seen.
+        var link = cards[0].querySelector("h2 a");
+        if (link) link.focus();
+      });
+      more.appendChild(button);
+      results.appendChild(more);
+    }
     if (weak.length) {
       results.appendChild(el("li", "weak-divider", T.weakDivider));
       weak.forEach(function (hit) { results.appendChild(card(hit, spansOf(hit))); });

@@ -290,6 +290,27 @@ def test_search_says_when_no_clause_matches(stack, open_page, screenshot_dir):
     page.screenshot(path=str(screenshot_dir / "search-snippets.png"), animations="disabled")
 
 
+def test_search_shows_the_best_ten_matches_and_the_others_on_demand(stack, open_page):
+    # A covered query can pass the relevance floor with most of its 50 matches: shown at once, they
+    # made a page many screens long (a new user's pass: "complaint time limit", 12,900 px).
+    hits = search_json(stack, "培训 training")["hits"]
+    strong = list(dict.fromkeys(h["id"] for h in hits if not h["weak"]))
+    assert len(strong) > 10, "the query needs more than ten matches above the floor"
+    page, _ = open_page(1280, 800, "zh-CN")
+    page.goto(f"{stack.api}/search?q=培训 training")
+    shown = page.locator(f"{RESULT}:not(.is-weak)")
+    expect(shown).to_have_count(10)
+    expect(page.locator("#status")).to_have_text(f"{len(strong)} 个条款，按相关度排列")
+    assert attrs(page, "data-id")[:10] == strong[:10]
+    more = page.get_by_role("button", name=f"再显示 {len(strong) - 10} 个相关条款")
+    more.click()
+    expect(shown).to_have_count(len(strong))
+    expect(more).to_have_count(0)
+    assert attrs(page, "data-id")[:len(strong)] == strong
+    # Focus goes to the first card that was not shown before.
+    assert page.evaluate("() => document.activeElement.closest('li.result').dataset.id") == strong[10]
+
+
 # -- viewer: reading aids -------------------------------------------------------------------------------
 
 
