@@ -23,6 +23,7 @@ _SECTION_NUMBER = re.compile(
 # A child's lead sentence is cut here: the section text is a table of contents with a gist,
 # not a copy of the chapter.
 LEAD_CHARS = 160
+_WORD_CHAR = re.compile(r"[A-Za-z0-9'’\-]")
 
 def split_label(label: str) -> tuple[str, str]:
     """ "5.4 培训与发展" -> ("5.4", "培训与发展"); "Annex A Forms" -> ("Annex A", "Forms")."""
@@ -43,7 +44,14 @@ def lead_sentence(text: str) -> str:
     start, end = spans[0]
     lead = text[start:end]
     if len(lead) > LEAD_CHARS:
-        return lead[:LEAD_CHARS].rstrip() + "…"
+        head = lead[:LEAD_CHARS]
+        # Not inside a word of a spaced script ("…the protection of users' ri…"): back to the
+        # last space, unless the word is most of the sentence. Chinese is cut anywhere.
+        if _WORD_CHAR.match(lead[LEAD_CHARS]) and _WORD_CHAR.match(head[-1]):
+            space = head.rfind(" ")
+            if space > LEAD_CHARS // 2:
+                head = head[:space]
+        return head.rstrip().rstrip(",;:，；：") + "…"
     # A lead-in ("…采取以下措施：") without its list would read as a cut answer: say it goes on.
     return re.sub(r"\s*[:：]\s*$", "…", lead)
 
