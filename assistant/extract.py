@@ -203,8 +203,11 @@ def _say(chosen: dict[int, list[Unit]], units: dict[int, tuple[Unit, ...]], cita
             continue
         if not bare_lookup:
             citation.highlights = sorted(set(shown))
-        marker = f"[{number + 1}]" if wanted == "zh" else f" [{number + 1}]"
-        joiner = "" if wanted == "zh" else " "
+        # Spaced as the clause's own language: with `lang` set to the other edition, a Chinese
+        # question is answered in English sentences ("…complained of. Ordinary complaints…").
+        spoken = citation.lang if citation.lang in ("zh", "en") else wanted
+        marker = f"[{number + 1}]" if spoken == "zh" else f" [{number + 1}]"
+        joiner = "" if spoken == "zh" else " "
         list_joiner = "\n" if citation.children or any(u.item for u, _ in picked) else joiner
         text = pieces[0]
         for before, piece in zip(pieces, pieces[1:]):

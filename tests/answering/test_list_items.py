@@ -218,3 +218,20 @@ def test_a_list_asked_for_and_given_is_not_followed_by_other_clauses_sentences()
                  _citation(other, [(other_scored[0].start, other_scored[0].end)], "11.7.4")]
     answer = extractive_answer("Who destroys the plan's data?", citations, [scored, other_scored], CONFIG, False)
     assert "[2]" in answer, answer
+
+
+def test_sentences_are_spaced_as_the_clauses_language_not_the_questions():
+    # With `lang` set to the other edition a Chinese question is answered from the English clause:
+    # its sentences keep their space ("…complained of.Ordinary…" before), the Chinese ones none.
+    text = ("Complaints shall be responded to within 24 hours. Ordinary complaints shall be resolved within "
+            "5 working days. Complex complaints may take longer.")
+    scored = _scored(text, [0.95, 0.96, 0.70])
+    citation = _citation(text, [], "9.4.2", lang="en")
+    answer = extractive_answer("投诉处理时限是多久？", [citation], [scored], CONFIG, False)
+    assert answer == "Complaints shall be responded to within 24 hours. Ordinary complaints shall be resolved " \
+                     "within 5 working days. [1]", answer
+    zh = "投诉应在24小时内响应。一般投诉应在5个工作日内处理完毕。复杂投诉可适当延长。"
+    zh_scored = _scored(zh, [0.95, 0.96, 0.70])
+    answer = extractive_answer("How long may a complaint take?", [_citation(zh, [], "9.4.2", lang="zh")],
+                               [zh_scored], CONFIG, False)
+    assert answer == "投诉应在24小时内响应。一般投诉应在5个工作日内处理完毕。[1]", answer
