@@ -158,6 +158,11 @@ def _items_with_their_paragraphs(text: str, units: list[Unit]) -> list[Unit]:
 # chosen lead-in brings every item, those it was not chosen for by their first sentence ("a) Scope
 # and incident classification: …"). The link opens the whole clause.
 LIST_CHARS = 700
+# What refers back to a list before it. "以上" alone is also "or more" (30分钟以上): only with a noun.
+_BACK_REFERENCE = re.compile(
+    r"上述|前述|以上(?:措施|情形|情况|步骤|各项|要求|内容)|"
+    r"\b(?:these|those|the above|the foregoing|the said)\s+(?:measures|steps|actions|situations|cases|items)\b|"
+    r"\bthe above\b|\babove-mentioned\b", re.IGNORECASE)
 # A list of more items than this brings its first ones and the chosen ones (a bound for odd
 # documents; the shipped guidance's longest list has 10).
 LIST_ITEMS = 20
@@ -168,6 +173,15 @@ def with_lists(chosen: list[Unit], units: list[Unit], text: str) -> list[tuple[U
     order, each with the spans it is said by."""
     blocks = {u.block for u in chosen if u.block != -1}
     said = {id(u) for u in chosen}
+    # A sentence after a list that points back at it ("采取上述措施…仍无法恢复服务水平的…",
+    # "If … after these measures …") brings that list, as its lead-in would: said alone, it
+    # names measures the reader never sees.
+    for unit in chosen:
+        if unit.block == -1 and _BACK_REFERENCE.search(text[unit.start:unit.end]):
+            before = [u for u in units if u.block != -1 and u.end <= unit.start]
+            if before:
+                blocks.add(before[-1].block)
+                said.update(id(u) for u in units if u.block == before[-1].block and u.lead_in)
     picked = set(said)
     compact: set[int] = set()
     for block in blocks:

@@ -235,3 +235,42 @@ def test_sentences_are_spaced_as_the_clauses_language_not_the_questions():
     answer = extractive_answer("How long may a complaint take?", [_citation(zh, [], "9.4.2", lang="zh")],
                                [zh_scored], CONFIG, False)
     assert answer == "投诉应在24小时内响应。一般投诉应在5个工作日内处理完毕。[1]", answer
+
+
+DISPATCH_ZH = ("当实时指标触发预警时，现场管理人员应按偏差程度逐级采取以下措施：\n"
+               "a) 暂停培训、辅导和会议等非话务活动，召回小休人员；\n"
+               "b) 启用跨技能组溢出路由，调配多技能座席进行支援；\n"
+               "c) 启动加班或召集备班人员。\n"
+               "各项措施的启用和解除时间应记录在现场日志中。采取上述措施持续30分钟以上仍无法恢复服务水平的，"
+               "应按6.4的规定判断是否启动应急响应。")
+DISPATCH_EN = ("When a real-time indicator triggers an alert, on-site managers shall take the following measures:\n"
+               "a) suspend off-phone activities such as training and meetings;\n"
+               "b) enable cross-skill-group overflow routing;\n"
+               "c) arrange overtime or call in standby staff.\n"
+               "The times of each measure shall be recorded in the floor log. If the service level cannot be "
+               "restored after these measures have been in place for more than 30 minutes, the emergency "
+               "response shall be considered.")
+
+
+@pytest.mark.parametrize("question, text, lang", [("服务水平下降怎么办？", DISPATCH_ZH, "zh"),
+                                                  ("What if the service level drops?", DISPATCH_EN, "en")])
+def test_a_sentence_pointing_back_at_a_list_brings_the_list(question, text, lang):
+    # "服务水平下降怎么办？" matched 6.3.2's last sentence best, "采取上述措施…": said alone it names
+    # measures the reader never sees.
+    n = len(sentence_spans(text))
+    scored = _scored(text, [0.70] * (n - 1) + [0.96])
+    citation = _citation(text, [(scored[-1].start, scored[-1].end)], "6.3.2", lang=lang)
+    answer = extractive_answer(question, [citation], [scored], CONFIG, False)
+    lines = answer.split("\n")
+    assert lines[0].startswith(("当实时指标触发预警时", "When a real-time indicator")), answer
+    assert [line[:2] for line in lines[1:4]] == ["a)", "b)", "c)"], answer
+    assert "30" in lines[-1], answer
+
+
+def test_or_more_is_no_reference_back_at_a_list():
+    # "30分钟以上" is "30 minutes or more", not "the above".
+    text = "处理前应确认以下事项：\na) 客户身份；\nb) 投诉内容。\n等待时间在30分钟以上的，应主动回呼。"
+    scored = _scored(text, [0.70, 0.70, 0.70, 0.96])
+    citation = _citation(text, [(scored[-1].start, scored[-1].end)], "9.1", lang="zh")
+    answer = extractive_answer("等待多久要回呼？", [citation], [scored], CONFIG, False)
+    assert answer == "等待时间在30分钟以上的，应主动回呼。[1]", answer
