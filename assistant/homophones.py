@@ -69,7 +69,7 @@ def _library_versions() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _common_readings() -> dict[str, str]:
     """Reading -> the characters of the common CJK blocks that pypinyin reads so (by _readings):
-    the same for every index, so made once per process (about half a second)."""
+    the same for every index, so made once per process."""
     from pypinyin.constants import PINYIN_DICT
 
     readings: dict[str, list[str]] = {}

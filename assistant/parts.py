@@ -30,7 +30,7 @@ _PART_SPLIT = re.compile(
 def _courtesy() -> frozenset[str]:
     """Courtesy and asking words a part can consist of ("… ? Thanks", "…？谢谢！", "Please
     explain."): such a part asks nothing of its own. Tokenised on first use: at import it loaded
-    jieba's dictionary into every process importing the service (about a second)."""
+    jieba's dictionary into every process importing the service."""
     return frozenset(tokenize("please thanks thank you explain detail details hello hi help 谢谢 感谢 麻烦 请问 你好 "
                               "解释 说明 详细 一下"))
 

@@ -237,9 +237,9 @@ def english_words():
     """A set-like English word list (slow to load: call it at start-up, not per question).
 
     pyspellchecker's English list, loaded as a dictionary file: its default loader lower-cases
-    the decoded words one by one, this one the file's text before decoding, which takes about
-    40 % less CPU at start-up and gives the same words and counts (the list has no two words
-    differing only in case; tests/retrieval/test_typos.py compares the two)."""
+    the decoded words one by one, this one the file's text before decoding, which takes less CPU
+    at start-up (docs/benchmarks.md, section w3-speed) and gives the same words and counts (the
+    list has no two words differing only in case; tests/retrieval/test_query.py compares the two)."""
     from importlib.resources import files
 
     from spellchecker import SpellChecker
