@@ -234,19 +234,10 @@ def _apply(text: str, corrections: dict[str, str]) -> str:
 
 @lru_cache(maxsize=1)
 def english_words():
-    """A set-like English word list (slow to load: call it at start-up, not per question).
-
-    pyspellchecker's English list, loaded as a dictionary file: its default loader lower-cases
-    the decoded words one by one, this one the file's text before decoding, which takes less CPU
-    at start-up (docs/benchmarks.md, section w3-speed) and gives the same words and counts (the
-    list has no two words differing only in case; tests/retrieval/test_query.py compares the two)."""
-    from importlib.resources import files
-
+    """A set-like English word list (slow to load: call it at start-up, not per question)."""
     from spellchecker import SpellChecker
 
-    checker = SpellChecker(language=None, distance=1)
-    checker.word_frequency.load_dictionary(str(files("spellchecker") / "resources" / "en.json.gz"))
-    return checker.word_frequency
+    return SpellChecker(distance=1).word_frequency
 
 
 def _stem(word: str) -> str:

@@ -84,14 +84,3 @@ def test_a_run_of_spaces_reads_as_one_space_in_the_templates():
     assert strip_template("Is   data\n\nsecurity   covered  by this guidance?") == strip_template(
         "Is data security covered by this guidance?") == ("is-covered", "data security")
     assert strip_template("is" + " " * 2000 + "x") == (None, "is" + " " * 2000 + "x")
-
-
-def test_the_english_word_list_is_pyspellchecker_s_own():
-    from spellchecker import SpellChecker
-
-    from assistant.query import english_words
-
-    default, loaded = SpellChecker(distance=1).word_frequency, english_words()
-    assert list(loaded.dictionary.items()) == list(default.dictionary.items())
-    assert (loaded.total_words, loaded.longest_word_length) == (default.total_words, default.longest_word_length)
-    assert "retained" in loaded and "Retained" in loaded and "pasword" not in loaded
