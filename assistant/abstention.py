@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.homophones import Homophones
+from assistant.homophones import HOMOPHONES_FILE, Homophones
 from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_words
 from assistant.editions import editions_of
 from assistant.numeric import mean_std
@@ -129,11 +129,8 @@ class IndexProfile:
         # use, they slowed a fresh server's first few hundred questions (docs/benchmarks.md,
         # "Speed: stop 12").
         self._terms: dict[str, frozenset[str]] = _clause_terms_of(stored)
-        # The Chinese text's spans and homophone keys (homophones.py), for the question analysis;
-        # the longer words from the stored coverage terms.
-        chinese = [c for c in index.clauses if c.lang == "zh"]
-        self.homophones = Homophones([c.text for c in chinese] + [c.title for c in chinese],
-                                     (w for c in chinese for w in self._terms.get(f"t:{c.id}", ())))
+        # The Chinese text's spans and homophone keys (homophones.py), for the question analysis.
+        self.homophones = chinese_homophones(index, self._terms, Path(index.root) / HOMOPHONES_FILE)
         self._near_miss_lock = threading.Lock()
         self._near_miss: list[dict[str, float]] | None = _near_misses_of(stored)
         self._levels: dict[tuple[int, str | None], float | None] = {}
@@ -510,6 +507,20 @@ def scope_profile(retriever: Retriever) -> dict:
         terms["t:" + clause.id] = sorted(profile.clause_terms(clause.id))
         terms["h:" + clause.id] = sorted(profile.clause_terms(clause.id, with_text=False))
     return {"signals_version": SIGNALS_VERSION, "near_misses": pseudo_near_misses(retriever), "clause_terms": terms}
+
+
+def chinese_homophones(index: LoadedIndex, terms: dict[str, frozenset[str]], stored: Path | None = None) -> Homophones:
+    """The index's Chinese text for homophone repair, the longer words from the clauses' coverage
+    terms (keys "t:<id>"); its tables read from ``stored`` when the build wrote them there."""
+    chinese = [c for c in index.clauses if c.lang == "zh"]
+    return Homophones([c.text for c in chinese] + [c.title for c in chinese],
+                      (w for c in chinese for w in terms.get(f"t:{c.id}", ())), stored)
+
+
+def homophone_tables(index: LoadedIndex, profile: dict) -> dict:
+    """The homophone tables a new index stores (HOMOPHONES_FILE), made from the coverage terms of
+    its scope profile (``scope_profile``) as IndexProfile makes them when it reads that profile."""
+    return chinese_homophones(index, _clause_terms_of(profile)).stored_form()
 
 
 def stored_scope_profile(index: LoadedIndex) -> dict | None:

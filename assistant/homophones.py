@@ -26,10 +26,12 @@ as the answerable questions, and the written form made both look covered.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
 from assistant.text import CJK_RUN_RE
 
@@ -41,6 +43,42 @@ def _readings(ch: str) -> tuple[str, ...]:
     from pypinyin import Style, pinyin
 
     return tuple(pinyin(ch, style=Style.TONE3, heteronym=False, neutral_tone_with_five=True)[0])
+
+
+# The readings stored with an index cover the common CJK blocks (Extension A and the Unified
+# Ideographs); a question's character outside them is read by pypinyin itself.
+_STORED_CHARS = (0x3400, 0x9FFF)
+# The tables stored with an index (see Homophones.stored_form); bump when _build changes, and
+# tables of another version, or made with other pypinyin / jieba releases, are built again.
+HOMOPHONES_FILE = "homophones.json"
+TABLES_VERSION = "1"
+
+
+def _library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("pypinyin", "jieba"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = ""
+    return found
+
+
+@lru_cache(maxsize=1)
+def _common_readings() -> dict[str, str]:
+    """Reading -> the characters of the common CJK blocks that pypinyin reads so (by _readings):
+    the same for every index, so made once per process."""
+    from pypinyin.constants import PINYIN_DICT
+
+    readings: dict[str, list[str]] = {}
+    for code in sorted(PINYIN_DICT):
+        if _STORED_CHARS[0] <= code <= _STORED_CHARS[1]:
+            found = _readings.__wrapped__(chr(code))  # not through the question cache
+            if len(found) == 1:
+                readings.setdefault(found[0], []).append(chr(code))
+    return {reading: "".join(chars) for reading, chars in readings.items()}
 
 
 def _function_characters() -> frozenset[str]:
@@ -67,27 +105,36 @@ class Homophones:
     span of its Han runs, and its words of 2-4 characters keyed by the word with one character
     left out and that character's reading. A question span is then repaired with a handful of
     dictionary lookups (the cost of both: docs/benchmarks.md, section v1-zh).
+
+    The index build stores the tables (``stored_form``, HOMOPHONES_FILE) with the readings of the
+    common characters, and the first Chinese question reads them from ``stored`` instead of
+    importing pypinyin and building them (docs/benchmarks.md, section w3-speed); an index without
+    the file, or with one of other code or libraries, has them built as before.
     """
 
     SPANS = (4, 3, 2)
 
-    def __init__(self, texts: Iterable[str], words: Iterable[str] = ()) -> None:
+    def __init__(self, texts: Iterable[str], words: Iterable[str] = (), stored: Path | None = None) -> None:
         """``words``: more of the corpus's Chinese words (the index's stored coverage terms); of
         two characters only those of jieba's dictionary count, since the stored terms include
         every character bigram for BM25 (理要 of 管理要求), and a typo must be repaired to a word.
 
         The tables are made on the first Chinese question, not here: they need jieba's
         dictionary and pypinyin loaded, which made opening an index several times slower
-        (docs/benchmarks.md, section v1-zh), and an English question never needs them."""
-        self._runs = [run for text in texts for run in CJK_RUN_RE.findall(text)]
-        self._words = list(words) if self._runs else []
+        (docs/benchmarks.md, section v1-zh), and an English question never needs them. So are the
+        texts' Han runs: only whether there are any is looked at here."""
+        self._texts = list(texts)
+        self._chinese = any(CJK_RUN_RE.search(text) for text in self._texts)
+        self._words = list(words) if self._chinese else []
+        self._stored = stored
         self._lock = threading.Lock()
-        self._ready = not self._runs
-        self._spans: Counter[str] = Counter()
+        self._ready = not self._chinese
+        self._spans: Counter[str] | frozenset[str] = Counter()
         self._keys: dict[tuple[str, str], str] = {}
+        self._reading: dict[str, str] = {}  # character -> its usual reading, from stored tables
 
     def _build(self) -> None:
-        runs = self._runs
+        runs = [run for text in self._texts for run in CJK_RUN_RE.findall(text)]
         spans = Counter(run[i : i + n] for run in runs for n in (1, *self.SPANS) for i in range(len(run) - n + 1))
         keys: dict[tuple[str, str], str] = {}
         longest = max(self.SPANS)
@@ -121,8 +168,40 @@ class Homophones:
         if not self._ready:
             with self._lock:
                 if not self._ready:
-                    self._build()
+                    if self._stored is None or not self._read(self._stored):
+                        self._build()
                     self._ready = True
+
+    def _read(self, path: Path) -> bool:
+        """The tables stored with the index; False when absent or made by other code or libraries."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if (not isinstance(data, dict) or data.get("version") != TABLES_VERSION
+                or data.get("libraries") != _library_versions()):
+            return False
+        self._spans = frozenset(data["spans"])
+        self._keys = {(masked, reading): word for masked, reading, word in data["keys"]}
+        self._reading = {ch: reading for reading, chars in data["readings"].items() for ch in chars}
+        return True
+
+    def stored_form(self) -> dict:
+        """The tables as the index build stores them (JSON): the spans a question span is looked
+        up among (2-4 characters), the keys, and the usual reading of every character of the
+        common CJK blocks that pypinyin reads, grouped by reading."""
+        self._tables()
+        return {
+            "version": TABLES_VERSION,
+            "libraries": _library_versions(),
+            "spans": sorted(span for span in self._spans if len(span) in self.SPANS),
+            "keys": [[masked, reading, word] for (masked, reading), word in self._keys.items()],
+            "readings": _common_readings(),
+        }
+
+    def _readings_of(self, ch: str) -> tuple[str, ...]:
+        reading = self._reading.get(ch)
+        return (reading,) if reading is not None else _readings(ch)
 
     def _repair(self, span: str) -> str | None:
         if span in self._spans or _general_words().get(span, 0) > 0:
@@ -131,7 +210,7 @@ class Homophones:
             if ch in _FUNCTION:
                 continue
             masked = span[:i] + "\0" + span[i + 1 :]
-            for reading in _readings(ch):
+            for reading in self._readings_of(ch):
                 word = self._keys.get((masked, reading))
                 if word is not None and word != span:
                     return word
@@ -140,7 +219,7 @@ class Homophones:
     def corrections(self, text: str) -> dict[str, str]:
         """Typo span -> corpus word, longest spans first, not overlapping."""
         found: dict[str, str] = {}
-        if not self._runs or not CJK_RUN_RE.search(text):
+        if not self._chinese or not CJK_RUN_RE.search(text):
             return found
         self._tables()
         from assistant.lexical import _jieba

@@ -10,6 +10,7 @@ Layout of ``index_dir``::
         sentences.json  sentence_vectors.npy   per-sentence vectors for highlighting
         bm25/               bm25s files
         scope_profile.json  the scope decision's pseudo near misses (when built with extra_files)
+        homophones.json     the homophone repair's tables (homophones.py; when built with extra_files)
     .build-<pid>-*/         a build in progress (ignored by readers)
     .build.lock             held (flock) by whoever builds: one build at a time across processes
 

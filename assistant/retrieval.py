@@ -84,14 +84,17 @@ def index_artifacts(embedder: Embedder, config: RetrievalConfig | None = None):
     """build_index's ``extra_files``: what the scope decision stores with a new index.
 
     The pseudo near misses (abstention.scope_profile), searched as the service configures
-    retrieval, without a reranker.
+    retrieval, without a reranker; the homophone tables (abstention.homophone_tables), so that
+    the first Chinese question does not build them.
     """
 
     def files(index: LoadedIndex) -> dict[str, object]:
-        from assistant.abstention import SCOPE_PROFILE_FILE, scope_profile
+        from assistant.abstention import SCOPE_PROFILE_FILE, homophone_tables, scope_profile
+        from assistant.homophones import HOMOPHONES_FILE
 
         retriever = Retriever(index, embedder, config or RetrievalConfig.for_embedder(embedder.id))
-        return {SCOPE_PROFILE_FILE: scope_profile(retriever)}  # reads SearchResult.hits, as the decision does
+        profile = scope_profile(retriever)  # reads SearchResult.hits, as the decision does
+        return {SCOPE_PROFILE_FILE: profile, HOMOPHONES_FILE: homophone_tables(index, profile)}
 
     return files
 

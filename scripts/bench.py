@@ -35,7 +35,8 @@ memory         the server's VmRSS/VmHWM (/proc/PID/status) after loading the sam
 memory-obliqa  the same with the ObliQA index from --obliqa-index (or from obliqa-build in
                the same run); skipped with the reason when there is none or it does not load.
 coldstart      launch `assistant serve` on the existing index; time to /healthz 200 and to the
-               first 200 from /api/ask; median over --coldstart-runs launches.
+               first 200 from /api/ask, and the server's CPU seconds by then; then the took_ms
+               of a first Chinese question; median over --coldstart-runs launches.
 
 Percentiles are computed per round and the median over rounds is quoted; ratios come from the
 same run. The machine's load average is recorded before and after each section.
@@ -474,6 +475,9 @@ def _obliqa_questions(path: Path, count: int) -> list[str]:
 
 
 # ================================================================================ cold start
+ZH_COLD_QUESTION = "密马多久要换一次？"  # a homophone typo (密码), after the first answer
+
+
 def section_coldstart(ctx: "Context") -> dict:
     import httpx
 
@@ -495,8 +499,13 @@ def section_coldstart(ctx: "Context") -> dict:
                         break
                     time.sleep(0.01)
                 first_answer_s = time.perf_counter() - server.started_at
+                first_answer_cpu_s = server.cpu_seconds()
                 took = response.json().get("took_ms") if response.status_code == 200 else None
+                # The first Chinese question pays for what only Chinese needs (the homophone tables).
+                zh = client.post("/api/ask", json={"question": ZH_COLD_QUESTION})
+                zh_took = zh.json().get("took_ms") if zh.status_code == 200 else None
             runs.append({"ready_s": ready_s, "first_answer_s": first_answer_s, "first_answer_took_ms": took,
+                         "first_answer_cpu_s": first_answer_cpu_s, "first_zh_answer_took_ms": zh_took,
                          "statuses": statuses, "rss_mib": _mib(server.memory_kib()["rss_kib"])})
     return {
         "launches": len(runs),
@@ -504,6 +513,8 @@ def section_coldstart(ctx: "Context") -> dict:
         "ready_s": median([r["ready_s"] for r in runs]),
         "first_answer_s": median([r["first_answer_s"] for r in runs]),
         "first_answer_took_ms": median([r["first_answer_took_ms"] for r in runs]),
+        "first_answer_cpu_s": median([r["first_answer_cpu_s"] for r in runs]),
+        "first_zh_answer_took_ms": median([r["first_zh_answer_took_ms"] for r in runs]),
         "first_answer_s_each": [r["first_answer_s"] for r in runs],
         "non_200_before_answer": sum(len(r["statuses"]) - 1 for r in runs),
     }
@@ -778,6 +789,8 @@ def render(name: str, r: dict) -> str:
         lines.append(f"median of {r['launches']}: /healthz 200 after {r['ready_s']:.2f} s, first answer after "
                      f"{r['first_answer_s']:.2f} s (that request took {fmt(r['first_answer_took_ms'])} ms in the server); "
                      f"each: {', '.join(f'{v:.2f}' for v in r['first_answer_s_each'])} s")
+        lines.append(f"server CPU by the first answer {r['first_answer_cpu_s']:.2f} s; the first Chinese question "
+                     f"then took {fmt(r['first_zh_answer_took_ms'])} ms in the server")
         lines.append(f"command: {r['command']}")
     return "\n".join(lines)
 

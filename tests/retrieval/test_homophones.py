@@ -1,4 +1,9 @@
-from assistant.homophones import Homophones
+import sys
+
+import pytest
+
+from assistant import homophones
+from assistant.homophones import HOMOPHONES_FILE, Homophones
 from assistant.query import analyse
 
 CORPUS = [
@@ -47,3 +52,60 @@ def test_the_index_repairs_a_typo_and_finds_the_clause(fake_assistant):
     # Unrepaired, the typed word matches nothing about recordings.
     unrepaired = analyse("录因", retriever.profile.vocabulary, retriever.abbreviations)
     assert not retriever.search("录因", analysis=unrepaired).hits[0].clause.number.startswith("11.6")
+
+
+QUESTIONS = ["录因保存多久", "密马要几位", "知识酷怎么查", "试用期多长", "人力需求用什么模型算", "能歇会吗",
+             "打电话的人是聋哑人", "录音保存多久", "坐席密马多久换一次"]
+
+
+def _stored(tmp_path, texts):
+    import json
+
+    path = tmp_path / HOMOPHONES_FILE
+    path.write_text(json.dumps(Homophones(texts).stored_form(), ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_stored_tables_repair_as_built_ones_without_pypinyin(tmp_path, monkeypatch):
+    built = {q: Homophones(CORPUS).corrections(q) for q in QUESTIONS}
+    path = _stored(tmp_path, CORPUS)
+    # The question's characters are read from the stored readings, and the tables are not built:
+    # with pypinyin unimportable, neither could be.
+    monkeypatch.setitem(sys.modules, "pypinyin", None)
+    monkeypatch.setattr(homophones, "_readings", lambda ch: pytest.fail(f"pypinyin asked for {ch}"))
+    stored = Homophones(CORPUS, stored=path)
+    assert {q: stored.corrections(q) for q in QUESTIONS} == built
+    assert built["密马要几位"] == {"密马": "密码"}
+
+
+def test_tables_of_other_code_or_libraries_are_built_again(tmp_path):
+    import json
+
+    path = _stored(tmp_path, CORPUS)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for change in ({"version": "0"}, {"libraries": {"pypinyin": "0.0", "jieba": "0.0"}}):
+        path.write_text(json.dumps({**data, **change, "keys": []}, ensure_ascii=False), encoding="utf-8")
+        assert Homophones(CORPUS, stored=path).corrections("密马要几位") == {"密马": "密码"}
+    path.write_text("{", encoding="utf-8")  # damaged
+    assert Homophones(CORPUS, stored=path).corrections("录因保存多久") == {"录因": "录音"}
+    assert Homophones(CORPUS, stored=tmp_path / "absent.json").corrections("知识酷怎么查") == {"知识酷": "知识库"}
+
+
+def test_a_character_outside_the_stored_readings_is_read_by_pypinyin(tmp_path):
+    path = _stored(tmp_path, CORPUS)
+    stored = Homophones(CORPUS, stored=path)
+    stored.corrections("密码")  # reads the tables
+    assert stored._readings_of("码") == homophones._readings("码")  # stored
+    assert "𠀀" not in stored._reading and stored._readings_of("𠀀") == homophones._readings("𠀀")  # Extension B
+
+
+def test_the_index_build_stores_the_tables_the_profile_reads(fake_assistant):
+    from pathlib import Path
+
+    index = fake_assistant.live.index
+    path = Path(index.root) / HOMOPHONES_FILE
+    assert path.is_file()
+    profile = fake_assistant.live.retriever.profile
+    assert profile.homophones._stored.name == HOMOPHONES_FILE and profile.homophones._stored.is_file()
+    assert profile.homophones.corrections("录因") == {"录因": "录音"}
+    assert profile.homophones._reading  # read from the file, not built
