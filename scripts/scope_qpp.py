@@ -259,10 +259,24 @@ def fit_pairwise(groups: list[list[dict]], features: list[str], l2: float, pairs
 FORMS = {"shared": fit_scope.fit, "per_set": fit_per_set_intercepts, "pairwise": fit_pairwise}
 
 
+def _auroc(model, rows: list[dict]) -> float:
+    return auroc(fit_scope.confidences(model, rows), np.array([r["answerable"] for r in rows], dtype=bool))
+
+
+def reverse(data: dict, guidance_fit: list[dict], features: list[str], l2: float, form: str = "shared") -> dict:
+    """Fitted on the benchmarks only, scored on the guidance fit split (per language)."""
+    model = FORMS[form](list(data.values()), features, l2)
+    return {lang: round(_auroc(model, [r for r in guidance_fit if r["lang"] == lang]), 4) for lang in fit_scope.LANGS}
+
+
+def in_corpus(data: dict, features: list[str], l2: float) -> dict:
+    return {name: fit_scope.in_corpus(rows, features, l2, 0.045)["auroc"] for name, rows in data.items()}
+
+
 def transfer(data: dict, guidance_fit: list[dict], features: list[str], l2: float, form: str = "shared") -> dict:
     out = {}
-    for name in fit_scope.SETS:
-        others = [data[o] for o in fit_scope.SETS if o != name] + [guidance_fit]
+    for name in data:
+        others = [data[o] for o in data if o != name] + [guidance_fit]
         model = FORMS[form](others, features, l2)
         c = fit_scope.confidences(model, data[name])
         out[name] = round(auroc(c, np.array([r["answerable"] for r in data[name]], dtype=bool)), 4)
@@ -273,8 +287,10 @@ def target_free(data: dict, guidance_fit: list[dict], features: list[str], l2: f
     """For each benchmark as the target, a criterion that never reads it: fit on the guidance fit
     split, score the other benchmark; fit on the other benchmark, score the guidance fit split."""
     out = {}
-    for name in fit_scope.SETS:
-        (other,) = [o for o in fit_scope.SETS if o != name]
+    if len(data) < 2:
+        return out
+    for name in data:
+        (other,) = [o for o in data if o != name]
         pairs = [([guidance_fit], data[other]), ([data[other]], guidance_fit)]
         scores = []
         for train, test in pairs:
@@ -285,6 +301,23 @@ def target_free(data: dict, guidance_fit: list[dict], features: list[str], l2: f
     return out
 
 
+def select_without_target(data: dict, guidance_fit: list[dict], target: str, pool: list[str], l2: float,
+                          steps: int = 6) -> list[str]:
+    """Greedy forward selection whose criterion never reads ``target``: the mean AUROC of (fit on
+    the guidance fit split, score the other benchmark) and (fit on the other benchmark, score the
+    guidance fit split)."""
+    chosen: list[str] = []
+    best = -1.0
+    for _ in range(steps):
+        scored = [(target_free(data, guidance_fit, chosen + [f], l2)[target], f) for f in pool if f not in chosen]
+        value, feature = max(scored)
+        if value <= best + 1e-4:
+            break
+        chosen.append(feature)
+        best = value
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", type=Path, required=True)
@@ -293,12 +326,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guidance-set", type=Path, default=ROOT / "tests" / "data" / "guidance_set.jsonl")
     parser.add_argument("--l2", type=float, default=30.0)
     parser.add_argument("--only", help="compute the rows of this set only (stard-scope, obliqa-scope, guidance)")
+    parser.add_argument("--skip", nargs="*", default=[],
+                        help="benchmarks left out of the report (their vectors not embedded yet, for example)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     args.rows_dir.mkdir(parents=True, exist_ok=True)
     data = {}
     for name, split in fit_scope.SETS.items():
-        if args.only in (None, name):
+        if args.only in (None, name) and (args.only or name not in args.skip):
             data[name] = load(name, args.rows_dir, lambda name=name, split=split: benchmark_qpp(
                 name, split, args.cache_dir, args.embedder))
     if args.only in (None, "guidance"):
@@ -306,20 +341,33 @@ def main(argv: list[str] | None = None) -> int:
             args.guidance_set, args.cache_dir, args.embedder, args.rows_dir))
     if args.only:
         return 0
-    report: dict = {"l2": args.l2, "shipped_features": SHIPPED}
+    report: dict = {"l2": args.l2, "benchmarks": list(data), "shipped_features": SHIPPED}
     alone = {**data, "guidance-fit-zh": [r for r in guidance_fit if r["lang"] == "zh"],
              "guidance-fit-en": [r for r in guidance_fit if r["lang"] == "en"]}
     report["alone"] = {f: {n: round(auroc(fit_scope.matrix(rows, [f])[0][:, 0],
                                           fit_scope.matrix(rows, [f])[1].astype(bool)), 3) for n, rows in alone.items()}
                        for f in QPP}
-    report["shipped"] = {form: {"transfer": transfer(data, guidance_fit, SHIPPED, args.l2, form),
-                                "target_free": target_free(data, guidance_fit, SHIPPED, args.l2, form)}
-                         for form in FORMS}
-    report["plus_one"] = {}
-    for f in QPP:
-        report["plus_one"][f] = {form: {"transfer": transfer(data, guidance_fit, SHIPPED + [f], args.l2, form),
-                                        "target_free": target_free(data, guidance_fit, SHIPPED + [f], args.l2, form)}
-                                 for form in FORMS}
+
+    def measured(features: list[str]) -> dict:
+        out = {form: {"transfer": transfer(data, guidance_fit, features, args.l2, form),
+                      "reverse": reverse(data, guidance_fit, features, args.l2, form)} for form in FORMS}
+        if len(data) > 1:
+            for form in FORMS:
+                out[form]["target_free"] = target_free(data, guidance_fit, features, args.l2, form)
+        out["in_corpus_2fold"] = in_corpus(data, features, args.l2)
+        return out
+
+    report["shipped"] = measured(SHIPPED)
+    report["plus_one"] = {f: measured(SHIPPED + [f]) for f in QPP}
+    report["plus_all_qpp"] = measured(SHIPPED + list(QPP))
+    if len(data) > 1:
+        pool = [f for f in fit_scope.ALL_FEATURES if f not in fit_scope.EXEMPLAR_SIGNALS] + list(QPP)
+        report["selected_without_target"] = {}
+        for target in data:
+            chosen = select_without_target(data, guidance_fit, target, pool, args.l2)
+            report["selected_without_target"][target] = {
+                "features": chosen, "target_free": target_free(data, guidance_fit, chosen, args.l2)[target],
+                "transfer": transfer(data, guidance_fit, chosen, args.l2)[target]}
     print(json.dumps(report, ensure_ascii=False, indent=None if args.json else 1))
     return 0
 
