@@ -14,7 +14,8 @@ earlier passes had not tried, and model forms meant to transfer:
 - pre-retrieval: mean and highest IDF of the question's terms (over the index's highest),
   SCQ, the share of the question's BM25 terms the index knows;
 - model forms: the shared logistic regression (fit_scope.fit) against one intercept per fitted
-  set (the weights then learn the ranking inside each set, not the offsets between sets).
+  set and language (the weights then learn the ranking inside each set, not the offsets between
+  sets) and a pairwise regression on (answerable - near miss) differences inside each set.
 
 Each question goes through the real pipeline (analysis, Retriever.search with the cached
 vectors, abstention.signals); the guidance set's held-out third is never read. Rows are cached in
@@ -69,7 +70,7 @@ class LexicalTerms:
         self.vocab = bm25.vocab_dict
         data, indices, indptr = (np.asarray(scores[k]) for k in ("data", "indices", "indptr"))
         self.by_term = (data, indices, indptr)
-        # term x doc as CSC over docs -> rows = docs
+        # bm25s keeps passages x terms by term column; the row form gives each passage's terms (clarity)
         csc = sp.csc_matrix((data, indices, indptr), shape=(self.n, len(indptr) - 1))
         self.by_doc = csc.tocsr()
         self.df = np.diff(indptr).astype(np.float64)
@@ -221,7 +222,7 @@ def fit_per_set_intercepts(groups: list[list[dict]], features: list[str], l2: fl
         start += len(g)
     # each set (not each language part) weighs the same, as fit_scope.fit does
     weights = np.concatenate([np.full(len(p), len(x) / (len(groups) * n)) for p, n in zip(parts, owners)])
-    # the intercept columns get a tiny penalty through scaling them up (fit_logistic penalises all weights)
+    # fit_logistic shrinks every weight but the bias: scaled up, the intercept columns are shrunk little
     big = 30.0
     w, b = fit_logistic(np.hstack([z, onehot * big]), y, l2=l2, sample_weight=weights)
     model = fit_scope.ScopeModel(features, mean.tolist(), scale.tolist(), w[:len(features)].tolist(), float(b), 0.5,
