@@ -395,7 +395,9 @@ def test_viewer_says_when_the_clause_is_not_in_the_document(stack, open_page):
     expect(notice).to_be_hidden()
 
 
-def test_viewer_prints_the_text_only(stack, open_page):
+def test_viewer_prints_the_text_only(stack, open_page, axe_source):
+    from tests.support.axe import axe_problems
+
     page, _ = open_page(1280, 800, "zh-CN")
     page.goto(f"{stack.api}/documents/ccso-zh#4.5")
     page.emulate_media(media="print")
@@ -403,6 +405,8 @@ def test_viewer_prints_the_text_only(stack, open_page):
         assert page.locator(selector).evaluate("e => getComputedStyle(e).display") == "none", selector
     document = page.locator("main.document").bounding_box()
     assert document["width"] > 1000, "the text takes the page's width"
+    # In print the links take the text's colour, so only their underline sets them apart.
+    assert axe_problems(page, axe_source) == []
 
 
 # -- accessibility ---------------------------------------------------------------------------------------
