@@ -98,6 +98,20 @@ def test_only_the_vector_store_imports_faiss():
     assert importers == ["assistant.vector_store"]
 
 
+def test_only_lexical_imports_jieba_and_no_module_reaches_its_private_names():
+    # One home for the Chinese segmenter: the others call lexical.jieba_segmenter(), which loads
+    # the dictionary once (a private helper imported from outside had no such promise).
+    importers = sorted(name for name, path in module_files().items() if "jieba" in imported_roots(path))
+    assert importers == ["assistant.lexical"]
+    private = sorted(
+        f"{name}: {alias.name}" for name, path in module_files().items()
+        for node in ast.walk(parsed(path))
+        if isinstance(node, ast.ImportFrom) and node.module == "assistant.lexical"
+        for alias in node.names if alias.name.startswith("_")
+    )
+    assert private == []
+
+
 def test_clause_rows_are_read_through_the_loaded_index_s_methods():
     # The storage seam: which rows belong to a clause is the index's business (passage_rows,
     # sentence_rows), so a store that keeps them otherwise changes index.py alone.
@@ -119,3 +133,4 @@ def test_the_conftest_imports_the_package_only_in_its_fixtures():
     named += [node.module or "" for node in at_top if isinstance(node, ast.ImportFrom)]
     assert "pytest" in named  # the check sees the imports
     assert not [name for name in named if name.split(".")[0] in ("assistant", "tests")]
+
