@@ -5,6 +5,7 @@ per part the cited clause and sentence that answer it, so each part is cited and
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,10 +24,17 @@ _PART_SPLIT = re.compile(
     r"[，,]\s*(?:还有|另外|以及|并且|同时)",
     re.IGNORECASE,
 )
-# Courtesy and asking words a part can consist of ("… ? Thanks", "…？谢谢！", "Please explain."):
-# such a part asks nothing of its own.
-_COURTESY = frozenset(tokenize("please thanks thank you explain detail details hello hi help 谢谢 感谢 麻烦 请问 你好 "
-                               "解释 说明 详细 一下"))
+
+
+@lru_cache(maxsize=1)
+def _courtesy() -> frozenset[str]:
+    """Courtesy and asking words a part can consist of ("… ? Thanks", "…？谢谢！", "Please explain."):
+    such a part asks nothing of its own. Tokenised on first use, not at import: tokenising loads
+    jieba's dictionary, about a second of CPU that importing the answering code need not pay."""
+    return frozenset(tokenize("please thanks thank you explain detail details hello hi help 谢谢 感谢 麻烦 请问 你好 "
+                              "解释 说明 详细 一下"))
+
+
 # Each part costs a model call on the shared model thread: a question of a hundred "?" must not buy
 # a hundred (issue 15, bounded work). Parts past the cap are still in the whole question's search.
 MAX_PARTS = 3
@@ -39,7 +47,7 @@ def question_parts(question: str, index: LoadedIndex | None = None) -> list[str]
     known = index.term_idf() if index is not None else None
     parts = []
     for part in (p.strip(" ,，。.、!！") for p in _PART_SPLIT.split(question)):
-        terms = lookup_topic(part) - _COURTESY if part else set()
+        terms = lookup_topic(part) - _courtesy() if part else set()
         if known is not None:
             terms = {t for t in terms if known.get(t, 0.0) > 0.0}
         if terms:

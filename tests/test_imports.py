@@ -5,8 +5,13 @@ tests/conftest.py leaves importing the package to its fixtures."""
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 
@@ -134,3 +139,14 @@ def test_the_conftest_imports_the_package_only_in_its_fixtures():
     assert "pytest" in named  # the check sees the imports
     assert not [name for name in named if name.split(".")[0] in ("assistant", "tests")]
 
+
+@pytest.mark.system
+def test_importing_the_service_and_the_api_loads_no_segmenter():
+    # jieba's dictionary (about a second of CPU) is loaded by the first tokenisation, not by an
+    # import: parts.py tokenised its courtesy words at import (docs/benchmarks.md, w4-fast).
+    code = ("import sys, assistant.api.app, assistant.cli, assistant.service; "
+            "print('jieba' in sys.modules, 'pypinyin' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=PACKAGE.parent, env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
