@@ -114,22 +114,6 @@ def test_builds_of_the_same_index_files_share_what_they_store(fake_assistant):
     assert abstention.scope_profile.computes(retriever) == first  # what the unshared function stores
 
 
-def test_a_build_finds_the_profile_another_process_stored_and_writes_the_same_bytes(built, tmp_path, monkeypatch):
-    # With -n one worker builds the session's index and the others remember its stored profile
-    # (tests/support/corpus.py, built_once): the key must be the one a build of those files uses.
-    from tests.support import profiles
-
-    monkeypatch.setattr(profiles, "_built", {})  # as in a worker that built nothing yet
-    assert profiles.remember_built_profile(load_index(built / "index"))
-    assert len(profiles._built) == 1
-    settings = working_copy(built, tmp_path)
-    Assistant(settings, embedder=FakeEmbedder()).rebuild()
-    assert len(profiles._built) == 1, "the rebuild computed its profile instead of finding it"
-    rebuilt = load_index(settings.index_dir)
-    assert (rebuilt.root / "scope_profile.json").read_bytes() == (
-        load_index(built / "index").root / "scope_profile.json").read_bytes()
-
-
 def test_remembered_tokens_are_the_tokeniser_s_and_each_caller_gets_its_own_list():
     from assistant import lexical
 

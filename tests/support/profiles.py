@@ -22,11 +22,6 @@ same content share it too (share_fake_build_profiles). The shared value is hande
 is, not copied: build_index only writes it out as JSON.
 
 This patches one private constructor and one function looked up when a build calls it.
-
-With -n the session's built index is made by one worker and used by all (tests/support/corpus.py,
-built_once); the others take its stored profile as the value of that content
-(remember_built_profile), as if they had built it themselves, so that their own rebuilds of the
-unchanged fixture corpus find it.
 """
 
 from __future__ import annotations
@@ -91,37 +86,6 @@ def share_fake_index_profiles() -> Callable[[], None]:
     return undo
 
 
-def _build_key(embedder: str, dimension: int, files: dict[str, str], config) -> tuple:
-    """What a build's scope profile is a function of: the index files (checksums) it was computed
-    over, the embedder and the retrieval configuration it searched with."""
-    return (embedder, dimension, tuple(sorted(files.items())), repr(config))
-
-
-def remember_built_profile(index) -> bool:
-    """Take a fake-embedder index's stored scope profile (from a build this run made in another
-    process) as the shared value for its content; False when there is none to take.
-
-    The key is the build's own: the manifest's checksums without the profile file (build_index
-    adds it to them after computing it) and the configuration a build searches with
-    (retrieval.index_artifacts without a configuration of its own). JSON keeps every float and
-    the order of every key, so a later build writes the same bytes.
-    """
-    import json
-
-    from assistant.abstention import SCOPE_PROFILE_FILE
-    from assistant.retrieval import RetrievalConfig
-
-    manifest = index.manifest
-    stored = Path(index.root) / SCOPE_PROFILE_FILE
-    if manifest.embedder != "fake" or SCOPE_PROFILE_FILE not in manifest.files or not stored.is_file():
-        return False
-    files = {name: digest for name, digest in manifest.files.items() if name != SCOPE_PROFILE_FILE}
-    key = _build_key(manifest.embedder, manifest.dimension, files, RetrievalConfig.for_embedder(manifest.embedder))
-    with _lock:
-        _built.setdefault(key, json.loads(stored.read_text(encoding="utf-8")))
-    return True
-
-
 def share_fake_build_profiles() -> Callable[[], None]:
     """Share abstention.scope_profile's result between fake-embedder builds of the same index
     files with the same retrieval configuration; returns the function that undoes it."""
@@ -133,7 +97,7 @@ def share_fake_build_profiles() -> Callable[[], None]:
         manifest = retriever.index.manifest
         if manifest.embedder != "fake":
             return original(retriever)
-        key = _build_key(manifest.embedder, manifest.dimension, manifest.files, retriever.config)
+        key = (manifest.embedder, manifest.dimension, tuple(sorted(manifest.files.items())), repr(retriever.config))
         with _lock:
             known = _built.get(key)
         if known is None:
