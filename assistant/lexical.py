@@ -35,9 +35,10 @@ _jieba_ready = False
 
 
 def jieba_segmenter():
-    """jieba, its dictionary loaded (once per process, about a second of CPU): the one way the
-    package reaches the Chinese segmenter, for BM25 tokens and for the modules that segment
-    questions or read its word frequencies (query, homophones, abstention)."""
+    """jieba with its dictionary loaded, once per process (what that costs: docs/benchmarks.md,
+    "Test suite", v5-fast): the one way the package reaches the Chinese segmenter, for BM25
+    tokens and for the modules that segment questions or read its word frequencies (query,
+    homophones, abstention)."""
     global _jieba_ready
     import jieba
 

@@ -30,7 +30,8 @@ _PART_SPLIT = re.compile(
 def _courtesy() -> frozenset[str]:
     """Courtesy and asking words a part can consist of ("… ? Thanks", "…？谢谢！", "Please explain."):
     such a part asks nothing of its own. Tokenised on first use, not at import: tokenising loads
-    jieba's dictionary, about a second of CPU that importing the answering code need not pay."""
+    jieba's dictionary, which importing the answering code need not pay for (docs/benchmarks.md,
+    "Test suite", w4-fast)."""
     return frozenset(tokenize("please thanks thank you explain detail details hello hi help 谢谢 感谢 麻烦 请问 你好 "
                               "解释 说明 详细 一下"))
 

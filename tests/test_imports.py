@@ -142,7 +142,7 @@ def test_the_conftest_imports_the_package_only_in_its_fixtures():
 
 @pytest.mark.system
 def test_importing_the_service_and_the_api_loads_no_segmenter():
-    # jieba's dictionary (about a second of CPU) is loaded by the first tokenisation, not by an
+    # jieba's dictionary is loaded by the first tokenisation, not by an
     # import: parts.py tokenised its courtesy words at import (docs/benchmarks.md, w4-fast).
     code = ("import sys, assistant.api.app, assistant.cli, assistant.service; "
             "print('jieba' in sys.modules, 'pypinyin' in sys.modules)")
