@@ -110,11 +110,12 @@ def _remembered_tokens():
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
-    """The guidance fixture and its fake-embedder index, built once per run (with -n by one
-    worker for all: tests/support/corpus.py, built_once); tests work on copies."""
-    from tests.support.corpus import built_once
+    """The guidance fixture and its fake-embedder index, built once; tests work on copies."""
+    from tests.support.corpus import GUIDANCE, build_fake_index
 
-    root = built_once(tmp_path_factory)
+    root = tmp_path_factory.mktemp("built")
+    shutil.copytree(GUIDANCE, root / "corpus")
+    build_fake_index(root)
     gc.collect()
     gc.freeze()  # what the build left to last the run: caches, shared profiles (see above)
     return root

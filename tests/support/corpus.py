@@ -4,8 +4,6 @@ the integration tests open over a fixture corpus."""
 
 from __future__ import annotations
 
-import fcntl
-import os
 import shutil
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from assistant.embedding import FakeEmbedder
 from assistant.service import Assistant
 from tests.support.paths import DATA
 
-__all__ = ["DATA", "GUIDANCE", "OPERATOR_KEY", "build_fake_index", "built_once", "copy_built", "e5_assistant_over",
+__all__ = ["DATA", "GUIDANCE", "OPERATOR_KEY", "build_fake_index", "copy_built", "e5_assistant_over",
            "fake_assistant_over", "working_copy"]
 
 GUIDANCE = DATA / "guidance"
@@ -25,37 +23,6 @@ def build_fake_index(root: Path) -> Path:
     """Index root/corpus into root/index with the fake embedder; returns root."""
     settings = Settings(_env_file=None, corpus_dir=root / "corpus", index_dir=root / "index", embedder="fake")
     Assistant(settings, embedder=FakeEmbedder()).open()
-    return root
-
-
-def built_once(tmp_path_factory) -> Path:
-    """The guidance fixture and its fake-embedder index, built once per test run; returns the
-    folder holding corpus/ and index/, which tests copy and never change.
-
-    With -n each worker process asked for its own build of the same files, about a tenth of a
-    worker's CPU (docs/benchmarks.md, "Test suite", w4-fast). The first worker to get here builds
-    it in the run's temporary root, which all workers share (pytest-xdist's basetemp is one
-    folder per worker inside it), under a file lock; the others wait for the lock and use the
-    finished folder (a marker file says it is whole). Without -n it is built as before.
-
-    The other workers do not take its stored scope profile as their own build's
-    (tests/support/profiles.py shares those within a process only): the same corpus built in
-    another process had other BM25 file bytes (bm25/vocab.index.json and the arrays numbered by
-    it differ), so another key, and its scores need not agree to the last bit.
-    """
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        root = tmp_path_factory.mktemp("built")
-        shutil.copytree(GUIDANCE, root / "corpus")
-        return build_fake_index(root)
-    shared = tmp_path_factory.getbasetemp().parent
-    root, done = shared / "built", shared / "built.done"
-    with open(shared / "built.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if a worker dies
-        if not done.exists():
-            shutil.rmtree(root, ignore_errors=True)  # a build a dead worker left half done
-            shutil.copytree(GUIDANCE, root / "corpus")
-            build_fake_index(root)
-            done.touch()
     return root
 
 
