@@ -348,9 +348,9 @@ class QuestionWord:
 def _general_frequencies() -> tuple[dict, float, dict, float]:
     # On first use, not when an index opens: the shipped parameters do not use these signals, and
     # jieba's dictionary is otherwise loaded by the first Chinese question's tokenisation.
-    from assistant.lexical import _jieba
+    from assistant.lexical import jieba_segmenter
 
-    dictionary = _jieba().dt
+    dictionary = jieba_segmenter().dt
     dictionary.check_initialized()
     english = english_words()
     return dictionary.FREQ, float(dictionary.total), english.dictionary, float(english.total_words)
@@ -374,7 +374,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z]+")
 @lru_cache(maxsize=4096)
 def question_words(text: str) -> tuple[QuestionWord, ...]:
     """The question's content words with their specificity (content_terms' words, unstemmed)."""
-    from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, _jieba
+    from assistant.lexical import CHINESE_STOPWORDS, ENGLISH_STOPWORDS, jieba_segmenter
     from assistant.query import _EN_FILLER, _ZH_FILLER, _stem
 
     out: dict[str, QuestionWord] = {}
@@ -382,7 +382,7 @@ def question_words(text: str) -> tuple[QuestionWord, ...]:
         if not piece:
             continue
         if is_han(piece[0]):
-            for word in _jieba().lcut(piece):
+            for word in jieba_segmenter().lcut(piece):
                 if word not in CHINESE_STOPWORDS and word not in _ZH_FILLER:
                     out.setdefault(word, QuestionWord(word, (word,), _specificity(word, True)))
             continue

@@ -93,9 +93,9 @@ _FUNCTION = _function_characters()
 
 
 def _general_words() -> dict[str, int]:
-    from assistant.lexical import _jieba
+    from assistant.lexical import jieba_segmenter
 
-    return _jieba().dt.FREQ
+    return jieba_segmenter().dt.FREQ
 
 
 class Homophones:
@@ -222,11 +222,11 @@ class Homophones:
         if not self._chinese or not CJK_RUN_RE.search(text):
             return found
         self._tables()
-        from assistant.lexical import _jieba
+        from assistant.lexical import jieba_segmenter
 
         for run in CJK_RUN_RE.findall(text):
             ends, at = {0}, 0
-            for token in _jieba().lcut(run, HMM=False):
+            for token in jieba_segmenter().lcut(run, HMM=False):
                 at += len(token)
                 ends.add(at)
             i = 0

@@ -34,7 +34,11 @@ _jieba_lock = threading.Lock()
 _jieba_ready = False
 
 
-def _jieba():
+def jieba_segmenter():
+    """jieba with its dictionary loaded, once per process (what that costs: docs/benchmarks.md,
+    "Test suite", v5-fast): the one way the package reaches the Chinese segmenter, for BM25
+    tokens and for the modules that segment questions or read its word frequencies (query,
+    homophones, abstention)."""
     global _jieba_ready
     import jieba
 
@@ -48,7 +52,8 @@ def _jieba():
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
+def english_stemmer():
+    """The Snowball stemmer of the BM25 tokens, made once; query.py stems question words with it."""
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -110,7 +115,7 @@ def _split_terms(text: str, phrases: bool) -> list[str]:
     for match in _RUN.finditer(text):
         cjk, number, word = match.groups()
         if cjk:
-            tokens.extend(p for p in _jieba().lcut_for_search(cjk) if p not in CHINESE_STOPWORDS)
+            tokens.extend(p for p in jieba_segmenter().lcut_for_search(cjk) if p not in CHINESE_STOPWORDS)
             # Character bigrams catch what the segmenter splits differently in question and text
             # (adopted on STARD: docs/benchmarks.md, "STARD", the BM25 token rows).
             tokens.extend(cjk[i : i + 2] for i in range(len(cjk) - 1))
@@ -125,7 +130,7 @@ def _split_terms(text: str, phrases: bool) -> list[str]:
             latin_positions.append(len(tokens))
             tokens.append(word)
     if latin_positions:
-        stems = _stemmer().stemWords([tokens[i] for i in latin_positions])
+        stems = english_stemmer().stemWords([tokens[i] for i in latin_positions])
         for position, stem in zip(latin_positions, stems):
             tokens[position] = stem
     if phrases:
@@ -134,8 +139,8 @@ def _split_terms(text: str, phrases: bool) -> list[str]:
 
 
 def warm_up() -> None:
-    _jieba()
-    _stemmer()
+    jieba_segmenter()
+    english_stemmer()
 
 
 class LexicalIndex:

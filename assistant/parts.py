@@ -28,9 +28,10 @@ _PART_SPLIT = re.compile(
 
 @lru_cache(maxsize=1)
 def _courtesy() -> frozenset[str]:
-    """Courtesy and asking words a part can consist of ("… ? Thanks", "…？谢谢！", "Please
-    explain."): such a part asks nothing of its own. Tokenised on first use: at import it loaded
-    jieba's dictionary into every process importing the service."""
+    """Courtesy and asking words a part can consist of ("… ? Thanks", "…？谢谢！", "Please explain."):
+    such a part asks nothing of its own. Tokenised on first use, not at import: tokenising loads
+    jieba's dictionary, which importing the answering code need not pay for (docs/benchmarks.md,
+    "Test suite", w4-fast)."""
     return frozenset(tokenize("please thanks thank you explain detail details hello hi help 谢谢 感谢 麻烦 请问 你好 "
                               "解释 说明 详细 一下"))
 

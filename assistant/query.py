@@ -41,10 +41,10 @@ def question_lang(question: str) -> str:
     latin_words = _LATIN_WORD.findall(question)
     if not chinese_runs or not latin_words:
         return detect_language(question)
-    from assistant.lexical import _jieba
+    from assistant.lexical import jieba_segmenter
 
     english = sum(w.lower() in ENGLISH_STOPWORDS for w in latin_words)
-    chinese = sum(w in CHINESE_STOPWORDS for run in chinese_runs for w in _jieba().lcut(run))
+    chinese = sum(w in CHINESE_STOPWORDS for run in chinese_runs for w in jieba_segmenter().lcut(run))
     if english != chinese:
         return "en" if english > chinese else "zh"
     return detect_language(question)
@@ -241,9 +241,9 @@ def english_words():
 
 
 def _stem(word: str) -> str:
-    from assistant.lexical import _stemmer
+    from assistant.lexical import english_stemmer
 
-    return _stemmer().stemWord(word)
+    return english_stemmer().stemWord(word)
 
 
 _WORD = re.compile(r"[A-Za-z][a-z]+(?:'[a-z]+)?")
@@ -267,10 +267,10 @@ class Vocabulary:
                 word = match.group(0).lower()
                 counts[word] = counts.get(word, 0) + 1
         self.counts = counts
-        from assistant.lexical import _stemmer
+        from assistant.lexical import english_stemmer
 
         # An inflection the corpus knows by its stem ("calls" where it has "call") is no typo.
-        self._stems = frozenset(_stemmer().stemWords(list(counts)))
+        self._stems = frozenset(english_stemmer().stemWords(list(counts)))
         # Most frequent first: on equal similarity rapidfuzz keeps the first, the commoner word.
         self._words = sorted((w for w in counts if len(w) >= min_length - 1), key=lambda w: -counts[w])
         self.min_ratio = min_ratio
@@ -304,17 +304,14 @@ def content_terms(text: str) -> tuple[str, ...]:
     tokenize() adds every Chinese character bigram for BM25; most bigrams of a question cross
     word boundaries ("税怎") and would count as words the corpus does not know.
     """
-    import jieba
-
     out: list[str] = []
     for piece in re.split(f"([{CJK_CLASS}]+)", text):
         if not piece:
             continue
         if is_han(piece[0]):
-            from assistant.lexical import _jieba
+            from assistant.lexical import jieba_segmenter
 
-            _jieba()
-            out.extend(w for w in jieba.lcut(piece) if w not in CHINESE_STOPWORDS and w not in _ZH_FILLER)
+            out.extend(w for w in jieba_segmenter().lcut(piece) if w not in CHINESE_STOPWORDS and w not in _ZH_FILLER)
         else:
             out.extend(t for t in tokenize(piece) if t not in _EN_FILLER)
     return tuple(dict.fromkeys(out))

@@ -5,8 +5,13 @@ tests/conftest.py leaves importing the package to its fixtures."""
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 
@@ -98,6 +103,20 @@ def test_only_the_vector_store_imports_faiss():
     assert importers == ["assistant.vector_store"]
 
 
+def test_only_lexical_imports_jieba_and_no_module_reaches_its_private_names():
+    # One home for the Chinese segmenter: the others call lexical.jieba_segmenter(), which loads
+    # the dictionary once (a private helper imported from outside had no such promise).
+    importers = sorted(name for name, path in module_files().items() if "jieba" in imported_roots(path))
+    assert importers == ["assistant.lexical"]
+    private = sorted(
+        f"{name}: {alias.name}" for name, path in module_files().items()
+        for node in ast.walk(parsed(path))
+        if isinstance(node, ast.ImportFrom) and node.module == "assistant.lexical"
+        for alias in node.names if alias.name.startswith("_")
+    )
+    assert private == []
+
+
 def test_clause_rows_are_read_through_the_loaded_index_s_methods():
     # The storage seam: which rows belong to a clause is the index's business (passage_rows,
     # sentence_rows), so a store that keeps them otherwise changes index.py alone.
@@ -119,3 +138,15 @@ def test_the_conftest_imports_the_package_only_in_its_fixtures():
     named += [node.module or "" for node in at_top if isinstance(node, ast.ImportFrom)]
     assert "pytest" in named  # the check sees the imports
     assert not [name for name in named if name.split(".")[0] in ("assistant", "tests")]
+
+
+@pytest.mark.system
+def test_importing_the_service_and_the_api_loads_no_segmenter():
+    # jieba's dictionary is loaded by the first tokenisation, not by an
+    # import: parts.py tokenised its courtesy words at import (docs/benchmarks.md, w4-fast).
+    code = ("import sys, assistant.api.app, assistant.cli, assistant.service; "
+            "print('jieba' in sys.modules, 'pypinyin' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=PACKAGE.parent, env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
