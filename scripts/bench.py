@@ -475,9 +475,6 @@ def _obliqa_questions(path: Path, count: int) -> list[str]:
 
 
 # ================================================================================ cold start
-ZH_COLD_QUESTION = "密马多久要换一次？"  # a homophone typo (密码), after the first answer
-
-
 def section_coldstart(ctx: "Context") -> dict:
     import httpx
 
@@ -502,7 +499,7 @@ def section_coldstart(ctx: "Context") -> dict:
                 first_answer_cpu_s = server.cpu_seconds()
                 took = response.json().get("took_ms") if response.status_code == 200 else None
                 # The first Chinese question pays for what only Chinese needs (the homophone tables).
-                zh = client.post("/api/ask", json={"question": ZH_COLD_QUESTION})
+                zh = client.post("/api/ask", json={"question": H.ZH_COLD_QUESTION})
                 zh_took = zh.json().get("took_ms") if zh.status_code == 200 else None
             runs.append({"ready_s": ready_s, "first_answer_s": first_answer_s, "first_answer_took_ms": took,
                          "first_answer_cpu_s": first_answer_cpu_s, "first_zh_answer_took_ms": zh_took,

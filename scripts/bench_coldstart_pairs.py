@@ -16,9 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx  # noqa: E402
 
+from scripts.bench_helpers import ZH_COLD_QUESTION  # noqa: E402
 from tests.support.servers import Server  # noqa: E402
-
-ZH_QUESTION = "密马多久要换一次？"
 
 
 def main() -> None:
@@ -37,7 +36,7 @@ def main() -> None:
                     first = client.post("/api/ask", json={"question": question})
                     wall, cpu = time.perf_counter() - server.started_at, server.cpu_seconds()
                     mark = time.perf_counter()
-                    zh = client.post("/api/ask", json={"question": ZH_QUESTION})
+                    zh = client.post("/api/ask", json={"question": ZH_COLD_QUESTION})
                     zh_wall, zh_cpu = time.perf_counter() - mark, server.cpu_seconds() - cpu
                 row = (round(wall, 2), round(cpu, 2), round(zh_wall, 3), round(zh_cpu, 2),
                        first.status_code, zh.status_code, round(os.getloadavg()[0], 1))

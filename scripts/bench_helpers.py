@@ -138,6 +138,9 @@ ZH_TEMPLATES = [
     "{t}的具体要求",
     "请问{t}方面有哪些规定？",
 ]
+# Asked after the first answer of a cold start: a homophone typo (密码), so that it pays for what only
+# Chinese needs (the homophone tables); bench.py and bench_coldstart_pairs.py.
+ZH_COLD_QUESTION = "密马多久要换一次？"
 # Not in the pool: used to warm a freshly started server before a measured run.
 WARMUP_QUESTIONS = ["warm-up: agent headcount", "预热：坐席人数", "warm-up: IVR menu", "预热：工单流转", "warm-up"]
 
