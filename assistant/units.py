@@ -161,7 +161,7 @@ LIST_CHARS = 700
 # What refers back to a list before it. "以上" alone is also "or more" (30分钟以上): only with a noun.
 _BACK_REFERENCE = re.compile(
     r"上述|前述|以上(?:措施|情形|情况|步骤|各项|要求|内容)|"
-    r"\b(?:these|those|the above|the foregoing|the said)\s+(?:measures|steps|actions|situations|cases|items)\b|"
+    r"\b(?:these|those|the foregoing|the said)\s+(?:measures|steps|actions|situations|cases|items)\b|"
     r"\bthe above\b|\babove-mentioned\b", re.IGNORECASE)
 # A list of more items than this brings its first ones and the chosen ones (a bound for odd
 # documents; the shipped guidance's longest list has 10).
