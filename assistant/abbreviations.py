@@ -64,15 +64,20 @@ class Abbreviations:
                 _add(found, match.group(2), match.group(1))
         return cls(found, lists, is_word)
 
-    def lists_of(self, expanded: dict[str, str]) -> frozenset[str]:
-        """Ids of the definitions lists that define the abbreviations of ``expand``'s result."""
+    def lists_of(self, words: Iterable[str]) -> frozenset[str]:
+        """Ids of the definitions lists that define the given abbreviations (``named``'s result)."""
         out: set[str] = set()
-        for word in expanded:
+        for word in words:
             out |= self.lists.get(self._defined(word) or word, set())
         return frozenset(out)
 
     def __len__(self) -> int:
         return len(self.expansions)
+
+    def named(self, text: str) -> list[str]:
+        """The defined abbreviations the text uses, spelled out beside them or not ("FCR首次解决率"):
+        either way the definitions list matches through the abbreviation."""
+        return [m.group(0) for m in _WORD.finditer(text) if self._defined(m.group(0)) is not None]
 
     def expand(self, text: str, lang: str) -> tuple[str, dict[str, str]]:
         """The text with each defined abbreviation replaced by its expansion in ``lang`` (the

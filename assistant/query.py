@@ -211,7 +211,7 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
     defined_in: frozenset[str] = frozenset()
     if abbreviations is not None:
         search_text, expansions = abbreviations.expand(search_text, lang)
-        defined_in = abbreviations.lists_of(expansions)
+        defined_in = abbreviations.lists_of(abbreviations.named(search_text) + list(expansions))
     return QueryAnalysis(
         text=question,
         lang=lang,

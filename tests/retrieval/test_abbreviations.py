@@ -78,6 +78,23 @@ def test_the_analysis_searches_the_expansion_and_keeps_the_question():
     assert {"key", "perform", "indic"} <= analysis.terms and "kpis" not in analysis.terms
 
 
+@pytest.mark.parametrize("question", [
+    "What are the KPIs?",  # expanded
+    "What is a key performance indicator (KPI)?",  # spelt out beside it: left as asked
+    "KPI关键绩效指标有哪些",
+])
+def test_a_question_naming_a_defined_abbreviation_knows_the_lists_that_define_it(question):
+    """Spelt out or not, the definitions list matches the question through the abbreviation, so
+    citations put it after the clause about the concept (answering.definitions_after_first)."""
+    analysis = analyse(question, abbreviations=ABBREVIATIONS)
+    assert analysis.defined_in == {"doc-en:3.2", "doc-zh:3.2"}
+
+
+def test_a_question_without_a_defined_abbreviation_names_no_list():
+    assert analyse("What is the capital of France?", abbreviations=ABBREVIATIONS).defined_in == frozenset()
+    assert ABBREVIATIONS.named("sl and qa, the KPIs and WFM") == ["KPIs", "WFM"]
+
+
 @pytest.fixture(scope="module")
 def terms_assistant(tmp_path_factory):
     """The English edition's chapters 1, 3 (terms, 3.2 abbreviations), 8 (8.2 Key performance
