@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.homophones import HOMOPHONES_FILE, Homophones
-from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_words
+from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_word_frequency, english_words
 from assistant.editions import editions_of
 from assistant.numeric import mean_std
 from assistant.text import CJK_CLASS, is_han
@@ -333,7 +333,7 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever,
 # questions). How rare a word is in the language at large can: "canteen", "biometrics", 病假 are
 # specific, "hey", "forever", 这算 are the casual wording of a real question. The general
 # frequencies come from word lists the pipeline loads anyway: jieba's dictionary for Chinese,
-# pyspellchecker's for English (query.english_words). Nothing is computed over clause text per
+# pyspellchecker's for English (query.english_word_frequency). Nothing is computed over clause text per
 # question beyond a substring test on the three clauses retrieved first.
 
 
@@ -352,7 +352,7 @@ def _general_frequencies() -> tuple[dict, float, dict, float]:
 
     dictionary = jieba_segmenter().dt
     dictionary.check_initialized()
-    english = english_words()
+    english = english_word_frequency()
     return dictionary.FREQ, float(dictionary.total), english.dictionary, float(english.total_words)
 
 
