@@ -257,10 +257,10 @@ def english_words() -> EnglishWords:
     """pyspellchecker's English words, for membership tests (loaded once, at start-up).
 
     Read from the package's own en.json.gz rather than through SpellChecker(): that lower-cases
-    the whole text, parses every count and collects every letter used, 0.2-0.3 s of CPU at
-    start-up for a set test (docs/benchmarks.md, h2-cold). The keys are taken by a regular
-    expression when the file has the one-entry-a-line layout it ships with (a third of
-    json.loads' time); anything else (an escape, another layout) goes through json.
+    the whole text, parses every count and collects every letter used, most of the English cold
+    start's extra CPU, for a set test (docs/benchmarks.md, section h2-cold). The keys are taken by
+    a regular expression when the file has the one-entry-a-line layout it ships with (faster than
+    json.loads); anything else (an escape, another layout) goes through json.
     """
     import gzip
     import json
@@ -279,7 +279,7 @@ def english_words() -> EnglishWords:
 def english_word_frequency():
     """pyspellchecker's English word counts (its WordFrequency: ``dictionary``, ``total_words``).
 
-    Slow to load (0.2-0.3 s of CPU); only the near-miss signals that the shipped parameters leave
+    Slow to load (a SpellChecker); only the near-miss signals that the shipped parameters leave
     off use it, on first use."""
     from spellchecker import SpellChecker
 
