@@ -267,7 +267,7 @@ def english_words() -> EnglishWords:
     import pkgutil
 
     text = gzip.decompress(pkgutil.get_data("spellchecker", "resources/en.json.gz")).decode("utf-8")
-    if not text.islower():  # a scan, where lower() copies 2 MB: the shipped list is lower-case
+    if not text.islower():  # a scan, where lower() copies the whole text: the shipped list is lower-case
         text = text.lower()
     words = _WORD_LIST_KEY.findall(text)
     if "\\" in text or len(words) != text.count("\n") - 1:
