@@ -254,7 +254,7 @@ _WORD_LIST_KEY = re.compile(r'(?m)^"([^"\\\n]*)": ')
 
 @lru_cache(maxsize=1)
 def english_words() -> EnglishWords:
-    """pyspellchecker's English words, for membership tests (loaded once, at start-up).
+    """pyspellchecker's English words, for membership tests (loaded once, on first use).
 
     Read from the package's own en.json.gz rather than through SpellChecker(): that lower-cases
     the whole text, parses every count and collects every letter used, most of the English cold
