@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.homophones import HOMOPHONES_FILE, Homophones
-from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_words
+from assistant.query import QueryAnalysis, Vocabulary, content_terms, english_word_frequency
 from assistant.editions import editions_of
 from assistant.numeric import mean_std
 from assistant.text import CJK_CLASS, is_han
@@ -120,7 +120,8 @@ class IndexProfile:
         self.vocabulary = Vocabulary(
             [c.text for c in index.clauses] + [c.title for c in index.clauses] + list(titles.values())
         )
-        english_words()  # loaded now rather than on the first misspelt question
+        # query.english_words is left to the first question word that neither the corpus nor its
+        # stems know: most questions never need it, and it is quick to load since section h2-cold.
         self.pseudo = _pseudo_levels(index, self.PSEUDO_SAMPLE)
         self._terms_lock = threading.Lock()
         # What the build stored (scope_profile.json), read once here for everything below.
@@ -333,7 +334,7 @@ def signals(analysis: QueryAnalysis, result: SearchResult, retriever: Retriever,
 # questions). How rare a word is in the language at large can: "canteen", "biometrics", 病假 are
 # specific, "hey", "forever", 这算 are the casual wording of a real question. The general
 # frequencies come from word lists the pipeline loads anyway: jieba's dictionary for Chinese,
-# pyspellchecker's for English (query.english_words). Nothing is computed over clause text per
+# pyspellchecker's for English (query.english_word_frequency). Nothing is computed over clause text per
 # question beyond a substring test on the three clauses retrieved first.
 
 
@@ -352,7 +353,7 @@ def _general_frequencies() -> tuple[dict, float, dict, float]:
 
     dictionary = jieba_segmenter().dt
     dictionary.check_initialized()
-    english = english_words()
+    english = english_word_frequency()
     return dictionary.FREQ, float(dictionary.total), english.dictionary, float(english.total_words)
 
 

@@ -232,9 +232,55 @@ def _apply(text: str, corrections: dict[str, str]) -> str:
     return _WORD.sub(lambda m: corrections.get(m.group(0).lower(), m.group(0)), text)
 
 
+class EnglishWords:
+    """Whether a word is in pyspellchecker's English word list, case-insensitively (as its own
+    WordFrequency answers ``in``), without its frequencies."""
+
+    __slots__ = ("_words",)
+
+    def __init__(self, words: frozenset[str]) -> None:
+        self._words = words
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and word.lower() in self._words
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+
+# One '"word": count' entry per line, as pyspellchecker ships en.json.gz.
+_WORD_LIST_KEY = re.compile(r'(?m)^"([^"\\\n]*)": ')
+
+
 @lru_cache(maxsize=1)
-def english_words():
-    """A set-like English word list (slow to load: call it at start-up, not per question)."""
+def english_words() -> EnglishWords:
+    """pyspellchecker's English words, for membership tests (loaded once, on first use).
+
+    Read from the package's own en.json.gz rather than through SpellChecker(): that lower-cases
+    the whole text, parses every count and collects every letter used, most of the English cold
+    start's extra CPU, for a set test (docs/benchmarks.md, section h2-cold). The keys are taken by
+    a regular expression when the file has the one-entry-a-line layout it ships with (faster than
+    json.loads); anything else (an escape, another layout) goes through json.
+    """
+    import gzip
+    import json
+    import pkgutil
+
+    text = gzip.decompress(pkgutil.get_data("spellchecker", "resources/en.json.gz")).decode("utf-8")
+    if not text.islower():  # a scan, where lower() copies the whole text: the shipped list is lower-case
+        text = text.lower()
+    words = _WORD_LIST_KEY.findall(text)
+    if "\\" in text or len(words) != text.count("\n") - 1:
+        words = json.loads(text)
+    return EnglishWords(frozenset(words))
+
+
+@lru_cache(maxsize=1)
+def english_word_frequency():
+    """pyspellchecker's English word counts (its WordFrequency: ``dictionary``, ``total_words``).
+
+    Slow to load (a SpellChecker); only the near-miss signals that the shipped parameters leave
+    off use it, on first use."""
     from spellchecker import SpellChecker
 
     return SpellChecker(distance=1).word_frequency
