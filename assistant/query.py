@@ -139,6 +139,8 @@ _EN_TEMPLATES: list[tuple[str, str]] = [
      rf"(?:\s+(?:by|in)\s+{_SELF})?"),
     ("tell-me-about", r"(?:tell\s+me|what\s+do\s+you\s+know)\s+about\s+(?P<x>.+)"),
     ("guidance-on", rf"{_SUBJECT}\s+(?:on|about|for|regarding)\s+(?P<x>.+)"),
+    ("what-does-mean", r"what\s+(?:does|do)\s+(?:the\s+(?:word|term|abbreviation)\s+)?(?P<x>.+?)\s+(?:mean|stand\s+for)"),
+    ("what-is-meant", r"what\s+is\s+meant\s+by\s+(?P<x>.+)"),
 ]
 _ZH_SUBJECT = r"(?:本|这份|该)?(?:指导要求|指导意见|指导|指南|标准|规范|文件|要求)?(?:中|里|里面)?"
 _ZH_ASK = r"(?:有|作了|做了|作出了|给出了)?(?:什么|哪些|何种|怎样的|怎么样的|啥)(?:样的)?(?:具体)?(?:规定|要求|说法|内容|条款)"

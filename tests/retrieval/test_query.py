@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from assistant.query import Vocabulary, analyse, content_terms, strip_template
@@ -16,6 +17,28 @@ from assistant.query import Vocabulary, analyse, content_terms, strip_template
 )
 def test_english_templates_leave_the_topic(question):
     assert analyse(question).topic == "data security"
+
+
+@pytest.mark.parametrize("question, term", [
+    ("What does 占用率 mean?", "占用率"),
+    ("what does AHT stand for", "AHT"),
+    ("What does the term schedule adherence mean?", "schedule adherence"),
+    ("What is meant by first call resolution?", "first call resolution"),
+])
+def test_a_definition_question_leaves_the_term(question, term):
+    """The asking words carry no topic: left in, "mean" matched whatever English clause says
+    "means" (3.1.3 Service level cited before 3.1.11 Occupancy for "What does 占用率 mean?")."""
+    analysis = analyse(question)
+    assert analysis.topic == term and analysis.lang == "en"
+
+
+def test_a_mixed_definition_question_matches_no_english_clause_by_its_asking_words(fake_assistant):
+    retriever = fake_assistant.live.retriever
+    index = fake_assistant.live.index
+    english = np.array([index.clause_by_id[p.clause_id].lang == "en" for p in index.passages])
+    asked = "What does 占用率 mean?"
+    assert (index.lexical.scores("What does the policy mean?")[english] > 0).any()  # "mean" is in the text
+    assert not (index.lexical.scores(retriever.analyse(asked).search_text)[english] > 0).any()
 
 
 def test_is_it_required_keeps_what_follows():
