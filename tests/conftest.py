@@ -98,6 +98,18 @@ def _shared_fake_build_profiles():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _shared_homophone_tables():
+    """Homophone tables of the same Chinese text are built once per process (each build stores
+    them, and the tests' builds mostly share the fixture's Chinese documents;
+    tests/support/profiles.py)."""
+    from tests.support.profiles import share_homophone_tables
+
+    undo = share_homophone_tables()
+    yield
+    undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _remembered_tokens():
     """BM25 tokens of a text are computed once per process (the fixture corpus is rebuilt by
     dozens of tests; tests/support/tokens.py says why this changes nothing but the time)."""

@@ -114,6 +114,25 @@ def test_builds_of_the_same_index_files_share_what_they_store(fake_assistant):
     assert abstention.scope_profile.computes(retriever) == first  # what the unshared function stores
 
 
+def test_homophone_tables_of_the_same_text_are_built_once_and_equal_the_unshared_build(fake_assistant):
+    from assistant import abstention
+    from assistant.homophones import Homophones
+
+    index = fake_assistant.live.index
+    terms = abstention._clause_terms_of(abstention.stored_scope_profile(index))
+    first, second = abstention.chinese_homophones(index, terms), abstention.chinese_homophones(index, terms)
+    first.stored_form(), second.stored_form()
+    assert second._keys is first._keys and second._spans is first._spans  # built once
+    scratch = abstention.chinese_homophones(index, terms)
+    Homophones._build.computes(scratch)
+    assert scratch._keys == first._keys and list(scratch._keys) == list(first._keys)  # same order too
+    assert scratch._spans == first._spans
+    # Other text gets its own tables.
+    other = Homophones(["坐席密码应定期更换。"])
+    other.stored_form()
+    assert other._keys is not first._keys and other._keys != first._keys
+
+
 def test_remembered_tokens_are_the_tokeniser_s_and_each_caller_gets_its_own_list():
     from assistant import lexical
 

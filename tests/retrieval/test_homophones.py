@@ -17,6 +17,13 @@ CORPUS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _tables_built_here(monkeypatch):
+    """These tests are about building the tables: each builds its own, unshared
+    (tests/support/profiles.py shares them between the other tests' indexes)."""
+    monkeypatch.setattr(Homophones, "_build", getattr(Homophones._build, "computes", Homophones._build))
+
+
 def test_a_homophone_typo_is_repaired_to_the_corpus_word():
     corpus = Homophones(CORPUS)
     assert corpus.corrections("录因保存多久") == {"录因": "录音"}

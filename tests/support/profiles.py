@@ -21,7 +21,15 @@ the embedder and the retrieval configuration it searches with, so fake-embedder 
 same content share it too (share_fake_build_profiles). The shared value is handed out as it
 is, not copied: build_index only writes it out as JSON.
 
-This patches one private constructor and one function looked up when a build calls it.
+The homophone tables (assistant.homophones.Homophones: every span of the Chinese clauses'
+text and a key per corpus word and reading) are a pure function of the Chinese texts and the
+longer words they are made from, in that order; pypinyin and jieba never change during a run.
+Each build stores them, and an index loaded without them builds them on its first Chinese
+question; the tests' builds mostly differ from the fixture in an English or a small added
+document, so their Chinese text, and the tables, are the same (share_homophone_tables).
+
+This patches one private constructor, one function looked up when a build calls it, and one
+private method.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ _LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threa
 _lock = threading.Lock()
 _profiles: dict[tuple, tuple[dict, frozenset[str]]] = {}
 _built: dict[tuple, dict] = {}
+_tables: dict[tuple, tuple] = {}
 
 
 def _key(index) -> tuple:
@@ -111,5 +120,32 @@ def share_fake_build_profiles() -> Callable[[], None]:
 
     def undo() -> None:
         abstention.scope_profile = original
+
+    return undo
+
+
+def share_homophone_tables() -> Callable[[], None]:
+    """Share Homophones' built tables between instances made from the same texts and words;
+    returns the function that undoes it."""
+    from assistant.homophones import Homophones
+
+    original = Homophones._build
+
+    def build(self) -> None:
+        key = (tuple(self._texts), tuple(self._words))
+        with _lock:
+            known = _tables.get(key)
+        if known is None:
+            original(self)
+            with _lock:
+                known = _tables.setdefault(key, (self._spans, self._keys))
+        # Never changed once built (Homophones only looks them up), so handed out as they are.
+        self._spans, self._keys = known
+
+    build.computes = original  # the unshared method, for a test to compare against
+    Homophones._build = build
+
+    def undo() -> None:
+        Homophones._build = original
 
     return undo
