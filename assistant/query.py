@@ -212,8 +212,9 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
     expansions: dict[str, str] = {}
     defined_in: frozenset[str] = frozenset()
     if abbreviations is not None:
+        # Before the expansion: the abbreviations it replaces and those already spelt out alike.
+        defined_in = abbreviations.lists_of(abbreviations.named(search_text))
         search_text, expansions = abbreviations.expand(search_text, lang)
-        defined_in = abbreviations.lists_of(abbreviations.named(search_text) + list(expansions))
     return QueryAnalysis(
         text=question,
         lang=lang,
