@@ -426,6 +426,20 @@ def _term_weights(terms: set[str] | frozenset[str], index: LoadedIndex | None) -
 
 _DATE_LINE = re.compile(r"^[\s\d年月日/.:\-–—,]*$")
 _BULLET_ONLY = re.compile(r"^[\s•·\-–*]*\w+(?:\s+\w+)?\s*$")
+# A bullet with a word or two after it ("• Detail"): a page's navigation, not a statement.
+_BULLET_LABEL = re.compile(r"^\s*[•·*]+\s*\w+(?:\s+\w+)?\s*$")
+# Taken off a contentless sentence's score (score_sentences: a cosine plus at most 0.1), which
+# puts it below every sentence that says something, however close it is to the question.
+_CONTENTLESS_PENALTY = 10.0
+
+
+def says_nothing(sentence: str, headings: tuple[str, ...] = ()) -> bool:
+    """Whether a sentence of a clause is only a date line, a bulleted label, or a heading of the
+    clause repeated in its text ("2022-10-22", "• Detail" and the page title at the top of a news
+    page): never an answer sentence."""
+    sentence = sentence.strip()
+    return (not sentence or _DATE_LINE.match(sentence) is not None or _BULLET_LABEL.match(sentence) is not None
+            or any(sentence == heading.strip() for heading in headings if heading))
 
 
 def substantive(clause: Clause) -> bool:
@@ -574,13 +588,18 @@ def score_sentences(
     else:
         spans = clause_spans(text)
         dense = np.zeros(len(spans), dtype=np.float32)
+    clause = index.clause_by_id.get(clause_id)
+    headings = (clause.title, *clause.path) if clause is not None else ()
     scored = []
     terms_of = _span_terms(text, spans) if query_terms else None
     for position, ((start, end), cosine) in enumerate(zip(spans, dense.tolist())):
         overlap = 0.0
         if terms_of is not None:
             overlap = len(query_terms & terms_of[position]) / len(query_terms)
-        scored.append(ScoredSentence(start, end, float(cosine) + 0.1 * overlap))
+        score = float(cosine) + 0.1 * overlap
+        if says_nothing(text[start:end], headings):
+            score -= _CONTENTLESS_PENALTY
+        scored.append(ScoredSentence(start, end, score))
     return scored
 
 

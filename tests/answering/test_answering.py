@@ -177,6 +177,34 @@ def test_a_date_line_or_bare_heading_is_never_an_answer():
     assert substantive(_clause("¶3", "Nearly 200 people attended the meeting in Beijing on June 27."))
 
 
+@pytest.mark.parametrize("question", ["What happened at the 2022 meeting?", "2022-10-22", "Detail"])
+def test_a_date_line_a_bulleted_label_or_a_repeated_heading_is_never_quoted(client, question):
+    """The news page's first paragraph starts with its title, its date and "• Detail": the
+    paragraph says something, and only its sentences that say something are quoted."""
+    from assistant.answering import says_nothing
+
+    body = ask(client, question, document="meeting-report-2022")
+    assert body["citations"], body
+    for citation in body["citations"]:
+        headings = (citation["title"], *citation["path"])
+        quoted = [citation["text"][start:end] for start, end in citation["highlights"]]
+        assert quoted and not any(says_nothing(q, headings) for q in quoted), (citation["clause"], citation["text"][:200], quoted)
+    for line in body["answer"].split("\n"):
+        said = re.sub(r"^Background \(not the guidance\): |(?:\s*\[\d+\])+$", "", line)
+        assert not says_nothing(said), body["answer"]
+        assert said.strip() != "Publicity and implementation meeting for the guida", body["answer"]
+
+
+def test_says_nothing():
+    from assistant.answering import says_nothing
+
+    assert says_nothing("2022-10-22") and says_nothing("  • Detail") and says_nothing("2022年10月22日")
+    assert says_nothing("Data security", ("Data security", "11.7 Data security"))
+    assert not says_nothing("Nearly 200 people attended the meeting.")
+    assert not says_nothing("a) Scope and incident classification")
+    assert not says_nothing("暂停培训")  # a list item without its marker still says something
+
+
 def test_the_kinds_sidecar_is_checked(tmp_path: Path):
     assert read_kinds(tmp_path) == {}
     (tmp_path / "documents.toml").write_text('[report]\nkind = "news"\n', encoding="utf-8")
