@@ -280,8 +280,10 @@ def order_by_answer(
     signals = answer_signals(hits, query_terms, index, config.idf_terms)
     scored = []
     title_match: dict[str, float] = {}
+    titles: dict[str, tuple[float, float]] = {}  # how well each title says the topic
     for position, (hit, parts) in enumerate(zip(hits, signals)):
         title_match[hit.clause.id] = parts["title"]
+        titles[hit.clause.id] = (parts["title"], parts["title_fit"])
         scored.append((clause_answer_score(hit, parts, config), -position, hit))
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     ordered = [hit for _, _, hit in scored]
@@ -302,7 +304,37 @@ def order_by_answer(
         if as_good:
             ordered.remove(as_good[0])
             ordered.insert(ordered.index(hit), as_good[0])
+    agreed = _first_by_both(ordered)
+    if (agreed is not None and agreed is not ordered[0] and not _contains(agreed, ordered[0])
+            and titles[agreed.clause.id] >= titles[ordered[0].clause.id]):
+        ordered.remove(agreed)
+        ordered.insert(0, agreed)
     return ordered
+
+
+def _first_by_both(hits: list[Hit]) -> Hit | None:
+    """The clause that the words (its BM25 share) and the meaning (its best sentence's cosine)
+    both put first among the searched hits, when one is; never a section, nor in a lookup.
+
+    Each signal alone is noisy, and the fused score also weighs the passage cosine, which a long
+    clause about something wider dilutes ("转接电话以后客户还要把问题再说一遍吗？": 10.2.3 CTI says it
+    in one sentence, in the question's words, and ranked seventh). When both agree, the clause
+    answers (docs/benchmarks.md, section l-nu)."""
+    if any(h.matched_by == "number" for h in hits):
+        return None
+    if len(hits) < 2:
+        return None
+    by_words = max(hits, key=lambda h: h.lexical)
+    by_meaning = max(hits, key=lambda h: h.similarity)
+    if by_words is not by_meaning or by_words.clause.children:
+        return None
+    return by_words
+
+
+def _contains(outer: Hit, inner: Hit) -> bool:
+    """Whether the inner hit's clause is a part of the outer one's (same document)."""
+    return (outer.clause.document == inner.clause.document
+            and inner.clause.number.startswith(outer.clause.number + "."))
 
 
 def _has_parts(hit: Hit, hits: list[Hit]) -> bool:

@@ -104,6 +104,37 @@ def test_a_section_goes_below_a_part_of_it_that_fits_as_well():
     assert [h.clause.number for h in ordered][0] == "7.3"
 
 
+def test_the_clause_words_and_meaning_both_put_first_is_cited_first():
+    """10.2.3 (CTI) says in one sentence, in the question's words, that a transferred caller need
+    not repeat themselves; its passage cosine, diluted by the rest of the clause, ranked it last."""
+    from assistant.lexical import tokenize
+
+    cti = _clause("10.2.3", "Information provided by the customer shall be transferred with the call.",
+                  title="Computer telephony integration")
+    closure = _clause("9.4.4", "Complaints are closed when the customer agrees.", title="Complaint closure")
+    fcr = _clause("3.1.5", "Share of contacts resolved at the first contact.", title="First call resolution rate")
+    terms = set(tokenize("do callers repeat the problem after a transfer"))
+    hits = [Hit(fcr, 3.5, 0.90, 0.45, "search", sentence=0.92), Hit(closure, 3.3, 0.91, 0.20, "search", sentence=0.90),
+            Hit(cti, 3.0, 0.89, 1.00, "search", sentence=0.93)]
+    assert [h.clause.number for h in order_by_answer(hits, None, terms, None, CONFIG)][0] == "10.2.3"
+    # Words and meaning disagree: the usual order stands.
+    split = [Hit(fcr, 3.5, 0.90, 0.45, "search", sentence=0.94), hits[1], hits[2]]
+    assert [h.clause.number for h in order_by_answer(split, None, terms, None, CONFIG)][0] == "3.1.5"
+    # A question that names a clause number is a lookup: the agreement moves nothing.
+    named = [Hit(closure, 1.0, 0.91, 0.20, "number", sentence=0.90), hits[0], hits[2]]
+    assert [h.clause.number for h in order_by_answer(named, None, terms, None, CONFIG)][0] != "10.2.3"
+    # A clause whose title says the topic better keeps its place.
+    titled = _clause("3.1.6", "Transfers are counted.", title="Transfer problem rate")
+    with_title = [Hit(titled, 3.6, 0.90, 0.30, "search", sentence=0.90), *hits]
+    assert [h.clause.number for h in order_by_answer(with_title, None, terms, None, CONFIG)][0] == "3.1.6"
+    # The parent of the first clause does not displace it.
+    parent = _clause("9.4", "Complaints are handled by a procedure.", title="Complaint handling")
+    child = _clause("9.4.2", "Complaints are resolved within 5 working days.", title="Complaint time limits",
+                    path=["9.4 Complaint handling", "9.4.2 Complaint time limits"])
+    nested = [Hit(child, 3.5, 0.90, 0.40, "search", sentence=0.91), Hit(parent, 3.0, 0.89, 1.0, "search", sentence=0.95)]
+    assert [h.clause.number for h in order_by_answer(nested, None, set(tokenize("time limit")), None, CONFIG)][0] == "9.4.2"
+
+
 def test_a_question_one_child_answers_better_cites_the_child_before_its_section(client):
     body = ask(client, "客户信息保密有什么要求")
     numbers = [c["clause"] for c in body["citations"]]

@@ -10,11 +10,19 @@ from tests.support.paths import DATA
 
 # The small guidance fixture with the English edition's chapter 5 (personnel management) added.
 STAFF = DATA / "guidance_staff"
+# Both editions' chapter 3 (terms), 6.3, 7, 9.4-9.6 and 10.1-10.2 of corpus/source: the clauses a
+# question about transferred calls meets (tests/data/README.md).
+TRANSFER = DATA / "guidance_transfer"
 
 
 @pytest.fixture(scope="module")
 def staff_assistant(tmp_path_factory):
     return e5_assistant_over(STAFF, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def transfer_assistant(tmp_path_factory):
+    return e5_assistant_over(TRANSFER, tmp_path_factory)
 
 
 @pytest.mark.integration
@@ -77,3 +85,29 @@ def test_a_scope_question_cites_the_scope_clause_first(e5_assistant, question):
     answer = e5_assistant.ask(question)
     assert not answer.abstained, answer.reason
     assert answer.citations[0].clause == "1", [c.clause for c in answer.citations]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("question", [
+    "转接电话以后客户还要把问题再说一遍吗？",
+    "Do customers have to repeat themselves after a transfer?",
+])
+def test_the_clause_that_says_it_in_the_questions_words_comes_first(transfer_assistant, question):
+    """10.2.3 (CTI) says that what the caller said goes with a transferred call, in one sentence
+    and the question's words; its passage cosine, diluted by the rest of the clause, had put
+    complaint closure (9.4.4) first and 10.2.3 third (answering._first_by_both)."""
+    from assistant import answering
+
+    answer = transfer_assistant.ask(question)
+    assert not answer.abstained, answer.reason
+    assert answer.citations[0].clause == "10.2.3", [c.clause for c in answer.citations]
+    transfer_assistant.clear_caches()
+    original = answering._first_by_both
+    try:
+        answering._first_by_both = lambda hits: None
+        without = transfer_assistant.ask(question)
+    finally:
+        answering._first_by_both = original
+        transfer_assistant.clear_caches()
+    if question.startswith("转接"):
+        assert without.citations[0].clause != "10.2.3", [c.clause for c in without.citations]
