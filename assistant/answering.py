@@ -70,6 +70,11 @@ class AnswerConfig:
     title_fit_weight: float = 0.0
     # Topic terms weighted by their BM25 IDF in the index (otherwise each counts the same).
     idf_terms: bool = False
+    # The clause that BM25 and the best-sentence cosine both put first goes first when its closest
+    # sentence is at least this much closer than the first clause's (order_by_answer): a smaller
+    # lead is within what separates near-synonyms ("推销" in one clause, "营销" in the answer);
+    # docs/benchmarks.md, section l-nu.
+    agreement_margin: float = 0.015
 
     def kind(self, document: str) -> str:
         return self.kinds.get(document, DEFAULT_KIND)
@@ -306,7 +311,8 @@ def order_by_answer(
             ordered.insert(ordered.index(hit), as_good[0])
     agreed = _first_by_both(ordered)
     if (agreed is not None and agreed is not ordered[0] and not _contains(agreed, ordered[0])
-            and titles[agreed.clause.id] >= titles[ordered[0].clause.id]):
+            and titles[agreed.clause.id] >= titles[ordered[0].clause.id]
+            and agreed.similarity >= ordered[0].similarity + config.agreement_margin):
         ordered.remove(agreed)
         ordered.insert(0, agreed)
     return ordered
@@ -318,8 +324,9 @@ def _first_by_both(hits: list[Hit]) -> Hit | None:
 
     Each signal alone is noisy, and the fused score also weighs the passage cosine, which a long
     clause about something wider dilutes ("转接电话以后客户还要把问题再说一遍吗？": 10.2.3 CTI says it
-    in one sentence, in the question's words, and ranked seventh). When both agree, the clause
-    answers (docs/benchmarks.md, section l-nu)."""
+    in one sentence, in the question's words, and ranked seventh). When both agree, and its
+    sentence is clearly the closer (AnswerConfig.agreement_margin), the clause answers
+    (docs/benchmarks.md, section l-nu)."""
     if any(h.matched_by == "number" for h in hits):
         return None
     if len(hits) < 2:

@@ -115,10 +115,13 @@ def test_the_clause_words_and_meaning_both_put_first_is_cited_first():
     fcr = _clause("3.1.5", "Share of contacts resolved at the first contact.", title="First call resolution rate")
     terms = set(tokenize("do callers repeat the problem after a transfer"))
     hits = [Hit(fcr, 3.5, 0.90, 0.45, "search", sentence=0.92), Hit(closure, 3.3, 0.91, 0.20, "search", sentence=0.90),
-            Hit(cti, 3.0, 0.89, 1.00, "search", sentence=0.93)]
+            Hit(cti, 3.0, 0.89, 1.00, "search", sentence=0.94)]
     assert [h.clause.number for h in order_by_answer(hits, None, terms, None, CONFIG)][0] == "10.2.3"
+    # Agreed, but its sentence is hardly closer than the first clause's: the usual order stands.
+    close = [hits[0], hits[1], Hit(cti, 3.0, 0.89, 1.00, "search", sentence=0.93)]
+    assert [h.clause.number for h in order_by_answer(close, None, terms, None, CONFIG)][0] == "3.1.5"
     # Words and meaning disagree: the usual order stands.
-    split = [Hit(fcr, 3.5, 0.90, 0.45, "search", sentence=0.94), hits[1], hits[2]]
+    split = [Hit(fcr, 3.5, 0.90, 0.45, "search", sentence=0.95), hits[1], hits[2]]
     assert [h.clause.number for h in order_by_answer(split, None, terms, None, CONFIG)][0] == "3.1.5"
     # A question that names a clause number is a lookup: the agreement moves nothing.
     named = [Hit(closure, 1.0, 0.91, 0.20, "number", sentence=0.90), hits[0], hits[2]]
