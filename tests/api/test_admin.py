@@ -530,7 +530,9 @@ def test_jobs_of_two_servers_on_the_same_folders_do_not_overlap(operator_setting
 
 def test_a_server_follows_an_index_switched_by_another_process(operator_settings, capsys):
     """Worker B serves the version that worker A's upload job (or `assistant ingest`) switched
-    CURRENT to, within about a second, without a restart."""
+    CURRENT to, within about ASSISTANT_FOLLOW_INTERVAL, without a restart. The interval is set
+    short so that the test does not spend the default second twice waiting for the next check."""
+    operator_settings = operator_settings.model_copy(update={"follow_interval": 0.05})
     a = Assistant(operator_settings, embedder=FakeEmbedder())
     b = Assistant(operator_settings, embedder=FakeEmbedder())
     a.open(), b.open()
@@ -542,7 +544,7 @@ def test_a_server_follows_an_index_switched_by_another_process(operator_settings
         def b_version_after(deadline_s: float) -> str:
             deadline = time.monotonic() + deadline_s
             while (current := version(worker_b)) == old and time.monotonic() < deadline:
-                time.sleep(0.1)
+                time.sleep(0.02)
             return current
 
         assert b_version_after(10) == job["version_after"]
@@ -560,3 +562,29 @@ def test_a_server_follows_an_index_switched_by_another_process(operator_settings
         new = b_version_after(10)
         assert new != old and new == (operator_settings.index_dir / "CURRENT").read_text().strip()
         assert "parking" in {d["id"] for d in worker_b.get("/api/documents").json()}
+
+
+def test_the_follower_reads_current_at_most_once_per_interval(operator_settings, operator_assistant, monkeypatch):
+    """Every request pokes the follower; ASSISTANT_FOLLOW_INTERVAL bounds how often that reads
+    CURRENT, and the app's follower is made with the setting."""
+    from assistant.follower import IndexFollower
+
+    settings = operator_settings.model_copy(update={"follow_interval": 3600.0})
+    app = create_app(settings, operator_assistant)
+    assert app.state.index_follower.interval_s == 3600.0
+    reads = []
+    original = Path.read_text
+
+    def counted(self, *args, **kwargs):
+        if self.name == "CURRENT":
+            reads.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counted)
+    follower = IndexFollower(operator_assistant, settings.index_dir, interval_s=settings.follow_interval)
+    for _ in range(5):
+        follower.poke()
+    assert len(reads) == 1
+    follower._next_check = 0.0  # the interval has passed
+    follower.poke()
+    assert len(reads) == 2
