@@ -150,6 +150,11 @@ class Settings(BaseSettings):
         10.0, gt=0,
         description="seconds `/api/ask` or `/api/search` may take before the answer is 503 with `Retry-After`",
     )
+    follow_interval: float = Field(
+        1.0, gt=0,
+        description="seconds between a server's checks of which index version `CURRENT` names, so that it follows "
+        "a version another process (a worker's job, `assistant ingest`) switched to within about that long",
+    )
 
     # Per-document caps: a file over one is refused with the cap's name and not indexed.
     max_document_chars: int | None = Field(

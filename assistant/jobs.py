@@ -100,6 +100,9 @@ class DocumentManager:
         self.on_fail = on_fail  # called with each job that failed
         self.staging = UploadStaging(settings)
         self._lock = threading.Lock()  # guards _entries, _pending_ids
+        # Notified (under _lock) whenever a job reaches a final state, so that wait_for and
+        # wait_idle return when it happens instead of polling.
+        self._finished = threading.Condition(self._lock)
         self._entries: list[_Entry] = []
         self._queue: queue.Queue[_Entry] = queue.Queue()
         self._worker: threading.Thread | None = None
@@ -280,6 +283,7 @@ class DocumentManager:
             del self._pending_ids[job.document]
         if entry.discard is not None:
             entry.discard()
+        self._finished.notify_all()
 
     # -- the worker ----------------------------------------------------------------------------
     def _entry(self, job_id: str) -> _Entry:
@@ -321,6 +325,7 @@ class DocumentManager:
                 with self._lock:
                     if job.document and self._pending_ids.get(job.document) == job.id:
                         del self._pending_ids[job.document]
+                    self._finished.notify_all()
                 self._queue.task_done()
 
     def _holding_build_lock(self, entry: _Entry):
@@ -412,10 +417,31 @@ class DocumentManager:
             return any(e.job.action == "startup" and e.job.state in ("queued", "running") for e in self._entries)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
-        """For tests and scripts: wait until no job is queued or running."""
+        """For tests and scripts: wait until no job is queued or running (False: not within
+        ``timeout`` seconds)."""
+        return self._wait(lambda: not any(e.job.state in ("queued", "running") for e in self._entries), timeout)
+
+    def wait_for(self, job_id: str, timeout: float = 60.0) -> dict | None:
+        """For tests and scripts: wait until the job has finished (succeeded, failed or been
+        cancelled) and return it as ``job()`` does; None for an unknown job or one still
+        unfinished after ``timeout`` seconds."""
+        def finished() -> bool:
+            found = next((e.job for e in self._entries if e.job.id == job_id), None)
+            return found is None or found.state in FINISHED
+
+        if not self._wait(finished, timeout):
+            return None
+        found = self.job(job_id)
+        return found if found and found["state"] in FINISHED else None
+
+    def _wait(self, done: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
-        while self.busy():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
+        with self._finished:
+            while not done():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                # Woken when a job finishes; the bound only guards against a state change
+                # made without notifying, which would then cost a quarter second, not a hang.
+                self._finished.wait(min(left, 0.25))
         return True

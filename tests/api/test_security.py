@@ -408,11 +408,19 @@ def test_overlong_query_string_is_414(client):
 # -- time limit --------------------------------------------------------------------------------------
 
 def test_slow_question_gets_503_at_the_time_limit(fake_settings, fake_assistant):
+    import threading
+
     original = fake_assistant.ask
+    # The question is held until the 503 is in, not slept on for a fixed time: it cannot be
+    # answered before the limit, and the test waits only for its thread to end.
+    release, finished = threading.Event(), threading.Event()
 
     def slow_ask(*args, **kwargs):
-        time.sleep(1.5)
-        return original(*args, **kwargs)
+        try:
+            assert release.wait(20)
+            return original(*args, **kwargs)
+        finally:
+            finished.set()
 
     settings = fake_settings.model_copy(update={"request_timeout": 0.3})
     try:
@@ -422,12 +430,14 @@ def test_slow_question_gets_503_at_the_time_limit(fake_settings, fake_assistant)
             response = client.post("/api/ask", json={"question": "数据安全"})
             took = time.monotonic() - started
             fake_assistant.ask = original
+            release.set()
             assert client.post("/api/ask", json={"question": "数据安全"}).status_code == 200
     finally:
         fake_assistant.ask = original
+        release.set()
     assert response.status_code == 503 and "longer than 0.3 s" in response.json()["detail"]
     assert response.headers["Retry-After"] == "5" and took < 1.2
-    time.sleep(1.5)  # the abandoned thread finishes on its own
+    assert finished.wait(10)  # the abandoned thread finishes on its own
 
 
 def test_a_question_that_times_out_waiting_for_the_model_is_dropped_not_run_after_its_503(built, tmp_path):

@@ -198,3 +198,57 @@ def test_upload_of_a_glyph_name_pdf_is_422_and_leaves_nothing(operator_settings,
     assert "glyph names" in response.json()["detail"] and "run OCR first" in response.json()["detail"]
     after = sorted(p.name for p in operator_settings.corpus_dir.iterdir() if p.is_file())
     assert after == before and not list((operator_settings.corpus_dir / ".staging").rglob("*.pdf"))
+
+
+def _normalise_lines_one_by_one(text: str) -> str:
+    """assistant.documents._normalise_lines as it was, a character at a time (the reference)."""
+    import unicodedata
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\ufeff", "")
+    text = "".join(
+        ch for ch in text if ch in "\n\t" or not unicodedata.category(ch).startswith("C") or ch == "\u200b"
+    ).replace("\u200b", "")
+    out: list[str] = []
+    for line in (line.rstrip() for line in text.split("\n")):
+        if not line.strip():
+            if out and out[-1] == "":
+                continue
+            out.append("")
+        else:
+            out.append(line)
+    return "\n".join(out).strip("\n")
+
+
+def _unmapped_one_by_one(text: str) -> tuple[int, int]:
+    import unicodedata
+
+    chars = [ch for ch in text if not ch.isspace()]
+    return len(chars), sum(1 for ch in chars if ch == "\ufffd" or unicodedata.category(ch) in ("Co", "Cn", "Cc"))
+
+
+HOSTILE_LINES = [
+    "plain ascii line  ", "数据安全\u3000管理要求\u00a0 ", "tab\there\t", "zero\u200bwidth\u200b",
+    "bell\x07and\x00nul", "private\ue000use\U000f0000", "unassigned\u0378\U000e0080", "bom\ufeffinside",
+    "soft\u00adhyphen", "bidi\u202eoverride\u2066", "replacement \ufffd\ufffd", "lone \ud800 surrogate",
+    "\u2028line sep\u2029para sep", "form\ffeed\r\nwindows\rmac", "   ", "", "\x0b\x1c\x1d\x1e\x85 seps",
+]
+
+
+@pytest.mark.parametrize("joiner", ["\n", "\n\n\n", "\r\n", " "])
+def test_fast_paths_of_text_cleaning_equal_the_character_by_character_reference(joiner):
+    """_normalise_lines and unreadable_reason look at whole lines / the whole text first and go
+    character by character only where a character of category C is; the result is the same."""
+    from assistant import documents
+
+    text = joiner.join(HOSTILE_LINES * 3)
+    assert documents._normalise_lines(text) == _normalise_lines_one_by_one(text)
+    for line in HOSTILE_LINES:
+        assert documents._normalise_lines(line) == _normalise_lines_one_by_one(line), line
+    for sample in (text, joiner.join(HOSTILE_LINES[:2] + HOSTILE_LINES[10:11])):
+        total, bad = _unmapped_one_by_one(sample)
+        stripped = documents._SPACE_RE.sub("", sample)
+        assert len(stripped) == total and documents._unmapped_count(stripped) == bad
+    # the same verdicts: a text mostly of unmapped characters is refused, a clean one not
+    assert "unmapped" in documents.unreadable_reason("\ue000\ue001 \U000f0000\u0378 " * 40)
+    assert documents.unreadable_reason(joiner.join(HOSTILE_LINES[:2] * 20)) is None

@@ -190,7 +190,9 @@ def test_build_lock_is_reentrant_per_thread_and_exclusive_across_threads(tmp_pat
 
         thread = threading.Thread(target=other)
         thread.start()
-        time.sleep(0.3)
+        deadline = time.monotonic() + 10  # until the other thread reports that it waits
+        while not messages and time.monotonic() < deadline:
+            time.sleep(0.005)
         order.append("first")
         assert thread.is_alive() and messages and "waiting" in messages[0]
     thread.join(10)

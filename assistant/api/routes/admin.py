@@ -46,13 +46,13 @@ def install(app: FastAPI, settings: Settings, assistant: Assistant) -> None:
             app.state.load_error = f"{job.action} build failed: {job.error}"
 
     app.state.document_manager = DocumentManager(assistant, settings, on_swap=swapped, on_fail=failed)
-    app.state.index_follower = IndexFollower(assistant, settings.index_dir)
+    app.state.index_follower = IndexFollower(assistant, settings.index_dir, interval_s=settings.follow_interval)
     app.include_router(router)
     app.add_middleware(FollowIndexMiddleware, follower=app.state.index_follower)
 
 
 class FollowIndexMiddleware:
-    """Lets each request check (at most once a second) whether another process switched the
+    """Lets each request check (at most once per ASSISTANT_FOLLOW_INTERVAL) whether another process switched the
     index, e.g. the worker that ran an upload job when `assistant serve --workers N` runs."""
 
     def __init__(self, app: ASGIApp, follower: IndexFollower) -> None:
