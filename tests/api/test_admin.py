@@ -21,6 +21,7 @@ from assistant.documents import document_id_for
 from assistant.filenames import sanitise_filename
 from assistant.refusals import ManagementError
 from assistant.service import Assistant
+from tests.support.api import wait_job as wait_for_job
 from tests.support.corpus import OPERATOR_KEY
 from tests.support.live_server import start_server
 
@@ -61,15 +62,8 @@ def client(operator_settings, operator_assistant):
 
 
 def wait_job(client, job_id: str, timeout: float = 30.0) -> dict:
-    """The job as the status route reports it once it has finished. The app's job queue says
-    when that is (DocumentManager.wait_for) instead of the route being polled: the polls ran on
-    the test's thread beside the build and each found it finished up to 20 ms late."""
-    finished = client.app.state.document_manager.wait_for(job_id, timeout)
-    jobs = client.get("/api/index/status", headers=AUTH).json()["jobs"]
-    job = next(j for j in jobs if j["id"] == job_id)
-    assert finished is not None, f"job {job_id} still {job['state']} after {timeout} s"
-    assert job["state"] in ("succeeded", "failed"), job
-    return job
+    """The finished job (tests.support.api.wait_job); none of these tests cancels one."""
+    return wait_for_job(client, job_id, AUTH, timeout, states=("succeeded", "failed"))
 
 
 def upload(client, name: str, data: bytes, **params):

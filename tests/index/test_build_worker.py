@@ -22,6 +22,7 @@ from assistant.index import load_index
 from assistant.ingest import DocumentCaps, prepare_document
 from assistant.quarantine import Quarantine
 from assistant.service import Assistant
+from tests.support.api import wait_job as wait_for_job
 from tests.support.corpus import OPERATOR_KEY
 from tests.support.hostile_files import docx_of_paragraphs, pdf_sharing_one_content_stream
 from tests.support.live_server import start_server
@@ -64,23 +65,7 @@ def settings_with(operator_settings, **caps):
 
 
 def wait_job(client, job_id: str, timeout: float = 60.0) -> dict:
-    def status() -> dict:
-        return next(j for j in client.get("/api/index/status", headers=AUTH).json()["jobs"] if j["id"] == job_id)
-
-    if isinstance(client, TestClient):
-        # In process, the job queue says when the job has finished (no polling beside the
-        # build); the job is then read from the status route, as an operator sees it.
-        finished = client.app.state.document_manager.wait_for(job_id, timeout)
-        job = status()
-        assert finished is not None and job["state"] in ("succeeded", "failed", "cancelled"), f"job {job_id} still {job['state']}"
-        return job
-    deadline = time.monotonic() + timeout  # a real server in another process: polled
-    while time.monotonic() < deadline:
-        job = status()
-        if job["state"] in ("succeeded", "failed", "cancelled"):
-            return job
-        time.sleep(0.02)
-    raise AssertionError(f"job {job_id} still {job['state']}")
+    return wait_for_job(client, job_id, AUTH, timeout)
 
 
 # -- caps ------------------------------------------------------------------------------------------
