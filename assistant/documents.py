@@ -327,17 +327,25 @@ def _unmapped_count(chars: str) -> int:
 
 def _normalise_lines(text: str) -> str:
     """Unify newlines, drop trailing spaces and control characters, keep line structure."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
-    text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\ufeff", "")
     # A printable line has no character of category C, so only the others are gone through
     # character by character (most lines of most documents are printable).
-    lines = [
+    return collapse_blank_lines(
         line.rstrip() if line.isprintable() else "".join(
             ch for ch in line if ch == "\t" or not unicodedata.category(ch).startswith("C")
         ).rstrip()
-        for line in text.split("\n")
-    ]
-    # collapse runs of blank lines to one
+        for line in unify_newlines(text).split("\n")
+    )
+
+
+def unify_newlines(text: str) -> str:
+    """Every line break as "\\n" (CRLF, CR, form feed, Unicode line and paragraph separators), and
+    no byte-order mark."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    return text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\ufeff", "")
+
+
+def collapse_blank_lines(lines: Iterable[str]) -> str:
+    """The lines joined, each run of blank ones as one empty line, none at either end."""
     out: list[str] = []
     for line in lines:
         if not line.strip():

@@ -201,23 +201,17 @@ def test_upload_of_a_glyph_name_pdf_is_422_and_leaves_nothing(operator_settings,
 
 
 def _normalise_lines_one_by_one(text: str) -> str:
-    """assistant.documents._normalise_lines as it was, a character at a time (the reference)."""
+    """assistant.documents._normalise_lines as it was, its control characters filtered a
+    character at a time over the whole text (the reference; the newline and blank-line steps
+    are the module's own, unchanged)."""
     import unicodedata
 
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
-    text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\ufeff", "")
+    from assistant.documents import collapse_blank_lines, unify_newlines
+
     text = "".join(
-        ch for ch in text if ch in "\n\t" or not unicodedata.category(ch).startswith("C") or ch == "\u200b"
+        ch for ch in unify_newlines(text) if ch in "\n\t" or not unicodedata.category(ch).startswith("C") or ch == "\u200b"
     ).replace("\u200b", "")
-    out: list[str] = []
-    for line in (line.rstrip() for line in text.split("\n")):
-        if not line.strip():
-            if out and out[-1] == "":
-                continue
-            out.append("")
-        else:
-            out.append(line)
-    return "\n".join(out).strip("\n")
+    return collapse_blank_lines(line.rstrip() for line in text.split("\n"))
 
 
 def _unmapped_one_by_one(text: str) -> tuple[int, int]:
