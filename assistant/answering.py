@@ -284,11 +284,9 @@ def order_by_answer(
         return hits  # a reranker's order is the second stage's word; it is not re-ordered here
     signals = answer_signals(hits, query_terms, index, config.idf_terms)
     scored = []
-    title_match: dict[str, float] = {}
-    titles: dict[str, tuple[float, float]] = {}  # how well each title says the topic
+    signals_of: dict[str, dict[str, float]] = {}
     for position, (hit, parts) in enumerate(zip(hits, signals)):
-        title_match[hit.clause.id] = parts["title"]
-        titles[hit.clause.id] = (parts["title"], parts["title_fit"])
+        signals_of[hit.clause.id] = parts
         scored.append((clause_answer_score(hit, parts, config), -position, hit))
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     ordered = [hit for _, _, hit in scored]
@@ -304,14 +302,14 @@ def order_by_answer(
         prefix = hit.clause.number + "."
         below = [h for h in ordered[ordered.index(hit) + 1 :]
                  if h.clause.document == hit.clause.document and h.clause.number.startswith(prefix)]
-        as_good = [h for h in below if title_match[h.clause.id] >= title_match[hit.clause.id]
+        as_good = [h for h in below if signals_of[h.clause.id]["title"] >= signals_of[hit.clause.id]["title"]
                    and (hit.clause.children or h.similarity >= hit.similarity)]
         if as_good:
             ordered.remove(as_good[0])
             ordered.insert(ordered.index(hit), as_good[0])
     agreed = _first_by_both(ordered)
     if (agreed is not None and agreed is not ordered[0] and not _contains(agreed, ordered[0])
-            and titles[agreed.clause.id] >= titles[ordered[0].clause.id]
+            and _title_says(signals_of[agreed.clause.id]) >= _title_says(signals_of[ordered[0].clause.id])
             and agreed.similarity >= ordered[0].similarity + config.agreement_margin):
         ordered.remove(agreed)
         ordered.insert(0, agreed)
@@ -336,6 +334,11 @@ def _first_by_both(hits: list[Hit]) -> Hit | None:
     if by_words is not by_meaning or by_words.clause.children:
         return None
     return by_words
+
+
+def _title_says(parts: dict[str, float]) -> tuple[float, float]:
+    """How well a clause's title says the asked topic: its share of the topic terms, then its fit."""
+    return parts["title"], parts["title_fit"]
 
 
 def _contains(outer: Hit, inner: Hit) -> bool:
@@ -492,9 +495,9 @@ def _substantive(text: str, title: str) -> bool:
     # back question after question.
     for start, end in sentence_spans(text):
         sentence = text[start:end].strip()
-        if _DATE_LINE.match(sentence) or _BULLET_ONLY.match(sentence):
-            continue
-        if sentence == title or title.startswith(sentence.rstrip("…")):
+        # Besides what is never quoted, a clause says nothing in a word or two without a bullet,
+        # or in the beginning of its own title.
+        if says_nothing(sentence, (title,)) or _BULLET_ONLY.match(sentence) or title.startswith(sentence.rstrip("…")):
             continue
         words = len(sentence.split()) if not detect_language(sentence) == "zh" else len(sentence) // 2
         if words >= 4:
