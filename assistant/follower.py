@@ -16,9 +16,9 @@ log = logging.getLogger("assistant.follower")
 
 class IndexFollower:
     """Keeps a server on the version that CURRENT names. ``poke()`` is cheap (at most one small
-    file read per ``interval_s``, ASSISTANT_FOLLOW_INTERVAL) and is called on requests; a change is loaded in a background thread
-    with the usual checks (checksums, freshness against the corpus) and swapped in like any
-    other new index. A version that does not load is reported in the log once and the current
+    file read per ``interval_s``, ASSISTANT_FOLLOW_INTERVAL) and is called on requests; a change
+    is loaded in a background thread with the usual checks (checksums, freshness against the
+    corpus) and swapped in like any other new index. A version that does not load is reported in the log once and the current
     one kept."""
 
     def __init__(self, assistant: Assistant, index_dir: Path, interval_s: float = 1.0) -> None:

@@ -52,8 +52,8 @@ def install(app: FastAPI, settings: Settings, assistant: Assistant) -> None:
 
 
 class FollowIndexMiddleware:
-    """Lets each request check (at most once per ASSISTANT_FOLLOW_INTERVAL) whether another process switched the
-    index, e.g. the worker that ran an upload job when `assistant serve --workers N` runs."""
+    """Lets each request check (at most once per ASSISTANT_FOLLOW_INTERVAL) whether another
+    process switched the index, e.g. the worker that ran an upload job when `assistant serve --workers N` runs."""
 
     def __init__(self, app: ASGIApp, follower: IndexFollower) -> None:
         self.app = app
